@@ -1,0 +1,107 @@
+# hako build.  `make` builds into build/; `make check` runs every test;
+# `make SANITIZE=1` builds with AddressSanitizer + UBSan into build/asan/.
+
+VERSION    := 0.1.0
+CC         ?= gcc
+PREFIX     ?= /usr/local
+PKGS       := libseccomp libcap json-c libarchive libcurl sqlite3 libcrypto
+SANITIZE   ?=
+
+ifeq ($(SANITIZE),1)
+BUILD      ?= build/asan
+OPT        := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD      ?= build
+OPT        := -O2 -g
+endif
+
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
+              -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wimplicit-fallthrough
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS     += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DHAKO_VERSION='"$(VERSION)"' \
+              -Isrc $(PKG_CFLAGS) -MMD -MP
+LDLIBS     += $(PKG_LIBS) -lpthread
+
+# Everything under src/ but the static guest init is the hako library.
+LIB_SRCS   := $(filter-out src/cli/main.c src/guest/%,$(wildcard src/*/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ   := $(BUILD)/src/cli/main.o
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+HELPER_SRC := $(wildcard tests/helper/*.c)
+GUEST_SRCS := $(wildcard src/guest/*.c)
+
+all: $(BUILD)/hako $(BUILD)/hako-runtime $(BUILD)/unit-tests $(BUILD)/hk-testhelper \
+     $(if $(GUEST_SRCS),$(BUILD)/hako-init)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo '  CC      $<'
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/hako: $(LIB_OBJS) $(MAIN_OBJ)
+	@echo '  LD      $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/hako-runtime: $(BUILD)/hako
+	ln -sf hako $@
+
+$(BUILD)/unit-tests: $(LIB_OBJS) $(UNIT_OBJS)
+	@echo '  LD      $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A tiny static program for checks busybox cannot make (capabilities, rlimits...).
+$(BUILD)/hk-testhelper: $(HELPER_SRC)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $^
+
+# hako-init: the static init for containers (--init) and VM guests.
+$(BUILD)/hako-init: $(GUEST_SRCS)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -static -o $@ $^
+
+asan:
+	$(MAKE) SANITIZE=1
+
+# Install the Debian packages needed to build and test.
+deps:
+	./scripts/deps.sh
+
+# The two commands of the README.  Each installs what is missing first and
+# builds in a sub-make, so pkg-config flags are read after the install.
+check:
+	@./scripts/deps.sh --if-missing
+	$(MAKE) all
+	$(MAKE) SANITIZE=1 all
+	./tests/run
+
+demo:
+	@./scripts/deps.sh --if-missing
+	$(MAKE) all
+	./scripts/demo.sh
+
+unit: all
+	$(BUILD)/unit-tests
+
+bench: all
+	./bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/hako
+	install -m 0755 $(BUILD)/hako $(DESTDIR)$(PREFIX)/bin/hako
+	ln -sf hako $(DESTDIR)$(PREFIX)/bin/hako-runtime
+	if [ -f $(BUILD)/hako-init ]; then install -m 0755 $(BUILD)/hako-init $(DESTDIR)$(PREFIX)/libexec/hako/hako-init; fi
+
+clean:
+	rm -rf build
+
+.PHONY: all asan deps check demo unit bench format format-check install clean
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install the Debian packages hako needs to build, test and benchmark.
+# --if-missing: do nothing (quickly) when every package is already there.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+PKGS="gcc make pkg-config clang-format libc6-dev
+  libseccomp-dev libcap-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev
+  libsqlite3-dev libssl-dev
+  busybox-static iproute2 nftables util-linux procps tmux jq bc file
+  docker-registry skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd"
+if [ "${1:-}" = --if-missing ]; then
+	missing=
+	for p in $PKGS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && exit 0
+	echo "deps: installing$missing"
+fi
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS

@@ -1,0 +1,27 @@
+/* hako: help shared by the hako and hako-runtime command lines. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/command.h"
+
+void command_print_help(const struct hk_command *cmd, const char *prog)
+{
+	printf("Usage: %s %s\n\n%s\n", prog, cmd->usage, cmd->summary);
+	if (cmd->aliases)
+		printf("\nAliases: %s\n", cmd->aliases);
+	if (cmd->help)
+		printf("\n%s", cmd->help);
+}
+
+bool command_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+		if (argv[i][0] != '-')
+			break; /* options after the first operand belong to it */
+	}
+	return false;
+}

@@ -1,0 +1,180 @@
+/* hako: entry point.  One binary serves as `hako` and, when called as
+ * `hako-runtime` (or `hako runtime ...`), as the OCI runtime. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/command.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#ifndef HAKO_VERSION
+#define HAKO_VERSION "0.1.0"
+#endif
+
+struct hk_globals hk_globals = {
+	.root = "/var/lib/hako",
+	.runroot = "/run/hako",
+};
+
+extern const struct hk_command *const __start_hk_cmd_hako[];
+extern const struct hk_command *const __stop_hk_cmd_hako[];
+
+int runtime_cli_main(int argc, char **argv);
+
+static bool name_matches(const struct hk_command *c, const char *name)
+{
+	const char *a = c->aliases;
+	size_t n = strlen(name);
+
+	if (!strcmp(c->name, name))
+		return true;
+	while (a && *a) {
+		const char *end = strchr(a, ' ');
+		size_t len = end ? (size_t)(end - a) : strlen(a);
+		if (len == n && !strncmp(a, name, n))
+			return true;
+		a = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Find "group verb" first (argv[0] argv[1]), then a single word. */
+static const struct hk_command *find_command(int argc, char **argv, int *used)
+{
+	if (argc >= 2 && argv[1][0] != '-') {
+		_cleanup_free_ char *two = xasprintf("%s %s", argv[0], argv[1]);
+		for (const struct hk_command *const *c = __start_hk_cmd_hako; c < __stop_hk_cmd_hako;
+		     c++) {
+			if (name_matches(*c, two)) {
+				*used = 2;
+				return *c;
+			}
+		}
+	}
+	for (const struct hk_command *const *c = __start_hk_cmd_hako; c < __stop_hk_cmd_hako; c++) {
+		if (name_matches(*c, argv[0])) {
+			*used = 1;
+			return *c;
+		}
+	}
+	return NULL;
+}
+
+static int cmp_cmd(const void *a, const void *b)
+{
+	return strcmp((*(const struct hk_command *const *)a)->name,
+		      (*(const struct hk_command *const *)b)->name);
+}
+
+static void usage(FILE *out)
+{
+	size_t n = (size_t)(__stop_hk_cmd_hako - __start_hk_cmd_hako);
+	const struct hk_command **sorted = xmalloc(n * sizeof(*sorted));
+
+	memcpy(sorted, __start_hk_cmd_hako, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_cmd);
+	fprintf(out, "Usage: hako [OPTIONS] COMMAND [ARG...]\n\n"
+		     "Containers and virtual machines from OCI images.\n\n"
+		     "Options:\n"
+		     "      --root DIR      persistent state (default /var/lib/hako)\n"
+		     "      --runroot DIR   runtime state (default /run/hako)\n"
+		     "      --debug         print debug messages\n"
+		     "  -v, --version       print the version\n"
+		     "  -h, --help          print this help\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %-22s %s\n", sorted[i]->name, sorted[i]->summary);
+	fprintf(out, "  %-22s %s\n", "runtime", "the OCI runtime (same as hako-runtime)");
+	fprintf(out, "\nRun 'hako COMMAND --help' for more on a command.\n");
+	free(sorted);
+}
+
+static int hako_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"runroot", required_argument, NULL, 'R'},
+		{"debug", no_argument, NULL, 'D'},
+		{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	_cleanup_error_ struct hk_error *err = NULL;
+	const struct hk_command *cmd;
+	const char *env;
+	int c, used = 0, rc;
+
+	if ((env = getenv("HAKO_ROOT")) && *env)
+		hk_globals.root = env;
+	if ((env = getenv("HAKO_RUNROOT")) && *env)
+		hk_globals.runroot = env;
+	while ((c = getopt_long(argc, argv, "+vhD", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			hk_globals.root = optarg;
+			break;
+		case 'R':
+			hk_globals.runroot = optarg;
+			break;
+		case 'D':
+			hk_globals.debug = true;
+			log_set_level(HK_LOG_DEBUG);
+			break;
+		case 'v':
+			printf("hako version %s\n", HAKO_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 125;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 125;
+	}
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(argv[0], "runtime"))
+		return runtime_cli_main(argc, argv);
+	if (!strcmp(argv[0], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	cmd = find_command(argc, argv, &used);
+	if (!cmd) {
+		fprintf(stderr, "hako: unknown command '%s'; see 'hako --help'\n", argv[0]);
+		return 125;
+	}
+	/* argv[0] of the command becomes its full name. */
+	argc -= used - 1;
+	argv += used - 1;
+	argv[0] = (char *)cmd->name;
+	if (command_wants_help(argc, argv)) {
+		command_print_help(cmd, "hako");
+		return 0;
+	}
+	optind = 0; /* reset getopt for the command's own options */
+	rc = cmd->run(argc, argv, &err);
+	if (rc < 0) {
+		hk_error_print(err, "hako");
+		return 125;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	_cleanup_free_ char *self = xstrdup(argv[0]);
+	const char *base = basename(self);
+
+	if (!strcmp(base, "hako-runtime"))
+		return runtime_cli_main(argc, argv);
+	return hako_main(argc, argv);
+}

@@ -1,0 +1,134 @@
+/* hk-testhelper: a tiny static program placed in test rootfs images for the
+ * checks busybox cannot make.  Each subcommand prints one fact. */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct {
+	const char *name;
+	int res;
+} rlimits[] = {
+	{"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC},
+	{"RLIMIT_CORE", RLIMIT_CORE},     {"RLIMIT_STACK", RLIMIT_STACK},
+	{"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+	{"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+};
+
+static int cmd_rlimit(const char *name)
+{
+	for (size_t i = 0; i < sizeof(rlimits) / sizeof(rlimits[0]); i++) {
+		struct rlimit rl;
+		if (strcmp(rlimits[i].name, name))
+			continue;
+		getrlimit(rlimits[i].res, &rl);
+		printf("%llu %llu\n", (unsigned long long)rl.rlim_cur,
+		       (unsigned long long)rl.rlim_max);
+		return 0;
+	}
+	fprintf(stderr, "unknown rlimit %s\n", name);
+	return 2;
+}
+
+static int cmd_ids(void)
+{
+	gid_t groups[64];
+	int n = getgroups(64, groups);
+	printf("uid=%d gid=%d euid=%d egid=%d groups=", (int)getuid(), (int)getgid(),
+	       (int)geteuid(), (int)getegid());
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? "," : "", (int)groups[i]);
+	printf("\n");
+	return 0;
+}
+
+/* Try a syscall that seccomp tests block; print the errno name or "ok". */
+static int cmd_syscall(const char *name)
+{
+	long r;
+	if (!strcmp(name, "getcwd")) {
+		char buf[256];
+		r = syscall(SYS_getcwd, buf, sizeof(buf));
+	} else if (!strcmp(name, "mkdir")) {
+		r = syscall(SYS_mkdir, "/tmp/.hk-seccomp-probe", 0700);
+		if (r == 0)
+			rmdir("/tmp/.hk-seccomp-probe");
+	} else if (!strcmp(name, "getpid")) {
+		r = syscall(SYS_getpid);
+	} else if (!strcmp(name, "uname")) {
+		char buf[4096];
+		r = syscall(SYS_uname, buf);
+	} else if (!strcmp(name, "personality")) {
+		r = syscall(SYS_personality, 0xffffffff);
+	} else {
+		fprintf(stderr, "unknown syscall %s\n", name);
+		return 2;
+	}
+	if (r < 0)
+		printf("errno %d %s\n", errno, strerror(errno));
+	else
+		printf("ok\n");
+	return 0;
+}
+
+/* PID 1 behaviour: leave a zombie child behind for the runtime/init to reap. */
+static int cmd_orphan(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		if (fork() == 0)
+			_exit(0);
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "rlimit") && argc > 2)
+		return cmd_rlimit(argv[2]);
+	if (!strcmp(cmd, "ids"))
+		return cmd_ids();
+	if (!strcmp(cmd, "umask")) {
+		mode_t m = umask(0);
+		printf("%04o\n", (unsigned)m);
+		return 0;
+	}
+	if (!strcmp(cmd, "nnp")) {
+		printf("%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+		return 0;
+	}
+	if (!strcmp(cmd, "syscall") && argc > 2)
+		return cmd_syscall(argv[2]);
+	if (!strcmp(cmd, "oom")) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "r");
+		int v = 0;
+		if (!f || fscanf(f, "%d", &v) != 1)
+			return 1;
+		printf("%d\n", v);
+		return 0;
+	}
+	if (!strcmp(cmd, "orphan"))
+		return cmd_orphan();
+	if (!strcmp(cmd, "ignore-term")) {
+		signal(SIGTERM, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	if (!strcmp(cmd, "exit") && argc > 2)
+		return atoi(argv[2]);
+	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
+			"oom | orphan | ignore-term | exit N\n");
+	return 2;
+}
