@@ -28,15 +28,15 @@ struct hk_globals {
 };
 extern struct hk_globals hk_globals;
 
-#define HK_SECTION_HAKO    hk_cmd_hako
+#define HK_SECTION_HAKO	   hk_cmd_hako
 #define HK_SECTION_RUNTIME hk_cmd_runtime
-#define HK_STR_(x)         #x
-#define HK_STR(x)          HK_STR_(x)
+#define HK_STR_(x)	   #x
+#define HK_STR(x)	   HK_STR_(x)
 
 /* HK_COMMAND(hako, cmd_run) or HK_COMMAND(runtime, rt_create). */
-#define HK_COMMAND(group, var) \
-	static const struct hk_command *const var##_entry \
-		__attribute__((used, section(HK_STR(hk_cmd_##group)), aligned(sizeof(void *)))) = \
+#define HK_COMMAND(group, var)                                                                     \
+	static const struct hk_command *const var##_entry                                          \
+		__attribute__((used, section(HK_STR(hk_cmd_##group)), aligned(sizeof(void *)))) =  \
 			&var
 
 /* Print usage and the help text of cmd to stdout. */

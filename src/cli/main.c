@@ -47,8 +47,8 @@ static const struct hk_command *find_command(int argc, char **argv, int *used)
 {
 	if (argc >= 2 && argv[1][0] != '-') {
 		_cleanup_free_ char *two = xasprintf("%s %s", argv[0], argv[1]);
-		for (const struct hk_command *const *c = __start_hk_cmd_hako; c < __stop_hk_cmd_hako;
-		     c++) {
+		for (const struct hk_command *const *c = __start_hk_cmd_hako;
+		     c < __stop_hk_cmd_hako; c++) {
 			if (name_matches(*c, two)) {
 				*used = 2;
 				return *c;
@@ -96,12 +96,9 @@ static void usage(FILE *out)
 static int hako_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"runroot", required_argument, NULL, 'R'},
-		{"debug", no_argument, NULL, 'D'},
-		{"version", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"root", required_argument, NULL, 'r'}, {"runroot", required_argument, NULL, 'R'},
+		{"debug", no_argument, NULL, 'D'},	{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},	{0},
 	};
 	_cleanup_error_ struct hk_error *err = NULL;
 	const struct hk_command *cmd;

@@ -6,13 +6,13 @@
 #include <stdbool.h>
 
 struct runtime_globals {
-	const char *root;           /* --root: state directory (default /run/hako-runtime) */
-	const char *log;            /* --log FILE */
-	const char *log_format;     /* --log-format text|json */
+	const char *root;	    /* --root: state directory (default /run/hako-runtime) */
+	const char *log;	    /* --log FILE */
+	const char *log_format;	    /* --log-format text|json */
 	const char *cgroup_manager; /* --cgroup-manager cgroupfs|systemd|disabled */
 	bool debug;
 	bool systemd_cgroup; /* --systemd-cgroup (runc) */
-	bool rootless;       /* --rootless (accepted for runc compatibility) */
+	bool rootless;	     /* --rootless (accepted for runc compatibility) */
 };
 extern struct runtime_globals runtime_globals;
 

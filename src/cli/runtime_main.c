@@ -21,16 +21,17 @@ extern const struct hk_command *const __stop_hk_cmd_runtime[] __attribute__((wea
 
 static void runtime_usage(FILE *out)
 {
-	fprintf(out, "Usage: hako-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ID\n\n"
-		     "An OCI runtime, compatible with runc and crun.\n\n"
-		     "Global options:\n"
-		     "      --root DIR                 state directory (default /run/hako-runtime)\n"
-		     "      --log FILE                 write diagnostics to FILE\n"
-		     "      --log-format text|json     format of --log\n"
-		     "      --debug                    print debug messages\n"
-		     "      --cgroup-manager MANAGER   cgroupfs (default), systemd or disabled\n"
-		     "      --systemd-cgroup           same as --cgroup-manager systemd\n\n"
-		     "Commands:\n");
+	fprintf(out,
+		"Usage: hako-runtime [GLOBAL OPTIONS] COMMAND [OPTIONS] ID\n\n"
+		"An OCI runtime, compatible with runc and crun.\n\n"
+		"Global options:\n"
+		"      --root DIR                 state directory (default /run/hako-runtime)\n"
+		"      --log FILE                 write diagnostics to FILE\n"
+		"      --log-format text|json     format of --log\n"
+		"      --debug                    print debug messages\n"
+		"      --cgroup-manager MANAGER   cgroupfs (default), systemd or disabled\n"
+		"      --systemd-cgroup           same as --cgroup-manager systemd\n\n"
+		"Commands:\n");
 	for (const struct hk_command *const *c = __start_hk_cmd_runtime;
 	     c && c < __stop_hk_cmd_runtime; c++)
 		fprintf(out, "  %-10s %s\n", (*c)->name, (*c)->summary);
@@ -67,8 +68,9 @@ int runtime_cli_main(int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-				fprintf(stderr, "hako-runtime: --log-format: unknown format '%s' "
-						"(text or json)\n",
+				fprintf(stderr,
+					"hako-runtime: --log-format: unknown format '%s' "
+					"(text or json)\n",
 					optarg);
 				return 1;
 			}
@@ -80,8 +82,9 @@ int runtime_cli_main(int argc, char **argv)
 		case 'c':
 			if (strcmp(optarg, "cgroupfs") && strcmp(optarg, "systemd") &&
 			    strcmp(optarg, "disabled")) {
-				fprintf(stderr, "hako-runtime: --cgroup-manager: unknown manager "
-						"'%s' (cgroupfs, systemd or disabled)\n",
+				fprintf(stderr,
+					"hako-runtime: --cgroup-manager: unknown manager "
+					"'%s' (cgroupfs, systemd or disabled)\n",
 					optarg);
 				return 1;
 			}

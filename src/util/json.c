@@ -59,8 +59,8 @@ static int field(json_object *obj, const char *ctx, const char *key, json_type w
 		return 0;
 	if (!json_object_is_type(v, want) &&
 	    !(want == json_type_double && json_object_is_type(v, json_type_int)))
-		return hk_error_set(err, 0, "%s%s%s: expected %s", ctx ? ctx : "",
-				    ctx ? "." : "", key, wantname);
+		return hk_error_set(err, 0, "%s%s%s: expected %s", ctx ? ctx : "", ctx ? "." : "",
+				    key, wantname);
 	*val = v;
 	return 1;
 }
@@ -148,7 +148,7 @@ int json_get_strv(json_object *obj, const char *ctx, const char *key, char ***ou
 
 char *json_to_string(json_object *obj, bool pretty)
 {
-	int flags = pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-			   : JSON_C_TO_STRING_PLAIN;
+	int flags =
+		pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
 	return xstrdup(json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
 }

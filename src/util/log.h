@@ -15,10 +15,10 @@ void log_set_level(enum hk_log_level level);
 bool log_enabled(enum hk_log_level level);
 void log_msg(enum hk_log_level level, const char *fmt, ...) HK_PRINTF(2, 3);
 
-#define log_debug(...) \
-	do { \
-		if (log_enabled(HK_LOG_DEBUG)) \
-			log_msg(HK_LOG_DEBUG, __VA_ARGS__); \
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_enabled(HK_LOG_DEBUG))                                                     \
+			log_msg(HK_LOG_DEBUG, __VA_ARGS__);                                        \
 	} while (0)
 #define log_info(...)  log_msg(HK_LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(HK_LOG_WARN, __VA_ARGS__)

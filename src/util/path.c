@@ -49,8 +49,7 @@ static int reopen_stack(int rootfd, char **stack, size_t depth, struct hk_error 
 	return cur;
 }
 
-static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode,
-			struct hk_error **err)
+static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode, struct hk_error **err)
 {
 	_cleanup_free_ char *rest = xstrdup(path);
 	_cleanup_strv_ char **stack = xzalloc(sizeof(char *));
@@ -71,7 +70,8 @@ static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode,
 			dir = reopen_stack(rootfd, stack, depth, err);
 			if (dir < 0)
 				return -1;
-			fd = openat(dir, ".", (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+			fd = openat(dir, ".",
+				    (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
 			if (fd < 0)
 				return hk_error_errno(err, "open %s", path);
 			return fd;
@@ -98,13 +98,14 @@ static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode,
 		if (dir < 0)
 			return -1;
 		if (last && !strcmp(comp, "."))
-			fd = openat(dir, ".", (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
+			fd = openat(dir, ".",
+				    (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
 		else if (last)
 			fd = openat(dir, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 		else
 			fd = openat(dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode) ||
-				 (last && (flags & O_NOFOLLOW)))) {
+				(last && (flags & O_NOFOLLOW)))) {
 			if (last)
 				return fd;
 			close(fd);
@@ -142,8 +143,7 @@ static int walk_in_root(int rootfd, const char *path, int flags, mode_t mode,
 	}
 }
 
-int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
-		      struct hk_error **err)
+int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct hk_error **err)
 {
 	if (openat2_supported != 0) {
 		struct open_how how = {
@@ -214,11 +214,12 @@ int path_mkfile_in_root(int rootfd, const char *path, mode_t mode, struct hk_err
 		base = slash ? slash + 1 : clean;
 	}
 	if (dir < 0)
-		return dir == -1 && err && *err ? -1 : hk_error_errno(err, "open parent of %s", path);
+		return dir == -1 && err && *err ? -1
+						: hk_error_errno(err, "open parent of %s", path);
 	{
 		char buf[64];
-		_cleanup_close_ int real = open(path_fd(dir, buf, sizeof(buf)),
-						O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int real =
+			open(path_fd(dir, buf, sizeof(buf)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		int f;
 		if (real < 0)
 			return hk_error_errno(err, "open parent of %s", path);

@@ -16,8 +16,7 @@
 /* Open path inside rootfd.  flags as openat(2) (O_CLOEXEC is added); O_CREAT
  * creates the last component with mode.  Uses openat2(RESOLVE_IN_ROOT) and
  * falls back to a component walk on kernels without it. */
-int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
-		      struct hk_error **err);
+int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct hk_error **err);
 
 /* mkdir -p inside rootfd; returns an O_PATH|O_DIRECTORY fd of the last
  * directory.  Components that exist as symlinks are followed inside the root. */

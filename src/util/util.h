@@ -22,13 +22,13 @@ void hk_fclosep(FILE **f);
 void hk_closedirp(DIR **d);
 void hk_strvfreep(char ***v);
 
-#define _cleanup_(f)     __attribute__((cleanup(f)))
-#define _cleanup_free_   _cleanup_(hk_freep)
-#define _cleanup_close_  _cleanup_(hk_closep)
+#define _cleanup_(f)	 __attribute__((cleanup(f)))
+#define _cleanup_free_	 _cleanup_(hk_freep)
+#define _cleanup_close_	 _cleanup_(hk_closep)
 #define _cleanup_fclose_ _cleanup_(hk_fclosep)
-#define _cleanup_dir_    _cleanup_(hk_closedirp)
-#define _cleanup_strv_   _cleanup_(hk_strvfreep)
-#define _cleanup_error_  _cleanup_(hk_error_free)
+#define _cleanup_dir_	 _cleanup_(hk_closedirp)
+#define _cleanup_strv_	 _cleanup_(hk_strvfreep)
+#define _cleanup_error_	 _cleanup_(hk_error_free)
 
 /* Take ownership of *pp, leaving NULL behind. */
 static inline void *steal_ptr_impl(void **pp)

@@ -37,8 +37,12 @@ TEST(error_send_recv_roundtrip)
 TEST(path_clean_never_climbs)
 {
 	const char *cases[][2] = {
-		{"/a/b/../c", "/a/c"}, {"/../../etc", "/etc"}, {"a//b/./c/", "a/b/c"},
-		{"..", "."},           {"/", "/"},              {"/a/..", "/"},
+		{"/a/b/../c", "/a/c"},
+		{"/../../etc", "/etc"},
+		{"a//b/./c/", "a/b/c"},
+		{"..", "."},
+		{"/", "/"},
+		{"/a/..", "/"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		_cleanup_free_ char *c = path_clean(cases[i][0]);
