@@ -1,0 +1,24 @@
+/* hako runtime: seccomp filters from linux.seccomp, through libseccomp. */
+#ifndef HAKO_RUNTIME_SECCOMP_H
+#define HAKO_RUNTIME_SECCOMP_H
+
+#include <json-c/json.h>
+
+#include "util/error.h"
+
+/* Build and load the filter described by linux.seccomp (NULL: nothing) into
+ * the calling process: defaultAction, defaultErrnoRet, architectures, flags,
+ * syscalls[] with names, action, errnoRet and args.  Syscall names this
+ * libseccomp or architecture does not know are skipped (not fatal).  Loading
+ * needs no_new_privs or CAP_SYS_ADMIN, so the runtime calls it either after
+ * PR_SET_NO_NEW_PRIVS or before dropping capabilities. */
+int seccomp_apply(json_object *linux_seccomp, struct hk_error **err);
+
+/* Check a linux.seccomp object without loading it (bad action names, bad
+ * operators...), so create fails early with a clear error. */
+int seccomp_validate(json_object *linux_seccomp, struct hk_error **err);
+
+/* Docker's default profile in OCI linux.seccomp form (new object). */
+json_object *seccomp_default_profile(void);
+
+#endif
