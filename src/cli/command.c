@@ -4,6 +4,13 @@
 
 #include "cli/command.h"
 
+/* Defined here, not in main.c, so that commands linked into the unit tests
+ * (which have their own main) resolve it. */
+struct hk_globals hk_globals = {
+	.root = "/var/lib/hako",
+	.runroot = "/run/hako",
+};
+
 void command_print_help(const struct hk_command *cmd, const char *prog)
 {
 	printf("Usage: %s %s\n\n%s\n", prog, cmd->usage, cmd->summary);

@@ -15,11 +15,6 @@
 #define HAKO_VERSION "0.1.0"
 #endif
 
-struct hk_globals hk_globals = {
-	.root = "/var/lib/hako",
-	.runroot = "/run/hako",
-};
-
 extern const struct hk_command *const __start_hk_cmd_hako[];
 extern const struct hk_command *const __stop_hk_cmd_hako[];
 

@@ -1,0 +1,190 @@
+/* hako: the OCI distribution client (https://github.com/opencontainers/distribution-spec).
+ *
+ * A struct registry is one registry host: its base URL (https, or http for
+ * loopback and insecure registries), its credentials from the auth file and the
+ * bearer tokens it handed out.  Requests retry once after a 401 with the
+ * challenge's scheme (Bearer: a token from the realm; Basic: the stored
+ * credentials).  Every length read from the network is bounded and every
+ * blob and manifest is checked against its digest while it is read.
+ *
+ * The functions are thread-safe for one struct registry (downloads run in
+ * parallel on it); each call uses its own curl handle.
+ */
+#ifndef HAKO_REGISTRY_REGISTRY_H
+#define HAKO_REGISTRY_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* The four manifest media types hako reads, and the ones it writes. */
+#define MT_OCI_MANIFEST	   "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX	   "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST	   "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_OCI_CONFIG	   "application/vnd.oci.image.config.v1+json"
+#define MT_DOCKER_CONFIG   "application/vnd.docker.container.image.v1+json"
+#define MT_OCI_LAYER	   "application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_DOCKER_LAYER	   "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+/* Upper bounds on what the network may send. */
+#define REGISTRY_MAX_MANIFEST (4u << 20)
+#define REGISTRY_MAX_CONFIG   (8u << 20)
+#define REGISTRY_MAX_LAYERS   1024
+
+/* ---- descriptors and manifests ---- */
+
+struct registry_desc {
+	char *media_type;
+	char *digest; /* "sha256:<64 hex>" */
+	int64_t size;
+};
+
+struct registry_manifest {
+	char *media_type; /* one of MT_OCI_MANIFEST, MT_DOCKER_MANIFEST */
+	struct registry_desc config;
+	struct registry_desc *layers;
+	size_t n_layers;
+};
+
+void registry_desc_free(struct registry_desc *d);
+void registry_manifest_free(struct registry_manifest *m);
+
+/* True for "sha256:" followed by 64 lower-case hex digits. */
+bool registry_digest_valid(const char *digest);
+
+/* "sha256:<hex>" of buf. Caller frees. */
+char *registry_digest_of(const void *buf, size_t len);
+
+/* True for one of the four manifest media types; *is_index tells the lists. */
+bool registry_manifest_type_known(const char *media_type, bool *is_index);
+
+/* The media type of a manifest body: its "mediaType" field, or content_type
+ * (the HTTP header, may be NULL) when the body has none.  Schema 1 and
+ * unknown types are refused.  Caller frees *out. */
+int registry_manifest_media_type(const char *body, size_t len, const char *content_type,
+				 char **out, struct hk_error **err);
+
+/* Parse an image manifest (OCI or Docker schema 2).  Digests, sizes and media
+ * types of the config and the layers are validated. */
+int registry_manifest_parse(const char *body, size_t len, struct registry_manifest *out,
+			    struct hk_error **err);
+
+/* From an index / manifest list, pick the manifest for os/arch (variant may be
+ * NULL: any).  The error lists the platforms the index has. */
+int registry_index_select(const char *body, size_t len, const char *os, const char *arch,
+			  const char *variant, struct registry_desc *out, struct hk_error **err);
+
+/* The host's platform in OCI terms ("amd64", "arm64" + "v8", ...). */
+void registry_host_platform(const char **os, const char **arch, const char **variant);
+
+/* ---- authentication ---- */
+
+/* One WWW-Authenticate challenge (RFC 7235): the scheme and its parameters. */
+struct registry_challenge {
+	char *scheme; /* "Bearer" or "Basic", as sent */
+	char *realm;
+	char *service;
+	char *scope;
+	char *error;
+};
+void registry_challenge_free(struct registry_challenge *c);
+int registry_challenge_parse(const char *header, struct registry_challenge *out,
+			     struct hk_error **err);
+
+/* The credentials file: REGISTRY_AUTH_FILE, else <root>/auth.json.  Caller frees. */
+char *registry_auth_file(const char *root);
+
+/* Credentials for host from an auth file in docker config.json form
+ * ({"auths":{"host":{"auth":"base64(user:pass)"}}}).  Returns 1 when found,
+ * 0 when the file or the entry is missing. */
+int registry_auth_get(const char *file, const char *host, char **user, char **pass,
+		      struct hk_error **err);
+/* Store (replace) host's entry, keeping the others; the file is written
+ * atomically with mode 0600. */
+int registry_auth_set(const char *file, const char *host, const char *user, const char *pass,
+		      struct hk_error **err);
+/* Remove host's entry: 1 when removed, 0 when there was none. */
+int registry_auth_remove(const char *file, const char *host, struct hk_error **err);
+
+/* ---- a registry host ---- */
+
+struct registry_opts {
+	int tls_verify;		/* 1 verify (default), 0 off and http allowed, -1 unset */
+	const char *auth_file;	/* NULL: no stored credentials */
+	const char *user;	/* explicit credentials (login), override the file */
+	const char *pass;
+};
+
+struct registry;
+
+/* Open host ("127.0.0.1:5000", "quay.io").  Nothing is sent yet. */
+int registry_open(const char *host, const struct registry_opts *opts, struct registry **out,
+		  struct hk_error **err);
+void registry_close(struct registry *r);
+const char *registry_host(const struct registry *r);
+
+/* GET /v2/: picks https or (when allowed) http and checks the credentials
+ * when there are any. */
+int registry_ping(struct registry *r, struct hk_error **err);
+
+/* GET a manifest by tag or digest.  *body is the exact bytes (the digest is
+ * computed on them and checked against a digest reference and the
+ * Docker-Content-Digest header).  Caller frees body, media_type, digest. */
+int registry_get_manifest(struct registry *r, const char *repo, const char *reference,
+			  char **body, size_t *len, char **media_type, char **digest,
+			  struct hk_error **err);
+
+/* PUT a manifest under a tag (or its digest) with media_type as Content-Type. */
+int registry_put_manifest(struct registry *r, const char *repo, const char *reference,
+			  const char *media_type, const char *body, size_t len,
+			  struct hk_error **err);
+
+/* HEAD a blob: 1 when the registry has it, 0 when not. */
+int registry_blob_exists(struct registry *r, const char *repo, const char *digest,
+			 struct hk_error **err);
+
+/* Cross-repository mount from repository from: 1 mounted, 0 when the registry
+ * declined (the caller uploads instead). */
+int registry_blob_mount(struct registry *r, const char *repo, const char *digest,
+			const char *from, struct hk_error **err);
+
+/* Upload size bytes from fd (read from offset 0) as blob digest: monolithic
+ * (POST + PUT) up to chunk_threshold, chunked PATCHes above it. */
+int registry_blob_upload(struct registry *r, const char *repo, const char *digest, int64_t size,
+			 int fd, void (*progress)(void *ud, int64_t done), void *ud,
+			 struct hk_error **err);
+
+/* A blob download: written to fd from its current position; the digest and
+ * the size are verified as the bytes arrive (more than size aborts). */
+struct registry_fetch {
+	const char *digest;
+	int64_t size; /* -1: unknown (bounded by max) */
+	int64_t max;  /* used when size is -1 */
+	int fd;
+	/* results */
+	int64_t done;
+	int rc;
+	struct hk_error *err;
+};
+
+/* Progress events of downloads: job index, bytes so far, total (or -1), and
+ * finished (rc 0 done, < 0 failed).  Called from worker threads, serialised
+ * by the caller's own lock. */
+struct registry_progress {
+	void (*update)(void *ud, size_t idx, int64_t done, int64_t total);
+	void (*finish)(void *ud, size_t idx, int rc);
+	void *ud;
+};
+
+/* Download n blobs, up to parallel at once.  Every job's rc/err is filled;
+ * the call returns < 0 with the first failure in *err. */
+int registry_fetch_blobs(struct registry *r, const char *repo, struct registry_fetch *jobs,
+			 size_t n, int parallel, const struct registry_progress *prog,
+			 struct hk_error **err);
+
+#endif
