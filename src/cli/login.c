@@ -97,7 +97,8 @@ static int login_run(int argc, char **argv, struct hk_error **err)
 	if (optind + 1 != argc)
 		return hk_error_set(err, 0, "login: exactly one REGISTRY expected");
 	if (pass && pass_stdin)
-		return hk_error_set(err, 0, "login: --password and --password-stdin exclude each other");
+		return hk_error_set(err, 0,
+				    "login: --password and --password-stdin exclude each other");
 	host = regcli_host_of(argv[optind]);
 	if (!file)
 		file = registry_auth_file(hk_globals.root);

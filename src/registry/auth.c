@@ -31,8 +31,7 @@ static bool is_tchar(char c)
 	return c && (isalnum((unsigned char)c) || strchr("!#$%&'*+-.^_`|~", c));
 }
 
-int registry_challenge_parse(const char *h, struct registry_challenge *out,
-			     struct hk_error **err)
+int registry_challenge_parse(const char *h, struct registry_challenge *out, struct hk_error **err)
 {
 	const char *p = h, *s;
 
@@ -129,8 +128,8 @@ static int fetch_token(struct registry *r, const struct registry_challenge *c, c
 	_cleanup_free_ char *user = NULL, *pass = NULL;
 	_cleanup_json_ json_object *doc = NULL;
 	struct reg_resp resp;
-	struct reg_req req = {.method = "GET", .body_fd = -1, .no_auth = true,
-			      .max_resp = TOKEN_RESP_MAX};
+	struct reg_req req = {
+		.method = "GET", .body_fd = -1, .no_auth = true, .max_resp = TOKEN_RESP_MAX};
 	const char *tok = NULL;
 	int rc;
 
@@ -191,8 +190,10 @@ int reg_authenticate(struct registry *r, const char *www_auth, struct hk_error *
 	if (!strcasecmp(c.scheme, "basic")) {
 		registry_challenge_free(&c);
 		if (!have_creds)
-			return hk_error_set(err, 0, "HTTP 401 unauthorized (no credentials for %s; "
-					    "use hako login)", r->host);
+			return hk_error_set(err, 0,
+					    "HTTP 401 unauthorized (no credentials for %s; "
+					    "use hako login)",
+					    r->host);
 		pthread_mutex_lock(&r->lock);
 		free(r->scheme);
 		r->scheme = xstrdup("basic");
@@ -200,7 +201,8 @@ int reg_authenticate(struct registry *r, const char *www_auth, struct hk_error *
 		return 0;
 	}
 	if (strcasecmp(c.scheme, "bearer")) {
-		int rc = hk_error_set(err, 0, "unsupported authentication scheme '%.40s'", c.scheme);
+		int rc =
+			hk_error_set(err, 0, "unsupported authentication scheme '%.40s'", c.scheme);
 		registry_challenge_free(&c);
 		return rc;
 	}

@@ -32,8 +32,8 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
 	return hk_error_set(err, 0, "HEAD blob %s: HTTP %ld", digest, st);
 }
 
-int registry_blob_mount(struct registry *r, const char *repo, const char *digest,
-			const char *from, struct hk_error **err)
+int registry_blob_mount(struct registry *r, const char *repo, const char *digest, const char *from,
+			struct hk_error **err)
 {
 	_cleanup_free_ char *url = NULL;
 	struct reg_resp resp;
@@ -107,7 +107,8 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
 				    .content_range = range,
 				    .upload_progress = NULL};
 
-		snprintf(range, sizeof(range), "%lld-%lld", (long long)off, (long long)(off + n - 1));
+		snprintf(range, sizeof(range), "%lld-%lld", (long long)off,
+			 (long long)(off + n - 1));
 		if (reg_request(r, &p, &resp, err) < 0)
 			return hk_error_wrap(err, "upload chunk at %lld", (long long)off);
 		if (resp.status != 202 || !resp.location) {
@@ -189,8 +190,8 @@ static int blob_sink(void *ud, const void *buf, size_t len)
 	return 0;
 }
 
-static int fetch_one(struct registry *r, const char *repo, struct registry_fetch *job,
-		     size_t idx, const struct registry_progress *prog, struct hk_error **err)
+static int fetch_one(struct registry *r, const char *repo, struct registry_fetch *job, size_t idx,
+		     const struct registry_progress *prog, struct hk_error **err)
 {
 	_cleanup_free_ char *url = NULL;
 	struct sink_state s = {.job = job, .prog = prog, .idx = idx};

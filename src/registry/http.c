@@ -151,8 +151,8 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-int reg_perform(struct registry *r, struct reg_req *req, const char *authz,
-		struct reg_resp *resp, struct hk_error **err)
+int reg_perform(struct registry *r, struct reg_req *req, const char *authz, struct reg_resp *resp,
+		struct hk_error **err)
 {
 	struct xfer x = {.req = req, .resp = resp};
 	struct curl_slist *hdrs = NULL;
@@ -173,7 +173,8 @@ int reg_perform(struct registry *r, struct reg_req *req, const char *authz,
 	curl_easy_setopt(x.curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(x.curl, CURLOPT_USERAGENT, "hako/" HAKO_VERSION);
 	curl_easy_setopt(x.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(x.curl, CURLOPT_REDIR_PROTOCOLS_STR, r->http_allowed ? "http,https" : "https");
+	curl_easy_setopt(x.curl, CURLOPT_REDIR_PROTOCOLS_STR,
+			 r->http_allowed ? "http,https" : "https");
 	curl_easy_setopt(x.curl, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* a stalled server: less than 1 byte/s for 60 s ends the transfer */
 	curl_easy_setopt(x.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -212,7 +213,8 @@ int reg_perform(struct registry *r, struct reg_req *req, const char *authz,
 	if (req->accept)
 		hdrs = curl_slist_append(hdrs, h_accept = xasprintf("Accept: %s", req->accept));
 	if (req->content_type)
-		hdrs = curl_slist_append(hdrs, h_ct = xasprintf("Content-Type: %s", req->content_type));
+		hdrs = curl_slist_append(hdrs,
+					 h_ct = xasprintf("Content-Type: %s", req->content_type));
 	if (req->content_range)
 		hdrs = curl_slist_append(hdrs,
 					 h_cr = xasprintf("Content-Range: %s", req->content_range));
@@ -282,8 +284,8 @@ int registry_open(const char *host, const struct registry_opts *opts, struct reg
 	r->tls_verify = opts->tls_verify != 0;
 	/* podman's rule: loopback registries may speak plain http; others only
 	 * when TLS verification is off or they are listed as insecure */
-	r->http_allowed = host_is_loopback(host) || opts->tls_verify == 0 ||
-			  host_listed_insecure(host);
+	r->http_allowed =
+		host_is_loopback(host) || opts->tls_verify == 0 || host_listed_insecure(host);
 	if (host_listed_insecure(host))
 		r->tls_verify = false;
 	pthread_mutex_init(&r->lock, NULL);
@@ -351,8 +353,10 @@ int reg_base(struct registry *r, struct hk_error **err)
 	if (!r->http_allowed) {
 		const char *m = hk_error_msg(https_err);
 		if (strstr(m, "SSL") || strstr(m, "TLS") || strstr(m, "wrong version"))
-			return hk_error_set(err, 0, "%s (plain http is used only for loopback "
-					    "registries or with --tls-verify=false)", m);
+			return hk_error_set(err, 0,
+					    "%s (plain http is used only for loopback "
+					    "registries or with --tls-verify=false)",
+					    m);
 		return hk_error_set(err, 0, "%s", m);
 	}
 	req.url = url = xasprintf("http://%s/v2/", r->host);

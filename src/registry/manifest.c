@@ -42,8 +42,8 @@ bool registry_manifest_type_known(const char *mt, bool *is_index)
 	return false;
 }
 
-int registry_manifest_media_type(const char *body, size_t len, const char *content_type,
-				 char **out, struct hk_error **err)
+int registry_manifest_media_type(const char *body, size_t len, const char *content_type, char **out,
+				 struct hk_error **err)
 {
 	_cleanup_json_ json_object *doc = NULL;
 	_cleanup_free_ char *ct = NULL;
@@ -196,9 +196,11 @@ void registry_host_platform(const char **os, const char **arch, const char **var
 	static const struct {
 		const char *machine, *arch, *variant;
 	} map[] = {
-		{"x86_64", "amd64", NULL},   {"aarch64", "arm64", NULL}, {"armv7l", "arm", "v7"},
-		{"armv6l", "arm", "v6"},     {"i686", "386", NULL},	 {"i386", "386", NULL},
-		{"ppc64le", "ppc64le", NULL}, {"s390x", "s390x", NULL},	 {"riscv64", "riscv64", NULL},
+		{"x86_64", "amd64", NULL},    {"aarch64", "arm64", NULL},
+		{"armv7l", "arm", "v7"},      {"armv6l", "arm", "v6"},
+		{"i686", "386", NULL},	      {"i386", "386", NULL},
+		{"ppc64le", "ppc64le", NULL}, {"s390x", "s390x", NULL},
+		{"riscv64", "riscv64", NULL},
 	};
 
 	*os = "linux";
@@ -321,16 +323,16 @@ char *reg_url(struct registry *r, const char *fmt, ...)
 	return v;
 }
 
-int registry_get_manifest(struct registry *r, const char *repo, const char *reference,
-			  char **body, size_t *len, char **media_type, char **digest,
-			  struct hk_error **err)
+int registry_get_manifest(struct registry *r, const char *repo, const char *reference, char **body,
+			  size_t *len, char **media_type, char **digest, struct hk_error **err)
 {
 	_cleanup_free_ char *url = NULL, *mt = NULL, *dg = NULL;
 	struct reg_resp resp;
 	struct reg_req req = {
 		.method = "GET",
 		.body_fd = -1,
-		.accept = MT_OCI_INDEX ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST,
+		.accept = MT_OCI_INDEX ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST
+				       ", " MT_DOCKER_MANIFEST,
 		.max_resp = REGISTRY_MAX_MANIFEST,
 	};
 

@@ -66,8 +66,8 @@ bool registry_manifest_type_known(const char *media_type, bool *is_index);
 /* The media type of a manifest body: its "mediaType" field, or content_type
  * (the HTTP header, may be NULL) when the body has none.  Schema 1 and
  * unknown types are refused.  Caller frees *out. */
-int registry_manifest_media_type(const char *body, size_t len, const char *content_type,
-				 char **out, struct hk_error **err);
+int registry_manifest_media_type(const char *body, size_t len, const char *content_type, char **out,
+				 struct hk_error **err);
 
 /* Parse an image manifest (OCI or Docker schema 2).  Digests, sizes and media
  * types of the config and the layers are validated. */
@@ -114,9 +114,9 @@ int registry_auth_remove(const char *file, const char *host, struct hk_error **e
 /* ---- a registry host ---- */
 
 struct registry_opts {
-	int tls_verify;		/* 1 verify (default), 0 off and http allowed, -1 unset */
-	const char *auth_file;	/* NULL: no stored credentials */
-	const char *user;	/* explicit credentials (login), override the file */
+	int tls_verify;	       /* 1 verify (default), 0 off and http allowed, -1 unset */
+	const char *auth_file; /* NULL: no stored credentials */
+	const char *user;      /* explicit credentials (login), override the file */
 	const char *pass;
 };
 
@@ -135,9 +135,8 @@ int registry_ping(struct registry *r, struct hk_error **err);
 /* GET a manifest by tag or digest.  *body is the exact bytes (the digest is
  * computed on them and checked against a digest reference and the
  * Docker-Content-Digest header).  Caller frees body, media_type, digest. */
-int registry_get_manifest(struct registry *r, const char *repo, const char *reference,
-			  char **body, size_t *len, char **media_type, char **digest,
-			  struct hk_error **err);
+int registry_get_manifest(struct registry *r, const char *repo, const char *reference, char **body,
+			  size_t *len, char **media_type, char **digest, struct hk_error **err);
 
 /* PUT a manifest under a tag (or its digest) with media_type as Content-Type. */
 int registry_put_manifest(struct registry *r, const char *repo, const char *reference,
@@ -150,8 +149,8 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
 
 /* Cross-repository mount from repository from: 1 mounted, 0 when the registry
  * declined (the caller uploads instead). */
-int registry_blob_mount(struct registry *r, const char *repo, const char *digest,
-			const char *from, struct hk_error **err);
+int registry_blob_mount(struct registry *r, const char *repo, const char *digest, const char *from,
+			struct hk_error **err);
 
 /* Upload size bytes from fd (read from offset 0) as blob digest: monolithic
  * (POST + PUT) up to chunk_threshold, chunked PATCHes above it. */

@@ -61,8 +61,8 @@ int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
 		struct hk_error **err);
 
 /* One raw attempt with the given Authorization header value (may be NULL). */
-int reg_perform(struct registry *r, struct reg_req *req, const char *authz,
-		struct reg_resp *resp, struct hk_error **err);
+int reg_perform(struct registry *r, struct reg_req *req, const char *authz, struct reg_resp *resp,
+		struct hk_error **err);
 
 /* The base URL, resolving https/http on the first call. */
 int reg_base(struct registry *r, struct hk_error **err);

@@ -102,8 +102,8 @@ TEST(registry_manifest_parse_valid_and_hostile)
 	CHECK(strstr(hk_error_msg(err), "schema 1") != NULL);
 	/* Content-Type decides when the body says nothing */
 	const char *plain = "{\"schemaVersion\":2,\"manifests\":[]}";
-	REQUIRE(registry_manifest_media_type(plain, strlen(plain),
-					     MT_OCI_INDEX "; charset=utf-8", &mt, &err) == 0);
+	REQUIRE(registry_manifest_media_type(plain, strlen(plain), MT_OCI_INDEX "; charset=utf-8",
+					     &mt, &err) == 0);
 	CHECK_STR(mt, MT_OCI_INDEX);
 	free(mt);
 }
@@ -111,13 +111,15 @@ TEST(registry_manifest_parse_valid_and_hostile)
 static const char index_doc[] =
 	"{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":["
 	"{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D1
-	"\",\"size\":10,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}},"
+	"\",\"size\":10,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":"
+	"\"v8\"}},"
 	"{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D3
 	"\",\"size\":12,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"}},"
 	"{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D2
 	"\",\"size\":11,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
 	"{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D3
-	"\",\"size\":13,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}}"
+	"\",\"size\":13,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}"
+	"}"
 	"]}";
 
 TEST(registry_index_platform_selection)
@@ -186,7 +188,8 @@ TEST(registry_digest_helpers)
 	CHECK_STR(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	CHECK(registry_digest_valid(d));
 	free(d);
-	CHECK(!registry_digest_valid("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+	CHECK(!registry_digest_valid(
+		"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
 	CHECK(!registry_digest_valid("sha512:abc"));
 	CHECK(!registry_digest_valid(NULL));
 }
