@@ -1,0 +1,362 @@
+/* linux.seccomp -> libseccomp.  One walk over the object serves both
+ * seccomp_validate() (ctx NULL: parse and check only) and seccomp_apply()
+ * (build the filter, then load it), so the two can never disagree. */
+#include "runtime/seccomp.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <string.h>
+
+#include "util/json.h"
+#include "util/log.h"
+#include "util/util.h"
+
+static void seccomp_releasep(scmp_filter_ctx *ctx)
+{
+	if (*ctx)
+		seccomp_release(*ctx);
+}
+
+struct action_name {
+	const char *name;
+	uint32_t action; /* ERRNO/TRACE: the base, the errno is or'ed in */
+	bool takes_ret;
+};
+
+static const struct action_name actions[] = {
+	{"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false},
+	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
+	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
+	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
+	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+	{"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+	{"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false},
+};
+
+struct op_name {
+	const char *name;
+	enum scmp_compare op;
+};
+
+static const struct op_name ops[] = {
+	{"SCMP_CMP_NE", SCMP_CMP_NE},
+	{"SCMP_CMP_LT", SCMP_CMP_LT},
+	{"SCMP_CMP_LE", SCMP_CMP_LE},
+	{"SCMP_CMP_EQ", SCMP_CMP_EQ},
+	{"SCMP_CMP_GE", SCMP_CMP_GE},
+	{"SCMP_CMP_GT", SCMP_CMP_GT},
+	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
+struct flag_name {
+	const char *name;
+	enum scmp_filter_attr attr;
+};
+
+/* The kernel flags libseccomp 2.5 exposes as filter attributes. */
+static const struct flag_name flags[] = {
+	{"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC},
+	{"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG},
+	{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB},
+};
+
+/* "SCMP_ACT_ERRNO" + errnoRet -> the libseccomp action.  ctx names the
+ * field for errors ("linux.seccomp.syscalls[3]"). */
+static int parse_action(json_object *obj, const char *ctx, const char *key, const char *ret_key,
+			uint32_t *out, struct hk_error **err)
+{
+	const char *name = NULL;
+	int64_t ret = EPERM;
+	bool has_ret;
+
+	if (json_get_string(obj, ctx, key, &name, err) < 0)
+		return -1;
+	if (!name)
+		return hk_error_set(err, 0, "%s.%s: missing", ctx, key);
+	has_ret = json_object_object_get_ex(obj, ret_key, NULL);
+	if (json_get_int64(obj, ctx, ret_key, &ret, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+		if (strcmp(actions[i].name, name) != 0)
+			continue;
+		if (actions[i].action == SCMP_ACT_NOTIFY)
+			return hk_error_set(err, 0, "%s.%s: %s is not supported", ctx, key, name);
+		if (!actions[i].takes_ret) {
+			*out = actions[i].action;
+			return 0;
+		}
+		/* TRACE without a value: the tracer sees 0 (runc and crun
+		 * use EPERM only for ERRNO). */
+		if (actions[i].action == SCMP_ACT_TRACE(0) && !has_ret)
+			ret = 0;
+		if (ret < 0 || ret > 0xffff)
+			return hk_error_set(err, 0, "%s.%s: %lld out of range", ctx, ret_key,
+					    (long long)ret);
+		*out = actions[i].action | (uint32_t)ret;
+		return 0;
+	}
+	return hk_error_set(err, 0, "%s.%s: unknown action %s", ctx, key, name);
+}
+
+/* "SCMP_ARCH_X86_64" -> libseccomp's token ("x86_64"). */
+static int parse_arch(const char *name, const char *ctx, uint32_t *token, struct hk_error **err)
+{
+	char lower[32];
+	size_t i;
+
+	if (!str_has_prefix(name, "SCMP_ARCH_") || strlen(name) - 10 >= sizeof(lower) || !name[10])
+		return hk_error_set(err, 0, "%s: unknown architecture %s", ctx, name);
+	for (i = 0; name[10 + i]; i++)
+		lower[i] = (char)tolower((unsigned char)name[10 + i]);
+	lower[i] = '\0';
+	*token = seccomp_arch_resolve_name(lower);
+	return 0;
+}
+
+static int parse_arg(json_object *a, const char *ctx, struct scmp_arg_cmp *out,
+		     struct hk_error **err)
+{
+	uint64_t index = 0, value = 0, value2 = 0;
+	const char *op = NULL;
+	size_t i;
+
+	if (!json_object_is_type(a, json_type_object))
+		return hk_error_set(err, 0, "%s: expected an object", ctx);
+	if (json_get_uint64(a, ctx, "index", &index, err) < 0 ||
+	    json_get_uint64(a, ctx, "value", &value, err) < 0 ||
+	    json_get_uint64(a, ctx, "valueTwo", &value2, err) < 0 ||
+	    json_get_string(a, ctx, "op", &op, err) < 0)
+		return -1;
+	if (index > 5)
+		return hk_error_set(err, 0, "%s.index: %llu out of range (0-5)", ctx,
+				    (unsigned long long)index);
+	if (!op)
+		return hk_error_set(err, 0, "%s.op: missing", ctx);
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		if (strcmp(ops[i].name, op) == 0)
+			break;
+	if (i == ARRAY_SIZE(ops))
+		return hk_error_set(err, 0, "%s.op: unknown operator %s", ctx, op);
+	out->arg = (unsigned)index;
+	out->op = ops[i].op;
+	out->datum_a = value;
+	out->datum_b = value2;
+	return 0;
+}
+
+/* libseccomp refuses two comparisons of the same argument in one rule; as
+ * runc does, such a list becomes one rule per comparison (any may match). */
+static bool args_share_index(const struct scmp_arg_cmp *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (args[i].arg == args[j].arg)
+				return true;
+	return false;
+}
+
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, const char *name,
+		    const struct scmp_arg_cmp *args, size_t nargs, const char *where,
+		    struct hk_error **err)
+{
+	int r;
+
+	if (nargs > 1 && args_share_index(args, nargs)) {
+		for (size_t i = 0; i < nargs; i++) {
+			r = seccomp_rule_add_array(ctx, action, nr, 1, &args[i]);
+			if (r < 0) {
+				errno = -r;
+				return hk_error_errno(err, "%s: add rule for %s", where, name);
+			}
+		}
+		return 0;
+	}
+	r = seccomp_rule_add_array(ctx, action, nr, (unsigned)nargs, args);
+	if (r < 0) {
+		errno = -r;
+		return hk_error_errno(err, "%s: add rule for %s", where, name);
+	}
+	return 0;
+}
+
+static int walk_syscall(scmp_filter_ctx ctx, json_object *sc, size_t idx, uint32_t def_action,
+			struct hk_error **err)
+{
+	char where[64];
+	struct scmp_arg_cmp args[6];
+	json_object *names = NULL, *jargs = NULL;
+	const char *name = NULL;
+	uint32_t action;
+	size_t nargs = 0, n;
+
+	snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu]", idx);
+	if (!json_object_is_type(sc, json_type_object))
+		return hk_error_set(err, 0, "%s: expected an object", where);
+	if (parse_action(sc, where, "action", "errnoRet", &action, err) < 0)
+		return -1;
+	if (json_get_array(sc, where, "names", &names, err) < 0 ||
+	    json_get_string(sc, where, "name", &name, err) < 0 ||
+	    json_get_array(sc, where, "args", &jargs, err) < 0)
+		return -1;
+	if (!names && !name)
+		return hk_error_set(err, 0, "%s.names: missing", where);
+	if (jargs) {
+		n = json_object_array_length(jargs);
+		if (n > ARRAY_SIZE(args))
+			return hk_error_set(err, 0, "%s.args: more than 6 arguments", where);
+		for (size_t i = 0; i < n; i++) {
+			char actx[96];
+			snprintf(actx, sizeof(actx), "%s.args[%zu]", where, i);
+			if (parse_arg(json_object_array_get_idx(jargs, i), actx, &args[nargs],
+				      err) < 0)
+				return -1;
+			nargs++;
+		}
+	}
+	n = names ? json_object_array_length(names) : 0;
+	for (size_t i = 0; i < n + (name ? 1 : 0); i++) {
+		const char *sys;
+		int nr;
+
+		if (i < n) {
+			json_object *e = json_object_array_get_idx(names, i);
+			if (!json_object_is_type(e, json_type_string))
+				return hk_error_set(err, 0, "%s.names[%zu]: expected a string",
+						    where, i);
+			sys = json_object_get_string(e);
+		} else {
+			sys = name;
+		}
+		if (!ctx)
+			continue;
+		/* A rule with the default action is redundant, and libseccomp
+		 * rejects it. */
+		if (action == def_action)
+			continue;
+		nr = seccomp_syscall_resolve_name(sys);
+		if (nr == __NR_SCMP_ERROR) {
+			log_debug("seccomp: unknown syscall %s skipped", sys);
+			continue;
+		}
+		if (add_rule(ctx, action, nr, sys, args, nargs, where, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The walk.  With ctx_out NULL only checks; else builds the filter. */
+static int walk(json_object *sec, scmp_filter_ctx *ctx_out, struct hk_error **err)
+{
+	const char *ctx = "linux.seccomp";
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx_ = NULL;
+	json_object *arr = NULL;
+	uint32_t def_action;
+	size_t i, n;
+
+	if (!json_object_is_type(sec, json_type_object))
+		return hk_error_set(err, 0, "%s: expected an object", ctx);
+	if (parse_action(sec, ctx, "defaultAction", "defaultErrnoRet", &def_action, err) < 0)
+		return -1;
+	if (json_object_object_get_ex(sec, "listenerPath", &arr) &&
+	    json_object_get_string_len(arr) > 0)
+		return hk_error_set(err, 0, "%s.listenerPath: seccomp notify is not supported",
+				    ctx);
+	if (ctx_out) {
+		ctx_ = seccomp_init(def_action);
+		if (!ctx_)
+			return hk_error_set(err, 0, "%s: seccomp_init failed", ctx);
+		/* The runtime decides about no_new_privs (process.noNewPrivileges);
+		 * libseccomp would otherwise set it on load. */
+		if (seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_NNP, 0) < 0)
+			return hk_error_set(err, 0, "%s: clear the NNP attribute", ctx);
+	}
+
+	arr = NULL;
+	if (json_get_array(sec, ctx, "architectures", &arr, err) < 0)
+		return -1;
+	n = arr ? json_object_array_length(arr) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		char where[64];
+		uint32_t token = 0;
+		int r;
+
+		snprintf(where, sizeof(where), "%s.architectures[%zu]", ctx, i);
+		if (!json_object_is_type(e, json_type_string))
+			return hk_error_set(err, 0, "%s: expected a string", where);
+		if (parse_arch(json_object_get_string(e), where, &token, err) < 0)
+			return -1;
+		if (!ctx_)
+			continue;
+		if (token == 0) {
+			log_debug("seccomp: architecture %s unknown to libseccomp, skipped",
+				  json_object_get_string(e));
+			continue;
+		}
+		r = seccomp_arch_add(ctx_, token);
+		if (r < 0 && r != -EEXIST) {
+			errno = -r;
+			return hk_error_errno(err, "%s: add architecture %s", where,
+					      json_object_get_string(e));
+		}
+	}
+
+	arr = NULL;
+	if (json_get_array(sec, ctx, "flags", &arr, err) < 0)
+		return -1;
+	n = arr ? json_object_array_length(arr) : 0;
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		const char *f = json_object_get_string(e);
+		size_t k;
+
+		if (!json_object_is_type(e, json_type_string))
+			return hk_error_set(err, 0, "%s.flags[%zu]: expected a string", ctx, i);
+		for (k = 0; k < ARRAY_SIZE(flags); k++)
+			if (strcmp(flags[k].name, f) == 0)
+				break;
+		if (k == ARRAY_SIZE(flags))
+			return hk_error_set(err, 0, "%s.flags[%zu]: unsupported flag %s", ctx, i,
+					    f);
+		if (ctx_ && seccomp_attr_set(ctx_, flags[k].attr, 1) < 0)
+			log_warn("seccomp: flag %s not supported by this kernel or libseccomp", f);
+	}
+
+	arr = NULL;
+	if (json_get_array(sec, ctx, "syscalls", &arr, err) < 0)
+		return -1;
+	n = arr ? json_object_array_length(arr) : 0;
+	for (i = 0; i < n; i++)
+		if (walk_syscall(ctx_, json_object_array_get_idx(arr, i), i, def_action, err) < 0)
+			return -1;
+	if (ctx_out)
+		*ctx_out = steal_ptr(&ctx_);
+	return 0;
+}
+
+int seccomp_validate(json_object *linux_seccomp, struct hk_error **err)
+{
+	if (!linux_seccomp)
+		return 0;
+	return walk(linux_seccomp, NULL, err);
+}
+
+int seccomp_apply(json_object *linux_seccomp, struct hk_error **err)
+{
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+	int r;
+
+	if (!linux_seccomp)
+		return 0;
+	if (walk(linux_seccomp, &ctx, err) < 0)
+		return -1;
+	r = seccomp_load(ctx);
+	if (r < 0) {
+		errno = -r;
+		return hk_error_errno(err, "load the seccomp filter");
+	}
+	return 0;
+}
