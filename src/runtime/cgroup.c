@@ -496,8 +496,12 @@ int cg_mkdir_path(const char *mnt, const char *rel, bool *created,
 			made = false;
 		}
 		fd = openat(parent, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return hk_error_errno(err, "open %s%s", mnt, rel);
+		if (fd < 0) {
+			hk_error_errno(err, "open %s%s", mnt, rel);
+			if (made)
+				unlinkat(parent, c, AT_REMOVEDIR);
+			return -1;
+		}
 		*created = made;
 		if (level_cb && level_cb(parent, fd, err) < 0) {
 			if (made)
@@ -769,6 +773,7 @@ static int parse_devices(json_object *arr, struct cg_resources *r, struct hk_err
 
 	r->devices = xzalloc((n + 1) * sizeof(*r->devices));
 	r->n_devices = n;
+	r->devices_given = true;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(arr, i);
 		struct cg_devrule *d = &r->devices[i];
@@ -1090,6 +1095,9 @@ int cgroup_create(const char *path, const char *id, enum runtime_cgroup_manager 
 	}
 	if (cg_resolve_path(path, id, manager, &cg->path, err) < 0)
 		return -1;
+	/* Every container starts from "deny all but the basics", as with runc,
+	 * whether or not its config lists device rules. */
+	res.devices_given = true;
 	if (cg_layout_get(&l, err) < 0)
 		return -1;
 	cg->mode = l->mode;

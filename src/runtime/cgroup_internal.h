@@ -82,6 +82,7 @@ struct cg_resources {
 	size_t n_hugepages;
 	struct cg_devrule *devices;
 	size_t n_devices;
+	bool devices_given; /* write device rules (always at create) */
 	struct cg_kv *unified;
 	size_t n_unified;
 	int64_t net_classid;
@@ -156,6 +157,17 @@ int cg_v2_freeze_dir(struct cg_dir *d, bool frozen, struct hk_error **err);
 int cg_v2_is_frozen_dir(struct cg_dir *d, bool *frozen, struct hk_error **err);
 int cg_v2_kill_dir(struct cg_dir *d, struct hk_error **err);
 int cg_enter_dir(struct cg_dir *d, pid_t pid, struct hk_error **err);
+
+/* Device rules: deny all, the config's rules, the defaults every
+ * container gets (caller frees).  v1 writes them to devices.allow/deny; v2
+ * attaches them as an eBPF program. */
+struct cg_devrule *cg_device_rules(const struct cg_resources *r, size_t *n);
+struct bpf_insn;
+/* Emit the program into out (up to cap instructions); returns its length. */
+size_t cg_devices_program(const struct cg_devrule *rules, size_t n, struct bpf_insn *out,
+			  size_t cap);
+int cg_devices_attach(struct cg_dir *d, const struct cg_devrule *rules, size_t n,
+		      struct hk_error **err);
 
 /* Conversions, as runc and crun do them. */
 uint64_t cg_shares_to_weight(uint64_t shares);

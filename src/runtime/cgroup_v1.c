@@ -263,15 +263,23 @@ static void dev_number(char *buf, size_t size, int64_t v)
  * "a" (every device) resets the list to allow- or deny-all. */
 static int v1_devices(struct cgroup *cg, const struct cg_resources *r, struct hk_error **err)
 {
+	_cleanup_free_ struct cg_devrule *rules = NULL;
 	struct cg_dir *d;
+	size_t n = 0;
 
-	if (!r->n_devices)
+	if (!r->devices_given)
 		return 0;
-	d = need_dir(cg, "devices", "linux.resources.devices", err);
-	if (!d)
-		return -1;
-	for (size_t i = 0; i < r->n_devices; i++) {
-		const struct cg_devrule *dr = &r->devices[i];
+	d = cg_find_dir(cg, "devices");
+	if (!d) {
+		if (r->n_devices)
+			return hk_error_set(err, 0,
+					    "linux.resources.devices: the devices cgroup "
+					    "controller is not mounted");
+		return 0;
+	}
+	rules = cg_device_rules(r, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct cg_devrule *dr = &rules[i];
 		char maj[24], min[24], line[80];
 
 		dev_number(maj, sizeof(maj), dr->major);
@@ -281,7 +289,7 @@ static int v1_devices(struct cgroup *cg, const struct cg_resources *r, struct hk
 		else
 			snprintf(line, sizeof(line), "%c %s:%s %s", dr->type, maj, min, dr->access);
 		if (cg_write(d, dr->allow ? "devices.allow" : "devices.deny", line, err) < 0)
-			return hk_error_wrap(err, "linux.resources.devices[%zu]", i);
+			return hk_error_wrap(err, "device rule \"%s\"", line);
 	}
 	return 0;
 }

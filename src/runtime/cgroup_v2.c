@@ -191,7 +191,6 @@ static int v2_io(struct cg_dir *d, const struct cg_resources *r, struct hk_error
 static int v2_set(struct cgroup *cg, const struct cg_resources *r, struct hk_error **err)
 {
 	struct cg_dir *d = &cg->dirs[0];
-	static bool warned;
 
 	if (v2_memory(d, r, err) < 0 || v2_cpu(d, r, err) < 0 || v2_io(d, r, err) < 0)
 		return -1;
@@ -206,11 +205,12 @@ static int v2_set(struct cgroup *cg, const struct cg_resources *r, struct hk_err
 		if (need(d, file, r->hugepages[i].value, err) < 0)
 			return -1;
 	}
-	if (r->n_devices && !warned) {
-		/* v2 enforces device access with an eBPF program attached
-		 * to the cgroup; hako does not load one (docs/cgroups.md). */
-		log_info("cgroup v2: linux.resources.devices is not enforced");
-		warned = true;
+	if (r->devices_given) {
+		_cleanup_free_ struct cg_devrule *rules = NULL;
+		size_t n = 0;
+		rules = cg_device_rules(r, &n);
+		if (cg_devices_attach(d, rules, n, err) < 0)
+			return hk_error_wrap(err, "linux.resources.devices");
 	}
 	if (r->net_classid != CG_UNSET || r->n_net_prio)
 		log_debug("cgroup v2 has no net_cls/net_prio; linux.resources.network ignored");

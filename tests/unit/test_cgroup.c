@@ -17,6 +17,7 @@
 #include "runtime/cgroup_internal.h"
 #include "test.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/util.h"
 
 static json_object *parse(const char *text)
@@ -212,6 +213,7 @@ TEST(cgroup_v2_writes_the_right_files)
 	d.fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	REQUIRE(o && d.fd >= 0);
 	REQUIRE(cg_resources_parse(o, &r, &err) == 0);
+	r.devices_given = false; /* a fake directory takes no eBPF program */
 	CHECK(cg_v2_ops.set(&cg, &r, &err) == 0);
 	cg_resources_free(&r);
 
@@ -304,8 +306,8 @@ TEST(cgroup_v1_writes_the_right_files)
 		{"pids", "pids.max", "42"},
 		{"blkio", "blkio.weight", "500"},
 		{"blkio", "blkio.throttle.read_bps_device", "8:0 1048576"},
-		/* a plain file keeps the last write */
-		{"devices", "devices.allow", "c 1:3 rw"},
+		/* a plain file keeps the last write: the last default rule */
+		{"devices", "devices.allow", "c 10:200 rwm"},
 		{"devices", "devices.deny", "a"},
 		{"hugetlb", "hugetlb.2MB.limit_in_bytes", "4194304"},
 	};
@@ -525,6 +527,8 @@ static int in_mount_ns(int (*setup)(void), const char *resources, bool limits, e
 			_exit(100);
 		if (setup() < 0)
 			_exit(101);
+		if (getenv("HK_TEST_DEBUG"))
+			log_set_level(HK_LOG_DEBUG);
 		cg_layout_reset();
 		if (cg_layout_get(&l, &err) < 0 || l->mode != want)
 			_exit(102);
@@ -569,4 +573,96 @@ TEST(cgroup_pure_v1_in_private_mount_ns)
 		return;
 	}
 	CHECK(in_mount_ns(setup_v1, v1_limits, true, CG_MODE_V1) == 0);
+}
+
+/* Device rules are enforced: v1 devices controller on hybrid/v1 hosts, the
+ * eBPF program on v2.  /dev/kmsg (c 1:11) is not a default device. */
+static int open_errno(const char *p, int flags)
+{
+	int fd = open(p, flags | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static void devices_enforced(int *hk_failed)
+{
+	_cleanup_free_ char *id = xasprintf("unit-dev-%d", (int)getpid());
+	_cleanup_json_ json_object *res =
+		parse("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,"
+		      "\"type\":\"c\",\"major\":1,\"minor\":11,\"access\":\"r\"}]}");
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct cgroup *cg = NULL;
+	int p[2], status;
+	pid_t pid;
+
+	REQUIRE(res);
+	if (cgroup_create(NULL, id, RUNTIME_CGROUP_CGROUPFS, res, &cg, &err) < 0) {
+		fprintf(stderr, "  %s\n", hk_error_msg(err));
+		CHECK(0);
+		return;
+	}
+	REQUIRE(pipe(p) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		char c;
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(9);
+		if (open_errno("/dev/null", O_RDWR) != 0)
+			_exit(1);
+		if (open_errno("/dev/kmsg", O_RDONLY) != 0)
+			_exit(2);
+		if (open_errno("/dev/kmsg", O_WRONLY) != EPERM)
+			_exit(3);
+		if (open_errno("/dev/loop-control", O_RDONLY) != EPERM)
+			_exit(4);
+		_exit(0);
+	}
+	close(p[0]);
+	CHECK(cgroup_enter(cg, pid, &err) == 0);
+	CHECK(write(p[1], "x", 1) == 1);
+	close(p[1]);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fprintf(stderr, "  device check %d failed\n", WEXITSTATUS(status));
+	CHECK(cgroup_destroy(cg, &err) == 0);
+	cgroup_free(cg);
+}
+
+TEST(cgroup_devices_enforced_on_this_host)
+{
+	if (!can_cgroup())
+		return;
+	devices_enforced(hk_failed);
+}
+
+static int devices_v2_child(void)
+{
+	int failed = 0;
+	devices_enforced(&failed);
+	return failed;
+}
+
+TEST(cgroup_devices_enforced_by_ebpf_on_v2)
+{
+	pid_t pid;
+	int status;
+
+	if (!can_cgroup())
+		return;
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 || setup_v2() < 0)
+			_exit(100);
+		cg_layout_reset();
+		_exit(devices_v2_child() ? 1 : 0);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
