@@ -1,0 +1,26 @@
+/* hako: helpers shared by the image commands (images, rmi, tag, history,
+ * import, image inspect/prune/build-default). */
+#ifndef HAKO_CLI_IMAGE_COMMON_H
+#define HAKO_CLI_IMAGE_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image/image.h"
+
+/* Open the image store under --root. */
+int cli_image_store(struct image_store **out, struct hk_error **err);
+
+/* Docker's sizes: "1.2MB", "567kB", "12B" (powers of 1000). */
+void cli_human_size(int64_t bytes, char *buf, size_t len);
+
+/* Docker's "2 minutes ago", "About an hour ago", "3 days ago". */
+void cli_time_ago(int64_t when, char *buf, size_t len);
+
+/* RFC 3339 UTC with nanoseconds zero: "2024-01-02T03:04:05Z". */
+void cli_rfc3339(int64_t when, char *buf, size_t len);
+
+/* The 12 hex digits Docker shows for an id ("sha256:" dropped). */
+const char *cli_short_id(const char *id, char buf[16]);
+
+#endif
