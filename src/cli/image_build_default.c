@@ -95,10 +95,10 @@ static int build_layer(const char *busybox, time_t mtime, int *out, struct hk_er
 	static const struct {
 		const char *path;
 		mode_t perm;
-	} dirs[] = {{"bin", 0755},  {"dev", 0755},	 {"etc", 0755},	    {"home", 0755},
-		    {"proc", 0555}, {"root", 0700},	 {"run", 0755},	    {"sbin", 0755},
-		    {"sys", 0555},  {"tmp", 01777},	 {"usr", 0755},	    {"usr/bin", 0755},
-		    {"usr/sbin", 0755}, {"var", 0755}, {"var/spool", 0755}, {"var/tmp", 01777},
+	} dirs[] = {{"bin", 0755},	{"dev", 0755},	{"etc", 0755},	     {"home", 0755},
+		    {"proc", 0555},	{"root", 0700}, {"run", 0755},	     {"sbin", 0755},
+		    {"sys", 0555},	{"tmp", 01777}, {"usr", 0755},	     {"usr/bin", 0755},
+		    {"usr/sbin", 0755}, {"var", 0755},	{"var/spool", 0755}, {"var/tmp", 01777},
 		    {"var/www", 0755}};
 	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
 				     "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
@@ -253,9 +253,8 @@ static int build_default_run(int argc, char **argv, struct hk_error **err)
 	config = make_config(blob, st.st_mtime, busybox);
 	{
 		const char *tags[] = {tag, NULL};
-		struct image_commit_layer layer = {.blob_digest = blob,
-						   .blob_size = -1,
-						   .media_type = IMAGE_MEDIA_LAYER_TAR};
+		struct image_commit_layer layer = {
+			.blob_digest = blob, .blob_size = -1, .media_type = IMAGE_MEDIA_LAYER_TAR};
 		struct image_commit ci = {.config_json = config,
 					  .config_len = strlen(config),
 					  .layers = &layer,

@@ -22,7 +22,8 @@ int db_error(sqlite3 *db, struct hk_error **err, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	return hk_error_set(err, 0, "%s: %s", msg ? msg : "db", db ? sqlite3_errmsg(db) : "no database");
+	return hk_error_set(err, 0, "%s: %s", msg ? msg : "db",
+			    db ? sqlite3_errmsg(db) : "no database");
 }
 
 void db_close(sqlite3 *db)

@@ -30,7 +30,7 @@ void db_close(sqlite3 *db);
 
 void db_closep(sqlite3 **db);
 void db_stmt_finalizep(sqlite3_stmt **stmt);
-#define _cleanup_db_	       __attribute__((cleanup(db_closep)))
+#define _cleanup_db_	      __attribute__((cleanup(db_closep)))
 #define _cleanup_sqlite_stmt_ __attribute__((cleanup(db_stmt_finalizep)))
 
 /* One schema step of a module: SQL run by sqlite3_exec (may hold several

@@ -76,7 +76,8 @@ static int config_diff_ids(const char *json, size_t len, char ***out, int64_t *c
 		ids = xzalloc(sizeof(char *));
 	for (size_t i = 0; ids[i]; i++) {
 		if (!digest_valid(ids[i])) {
-			int r = hk_error_set(err, 0, "image config: rootfs.diff_ids[%zu]: bad digest '%s'",
+			int r = hk_error_set(err, 0,
+					     "image config: rootfs.diff_ids[%zu]: bad digest '%s'",
 					     i, ids[i]);
 			strv_free(ids);
 			return r;
@@ -101,7 +102,8 @@ static char *make_manifest(const char *config_digest, size_t config_len,
 	json_object_object_add(m, "config", cfg);
 	for (size_t i = 0; i < n; i++) {
 		json_object *l = json_object_new_object();
-		json_object_object_add(l, "mediaType", json_object_new_string(layers[i].media_type));
+		json_object_object_add(l, "mediaType",
+				       json_object_new_string(layers[i].media_type));
 		json_object_object_add(l, "digest", json_object_new_string(layers[i].blob));
 		json_object_object_add(l, "size", json_object_new_int64(layers[i].blob_size));
 		json_object_array_add(arr, l);
@@ -110,8 +112,8 @@ static char *make_manifest(const char *config_digest, size_t config_len,
 	return json_to_string(m, false);
 }
 
-static int record_intent(struct image_store *s, const char *layers, const char *blobs,
-			 int64_t *id, struct hk_error **err)
+static int record_intent(struct image_store *s, const char *layers, const char *blobs, int64_t *id,
+			 struct hk_error **err)
 {
 	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
 
@@ -238,10 +240,11 @@ static int insert_records(struct image_store *s, const struct image_commit *c, c
 	if (sqlite3_changes(s->db) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-			if (db_prepare(s->db,
-				       "INSERT INTO image_layers(image_id, idx, chain_id, blob_digest,"
-				       " blob_size, media_type) VALUES(?, ?, ?, ?, ?, ?)",
-				       &st, err) < 0)
+			if (db_prepare(
+				    s->db,
+				    "INSERT INTO image_layers(image_id, idx, chain_id, blob_digest,"
+				    " blob_size, media_type) VALUES(?, ?, ?, ?, ?, ?)",
+				    &st, err) < 0)
 				goto fail;
 			db_bind_text(st, 1, id);
 			db_bind_int64(st, 2, (int64_t)i);
@@ -294,7 +297,8 @@ int image_commit(struct image_store *s, const struct image_commit *c, char out_i
 	if (config_diff_ids(c->config_json, c->config_len, &diff_ids, &created, err) < 0)
 		return hk_error_wrap(err, "commit");
 	if (strv_len(diff_ids) != n)
-		return hk_error_set(err, 0, "commit: the config lists %zu layers, the image has %zu",
+		return hk_error_set(err, 0,
+				    "commit: the config lists %zu layers, the image has %zu",
 				    strv_len(diff_ids), n);
 	for (size_t i = 0; c->tags && c->tags[i]; i++) {
 		struct image_ref ref;
@@ -340,8 +344,9 @@ int image_commit(struct image_store *s, const struct image_commit *c, char out_i
 	{
 		/* The manifest blob is listed only now that its digest is known. */
 		_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-		if (db_prepare(s->db, "UPDATE image_intents SET blobs = blobs || ? || char(10)"
-				      " WHERE id = ?",
+		if (db_prepare(s->db,
+			       "UPDATE image_intents SET blobs = blobs || ? || char(10)"
+			       " WHERE id = ?",
 			       &st, err) < 0)
 			goto release;
 		db_bind_text(st, 1, mdigest);
@@ -360,7 +365,7 @@ int image_commit(struct image_store *s, const struct image_commit *c, char out_i
 		memcpy(out_id, id, DIGEST_BUF);
 	r = 0;
 	goto out;
-release: {
+release : {
 	struct hk_error *e2 = NULL;
 	if (store_release_files(s, layers_list, blobs_list, &e2) == 0)
 		drop_intent(s, intent, &e2);

@@ -78,7 +78,8 @@ static int get_keys(json_object *o, const char *ctx, const char *key, bool pairs
 				return hk_error_set(err, 0, "%s.%s.%s: expected a string", ctx, key,
 						    k);
 			}
-			_cleanup_free_ char *kv = xasprintf("%s=%s", k, json_object_get_string(val));
+			_cleanup_free_ char *kv =
+				xasprintf("%s=%s", k, json_object_get_string(val));
 			strv_push(&r, kv);
 		} else {
 			strv_push(&r, k);

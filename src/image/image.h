@@ -135,8 +135,8 @@ int store_blob_writer_write(struct blob_writer *w, const void *buf, size_t len,
 			    struct hk_error **err);
 /* Verify and publish; out_digest (may be NULL) receives the digest.  The
  * writer is freed in every case. */
-int store_blob_writer_commit(struct blob_writer *w, char out_digest[DIGEST_BUF],
-			     int64_t *out_size, struct hk_error **err);
+int store_blob_writer_commit(struct blob_writer *w, char out_digest[DIGEST_BUF], int64_t *out_size,
+			     struct hk_error **err);
 /* Drop the temp file and free the writer; NULL is fine. */
 void store_blob_writer_abort(struct blob_writer *w);
 
@@ -172,7 +172,7 @@ int store_blob_diff_id(struct image_store *store, const char *digest, char out[D
 
 struct image_layer {
 	char chain_id[DIGEST_BUF];
-	char diff_id[DIGEST_BUF];   /* sha256 of the uncompressed tar */
+	char diff_id[DIGEST_BUF];     /* sha256 of the uncompressed tar */
 	char blob_digest[DIGEST_BUF]; /* the blob as stored (compressed or not) */
 	int64_t blob_size;
 	char *media_type;
@@ -180,15 +180,15 @@ struct image_layer {
 };
 
 struct image {
-	char id[DIGEST_BUF];	/* the config digest */
-	char *manifest_digest;	/* NULL when the image has no stored manifest */
-	char *config_json;	/* the config blob, as stored */
-	char *manifest_json;	/* the manifest blob, or NULL */
-	int64_t created;	/* config "created", seconds since the epoch (0 if none) */
-	int64_t added;		/* when this store registered it */
-	int64_t size;		/* sum of the unpacked layer sizes */
-	char **tags;		/* full normalized "domain/path:tag", may be empty */
-	char **digests;		/* "domain/path@sha256:..." (RepoDigests) */
+	char id[DIGEST_BUF];	    /* the config digest */
+	char *manifest_digest;	    /* NULL when the image has no stored manifest */
+	char *config_json;	    /* the config blob, as stored */
+	char *manifest_json;	    /* the manifest blob, or NULL */
+	int64_t created;	    /* config "created", seconds since the epoch (0 if none) */
+	int64_t added;		    /* when this store registered it */
+	int64_t size;		    /* sum of the unpacked layer sizes */
+	char **tags;		    /* full normalized "domain/path:tag", may be empty */
+	char **digests;		    /* "domain/path@sha256:..." (RepoDigests) */
 	struct image_layer *layers; /* lowest first */
 	size_t n_layers;
 };
@@ -211,14 +211,14 @@ void image_list_free(struct image **list, size_t n);
 /* The parts of the OCI image config a container needs.  Vectors are
  * NULL-terminated and may be NULL when absent. */
 struct image_config {
-	char **env;	       /* "K=V" */
+	char **env; /* "K=V" */
 	char **cmd;
 	char **entrypoint;
 	char *working_dir;
 	char *user;
-	char **exposed_ports;  /* "80/tcp" */
-	char **volumes;	       /* "/data" */
-	char **labels;	       /* "k=v" */
+	char **exposed_ports; /* "80/tcp" */
+	char **volumes;	      /* "/data" */
+	char **labels;	      /* "k=v" */
 	char *stop_signal;
 	char *architecture;
 	char *os;
@@ -237,7 +237,7 @@ void image_config_freep(struct image_config **cfg);
  * the commit.  The config's rootfs.diff_ids must match the unpacked layers. */
 struct image_commit_layer {
 	const char *blob_digest;
-	int64_t blob_size; /* -1: take the blob's size */
+	int64_t blob_size;	/* -1: take the blob's size */
 	const char *media_type; /* NULL: IMAGE_MEDIA_LAYER_TAR/GZIP as detected */
 };
 struct image_commit {
@@ -247,8 +247,8 @@ struct image_commit {
 	size_t manifest_len;
 	const struct image_commit_layer *layers; /* lowest first */
 	size_t n_layers;
-	const char *const *tags; /* references to point at the image (parsed and
-				  * normalized here), NULL-terminated or NULL */
+	const char *const *tags;      /* references to point at the image (parsed and
+				       * normalized here), NULL-terminated or NULL */
 	const char *repo_digest_name; /* "docker.io/library/busybox" for RepoDigests
 				       * (with the manifest digest), or NULL */
 };
@@ -262,8 +262,8 @@ struct image_commit {
  * An existing identical image only gets the tags.  out_id (may be NULL)
  * receives the image id.  Test hook: HAKO_TEST_CRASH_COMMIT=1 makes the
  * process _exit(99) right before step 3. */
-int image_commit(struct image_store *store, const struct image_commit *c,
-		 char out_id[DIGEST_BUF], struct hk_error **err);
+int image_commit(struct image_store *store, const struct image_commit *c, char out_id[DIGEST_BUF],
+		 struct hk_error **err);
 
 /* Point ref at image_id (replacing an earlier target of ref). */
 int image_tag(struct image_store *store, const char *image_id, const char *ref,
@@ -291,9 +291,8 @@ int image_user_count(struct image_store *store, const char *image_id, int64_t *c
 /* Remove dangling images (no tag, no user), or with all every image without a
  * user; then unreferenced layers and blobs.  Calls cb (may be NULL) per
  * deleted image id; *reclaimed gets bytes freed (layers). */
-int image_prune(struct image_store *store, bool all,
-		void (*cb)(const char *image_id, void *data), void *data, int64_t *reclaimed,
-		struct hk_error **err);
+int image_prune(struct image_store *store, bool all, void (*cb)(const char *image_id, void *data),
+		void *data, int64_t *reclaimed, struct hk_error **err);
 
 /* Path of an unpacked layer dir: <root>/layers/<hex of chain id>. Caller frees. */
 char *image_layer_path(struct image_store *store, const char *chain_id);

@@ -138,11 +138,12 @@ static int id_of_ref(struct image_store *s, const struct image_ref *ref, char **
 	*out = NULL;
 	if (ref->digest) {
 		dname = xasprintf("%s@%s", name, ref->digest);
-		if (db_prepare(s->db,
-			       "SELECT image_id FROM image_digests WHERE name = ?1"
-			       " UNION ALL SELECT id FROM images WHERE manifest_digest = ?2 OR id = ?2"
-			       " LIMIT 1",
-			       &st, err) < 0)
+		if (db_prepare(
+			    s->db,
+			    "SELECT image_id FROM image_digests WHERE name = ?1"
+			    " UNION ALL SELECT id FROM images WHERE manifest_digest = ?2 OR id = ?2"
+			    " LIMIT 1",
+			    &st, err) < 0)
 			return -1;
 		db_bind_text(st, 1, dname);
 		db_bind_text(st, 2, ref->digest);
@@ -172,8 +173,7 @@ static bool is_hex_prefix(const char *s)
 	return true;
 }
 
-int image_lookup(struct image_store *s, const char *name, struct image **out,
-		 struct hk_error **err)
+int image_lookup(struct image_store *s, const char *name, struct image **out, struct hk_error **err)
 {
 	struct image_ref ref;
 	struct hk_error *perr = NULL;
@@ -190,7 +190,8 @@ int image_lookup(struct image_store *s, const char *name, struct image **out,
 		_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
 		_cleanup_free_ char *pat = xasprintf("sha256:%s*", hex);
 		int r;
-		if (db_prepare(s->db, "SELECT id FROM images WHERE id GLOB ? LIMIT 2", &st, err) < 0) {
+		if (db_prepare(s->db, "SELECT id FROM images WHERE id GLOB ? LIMIT 2", &st, err) <
+		    0) {
 			hk_error_free(&perr);
 			return -1;
 		}
@@ -294,8 +295,7 @@ int image_tag_locked(struct image_store *s, const char *image_id, const char *re
 	return 0;
 }
 
-int image_tag(struct image_store *s, const char *image_id, const char *ref,
-	      struct hk_error **err)
+int image_tag(struct image_store *s, const char *image_id, const char *ref, struct hk_error **err)
 {
 	int64_t n = 0;
 
@@ -421,8 +421,8 @@ int image_remove_locked(struct image_store *s, const char *id, bool force, int64
 			goto fail;
 		if (refs > 0)
 			continue;
-		if (exec1(s, "DELETE FROM layers WHERE chain_id = ?", c, NULL, "delete layer", err) <
-		    0)
+		if (exec1(s, "DELETE FROM layers WHERE chain_id = ?", c, NULL, "delete layer",
+			  err) < 0)
 			goto fail;
 		append_line(&layers, c);
 		if (freed)

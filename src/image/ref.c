@@ -139,7 +139,8 @@ int image_ref_parse(const char *s, struct image_ref *out, struct hk_error **err)
 		if (!digest_valid(at + 1)) {
 			if (str_has_prefix(at + 1, "sha256:"))
 				return ref_error(err, s, "invalid sha256 digest");
-			return ref_error(err, s, "invalid digest (only sha256:<64 hex> is supported)");
+			return ref_error(err, s,
+					 "invalid digest (only sha256:<64 hex> is supported)");
 		}
 		r.digest = xstrdup(at + 1);
 	}

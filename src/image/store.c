@@ -18,7 +18,7 @@
 /* The "images" module's tables.  Append steps; never edit a shipped one. */
 static const struct db_migration image_migrations[] = {
 	{"CREATE TABLE images ("
-	 " id TEXT PRIMARY KEY,"	/* config digest */
+	 " id TEXT PRIMARY KEY," /* config digest */
 	 " manifest_digest TEXT,"
 	 " config TEXT NOT NULL,"
 	 " manifest TEXT,"
@@ -155,7 +155,8 @@ int store_lock_exclusive(struct image_store *s, bool wait, struct hk_error **err
 {
 	/* An exclusive holder inside its own shared op would deadlock. */
 	if (s->op_depth > 0)
-		return hk_error_set(err, EDEADLK, "image store: exclusive lock inside an operation");
+		return hk_error_set(err, EDEADLK,
+				    "image store: exclusive lock inside an operation");
 	while (flock(s->lock_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -204,8 +205,8 @@ int store_blob_open(struct image_store *s, const char *digest, struct hk_error *
 	return fd;
 }
 
-int store_blob_read(struct image_store *s, const char *digest, size_t max, char **out,
-		    size_t *len, struct hk_error **err)
+int store_blob_read(struct image_store *s, const char *digest, size_t max, char **out, size_t *len,
+		    struct hk_error **err)
 {
 	_cleanup_free_ char *p = NULL;
 
@@ -276,7 +277,8 @@ int store_blob_writer_open(struct image_store *s, const char *expected_digest,
 	w->fd = openat(w->tmp_dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		w->tmp_name = xasprintf("%d-%llx", (int)getpid(), now_ns());
-		w->fd = openat(w->tmp_dir, w->tmp_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		w->fd = openat(w->tmp_dir, w->tmp_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			       0644);
 		if (w->fd < 0) {
 			hk_error_errno(err, "create %s/%s", tmp, w->tmp_name);
 			free(w->tmp_name);
@@ -304,8 +306,8 @@ int store_blob_writer_write(struct blob_writer *w, const void *buf, size_t len,
 	return 0;
 }
 
-int store_blob_writer_commit(struct blob_writer *w, char out_digest[DIGEST_BUF],
-			     int64_t *out_size, struct hk_error **err)
+int store_blob_writer_commit(struct blob_writer *w, char out_digest[DIGEST_BUF], int64_t *out_size,
+			     struct hk_error **err)
 {
 	char got[DIGEST_BUF];
 	_cleanup_free_ char *final = NULL;
@@ -393,8 +395,7 @@ int store_blob_put_file(struct image_store *s, const char *path, const char *exp
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return hk_error_errno(err, "open %s", path);
-	if (store_blob_put_fd(s, fd, expected_digest, expected_size, out_digest, out_size, err) <
-	    0)
+	if (store_blob_put_fd(s, fd, expected_digest, expected_size, out_digest, out_size, err) < 0)
 		return hk_error_wrap(err, "%s", path);
 	return 0;
 }
@@ -420,10 +421,11 @@ bool store_blob_referenced(struct image_store *s, const char *digest)
 	int64_t n = 1;
 	struct hk_error *e = NULL;
 
-	if (db_query_int64(s->db,
-			   "SELECT (SELECT count(*) FROM images WHERE id = ?1 OR manifest_digest = ?1)"
-			   " + (SELECT count(*) FROM image_layers WHERE blob_digest = ?1)",
-			   digest, NULL, &n, &e) < 0) {
+	if (db_query_int64(
+		    s->db,
+		    "SELECT (SELECT count(*) FROM images WHERE id = ?1 OR manifest_digest = ?1)"
+		    " + (SELECT count(*) FROM image_layers WHERE blob_digest = ?1)",
+		    digest, NULL, &n, &e) < 0) {
 		hk_error_free(&e);
 		return true; /* when in doubt, keep */
 	}
@@ -445,8 +447,8 @@ int store_release_files(struct image_store *s, const char *layers, const char *b
 			int64_t n = 1;
 			if (!digest_valid(*l))
 				continue;
-			if (db_query_int64(s->db, "SELECT count(*) FROM layers WHERE chain_id = ?", *l,
-					   NULL, &n, err) < 0)
+			if (db_query_int64(s->db, "SELECT count(*) FROM layers WHERE chain_id = ?",
+					   *l, NULL, &n, err) < 0)
 				return -1;
 			if (n == 0 && storage_layer_remove(st, *l, err) < 0)
 				return -1;

@@ -32,8 +32,8 @@ static bool is_overlay_mounted(const char *merged)
 	return statfs(merged, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
-static int mount_new_api(const char *const *lowers, size_t n, const char *upper,
-			 const char *work, const char *merged, struct hk_error **err)
+static int mount_new_api(const char *const *lowers, size_t n, const char *upper, const char *work,
+			 const char *merged, struct hk_error **err)
 {
 	_cleanup_close_ int fsfd = -1, mfd = -1;
 
@@ -60,8 +60,8 @@ static int mount_new_api(const char *const *lowers, size_t n, const char *upper,
 
 /* mount(2) with lower dirs relative to their common parent, to fit more
  * layers into one page of options. */
-static int mount_legacy(const char *const *lowers, size_t n, const char *upper,
-			const char *work, const char *merged, struct hk_error **err)
+static int mount_legacy(const char *const *lowers, size_t n, const char *upper, const char *work,
+			const char *merged, struct hk_error **err)
 {
 	_cleanup_free_ char *opts = NULL, *parent = NULL;
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -216,8 +216,8 @@ static int diff_walk(const char *const *lowers, size_t n, int dfd, const char *r
 			kind = storage_lower_lookup(lowers, n, path + 1, &lst) > 0 ? 'C' : 'A';
 		storage_change_push(changes, count, kind, path);
 		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub =
-				openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub = openat(
+				dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				return hk_error_errno(err, "open %s", path);
 			if (diff_walk(lowers, n, sub, path, changes, count, err) < 0)

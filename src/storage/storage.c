@@ -15,8 +15,8 @@
 
 struct storage {
 	char *root;
-	char *layers; /* <root>/layers */
-	char *rootfs; /* <root>/rootfs */
+	char *layers;		       /* <root>/layers */
+	char *rootfs;		       /* <root>/rootfs */
 	const struct storage_ops *ops; /* NULL: chosen at the first create */
 };
 
@@ -30,8 +30,7 @@ static const struct storage_ops *driver_by_name(const char *name)
 	return NULL;
 }
 
-int storage_open(const char *root, const char *driver, struct storage **out,
-		 struct hk_error **err)
+int storage_open(const char *root, const char *driver, struct storage **out, struct hk_error **err)
 {
 	_cleanup_free_ struct storage *s = xzalloc(sizeof(*s));
 
@@ -153,8 +152,9 @@ int storage_layer_unpack(struct storage *s, int fd, const char *chain_id,
 	if (r < 0)
 		goto fail;
 	if (expected_diff_id && strcmp(expected_diff_id, res->diff_id)) {
-		r = hk_error_set(err, 0, "%s: diff ID mismatch: the layer is %s, the config says %s",
-				 what, res->diff_id, expected_diff_id);
+		r = hk_error_set(err, 0,
+				 "%s: diff ID mismatch: the layer is %s, the config says %s", what,
+				 res->diff_id, expected_diff_id);
 		goto fail;
 	}
 	if (renameat(ldfd, tmp, ldfd, hex) < 0) {
@@ -167,12 +167,11 @@ int storage_layer_unpack(struct storage *s, int fd, const char *chain_id,
 		goto fail;
 	}
 	return 0;
-fail:
-	{
-		struct hk_error *e2 = NULL;
-		rm_rf_at(ldfd, tmp, &e2);
-		hk_error_free(&e2);
-	}
+fail : {
+	struct hk_error *e2 = NULL;
+	rm_rf_at(ldfd, tmp, &e2);
+	hk_error_free(&e2);
+}
 	return r;
 }
 
@@ -264,8 +263,8 @@ static int read_rootfs(struct storage *s, const char *id, char ***lowers,
 	return 0;
 }
 
-int storage_create_rootfs(struct storage *s, const char *const *chain_ids, size_t n,
-			  const char *id, char **mountpoint, struct hk_error **err)
+int storage_create_rootfs(struct storage *s, const char *const *chain_ids, size_t n, const char *id,
+			  char **mountpoint, struct hk_error **err)
 {
 	_cleanup_free_ char *dir = NULL, *list = xstrdup("");
 	_cleanup_strv_ char **lowers = xzalloc(sizeof(char *));

@@ -36,8 +36,7 @@ struct storage;
 /* Open the storage under root with a driver: "overlay", "vfs" or NULL for
  * automatic (the env var HAKO_STORAGE_DRIVER, else overlay when this kernel
  * can mount it here, else vfs). */
-int storage_open(const char *root, const char *driver, struct storage **out,
-		 struct hk_error **err);
+int storage_open(const char *root, const char *driver, struct storage **out, struct hk_error **err);
 void storage_close(struct storage *s);
 void storage_closep(struct storage **s);
 #define _cleanup_storage_ __attribute__((cleanup(storage_closep)))
@@ -81,8 +80,8 @@ int storage_repair(struct storage *s, struct hk_error **err);
 /* Create rootfs/<id> over the given layers (lowest first) and mount it;
  * *mountpoint (caller frees) is where the container's root is.  id is a
  * [A-Za-z0-9_.-] name (a container id).  Fails with EEXIST when id exists. */
-int storage_create_rootfs(struct storage *s, const char *const *chain_ids, size_t n,
-			  const char *id, char **mountpoint, struct hk_error **err);
+int storage_create_rootfs(struct storage *s, const char *const *chain_ids, size_t n, const char *id,
+			  char **mountpoint, struct hk_error **err);
 /* Mount an existing rootfs again (after a reboot or an unmount); idempotent. */
 int storage_mount(struct storage *s, const char *id, char **mountpoint, struct hk_error **err);
 /* Unmount (lazy when busy); idempotent. */

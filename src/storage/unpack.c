@@ -24,12 +24,12 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#define UNPACK_BUF	  (1 << 17)
-#define WHITEOUT_PREFIX	  ".wh."
-#define WHITEOUT_META	  ".wh..wh."
-#define WHITEOUT_OPAQUE	  ".wh..wh..opq"
-#define OVERLAY_OPAQUE	  "trusted.overlay.opaque"
-#define MAX_ENTRY_NAME	  4096
+#define UNPACK_BUF	(1 << 17)
+#define WHITEOUT_PREFIX ".wh."
+#define WHITEOUT_META	".wh..wh."
+#define WHITEOUT_OPAQUE ".wh..wh..opq"
+#define OVERLAY_OPAQUE	"trusted.overlay.opaque"
+#define MAX_ENTRY_NAME	4096
 
 struct dir_time {
 	char *path;
@@ -117,8 +117,7 @@ static int split_name(struct unpack *u, const char *name, char ***out, struct hk
 
 /* Open the directory of comps[0..n) below rootfd, never following a symlink;
  * missing directories are made (0755) when create. */
-static int open_parent(struct unpack *u, char **comps, size_t n, bool create,
-		       struct hk_error **err)
+static int open_parent(struct unpack *u, char **comps, size_t n, bool create, struct hk_error **err)
 {
 	int fd = dup(u->rootfd);
 
@@ -473,8 +472,7 @@ int storage_unpack_into(int dirfd, int fd, const char *what, struct layer_unpack
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		while ((r = archive_read_next_header(tar, &e)) == ARCHIVE_OK ||
-		       r == ARCHIVE_WARN) {
+		while ((r = archive_read_next_header(tar, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 			u.entry = archive_entry_pathname(e);
 			if (!u.entry) {
 				r = hk_error_set(err, 0, "entry %lld: no name",

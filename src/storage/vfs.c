@@ -187,8 +187,7 @@ struct copy_ctx {
 	size_t n_links;
 };
 
-static int copy_tree(struct copy_ctx *c, int src, int dst, const char *rel,
-		     struct hk_error **err);
+static int copy_tree(struct copy_ctx *c, int src, int dst, const char *rel, struct hk_error **err);
 
 static int copy_entry(struct copy_ctx *c, int src, int dst, const char *name, const char *rel,
 		      struct hk_error **err)
@@ -235,7 +234,8 @@ static int copy_entry(struct copy_ctx *c, int src, int dst, const char *name, co
 			}
 		}
 		c->links = xrealloc(c->links, (c->n_links + 1) * sizeof(*c->links));
-		c->links[c->n_links++] = (struct inode_link){st.st_dev, st.st_ino, xstrdup(rel + 1)};
+		c->links[c->n_links++] =
+			(struct inode_link){st.st_dev, st.st_ino, xstrdup(rel + 1)};
 	}
 	if (S_ISREG(st.st_mode)) {
 		_cleanup_close_ int in = -1, out = -1;
@@ -275,8 +275,7 @@ static int copy_entry(struct copy_ctx *c, int src, int dst, const char *name, co
 	return 0;
 }
 
-static int copy_tree(struct copy_ctx *c, int src, int dst, const char *rel,
-		     struct hk_error **err)
+static int copy_tree(struct copy_ctx *c, int src, int dst, const char *rel, struct hk_error **err)
 {
 	_cleanup_dir_ DIR *d = fdopendir(dup(src));
 	struct dirent *de;
@@ -294,8 +293,7 @@ static int copy_tree(struct copy_ctx *c, int src, int dst, const char *rel,
 	return 0;
 }
 
-static int vfs_create(const char *const *lowers, size_t n, const char *dir,
-		      struct hk_error **err)
+static int vfs_create(const char *const *lowers, size_t n, const char *dir, struct hk_error **err)
 {
 	_cleanup_free_ char *merged = path_join(dir, "merged");
 	_cleanup_close_ int dfd = -1;
@@ -374,8 +372,8 @@ static int diff_added(const char *const *lowers, size_t n, int dfd, const char *
 		else if (!same_entry(&st, &lst))
 			storage_change_push(ch, count, 'C', path);
 		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub =
-				openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub = openat(
+				dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0 || diff_added(lowers, n, sub, path, ch, count, err) < 0)
 				return sub < 0 ? hk_error_errno(err, "open %s", path) : -1;
 		}
@@ -384,9 +382,8 @@ static int diff_added(const char *const *lowers, size_t n, int dfd, const char *
 }
 
 /* Entries of the image (walked per layer) missing from the rootfs (D). */
-static int diff_deleted(const char *const *lowers, size_t n, int lfd, int root,
-			const char *rel, struct storage_change **ch, size_t *count,
-			struct hk_error **err)
+static int diff_deleted(const char *const *lowers, size_t n, int lfd, int root, const char *rel,
+			struct storage_change **ch, size_t *count, struct hk_error **err)
 {
 	_cleanup_dir_ DIR *d = fdopendir(dup(lfd));
 	struct dirent *de;
@@ -409,9 +406,10 @@ static int diff_deleted(const char *const *lowers, size_t n, int lfd, int root,
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub =
-				openat(lfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0 && diff_deleted(lowers, n, sub, root, path, ch, count, err) < 0)
+			_cleanup_close_ int sub = openat(
+				lfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0 &&
+			    diff_deleted(lowers, n, sub, root, path, ch, count, err) < 0)
 				return -1;
 		}
 	}

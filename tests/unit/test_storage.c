@@ -17,7 +17,7 @@
 
 struct tent {
 	const char *path;
-	char type; /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link */
+	char type;	 /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link */
 	const char *arg; /* file data, link target */
 };
 
@@ -194,16 +194,11 @@ TEST(unpack_refuses_huge_header)
 TEST(unpack_whiteouts_and_links)
 {
 	const struct tent t[] = {
-		{"./", 'd', NULL},
-		{"a/", 'd', NULL},
-		{"a/.wh.gone", 'f', ""},
-		{"c/", 'd', NULL},
-		{"c/.wh..wh..opq", 'f', ""},
-		{"c/kept", 'f', "k"},
-		{"f", 'f', "data"},
-		{"hl", 'h', "f"},
-		{"abs", 'l', "/etc/passwd"},
-		{"deep/er/file", 'f', "implicit parents"},
+		{"./", 'd', NULL},	     {"a/", 'd', NULL},
+		{"a/.wh.gone", 'f', ""},     {"c/", 'd', NULL},
+		{"c/.wh..wh..opq", 'f', ""}, {"c/kept", 'f', "k"},
+		{"f", 'f', "data"},	     {"hl", 'h', "f"},
+		{"abs", 'l', "/etc/passwd"}, {"deep/er/file", 'f', "implicit parents"},
 	};
 	_cleanup_storage_ struct storage *s = NULL;
 	_cleanup_error_ struct hk_error *err = NULL;
