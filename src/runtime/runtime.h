@@ -61,6 +61,10 @@ int runtime_start(const char *state_root, const char *id, struct hk_error **err)
 int runtime_run(const char *id, const char *bundle, const struct runtime_opts *opts, bool detach,
 		bool keep, struct hk_error **err);
 
+/* For an error of runtime_create/run: 127 when the program was not found,
+ * 126 when it is not executable (as a shell exits), else 0. */
+int runtime_exec_error_status(const struct hk_error *err);
+
 /* The OCI state of a container: {ociVersion, id, status, pid, bundle,
  * rootfs, created, owner, annotations}.  status is computed live. */
 int runtime_state(const char *state_root, const char *id, json_object **out, struct hk_error **err);
@@ -85,6 +89,12 @@ int runtime_resume(const char *state_root, const char *id, struct hk_error **err
 int runtime_exec(const char *state_root, const char *id, json_object *process,
 		 const struct runtime_opts *opts, bool detach, pid_t *pid_out,
 		 struct hk_error **err);
+
+/* A starting point for exec's process: a copy of the container's process
+ * object (env, user, capabilities, noNewPrivileges, rlimits...), without
+ * args and with terminal false. */
+int runtime_exec_template(const char *state_root, const char *id, json_object **out,
+			  struct hk_error **err);
 
 /* pids of every process in the container's cgroup. */
 int runtime_pids(const char *state_root, const char *id, pid_t **pids, size_t *n,

@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +94,49 @@ static int cmd_orphan(void)
 	return 0;
 }
 
+/* The other end of --console-socket: accept one connection on a unix socket,
+ * receive the pty master (SCM_RIGHTS), copy what it says to stdout until
+ * the terminal closes. */
+static int cmd_recvtty(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0), c, master;
+	char byte, buf[4096];
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b)};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (ls < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return 1;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0) {
+		perror("recvtty: bind");
+		return 1;
+	}
+	c = accept(ls, NULL, NULL);
+	if (c < 0 || recvmsg(c, &msg, 0) <= 0 || !(cm = CMSG_FIRSTHDR(&msg)) ||
+	    cm->cmsg_type != SCM_RIGHTS) {
+		fprintf(stderr, "recvtty: no fd received\n");
+		return 1;
+	}
+	memcpy(&master, CMSG_DATA(cm), sizeof(int));
+	printf("recvtty: got fd\n");
+	fflush(stdout);
+	while ((n = read(master, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -126,9 +171,11 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (!strcmp(cmd, "recvtty") && argc > 2)
+		return cmd_recvtty(argv[2]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return atoi(argv[2]);
 	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
-			"oom | orphan | ignore-term | exit N\n");
+			"oom | orphan | ignore-term | recvtty SOCKET | exit N\n");
 	return 2;
 }

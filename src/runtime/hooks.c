@@ -1,0 +1,125 @@
+/* hako runtime: OCI hooks.  Each hook gets the state JSON on stdin (a memfd:
+ * no pipe to block on, no SIGPIPE when the hook does not read it). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+#include "util/json.h"
+#include "util/util.h"
+
+extern char **environ;
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const char *state,
+		    struct hk_error **err)
+{
+	_cleanup_close_ int mfd = -1, pfd = -1;
+	char *const default_args[] = {h->path, NULL};
+	char *const empty_env[] = {NULL};
+	int status;
+	pid_t pid;
+
+	mfd = memfd_create("hako-hook-state", MFD_CLOEXEC);
+	if (mfd < 0)
+		return hk_error_errno(err, "hook %s[%zu]: memfd", kind, idx);
+	if (write_all(mfd, state, strlen(state)) < 0 || lseek(mfd, 0, SEEK_SET) < 0)
+		return hk_error_errno(err, "hook %s[%zu]: write state", kind, idx);
+	pid = fork();
+	if (pid < 0)
+		return hk_error_errno(err, "hook %s[%zu]: fork", kind, idx);
+	if (pid == 0) {
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		if (dup2(mfd, 0) < 0)
+			_exit(127);
+		execve(h->path, h->args && h->args[0] ? h->args : default_args,
+		       h->env ? h->env : empty_env);
+		_exit(127);
+	}
+	if (h->timeout > 0) {
+		pfd = pidfd_open_(pid);
+		if (pfd >= 0) {
+			struct pollfd p = {.fd = pfd, .events = POLLIN};
+			int r;
+			do
+				r = poll(&p, 1, h->timeout * 1000);
+			while (r < 0 && errno == EINTR);
+			if (r == 0) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				return hk_error_set(err, ETIMEDOUT,
+						    "hook %s[%zu] (%s): timed out after %ds", kind,
+						    idx, h->path, h->timeout);
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hk_error_errno(err, "hook %s[%zu]: wait", kind, idx);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
+		return hk_error_errno(err, "hook %s[%zu] (%s)", kind, idx, h->path);
+	if (WIFEXITED(status))
+		return hk_error_set(err, 0, "hook %s[%zu] (%s): exited with status %d", kind, idx,
+				    h->path, WEXITSTATUS(status));
+	return hk_error_set(err, 0, "hook %s[%zu] (%s): killed by signal %d", kind, idx, h->path,
+			    WTERMSIG(status));
+}
+
+int hooks_run(const struct rt_hooks *hooks, const char *kind, const char *state,
+	      struct hk_error **err)
+{
+	for (size_t i = 0; hooks && i < hooks->n; i++)
+		if (hook_run(&hooks->v[i], kind, i, state, err) < 0)
+			return -1;
+	return 0;
+}
+
+int hooks_from_json(json_object *arr, struct rt_hooks *out, struct hk_error **err)
+{
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!arr || !json_object_is_type(arr, json_type_array))
+		return 0;
+	n = json_object_array_length(arr);
+	out->v = xzalloc((n + 1) * sizeof(*out->v));
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		struct rt_hook *h = &out->v[i];
+		const char *path = NULL;
+		int64_t t = 0;
+		out->n = i + 1;
+		if (json_get_string(e, "hook", "path", &path, err) < 0 ||
+		    json_get_strv(e, "hook", "args", &h->args, err) < 0 ||
+		    json_get_strv(e, "hook", "env", &h->env, err) < 0 ||
+		    json_get_int64(e, "hook", "timeout", &t, err) < 0)
+			return -1;
+		h->path = xstrdup(path ? path : "");
+		h->timeout = (int)t;
+	}
+	return 0;
+}
+
+void hooks_free(struct rt_hooks *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].path);
+		strv_free(h->v[i].args);
+		strv_free(h->v[i].env);
+	}
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}

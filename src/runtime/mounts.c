@@ -1,0 +1,502 @@
+/* hako runtime: the container's filesystem view.  Runs in the init process,
+ * in its new mount namespace, before pivot_root.
+ *
+ * Every destination is resolved inside the rootfs (path_mkdir_in_root /
+ * path_mkfile_in_root, openat2 RESOLVE_IN_ROOT) and the mount is made onto
+ * /proc/self/fd/N of the resolved directory, so a symlink planted in the
+ * image (etc -> /host/path) can never redirect a mount outside the rootfs
+ * (the class of CVE-2021-30465). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+#include "util/log.h"
+#include "util/path.h"
+#include "util/util.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct mount_attr_ {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int rootfd_g = -1;
+
+/* The flags the kernel locks on a mount we did not create (nodev, nosuid,
+ * noexec, atime flags in a user namespace) must be repeated on a remount. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int remount(const char *path, unsigned long flags, const char *what,
+		   struct hk_error **err)
+{
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
+		return 0;
+	if (errno == EPERM &&
+	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL) == 0)
+		return 0;
+	return hk_error_errno(err, "remount %s", what);
+}
+
+/* Open dest (inside the root) again: after a mount the old fd still names
+ * the directory underneath, a fresh lookup gives the new mount. */
+static int reopen(const char *dest, struct hk_error **err)
+{
+	return path_open_in_root(rootfd_g, dest, O_PATH, 0, err);
+}
+
+static int apply_flags(const struct rt_mount *m, const char *dest, bool fresh_bind,
+		       struct hk_error **err)
+{
+	const struct rt_mount_opts *o = &m->o;
+	unsigned long fl = o->flags & ~(MS_REMOUNT);
+	char buf[64];
+
+	if ((fresh_bind && fl) || o->propagation || o->attr_set || o->attr_clr) {
+		_cleanup_close_ int fd = reopen(dest, err);
+		if (fd < 0)
+			return -1;
+		path_fd(fd, buf, sizeof(buf));
+		if (fresh_bind && fl && remount(buf, fl, dest, err) < 0)
+			return -1;
+		if (o->propagation && mount(NULL, buf, NULL, o->propagation, NULL) < 0)
+			return hk_error_errno(err, "set propagation of %s", dest);
+		if (o->attr_set || o->attr_clr) {
+			struct mount_attr_ a = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
+			if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+				    sizeof(a)) < 0)
+				return hk_error_errno(err, "set recursive attributes of %s",
+						      dest);
+		}
+	}
+	return 0;
+}
+
+static int mount_bind(const struct rt_mount *m, const char *dest, struct hk_error **err)
+{
+	_cleanup_close_ int target = -1;
+	struct stat st;
+	char buf[64];
+
+	if (stat(m->source, &st) < 0)
+		return hk_error_errno(err, "bind mount source %s", m->source);
+	if (S_ISDIR(st.st_mode))
+		target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+	else
+		target = path_mkfile_in_root(rootfd_g, dest, 0644, err);
+	if (target < 0)
+		return -1;
+	if (mount(m->source, path_fd(target, buf, sizeof(buf)), NULL,
+		  MS_BIND | (m->o.recursive ? MS_REC : 0), NULL) < 0)
+		return hk_error_errno(err, "bind mount %s on %s", m->source, dest);
+	return apply_flags(m, dest, true, err);
+}
+
+/* /sys/fs/cgroup: cgroup2 on a unified host; on v1 and hybrid hosts a tmpfs
+ * holding each v1 hierarchy (and the unified one) as the host has them. */
+static int mount_cgroup_v1(const struct rt_mount *m, const char *dest, struct hk_error **err)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_close_ int target = -1;
+	_cleanup_free_ char *line = NULL;
+	unsigned long fl = m->o.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+	size_t cap = 0;
+	char buf[64];
+
+	target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+	if (target < 0)
+		return -1;
+	if (mount("tmpfs", path_fd(target, buf, sizeof(buf)), "tmpfs", fl, "mode=755") < 0)
+		return hk_error_errno(err, "mount tmpfs on %s", dest);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return hk_error_errno(err, "open /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char mp[4096], fstype[64], super[1024];
+		const char *sep = strstr(line, " - ");
+		_cleanup_free_ char *sub = NULL;
+		_cleanup_close_ int d = -1;
+		char *name, *data = NULL;
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(sep, " - %63s %*s %1023s", fstype, super) != 2)
+			continue;
+		if (!str_has_prefix(mp, "/sys/fs/cgroup/") ||
+		    (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2")))
+			continue;
+		name = mp + strlen("/sys/fs/cgroup/");
+		if (!*name || strchr(name, '/'))
+			continue;
+		if (!strcmp(fstype, "cgroup")) {
+			/* keep the controllers and name=, drop rw/ro */
+			_cleanup_free_ char *d2 = xstrdup("");
+			char *save = NULL;
+			for (char *t = strtok_r(super, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(t, "rw") || !strcmp(t, "ro"))
+					continue;
+				char *n = xasprintf("%s%s%s", d2, *d2 ? "," : "", t);
+				free(d2);
+				d2 = n;
+			}
+			data = steal_ptr(&d2);
+		}
+		sub = xasprintf("%s/%s", dest, name);
+		d = path_mkdir_in_root(rootfd_g, sub, 0755, err);
+		if (d < 0) {
+			free(data);
+			return -1;
+		}
+		if (mount(fstype, path_fd(d, buf, sizeof(buf)), fstype,
+			  fl | (m->o.flags & MS_RDONLY), data) < 0) {
+			log_warn("mount %s (%s) on %s: %s", fstype, data ? data : "", sub,
+				 strerror(errno));
+		}
+		free(data);
+	}
+	/* the host's "cpu -> cpu,cpuacct" links */
+	{
+		_cleanup_dir_ DIR *dir = opendir("/sys/fs/cgroup");
+		struct dirent *de;
+		_cleanup_close_ int real = -1;
+		real = open(path_fd(target, buf, sizeof(buf)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		while (dir && real >= 0 && (de = readdir(dir))) {
+			char lnk[256];
+			ssize_t n;
+			if (de->d_type != DT_LNK)
+				continue;
+			n = readlinkat(dirfd(dir), de->d_name, lnk, sizeof(lnk) - 1);
+			if (n <= 0 || memchr(lnk, '/', (size_t)n))
+				continue;
+			lnk[n] = '\0';
+			if (symlinkat(lnk, real, de->d_name) < 0 && errno != EEXIST)
+				log_warn("symlink %s/%s: %s", dest, de->d_name, strerror(errno));
+		}
+	}
+	if (m->o.flags & MS_RDONLY) {
+		_cleanup_close_ int fd = reopen(dest, err);
+		if (fd < 0)
+			return -1;
+		if (remount(path_fd(fd, buf, sizeof(buf)), MS_RDONLY | fl, dest, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int mount_cgroup(const struct rt_mount *m, const char *dest, struct hk_error **err)
+{
+	struct statfs sf;
+	_cleanup_close_ int target = -1;
+	char buf[64];
+
+	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+		target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+		if (target < 0)
+			return -1;
+		if (mount("cgroup2", path_fd(target, buf, sizeof(buf)), "cgroup2", m->o.flags,
+			  NULL) < 0) {
+			/* without a cgroup namespace an unprivileged user ns
+			 * may not mount cgroup2: fall back to the host's */
+			if (errno != EPERM)
+				return hk_error_errno(err, "mount cgroup2 on %s", dest);
+			if (mount("/sys/fs/cgroup", buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+				return hk_error_errno(err, "bind mount /sys/fs/cgroup on %s",
+						      dest);
+			return apply_flags(m, dest, true, err);
+		}
+		return apply_flags(m, dest, false, err);
+	}
+	return mount_cgroup_v1(m, dest, err);
+}
+
+static int mount_one(const struct rt_mount *m, bool is_userns, struct hk_error **err)
+{
+	_cleanup_free_ char *dest = path_clean(m->destination);
+	_cleanup_close_ int target = -1;
+	unsigned long fl = m->o.flags;
+	char buf[64];
+	int r;
+
+	if (m->o.bind)
+		return mount_bind(m, dest, err);
+	if (str_eq(m->type, "cgroup"))
+		return mount_cgroup(m, dest, err);
+	target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+	if (target < 0)
+		return -1;
+	path_fd(target, buf, sizeof(buf));
+	r = mount(m->source, buf, m->type, fl & ~MS_REMOUNT, m->o.data);
+	if (r < 0 && str_eq(m->type, "sysfs") && (errno == EPERM || errno == EACCES) &&
+	    is_userns) {
+		/* sysfs needs a network namespace owned by our user namespace;
+		 * when it is not, show the host's read-only (as runc does) */
+		r = mount("/sys", buf, NULL, MS_BIND | MS_REC, NULL);
+		if (r == 0)
+			return apply_flags(m, dest, true, err);
+	}
+	if (r < 0 && str_eq(m->type, "mqueue") && errno == EPERM && is_userns) {
+		log_warn("mount mqueue on %s: %s (skipped in a user namespace)", dest,
+			 strerror(errno));
+		return 0;
+	}
+	if (r < 0)
+		return hk_error_errno(err, "mount %s on %s%s%s%s", m->type, dest,
+				      m->o.data ? " (options " : "", m->o.data ? m->o.data : "",
+				      m->o.data ? ")" : "");
+	return apply_flags(m, dest, false, err);
+}
+
+static const struct {
+	const char *name;
+	unsigned maj, min;
+} default_devices[] = {
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
+	{"tty", 5, 0},
+};
+
+static int make_device(const char *path, char type, unsigned maj, unsigned min, mode_t mode,
+		       uid_t uid, gid_t gid, bool is_userns, struct hk_error **err)
+{
+	_cleanup_free_ char *clean = path_clean(path);
+	_cleanup_free_ char *parent = xstrdup(clean);
+	_cleanup_close_ int dir = -1;
+	char *slash = strrchr(parent, '/');
+	const char *base = strrchr(clean, '/') + 1;
+	mode_t t = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+	char buf[64];
+
+	if (is_userns && t != S_IFIFO) {
+		/* mknod is not allowed in a user namespace: bind the host's */
+		_cleanup_close_ int f = path_mkfile_in_root(rootfd_g, clean, 0644, err);
+		_cleanup_free_ char *host = xasprintf("/dev/%s", base);
+		struct stat st;
+		if (f < 0)
+			return -1;
+		if (!str_has_prefix(path, "/dev/") || stat(host, &st) < 0 ||
+		    st.st_rdev != makedev(maj, min)) {
+			free(host);
+			host = NULL;
+		}
+		if (!host)
+			return hk_error_set(err, EPERM,
+					    "device %s: cannot create it in a user namespace "
+					    "(no matching host device to bind)",
+					    path);
+		if (mount(host, path_fd(f, buf, sizeof(buf)), NULL, MS_BIND, NULL) < 0)
+			return hk_error_errno(err, "bind mount %s on %s", host, path);
+		return 0;
+	}
+	*slash = '\0';
+	dir = path_mkdir_in_root(rootfd_g, *parent ? parent : "/", 0755, err);
+	if (dir < 0)
+		return -1;
+	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
+		return hk_error_errno(err, "remove %s", path);
+	if (mknodat(dir, base, t | (mode & 07777), makedev(maj, min)) < 0)
+		return hk_error_errno(err, "mknod %s", path);
+	{
+		_cleanup_close_ int f = openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (f < 0)
+			return hk_error_errno(err, "open %s", path);
+		/* mknod applies the umask; set the mode and owner asked for */
+		if (fchmodat(AT_FDCWD, path_fd(f, buf, sizeof(buf)), mode & 07777, 0) < 0 ||
+		    fchownat(f, "", uid, gid, AT_EMPTY_PATH) < 0)
+			return hk_error_errno(err, "chmod/chown %s", path);
+	}
+	return 0;
+}
+
+static int make_default_devices(bool is_userns, struct hk_error **err)
+{
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"},   {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},
+	};
+	_cleanup_close_ int dev = -1, real = -1;
+	char buf[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+		_cleanup_free_ char *p = xasprintf("/dev/%s", default_devices[i].name);
+		if (make_device(p, 'c', default_devices[i].maj, default_devices[i].min, 0666, 0, 0,
+				is_userns, err) < 0)
+			return -1;
+	}
+	dev = path_mkdir_in_root(rootfd_g, "/dev", 0755, err);
+	if (dev < 0)
+		return -1;
+	real = open(path_fd(dev, buf, sizeof(buf)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (real < 0)
+		return hk_error_errno(err, "open /dev");
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		if (symlinkat(links[i][0], real, links[i][1]) < 0 && errno != EEXIST)
+			return hk_error_errno(err, "symlink /dev/%s", links[i][1]);
+	}
+	return 0;
+}
+
+int rootfs_prepare(const struct rt_spec *s, const char *rootfs, bool is_userns,
+		   struct hk_error **err)
+{
+	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : MS_SLAVE | MS_REC;
+	bool dev_tmpfs = false;
+
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, (prop & MS_REC) | (prop & MS_SHARED ? MS_SLAVE : prop),
+		  NULL) < 0)
+		return hk_error_errno(err, "make / %s", prop & MS_SHARED ? "slave" : "private");
+	/* pivot_root needs the rootfs to be a mount point */
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return hk_error_errno(err, "bind mount rootfs %s", rootfs);
+	if ((prop & MS_SHARED) && mount(NULL, rootfs, NULL, prop, NULL) < 0)
+		return hk_error_errno(err, "set rootfs propagation");
+	if (rootfd_g >= 0)
+		close(rootfd_g);
+	rootfd_g = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd_g < 0)
+		return hk_error_errno(err, "open rootfs %s", rootfs);
+	for (size_t i = 0; i < s->nmounts; i++) {
+		const struct rt_mount *m = &s->mounts[i];
+		_cleanup_free_ char *d = path_clean(m->destination);
+		if (mount_one(m, is_userns, err) < 0)
+			return hk_error_wrap(err, "mounts[%zu]", i);
+		if (!strcmp(d, "/dev") && !m->o.bind)
+			dev_tmpfs = true;
+	}
+	if (dev_tmpfs && make_default_devices(is_userns, err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct rt_device *d = &s->devices[i];
+		if (make_device(d->path, d->type, (unsigned)d->major, (unsigned)d->minor, d->mode,
+				d->uid, d->gid, is_userns, err) < 0)
+			return hk_error_wrap(err, "linux.devices[%zu]", i);
+	}
+	return 0;
+}
+
+int rootfs_pivot(const char *rootfs, bool no_pivot, struct hk_error **err)
+{
+	_cleanup_close_ int oldroot = -1, newroot = -1;
+
+	if (chdir(rootfs) < 0)
+		return hk_error_errno(err, "chdir %s", rootfs);
+	if (no_pivot) {
+		if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return hk_error_errno(err, "move rootfs to /");
+		if (chroot(".") < 0)
+			return hk_error_errno(err, "chroot");
+		if (chdir("/") < 0)
+			return hk_error_errno(err, "chdir /");
+		return 0;
+	}
+	/* pivot_root(".", "."): the old root ends up stacked under the new
+	 * one and is detached right after, no temporary directory needed. */
+	oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	newroot = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0 || newroot < 0)
+		return hk_error_errno(err, "open roots");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return hk_error_errno(err, "pivot_root %s", rootfs);
+	if (fchdir(oldroot) < 0)
+		return hk_error_errno(err, "fchdir old root");
+	/* keep the detach from propagating to the host's mounts */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return hk_error_errno(err, "make old root slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return hk_error_errno(err, "detach old root");
+	if (fchdir(newroot) < 0 || chdir("/") < 0)
+		return hk_error_errno(err, "chdir to new root");
+	if (rootfd_g >= 0) {
+		close(rootfd_g);
+		rootfd_g = -1;
+	}
+	return 0;
+}
+
+static int mask_path(const char *p, struct hk_error **err)
+{
+	_cleanup_close_ int fd = path_open_in_root(AT_FDCWD, p, O_PATH | O_NOFOLLOW, 0, NULL);
+	struct stat st;
+	char buf[64];
+
+	if (fd < 0)
+		return 0; /* nothing to mask */
+	if (fstat(fd, &st) < 0)
+		return hk_error_errno(err, "stat %s", p);
+	path_fd(fd, buf, sizeof(buf));
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", buf, "tmpfs", MS_RDONLY, "size=0k") < 0)
+			return hk_error_errno(err, "mask %s", p);
+	} else if (!S_ISLNK(st.st_mode)) {
+		if (mount("/dev/null", buf, NULL, MS_BIND, NULL) < 0)
+			return hk_error_errno(err, "mask %s", p);
+	}
+	return 0;
+}
+
+static int readonly_path(const char *p, struct hk_error **err)
+{
+	_cleanup_close_ int fd = path_open_in_root(AT_FDCWD, p, O_PATH | O_NOFOLLOW, 0, NULL);
+	_cleanup_close_ int fd2 = -1;
+	char buf[64];
+
+	if (fd < 0)
+		return 0;
+	if (mount(path_fd(fd, buf, sizeof(buf)), buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return hk_error_errno(err, "bind %s read-only", p);
+	fd2 = path_open_in_root(AT_FDCWD, p, O_PATH | O_NOFOLLOW, 0, err);
+	if (fd2 < 0)
+		return -1;
+	return remount(path_fd(fd2, buf, sizeof(buf)), MS_RDONLY, p, err);
+}
+
+int rootfs_finish(const struct rt_spec *s, struct hk_error **err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (root < 0)
+		return hk_error_errno(err, "open /");
+	for (size_t i = 0; s->readonly && s->readonly[i]; i++)
+		if (readonly_path(s->readonly[i], err) < 0)
+			return hk_error_wrap(err, "linux.readonlyPaths[%zu]", i);
+	for (size_t i = 0; s->masked && s->masked[i]; i++)
+		if (mask_path(s->masked[i], err) < 0)
+			return hk_error_wrap(err, "linux.maskedPaths[%zu]", i);
+	if (s->root_readonly && remount("/", MS_RDONLY, "/ read-only", err) < 0)
+		return -1;
+	return 0;
+}

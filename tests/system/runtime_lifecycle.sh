@@ -1,0 +1,158 @@
+# hako-runtime: the OCI lifecycle (create, start, state, kill, delete, run,
+# exec, pause, ps, list) against the real kernel.
+
+rt_status() { hako_runtime state "$1" 2>/dev/null | jq -r .status; }
+# is_status ID STATUS: for wait_for (which runs its arguments again each time)
+is_status() { [ "$(rt_status "$1")" = "$2" ]; }
+
+test_runtime_lifecycle() {
+	make_bundle "$TEST_TMP/b" sleep 30
+	defer hako_runtime delete --force c1
+	hako_runtime create --bundle "$TEST_TMP/b" c1
+	assert_eq "$(rt_status c1)" created
+	pid=$(hako_runtime state c1 | jq -r .pid)
+	[ "$pid" -gt 0 ] || fail "no pid in state"
+	assert_file "$TEST_TMP/rtstate/c1/exec.fifo"
+	hako_runtime start c1
+	assert_eq "$(rt_status c1)" running
+	assert_no_file "$TEST_TMP/rtstate/c1/exec.fifo"
+	run hako_runtime start c1
+	assert_ne "$status" 0 "second start"
+	assert_contains "$output" "is running, not created"
+	run hako_runtime delete c1
+	assert_ne "$status" 0 "delete of a running container"
+	assert_contains "$output" "--force"
+	hako_runtime kill c1 KILL
+	wait_for 5 is_status c1 stopped
+	hako_runtime delete c1
+	assert_no_file "$TEST_TMP/rtstate/c1"
+	run hako_runtime state c1
+	assert_ne "$status" 0
+	assert_contains "$output" "does not exist"
+}
+
+test_runtime_run_exit_status() {
+	make_bundle "$TEST_TMP/b" sh -c 'echo out; exit 7'
+	run hako_runtime run --bundle "$TEST_TMP/b" c1
+	assert_status 7
+	assert_contains "$output" "out"
+	assert_no_file "$TEST_TMP/rtstate/c1"
+	# killed by a signal: 128 + N
+	make_bundle "$TEST_TMP/b2" sleep 30
+	hako_runtime run -b "$TEST_TMP/b2" c2 &
+	local rpid=$!
+	defer kill -9 $rpid
+	wait_for 10 is_status c2 running
+	hako_runtime kill c2 KILL
+	wait $rpid && st=0 || st=$?
+	assert_eq "$st" 137 "status of a container killed by SIGKILL"
+}
+
+test_runtime_run_keep() {
+	make_bundle "$TEST_TMP/b" true
+	defer hako_runtime delete --force c1
+	hako_runtime run --keep -b "$TEST_TMP/b" c1
+	assert_eq "$(rt_status c1)" stopped
+	hako_runtime delete c1
+}
+
+test_runtime_exec_not_found_127() {
+	make_bundle "$TEST_TMP/b" no-such-program
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 127
+	assert_contains "$output" 'exec: "no-such-program": executable file not found in $PATH'
+	assert_no_file "$TEST_TMP/rtstate/c1"
+	make_bundle "$TEST_TMP/b2" /etc/passwd
+	run hako_runtime run -b "$TEST_TMP/b2" c2
+	assert_status 126
+}
+
+test_runtime_kill_signal_names() {
+	make_bundle "$TEST_TMP/b" sh -c 'trap "exit 9" USR1; while :; do sleep 0.05; done'
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	run hako_runtime kill c1 NOSUCHSIG
+	assert_ne "$status" 0
+	assert_contains "$output" 'unknown signal "NOSUCHSIG"'
+	hako_runtime kill c1 SIGUSR1
+	wait_for 5 is_status c1 stopped
+	hako_runtime delete c1
+	hako_runtime run -d -b "$TEST_TMP/b" c2
+	defer hako_runtime delete --force c2
+	hako_runtime kill --all c2 9
+	wait_for 5 is_status c2 stopped
+}
+
+test_runtime_exec_in_running_container() {
+	make_bundle "$TEST_TMP/b" sleep 30
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	run hako_runtime exec --env FOO=bar --cwd /tmp c1 sh -c 'echo "$FOO $(pwd) $(hostname)"; exit 5'
+	assert_status 5
+	assert_contains "$output" "bar /tmp hako"
+	# the same pid namespace as the init: its pid 1 is sleep
+	run hako_runtime exec c1 cat /proc/1/cmdline
+	assert_contains "$output" "sleep"
+	run hako_runtime exec --user 1000:1000 c1 hk-testhelper ids
+	assert_contains "$output" "uid=1000 gid=1000"
+	run hako_runtime exec c1 no-such-thing
+	assert_status 127
+}
+
+test_runtime_pause_resume_ps_list() {
+	make_bundle "$TEST_TMP/b" sleep 30
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	pid=$(hako_runtime state c1 | jq -r .pid)
+	run hako_runtime ps --format json c1
+	assert_status 0
+	assert_eq "$(echo "$output" | jq -c "index($pid) != null")" true
+	hako_runtime pause c1
+	assert_eq "$(rt_status c1)" paused
+	hako_runtime resume c1
+	assert_eq "$(rt_status c1)" running
+	run hako_runtime list --format json
+	assert_eq "$(echo "$output" | jq -r '.[] | select(.id=="c1") | .status')" running
+	run hako_runtime list -q
+	assert_contains "$output" c1
+}
+
+test_runtime_run_forwards_signals() {
+	make_bundle "$TEST_TMP/b" sh -c 'trap "echo got-term; exit 3" TERM; touch /dev/shm/ready; while :; do sleep 0.05; done'
+	"$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" run -b "$TEST_TMP/b" c1 >"$TEST_TMP/out" 2>&1 &
+	local rpid=$!
+	defer kill -9 $rpid
+	defer hako_runtime delete --force c1
+	wait_for 10 is_status c1 running
+	local cpid
+	cpid=$(hako_runtime state c1 | jq -r .pid)
+	wait_for 5 test -e /proc/$cpid/root/dev/shm/ready
+	kill -TERM $rpid
+	wait $rpid && st=0 || st=$?
+	assert_eq "$st" 3 "exit status of run"
+	assert_contains "$(cat "$TEST_TMP/out")" got-term
+}
+
+# Without a pid namespace, orphans of the container come to `run` (a
+# subreaper), which must reap them.
+test_runtime_run_reaps_zombies() {
+	make_bundle "$TEST_TMP/b" sh -c 'hk-testhelper orphan; hk-testhelper orphan; sleep 2'
+	jq_edit "$TEST_TMP/b/config.json" 'del(.linux.namespaces[] | select(.type == "pid"))'
+	"$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" run -b "$TEST_TMP/b" c1 &
+	local rpid=$!
+	defer kill -9 $rpid
+	defer hako_runtime delete --force c1
+	wait_for 10 is_status c1 running
+	no_zombies() {
+		local f
+		for f in /proc/[0-9]*/stat; do
+			read -r line <"$f" 2>/dev/null || continue
+			set -- ${line##*) }
+			[ "$1" = Z ] && [ "$2" = "$rpid" ] && return 1
+		done
+		return 0
+	}
+	sleep 0.3
+	wait_for 5 no_zombies
+	wait $rpid
+}
