@@ -1,6 +1,5 @@
 /* hako cli: shared parts of the registry commands (see registry_cli.h). */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,17 +34,18 @@ char *regcli_host_of(const char *arg)
 struct pline {
 	char *label; /* "Copying blob sha256:ab12cd34ef56" */
 	int64_t done, total;
-	int state; /* 0 running, 1 finished */
-	int rc;
+	bool finished;
+	int result;
 	unsigned long long start;
 };
 
 struct regcli_progress {
 	pthread_mutex_t lock;
 	bool quiet, tty;
-	struct pline *lines;
+	struct pline *lines; /* by event index */
 	size_t n;
-	size_t drawn; /* lines printed by the last redraw */
+	size_t first; /* lines before it scrolled away (a note came after them) */
+	size_t drawn; /* screen lines of the last redraw */
 	unsigned long long last;
 };
 
@@ -69,122 +69,146 @@ static void human(char *buf, size_t size, double v)
 	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-static const char *result(int rc)
+static const char *result_text(int r)
 {
-	switch (rc) {
-	case 0:
+	switch (r) {
+	case REGISTRY_BLOB_DONE:
 		return "done";
-	case 1:
+	case REGISTRY_BLOB_EXISTS:
 		return "skipped: already exists";
-	case 2:
+	case REGISTRY_BLOB_MOUNTED:
 		return "mounted";
 	default:
 		return "failed";
 	}
 }
 
-static void draw_line(struct pline *l)
+static void draw_line(const struct pline *l)
 {
+	static const char bar[] = "==============================";
 	char d[32], t[32], s[32];
 	double secs = (double)(now_ns() - l->start) / 1e9;
 	int width = 30, fill = 0;
 
+	if (!l->label) {
+		fputs("\r\033[K\n", stderr);
+		return;
+	}
+	if (l->finished) {
+		fprintf(stderr, "\r\033[K%s %s\n", l->label, result_text(l->result));
+		return;
+	}
 	human(d, sizeof(d), (double)l->done);
 	human(t, sizeof(t), (double)(l->total > 0 ? l->total : 0));
 	human(s, sizeof(s), secs > 0 ? (double)l->done / secs : 0);
-	if (l->state) {
-		fprintf(stderr, "\r\033[K%s %s\n", l->label, result(l->rc));
-		return;
-	}
 	if (l->total > 0)
 		fill = (int)((double)l->done * width / (double)l->total);
 	if (fill > width)
 		fill = width;
-	fprintf(stderr, "\r\033[K%s [%.*s%*s] %s / %s | %s/s\n", l->label, fill,
-		"==============================", width - fill, "", d, t, s);
+	fprintf(stderr, "\r\033[K%s [%.*s%*s] %s / %s | %s/s\n", l->label, fill, bar, width - fill,
+		"", d, t, s);
 }
 
-/* Redraw every line in place (cursor up over the last drawing). */
+/* Redraw the live lines in place: cursor up over the last drawing. */
 static void redraw(struct regcli_progress *p, bool force)
 {
 	unsigned long long now = now_ns();
 
-	if (!force && now - p->last < 100000000ull)
+	if (p->quiet || !p->tty || (!force && now - p->last < 100000000ull))
 		return;
 	p->last = now;
 	if (p->drawn)
 		fprintf(stderr, "\033[%zuA", p->drawn);
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = p->first; i < p->n; i++)
 		draw_line(&p->lines[i]);
-	p->drawn = p->n;
+	p->drawn = p->n - p->first;
 	fflush(stderr);
 }
 
-size_t regcli_progress_add(struct regcli_progress *p, const char *verb, const char *digest,
-			   int64_t total)
+static struct pline *line_at(struct regcli_progress *p, size_t idx)
 {
-	size_t i;
+	if (idx >= p->n) {
+		p->lines = xrealloc(p->lines, (idx + 1) * sizeof(*p->lines));
+		memset(p->lines + p->n, 0, (idx + 1 - p->n) * sizeof(*p->lines));
+		p->n = idx + 1;
+	}
+	return &p->lines[idx];
+}
+
+static void ev_start(void *ud, size_t idx, const char *verb, const char *digest, int64_t size)
+{
+	struct regcli_progress *p = ud;
+	struct pline *l;
 
 	pthread_mutex_lock(&p->lock);
-	i = p->n++;
-	p->lines = xrealloc(p->lines, p->n * sizeof(*p->lines));
-	p->lines[i] = (struct pline){
-		.label = xasprintf("%s %.19s", verb, digest),
-		.total = total,
-		.start = now_ns(),
-	};
-	if (p->tty && !p->quiet)
+	if (idx >= p->first) {
+		l = line_at(p, idx);
+		free(l->label);
+		*l = (struct pline){.label = xasprintf("%s %.19s", verb, digest),
+				    .total = size,
+				    .start = now_ns()};
 		redraw(p, true);
+	}
 	pthread_mutex_unlock(&p->lock);
-	return i;
 }
 
-void regcli_progress_update(struct regcli_progress *p, size_t idx, int64_t done)
+static void ev_update(void *ud, size_t idx, int64_t done)
 {
+	struct regcli_progress *p = ud;
+
 	pthread_mutex_lock(&p->lock);
-	if (idx < p->n) {
+	if (idx >= p->first && idx < p->n) {
 		p->lines[idx].done = done;
-		if (p->tty && !p->quiet)
-			redraw(p, false);
+		redraw(p, false);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
 
-void regcli_progress_finish(struct regcli_progress *p, size_t idx, int rc)
+static void ev_done(void *ud, size_t idx, enum registry_blob_result r)
 {
+	struct regcli_progress *p = ud;
+	struct pline *l;
+
 	pthread_mutex_lock(&p->lock);
-	if (idx < p->n) {
-		struct pline *l = &p->lines[idx];
-		l->state = 1;
-		l->rc = rc;
-		if (rc == 0 && l->total > 0)
-			l->done = l->total;
-		if (p->quiet)
-			;
-		else if (p->tty)
+	if (idx >= p->first && idx < p->n && p->lines[idx].label) {
+		l = &p->lines[idx];
+		l->finished = true;
+		l->result = r;
+		if (p->tty)
 			redraw(p, true);
-		else
-			fprintf(stderr, "%s %s\n", l->label, result(rc));
+		else if (!p->quiet)
+			fprintf(stderr, "%s %s\n", l->label, result_text(r));
 	}
 	pthread_mutex_unlock(&p->lock);
 }
 
-void regcli_progress_note(struct regcli_progress *p, const char *fmt, ...)
+static void ev_note(void *ud, const char *msg)
 {
-	va_list ap;
+	struct regcli_progress *p = ud;
 
-	if (p->quiet)
-		return;
 	pthread_mutex_lock(&p->lock);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	/* notes scroll the bars away: start a fresh block below them */
-	for (size_t i = 0; i < p->n; i++)
-		free(p->lines[i].label);
-	p->n = 0;
+	redraw(p, true);
+	if (!p->quiet)
+		fprintf(stderr, "%s\n", msg);
+	/* the bars above the note stay as they are; new ones start below */
+	p->first = p->n;
 	p->drawn = 0;
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct registry_events regcli_progress_events(struct regcli_progress *p)
+{
+	return (struct registry_events){.blob_start = ev_start,
+					.blob_update = ev_update,
+					.blob_done = ev_done,
+					.note = ev_note,
+					.ud = p};
+}
+
+void regcli_progress_flush(struct regcli_progress *p)
+{
+	pthread_mutex_lock(&p->lock);
+	redraw(p, true);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -197,21 +221,4 @@ void regcli_progress_free(struct regcli_progress *p)
 	free(p->lines);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
-}
-
-static void hook_update(void *ud, size_t idx, int64_t done, int64_t total)
-{
-	struct regcli_progress *p = ud;
-	(void)total;
-	regcli_progress_update(p, idx, done);
-}
-
-static void hook_finish(void *ud, size_t idx, int rc)
-{
-	regcli_progress_finish(ud, idx, rc < 0 ? -1 : 0);
-}
-
-struct registry_progress regcli_progress_hooks(struct regcli_progress *p)
-{
-	return (struct registry_progress){.update = hook_update, .finish = hook_finish, .ud = p};
 }

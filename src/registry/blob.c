@@ -105,7 +105,8 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
 				    .body_len = (size_t)n,
 				    .content_type = "application/octet-stream",
 				    .content_range = range,
-				    .upload_progress = NULL};
+				    .upload_progress = progress,
+				    .upload_ud = ud};
 
 		snprintf(range, sizeof(range), "%lld-%lld", (long long)off,
 			 (long long)(off + n - 1));
@@ -120,8 +121,6 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
 		loc = reg_resolve(r, resp.location);
 		reg_resp_free(&resp);
 		off += n;
-		if (progress)
-			progress(ud, off);
 	}
 
 	final = with_digest(loc, digest);
@@ -153,7 +152,7 @@ struct fetch_ctx {
 	size_t n;
 	size_t next;
 	pthread_mutex_t lock;
-	const struct registry_progress *prog;
+	const struct registry_events *ev;
 };
 
 struct sink_state {
@@ -161,7 +160,7 @@ struct sink_state {
 	struct reg_hash hash;
 	int64_t limit;
 	struct hk_error *err;
-	const struct registry_progress *prog;
+	const struct registry_events *ev;
 	size_t idx;
 	unsigned long long last_ns;
 };
@@ -176,25 +175,23 @@ static int blob_sink(void *ud, const void *buf, size_t len)
 			     s->job->digest, (long long)s->limit);
 		return -1;
 	}
-	if (write_all(s->job->fd, buf, len) < 0) {
-		hk_error_errno(&s->err, "write blob %s", s->job->digest);
+	if (s->job->write(s->job->ud, buf, len, &s->err) < 0)
 		return -1;
-	}
 	reg_hash_update(&s->hash, buf, len);
 	s->job->done += (int64_t)len;
 	now = now_ns();
-	if (s->prog && s->prog->update && now - s->last_ns > 100000000ull) {
+	if (s->ev && s->ev->blob_update && now - s->last_ns > 100000000ull) {
 		s->last_ns = now;
-		s->prog->update(s->prog->ud, s->idx, s->job->done, s->job->size);
+		s->ev->blob_update(s->ev->ud, s->idx, s->job->done);
 	}
 	return 0;
 }
 
 static int fetch_one(struct registry *r, const char *repo, struct registry_fetch *job, size_t idx,
-		     const struct registry_progress *prog, struct hk_error **err)
+		     const struct registry_events *ev, struct hk_error **err)
 {
 	_cleanup_free_ char *url = NULL;
-	struct sink_state s = {.job = job, .prog = prog, .idx = idx};
+	struct sink_state s = {.job = job, .ev = ev, .idx = idx};
 	struct reg_resp resp;
 	struct reg_req req = {.method = "GET", .body_fd = -1, .sink = blob_sink, .sink_ud = &s};
 	char got[72];
@@ -244,9 +241,10 @@ static void *fetch_worker(void *arg)
 		if (i >= c->n)
 			return NULL;
 		job = &c->jobs[i];
-		job->rc = fetch_one(c->r, c->repo, job, i, c->prog, &job->err);
-		if (c->prog && c->prog->finish)
-			c->prog->finish(c->prog->ud, i, job->rc);
+		job->rc = fetch_one(c->r, c->repo, job, job->ev_idx, c->ev, &job->err);
+		if (c->ev && c->ev->blob_done)
+			c->ev->blob_done(c->ev->ud, job->ev_idx,
+					 job->rc < 0 ? REGISTRY_BLOB_FAILED : REGISTRY_BLOB_DONE);
 		if (job->rc < 0) {
 			/* the first failure stops the other workers taking more */
 			pthread_mutex_lock(&c->lock);
@@ -257,10 +255,10 @@ static void *fetch_worker(void *arg)
 }
 
 int registry_fetch_blobs(struct registry *r, const char *repo, struct registry_fetch *jobs,
-			 size_t n, int parallel, const struct registry_progress *prog,
+			 size_t n, int parallel, const struct registry_events *ev,
 			 struct hk_error **err)
 {
-	struct fetch_ctx c = {.r = r, .repo = repo, .jobs = jobs, .n = n, .prog = prog};
+	struct fetch_ctx c = {.r = r, .repo = repo, .jobs = jobs, .n = n, .ev = ev};
 	pthread_t tids[8];
 	int nt = 0;
 

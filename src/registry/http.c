@@ -136,7 +136,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ud)
 	}
 	x->sent += (int64_t)want;
 	if (x->req->upload_progress)
-		x->req->upload_progress(x->req->upload_ud, x->sent);
+		x->req->upload_progress(x->req->upload_ud, x->req->body_off + x->sent);
 	return want;
 }
 

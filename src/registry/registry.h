@@ -158,32 +158,75 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
 			 int fd, void (*progress)(void *ud, int64_t done), void *ud,
 			 struct hk_error **err);
 
-/* A blob download: written to fd from its current position; the digest and
- * the size are verified as the bytes arrive (more than size aborts). */
+/* A blob download: the bytes go to write() as they arrive; the digest and the
+ * size are verified on the way (more than size aborts at once), so a sink
+ * that publishes only on success never shows a partial or wrong blob. */
 struct registry_fetch {
 	const char *digest;
 	int64_t size; /* -1: unknown (bounded by max) */
 	int64_t max;  /* used when size is -1 */
-	int fd;
+	int (*write)(void *ud, const void *buf, size_t len, struct hk_error **err);
+	void *ud;
+	size_t ev_idx; /* the index its events carry */
 	/* results */
 	int64_t done;
 	int rc;
 	struct hk_error *err;
 };
 
-/* Progress events of downloads: job index, bytes so far, total (or -1), and
- * finished (rc 0 done, < 0 failed).  Called from worker threads, serialised
- * by the caller's own lock. */
-struct registry_progress {
-	void (*update)(void *ud, size_t idx, int64_t done, int64_t total);
-	void (*finish)(void *ud, size_t idx, int rc);
+/* What pull and push report, for progress lines.  idx numbers the blobs of
+ * one operation from 0 in the order blob_start is called (always from the
+ * calling thread); update and done may come from download threads. */
+enum registry_blob_result {
+	REGISTRY_BLOB_DONE = 0,
+	REGISTRY_BLOB_EXISTS = 1,  /* already in the store / the registry */
+	REGISTRY_BLOB_MOUNTED = 2, /* cross-repository mount */
+	REGISTRY_BLOB_FAILED = -1,
+};
+struct registry_events {
+	void (*blob_start)(void *ud, size_t idx, const char *verb, const char *digest,
+			   int64_t size);
+	void (*blob_update)(void *ud, size_t idx, int64_t done);
+	void (*blob_done)(void *ud, size_t idx, enum registry_blob_result result);
+	void (*note)(void *ud, const char *msg);
 	void *ud;
 };
 
-/* Download n blobs, up to parallel at once.  Every job's rc/err is filled;
- * the call returns < 0 with the first failure in *err. */
+/* Download n blobs, up to parallel at once (events as jobs[i].ev_idx).
+ * Every job's rc/err is filled; the call returns < 0 with the first failure
+ * in *err. */
 int registry_fetch_blobs(struct registry *r, const char *repo, struct registry_fetch *jobs,
-			 size_t n, int parallel, const struct registry_progress *prog,
+			 size_t n, int parallel, const struct registry_events *ev,
 			 struct hk_error **err);
+
+/* ---- pull and push between a registry and the image store ---- */
+
+struct image_store;
+
+struct registry_xfer_opts {
+	int tls_verify;			  /* as registry_opts */
+	const char *auth_file;		  /* NULL: <root>/auth.json or $REGISTRY_AUTH_FILE */
+	int parallel;			  /* concurrent blob transfers (0: 4) */
+	const char *os, *arch, *variant;  /* platform for indexes (NULL: the host's) */
+	const struct registry_events *ev; /* may be NULL */
+};
+
+/* Pull ref ("127.0.0.1:5000/app:1") into the store: the manifest (selecting
+ * the platform from an index), the config and the missing layers, each
+ * verified, then image_commit().  The manifest and blobs are kept bit for
+ * bit.  out_id receives the image id. */
+int registry_pull(struct image_store *store, const char *ref, const struct registry_xfer_opts *o,
+		  char out_id[72], struct hk_error **err);
+
+/* Push the stored image src (a name or id) to dest (a reference with a
+ * registry; NULL: src's own name).  Blobs the registry has are skipped,
+ * blobs known in another repository of the same registry are mounted.
+ * out_digest (may be NULL) receives the manifest digest. */
+int registry_push(struct image_store *store, const char *src, const char *dest,
+		  const struct registry_xfer_opts *o, char out_digest[72], struct hk_error **err);
+
+/* The API host of a reference's domain ("docker.io" is served by
+ * "registry-1.docker.io"). */
+const char *registry_api_host(const char *domain);
 
 #endif

@@ -95,6 +95,23 @@ char *reg_url(struct registry *r, const char *fmt, ...) HK_PRINTF(2, 3);
 /* A repository name the distribution spec allows. */
 bool reg_repo_valid(const char *repo);
 
+struct image_store;
+/* Open the registry serving domain with o's TLS and auth settings. */
+int reg_open_for(const char *domain, const struct registry_xfer_opts *o, const char *root,
+		 struct registry **out, struct hk_error **err);
+
+/* Where blobs were seen (pulled from or pushed to): host + repository per
+ * digest, kept in the state database so that a push can mount a blob from
+ * another repository of the same registry.  Best effort: failures are
+ * logged, never fatal. */
+void reg_blobinfo_record(struct image_store *store, const char *host, const char *repo,
+			 const struct registry_manifest *m);
+void reg_blobinfo_add(struct image_store *store, const char *host, const char *repo,
+		      const char *digest);
+/* A repository of host (other than repo) that has digest, or NULL. Caller frees. */
+char *reg_blobinfo_find(struct image_store *store, const char *host, const char *repo,
+			const char *digest);
+
 char *reg_base64(const char *in, size_t len);
 /* Decode base64; NULL when invalid.  *outlen excludes the added NUL. */
 char *reg_unbase64(const char *in, size_t *outlen);
