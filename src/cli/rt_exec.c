@@ -43,8 +43,8 @@ static void add_cap(json_object *proc, const char *cap)
 {
 	static const char *const sets[] = {"bounding", "effective", "permitted"};
 	json_object *caps;
-	_cleanup_free_ char *name = str_has_prefix(cap, "CAP_") ? xstrdup(cap)
-								 : xasprintf("CAP_%s", cap);
+	_cleanup_free_ char *name =
+		str_has_prefix(cap, "CAP_") ? xstrdup(cap) : xasprintf("CAP_%s", cap);
 
 	if (!json_object_object_get_ex(proc, "capabilities", &caps)) {
 		caps = json_object_new_object();

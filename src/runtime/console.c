@@ -38,7 +38,8 @@ int console_open_pty(int *slave, unsigned rows, unsigned cols, struct hk_error *
 			return hk_error_errno(err, "open %s", name);
 	}
 	if (rows && cols) {
-		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		struct winsize ws = {.ws_row = (unsigned short)rows,
+				     .ws_col = (unsigned short)cols};
 		ioctl(*slave, TIOCSWINSZ, &ws);
 	}
 	return steal_fd(&master);

@@ -56,8 +56,8 @@
 #endif
 
 struct clone_args_ {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+		set_tid_size, cgroup;
 };
 
 static pid_t clone3_(uint64_t flags, int cgroup_fd)
@@ -157,10 +157,10 @@ struct create_ctx {
 	int dirfd;
 	struct cgroup *cg;
 	int sock[2];
-	bool fast;	   /* cloned straight into the namespaces */
-	uint64_t newns;	   /* CLONE_NEW* to create */
-	bool userns;	   /* the container has its own user namespace */
-	bool need_fork;	   /* slow path: a second fork for pid/time namespaces */
+	bool fast;	    /* cloned straight into the namespaces */
+	uint64_t newns;	    /* CLONE_NEW* to create */
+	bool userns;	    /* the container has its own user namespace */
+	bool need_fork;	    /* slow path: a second fork for pid/time namespaces */
 	bool late_cgroupns; /* unshare the cgroup ns after joining the cgroup */
 };
 
@@ -205,9 +205,10 @@ static int join_namespaces(struct create_ctx *c, struct hk_error **err)
 static int write_time_offsets(struct create_ctx *c, struct hk_error **err)
 {
 	char buf[128];
-	int n = snprintf(buf, sizeof(buf), "monotonic %lld %lld\nboottime %lld %lld\n",
-			 (long long)c->spec.time_offsets[0][0], (long long)c->spec.time_offsets[0][1],
-			 (long long)c->spec.time_offsets[1][0], (long long)c->spec.time_offsets[1][1]);
+	int n = snprintf(
+		buf, sizeof(buf), "monotonic %lld %lld\nboottime %lld %lld\n",
+		(long long)c->spec.time_offsets[0][0], (long long)c->spec.time_offsets[0][1],
+		(long long)c->spec.time_offsets[1][0], (long long)c->spec.time_offsets[1][1]);
 	_cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
 		return hk_error_errno(err, "linux.timeOffsets: write timens_offsets");
@@ -341,8 +342,7 @@ static void init_stage2(struct create_ctx *c)
 	}
 	if (rootfs_prepare(&c->spec, c->rootfs, c->userns, &err) < 0)
 		sync_fail(fd, err);
-	if (hooks_run(&c->spec.hooks[RT_HOOK_CREATE_CONTAINER], "createContainer", state, &err) <
-	    0)
+	if (hooks_run(&c->spec.hooks[RT_HOOK_CREATE_CONTAINER], "createContainer", state, &err) < 0)
 		sync_fail(fd, err);
 	if (rootfs_pivot(c->rootfs, c->opts->no_pivot, &err) < 0 ||
 	    write_sysctls(&c->spec, &err) < 0 || rootfs_finish(&c->spec, &err) < 0)

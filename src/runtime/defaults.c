@@ -43,13 +43,20 @@ json_object *runtime_default_spec(bool rootless)
 	static const char *const env[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
 		NULL};
-	static const char *const masked[] = {
-		"/proc/acpi",	       "/proc/asound",	      "/proc/kcore",
-		"/proc/keys",	       "/proc/latency_stats", "/proc/timer_list",
-		"/proc/timer_stats",   "/proc/sched_debug",   "/sys/firmware",
-		"/proc/scsi",	       "/sys/devices/virtual/powercap", NULL};
-	static const char *const ro[] = {"/proc/bus",	  "/proc/fs",	       "/proc/irq",
-					 "/proc/sys",	  "/proc/sysrq-trigger", NULL};
+	static const char *const masked[] = {"/proc/acpi",
+					     "/proc/asound",
+					     "/proc/kcore",
+					     "/proc/keys",
+					     "/proc/latency_stats",
+					     "/proc/timer_list",
+					     "/proc/timer_stats",
+					     "/proc/sched_debug",
+					     "/sys/firmware",
+					     "/proc/scsi",
+					     "/sys/devices/virtual/powercap",
+					     NULL};
+	static const char *const ro[] = {
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
 	json_object *spec = json_object_new_object();
 	json_object *proc = json_object_new_object(), *user = json_object_new_object();
 	json_object *c = json_object_new_object(), *rl = json_object_new_array();
@@ -83,37 +90,35 @@ json_object *runtime_default_spec(bool rootless)
 	json_object_object_add(spec, "root", root);
 	json_object_object_add(spec, "hostname", json_object_new_string("hako"));
 
+	json_object_array_add(mounts, mount("/proc", "proc", "proc", (const char *const[]){NULL}));
 	json_object_array_add(mounts,
-			      mount("/proc", "proc", "proc", (const char *const[]){NULL}));
-	json_object_array_add(
-		mounts, mount("/dev", "tmpfs", "tmpfs",
-			      (const char *const[]){"nosuid", "strictatime", "mode=755",
-						    "size=65536k", NULL}));
+			      mount("/dev", "tmpfs", "tmpfs",
+				    (const char *const[]){"nosuid", "strictatime", "mode=755",
+							  "size=65536k", NULL}));
 	json_object_array_add(
 		mounts,
 		mount("/dev/pts", "devpts", "devpts",
 		      (const char *const[]){"nosuid", "noexec", "newinstance", "ptmxmode=0666",
 					    "mode=0620", rootless ? NULL : "gid=5", NULL}));
-	json_object_array_add(mounts, mount("/dev/shm", "tmpfs", "shm",
-					    (const char *const[]){"nosuid", "noexec", "nodev",
-								  "mode=1777", "size=65536k",
-								  NULL}));
+	json_object_array_add(mounts,
+			      mount("/dev/shm", "tmpfs", "shm",
+				    (const char *const[]){"nosuid", "noexec", "nodev", "mode=1777",
+							  "size=65536k", NULL}));
 	json_object_array_add(mounts,
 			      mount("/dev/mqueue", "mqueue", "mqueue",
 				    (const char *const[]){"nosuid", "noexec", "nodev", NULL}));
 	if (rootless)
-		json_object_array_add(mounts, mount("/sys", "none", "/sys",
-						    (const char *const[]){"rbind", "nosuid",
-									  "noexec", "nodev",
-									  "ro", NULL}));
+		json_object_array_add(mounts,
+				      mount("/sys", "none", "/sys",
+					    (const char *const[]){"rbind", "nosuid", "noexec",
+								  "nodev", "ro", NULL}));
 	else
 		json_object_array_add(mounts, mount("/sys", "sysfs", "sysfs",
 						    (const char *const[]){"nosuid", "noexec",
 									  "nodev", "ro", NULL}));
-	json_object_array_add(mounts,
-			      mount("/sys/fs/cgroup", "cgroup", "cgroup",
-				    (const char *const[]){"nosuid", "noexec", "nodev", "relatime",
-							  "ro", NULL}));
+	json_object_array_add(mounts, mount("/sys/fs/cgroup", "cgroup", "cgroup",
+					    (const char *const[]){"nosuid", "noexec", "nodev",
+								  "relatime", "ro", NULL}));
 	json_object_object_add(spec, "mounts", mounts);
 
 	for (const char **n = nss; *n; n++) {
@@ -140,24 +145,27 @@ json_object *runtime_default_spec(bool rootless)
 
 json_object *runtime_features(void)
 {
-	static const char *const hooks[] = {"prestart",	     "createRuntime", "createContainer",
-					    "startContainer", "poststart",     "poststop",
+	static const char *const hooks[] = {"prestart",
+					    "createRuntime",
+					    "createContainer",
+					    "startContainer",
+					    "poststart",
+					    "poststop",
 					    NULL};
 	static const char *const opts[] = {
-		"async",      "atime",	      "bind",	     "defaults",    "dev",
-		"diratime",   "dirsync",      "exec",	     "lazytime",    "loud",
-		"mand",	      "noatime",      "nodev",	     "nodiratime",  "noexec",
-		"nolazytime", "nomand",	      "norelatime",  "nostrictatime", "nosuid",
-		"private",    "rbind",	      "rdev",	     "rdiratime",   "relatime",
-		"remount",    "rexec",	      "rnoatime",    "rnodev",	    "rnodiratime",
-		"rnoexec",    "rnosuid",      "ro",	     "rprivate",    "rrelatime",
-		"rro",	      "rrw",	      "rshared",     "rslave",	    "rstrictatime",
-		"rsuid",      "runbindable",  "rw",	     "shared",	    "silent",
-		"slave",      "strictatime",  "suid",	     "sync",	    "unbindable",
+		"async",      "atime",	     "bind",	   "defaults",	    "dev",
+		"diratime",   "dirsync",     "exec",	   "lazytime",	    "loud",
+		"mand",	      "noatime",     "nodev",	   "nodiratime",    "noexec",
+		"nolazytime", "nomand",	     "norelatime", "nostrictatime", "nosuid",
+		"private",    "rbind",	     "rdev",	   "rdiratime",	    "relatime",
+		"remount",    "rexec",	     "rnoatime",   "rnodev",	    "rnodiratime",
+		"rnoexec",    "rnosuid",     "ro",	   "rprivate",	    "rrelatime",
+		"rro",	      "rrw",	     "rshared",	   "rslave",	    "rstrictatime",
+		"rsuid",      "runbindable", "rw",	   "shared",	    "silent",
+		"slave",      "strictatime", "suid",	   "sync",	    "unbindable",
 		NULL};
-	static const char *const nss[] = {"cgroup", "ipc",  "mount", "network",
-					  "pid",    "time", "user",  "uts",
-					  NULL};
+	static const char *const nss[] = {"cgroup", "ipc",  "mount", "network", "pid",
+					  "time",   "user", "uts",   NULL};
 	json_object *f = json_object_new_object(), *lnx = json_object_new_object();
 	json_object *caps = json_object_new_array(), *cg = json_object_new_object();
 	json_object *sc = json_object_new_object(), *annotations = json_object_new_object();

@@ -79,7 +79,8 @@ int runtime_start(const char *state_root, const char *id, struct hk_error **err)
 	/* the init, blocked in open(O_WRONLY), now writes one byte; if it
 	 * dies instead, the pidfd tells (no polling of /proc) */
 	for (;;) {
-		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = fifo, .events = POLLIN},
+				      {.fd = pidfd, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -61,8 +61,7 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
-static int remount(const char *path, unsigned long flags, const char *what,
-		   struct hk_error **err)
+static int remount(const char *path, unsigned long flags, const char *what, struct hk_error **err)
 {
 	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0)
 		return 0;
@@ -99,8 +98,7 @@ static int apply_flags(const struct rt_mount *m, const char *dest, bool fresh_bi
 			struct mount_attr_ a = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
 			if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
 				    sizeof(a)) < 0)
-				return hk_error_errno(err, "set recursive attributes of %s",
-						      dest);
+				return hk_error_errno(err, "set recursive attributes of %s", dest);
 		}
 	}
 	return 0;
@@ -234,8 +232,7 @@ static int mount_cgroup(const struct rt_mount *m, const char *dest, struct hk_er
 			if (errno != EPERM)
 				return hk_error_errno(err, "mount cgroup2 on %s", dest);
 			if (mount("/sys/fs/cgroup", buf, NULL, MS_BIND | MS_REC, NULL) < 0)
-				return hk_error_errno(err, "bind mount /sys/fs/cgroup on %s",
-						      dest);
+				return hk_error_errno(err, "bind mount /sys/fs/cgroup on %s", dest);
 			return apply_flags(m, dest, true, err);
 		}
 		return apply_flags(m, dest, false, err);
@@ -260,8 +257,7 @@ static int mount_one(const struct rt_mount *m, bool is_userns, struct hk_error *
 		return -1;
 	path_fd(target, buf, sizeof(buf));
 	r = mount(m->source, buf, m->type, fl & ~MS_REMOUNT, m->o.data);
-	if (r < 0 && str_eq(m->type, "sysfs") && (errno == EPERM || errno == EACCES) &&
-	    is_userns) {
+	if (r < 0 && str_eq(m->type, "sysfs") && (errno == EPERM || errno == EACCES) && is_userns) {
 		/* sysfs needs a network namespace owned by our user namespace;
 		 * when it is not, show the host's read-only (as runc does) */
 		r = mount("/sys", buf, NULL, MS_BIND | MS_REC, NULL);
@@ -284,8 +280,8 @@ static const struct {
 	const char *name;
 	unsigned maj, min;
 } default_devices[] = {
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-	{"tty", 5, 0},
+	{"null", 1, 3},	  {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static int make_device(const char *path, char type, unsigned maj, unsigned min, mode_t mode,
@@ -343,7 +339,7 @@ static int make_device(const char *path, char type, unsigned maj, unsigned min, 
 static int make_default_devices(bool is_userns, struct hk_error **err)
 {
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},   {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
 		{"pts/ptmx", "ptmx"},
 	};
@@ -376,8 +372,8 @@ int rootfs_prepare(const struct rt_spec *s, const char *rootfs, bool is_userns,
 	bool dev_tmpfs = false;
 
 	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, (prop & MS_REC) | (prop & MS_SHARED ? MS_SLAVE : prop),
-		  NULL) < 0)
+	if (mount(NULL, "/", NULL, (prop & MS_REC) | (prop & MS_SHARED ? MS_SLAVE : prop), NULL) <
+	    0)
 		return hk_error_errno(err, "make / %s", prop & MS_SHARED ? "slave" : "private");
 	/* pivot_root needs the rootfs to be a mount point */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

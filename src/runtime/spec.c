@@ -34,9 +34,9 @@ static const struct {
 	int type;
 	const char *proc;
 } namespaces[] = {
-	{"pid", CLONE_NEWPID, "pid"},	   {"network", CLONE_NEWNET, "net"},
-	{"mount", CLONE_NEWNS, "mnt"},	   {"ipc", CLONE_NEWIPC, "ipc"},
-	{"uts", CLONE_NEWUTS, "uts"},	   {"user", CLONE_NEWUSER, "user"},
+	{"pid", CLONE_NEWPID, "pid"},	       {"network", CLONE_NEWNET, "net"},
+	{"mount", CLONE_NEWNS, "mnt"},	       {"ipc", CLONE_NEWIPC, "ipc"},
+	{"uts", CLONE_NEWUTS, "uts"},	       {"user", CLONE_NEWUSER, "user"},
 	{"cgroup", CLONE_NEWCGROUP, "cgroup"}, {"time", CLONE_NEWTIME, "time"},
 };
 
@@ -224,9 +224,8 @@ int spec_parse_mount_options(char *const *opts, bool bind_type, const char *ctx,
 		case OPT_BIND:
 			if (data)
 				return hk_error_set(
-					err, 0,
-					"%s: filesystem options (\"%s\") given with \"%s\"", ctx,
-					data, o);
+					err, 0, "%s: filesystem options (\"%s\") given with \"%s\"",
+					ctx, data, o);
 			out->bind = true;
 			out->recursive = !!mount_opts[k].flag;
 			break;
@@ -308,10 +307,9 @@ static int parse_rlimits(json_object *p, const char *ctx, struct rt_process *out
 		    json_get_uint64(e, c, "hard", &rl->hard, err) < 0)
 			return -1;
 		if (rl->soft > rl->hard)
-			return hk_error_set(err, 0,
-					    "%s: soft limit %llu is above the hard limit %llu", c,
-					    (unsigned long long)rl->soft,
-					    (unsigned long long)rl->hard);
+			return hk_error_set(
+				err, 0, "%s: soft limit %llu is above the hard limit %llu", c,
+				(unsigned long long)rl->soft, (unsigned long long)rl->hard);
 		rl->name = xstrdup(type);
 		out->nrlimits++;
 	}
@@ -352,8 +350,8 @@ static int parse_user(json_object *p, const char *ctx, struct rt_process *out,
 		out->gids = xzalloc((n + 1) * sizeof(gid_t));
 		for (size_t i = 0; i < n; i++) {
 			json_object *g = json_object_array_get_idx(gids, i);
-			if (!json_object_is_type(g, json_type_int) || json_object_get_int64(g) < 0 ||
-			    json_object_get_int64(g) > UINT32_MAX)
+			if (!json_object_is_type(g, json_type_int) ||
+			    json_object_get_int64(g) < 0 || json_object_get_int64(g) > UINT32_MAX)
 				return hk_error_set(err, 0,
 						    "%s.additionalGids[%zu]: expected a group id",
 						    c, i);
@@ -396,8 +394,8 @@ int spec_parse_process(json_object *p, const char *ctx, struct rt_process *out,
 		return -1;
 	for (size_t i = 0; out->env && out->env[i]; i++)
 		if (!strchr(out->env[i], '='))
-			return hk_error_set(err, 0, "%s.env[%zu]: \"%s\" is not NAME=VALUE", ctx,
-					    i, out->env[i]);
+			return hk_error_set(err, 0, "%s.env[%zu]: \"%s\" is not NAME=VALUE", ctx, i,
+					    out->env[i]);
 	if (get_strdup(p, ctx, "cwd", &out->cwd, err) < 0)
 		return -1;
 	if (!out->cwd)
@@ -655,14 +653,10 @@ static int parse_propagation(const char *p, unsigned long *out, struct hk_error 
 		const char *name;
 		unsigned long flags;
 	} props[] = {
-		{"private", MS_PRIVATE},
-		{"rprivate", MS_PRIVATE | MS_REC},
-		{"shared", MS_SHARED},
-		{"rshared", MS_SHARED | MS_REC},
-		{"slave", MS_SLAVE},
-		{"rslave", MS_SLAVE | MS_REC},
-		{"unbindable", MS_UNBINDABLE},
-		{"runbindable", MS_UNBINDABLE | MS_REC},
+		{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+		{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+		{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+		{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(props); i++) {
 		if (!strcmp(props[i].name, p)) {
@@ -700,8 +694,7 @@ static int parse_linux(json_object *doc, struct rt_spec *s, struct hk_error **er
 	    get_strdup(lnx, "linux", "mountLabel", &s->mount_label, err) < 0)
 		return -1;
 	if ((s->nuidmaps || s->ngidmaps) && !spec_find_ns(s, CLONE_NEWUSER))
-		return hk_error_set(err, 0,
-				    "linux.uidMappings: given without a user namespace");
+		return hk_error_set(err, 0, "linux.uidMappings: given without a user namespace");
 	if (s->has_time_offsets && !spec_find_ns(s, CLONE_NEWTIME))
 		return hk_error_set(err, 0, "linux.timeOffsets: given without a time namespace");
 	{

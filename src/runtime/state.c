@@ -147,15 +147,14 @@ enum rt_status container_status(struct rt_container *c)
 
 const char *rt_status_name(enum rt_status s)
 {
-	static const char *const names[] = {"creating", "created", "running", "paused",
-					    "stopped"};
+	static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
 	return names[s];
 }
 
 json_object *container_state_json(struct rt_container *c, enum rt_status st)
 {
-	static const char *const keys[] = {"ociVersion", "id", "bundle", "rootfs", "created",
-					   "owner"};
+	static const char *const keys[] = {"ociVersion", "id",	    "bundle",
+					   "rootfs",	 "created", "owner"};
 	json_object *o = json_object_new_object(), *v;
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
