@@ -1,4 +1,5 @@
 /* hako: helpers shared by the image commands. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,11 +30,11 @@ void cli_human_size(int64_t bytes, char *buf, size_t len)
 		v /= 1000.0;
 		u++;
 	}
-	/* Docker prints 4 significant digits: "1.234MB", "12.3kB", "123B". */
+	/* Docker prints 3 significant digits: "1.23MB", "12.3kB", "123B". */
 	if (u == 0)
 		snprintf(buf, len, "%lldB", (long long)bytes);
 	else
-		snprintf(buf, len, "%.4g%s", v, units[u]);
+		snprintf(buf, len, "%.3g%s", v, units[u]);
 }
 
 void cli_time_ago(int64_t when, char *buf, size_t len)
@@ -81,4 +82,106 @@ const char *cli_short_id(const char *id, char buf[16])
 
 	snprintf(buf, 16, "%.12s", hex);
 	return buf;
+}
+
+void cli_print_table(const char *const *headers, size_t ncols, char ***rows, size_t nrows)
+{
+	_cleanup_free_ size_t *w = xzalloc(ncols * sizeof(size_t));
+
+	for (size_t c = 0; c < ncols; c++) {
+		w[c] = strlen(headers[c]);
+		for (size_t r = 0; r < nrows; r++)
+			if (strlen(rows[r][c]) > w[c])
+				w[c] = strlen(rows[r][c]);
+	}
+	for (size_t c = 0; c < ncols; c++)
+		printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, headers[c],
+		       c + 1 < ncols ? "   " : "\n");
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t c = 0; c < ncols; c++)
+			printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, rows[r][c],
+			       c + 1 < ncols ? "   " : "\n");
+}
+
+void cli_rows_free(char ***rows, size_t nrows)
+{
+	for (size_t r = 0; r < nrows; r++)
+		strv_free(rows[r]);
+	free(rows);
+}
+
+static void append(char **out, const char *s, size_t n)
+{
+	size_t l = strlen(*out);
+
+	*out = xrealloc(*out, l + n + 1);
+	memcpy(*out + l, s, n);
+	(*out)[l + n] = '\0';
+}
+
+static json_object *lookup_path(json_object *o, const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	char *save = NULL;
+
+	if (!strcmp(path, "."))
+		return o;
+	for (char *k = strtok_r(p, ".", &save); k; k = strtok_r(NULL, ".", &save)) {
+		if (!o || !json_object_is_type(o, json_type_object) ||
+		    !json_object_object_get_ex(o, k, &o))
+			return NULL;
+	}
+	return o;
+}
+
+char *cli_template(json_object *obj, const char *fmt, struct hk_error **err)
+{
+	_cleanup_free_ char *out = xstrdup("");
+	const char *s = fmt;
+
+	while (*s) {
+		const char *open = strstr(s, "{{"), *close;
+		_cleanup_free_ char *expr = NULL;
+		char *e, *end;
+		bool json = false;
+		json_object *v;
+
+		if (!open) {
+			append(&out, s, strlen(s));
+			break;
+		}
+		append(&out, s, (size_t)(open - s));
+		close = strstr(open, "}}");
+		if (!close)
+			return hk_error_set(err, EINVAL, "--format: unclosed '{{' in '%s'", fmt),
+			       NULL;
+		expr = xstrndup(open + 2, (size_t)(close - open - 2));
+		for (e = expr; *e == ' '; e++)
+			;
+		for (end = e + strlen(e); end > e && end[-1] == ' '; end--)
+			end[-1] = '\0';
+		if (str_has_prefix(e, "json ")) {
+			json = true;
+			for (e += 5; *e == ' '; e++)
+				;
+		}
+		if (e[0] != '.')
+			return hk_error_set(
+				       err, EINVAL,
+				       "--format: unsupported expression '{{%s}}' (only .Field "
+				       "and json .Field)",
+				       expr),
+			       NULL;
+		v = lookup_path(obj, e);
+		if (!v && !json) {
+			append(&out, "<no value>", 10);
+		} else if (!json && json_object_is_type(v, json_type_string)) {
+			append(&out, json_object_get_string(v), strlen(json_object_get_string(v)));
+		} else {
+			_cleanup_free_ char *j = v ? json_to_string(v, false) : xstrdup("null");
+			append(&out, j, strlen(j));
+		}
+		s = close + 2;
+	}
+	return steal_ptr(&out);
 }

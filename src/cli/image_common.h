@@ -7,11 +7,12 @@
 #include <stdint.h>
 
 #include "image/image.h"
+#include "util/json.h"
 
 /* Open the image store under --root. */
 int cli_image_store(struct image_store **out, struct hk_error **err);
 
-/* Docker's sizes: "1.2MB", "567kB", "12B" (powers of 1000). */
+/* Docker's sizes: "1.23MB", "567kB", "12B" (powers of 1000). */
 void cli_human_size(int64_t bytes, char *buf, size_t len);
 
 /* Docker's "2 minutes ago", "About an hour ago", "3 days ago". */
@@ -22,5 +23,17 @@ void cli_rfc3339(int64_t when, char *buf, size_t len);
 
 /* The 12 hex digits Docker shows for an id ("sha256:" dropped). */
 const char *cli_short_id(const char *id, char buf[16]);
+
+/* Print rows as Docker's tables: columns padded to their widest cell plus
+ * three spaces.  rows[r][c], cells may not be NULL. */
+void cli_print_table(const char *const *headers, size_t ncols, char ***rows, size_t nrows);
+
+/* A small subset of Go templates over a JSON object, as `--format` takes:
+ * text with {{.Field.Sub}} (strings raw, others as JSON; a missing field is
+ * "<no value>") and {{json .Field}} / {{json .}}.  Caller frees. */
+char *cli_template(json_object *obj, const char *fmt, struct hk_error **err);
+
+/* Free a rows array made of strv rows. */
+void cli_rows_free(char ***rows, size_t nrows);
 
 #endif

@@ -1,4 +1,6 @@
 /* hako: the content store (blobs), its database tables and crash repair. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -565,4 +567,49 @@ char **str_split_lines(const char *s)
 		s = e ? e + 1 : NULL;
 	}
 	return v;
+}
+
+int store_blob_diff_id(struct image_store *s, const char *digest, char out[DIGEST_BUF],
+		       struct hk_error **err)
+{
+	_cleanup_close_ int fd = store_blob_open(s, digest, err);
+	_cleanup_digester_ struct digester *dg = NULL;
+	_cleanup_free_ char *buf = NULL;
+	struct archive *a;
+	struct archive_entry *e;
+	int r = 0;
+
+	if (fd < 0)
+		return -1;
+	dg = digester_new();
+	buf = xmalloc(1 << 17);
+	a = archive_read_new();
+	/* The same in-process decompressors as storage's unpacker. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_none(a);
+	archive_read_support_format_raw(a);
+	archive_read_support_format_empty(a);
+	if (archive_read_open_fd(a, fd, 1 << 17) != ARCHIVE_OK) {
+		r = hk_error_set(err, 0, "blob %s: %s", digest, archive_error_string(a));
+		goto out;
+	}
+	if (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		for (;;) {
+			la_ssize_t n = archive_read_data(a, buf, 1 << 17);
+			if (n < 0) {
+				r = hk_error_set(err, 0, "blob %s: %s", digest,
+						 archive_error_string(a));
+				goto out;
+			}
+			if (n == 0)
+				break;
+			digester_update(dg, buf, (size_t)n);
+		}
+	}
+	digester_final(dg, out);
+out:
+	archive_read_free(a);
+	return r;
 }
