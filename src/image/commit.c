@@ -115,36 +115,18 @@ static char *make_manifest(const char *config_digest, size_t config_len,
 static int record_intent(struct image_store *s, const char *layers, const char *blobs, int64_t *id,
 			 struct hk_error **err)
 {
-	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-
 	if (db_begin_immediate(s->db, err) < 0)
 		return -1;
-	if (db_prepare(s->db,
-		       "INSERT INTO image_intents(kind, pid, created, layers, blobs)"
-		       " VALUES('commit', ?, ?, ?, ?)",
-		       &st, err) < 0)
-		goto fail;
-	db_bind_int64(st, 1, getpid());
-	db_bind_int64(st, 2, (int64_t)time(NULL));
-	db_bind_text(st, 3, layers);
-	db_bind_text(st, 4, blobs);
-	if (db_step(st, "record intent", err) < 0)
-		goto fail;
-	*id = sqlite3_last_insert_rowid(s->db);
+	if (store_intent_insert(s, "commit", layers, blobs, id, err) < 0) {
+		db_rollback(s->db);
+		return -1;
+	}
 	return db_commit(s->db, err);
-fail:
-	db_rollback(s->db);
-	return -1;
 }
 
 static int drop_intent(struct image_store *s, int64_t id, struct hk_error **err)
 {
-	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-
-	if (db_prepare(s->db, "DELETE FROM image_intents WHERE id = ?", &st, err) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	return db_step(st, "drop intent", err) < 0 ? -1 : 0;
+	return store_intent_drop(s, id, err);
 }
 
 static void cat_line(char **list, const char *s)

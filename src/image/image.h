@@ -87,11 +87,12 @@ char *image_ref_familiar(const char *full);
 /* -------------------------------------------------------------------- store */
 
 struct image_store {
-	char *root;   /* the hako root */
-	sqlite3 *db;  /* shared handle; other modules may use it */
-	int root_fd;  /* O_PATH of root */
-	int lock_fd;  /* <root>/layers/.lock, see image_store_op_begin() */
-	int op_depth; /* nesting of image_store_op_begin() */
+	char *root;	     /* the hako root */
+	sqlite3 *db;	     /* shared handle; other modules may use it */
+	int root_fd;	     /* O_PATH of root */
+	int lock_fd;	     /* <root>/layers/.lock, see image_store_op_begin() */
+	int op_depth;	     /* nesting of image_store_op_begin() */
+	int64_t blob_intent; /* image_intents row listing the blobs this process wrote */
 };
 
 /* Open the store under root: the database (migrating the "images" tables),
@@ -104,7 +105,13 @@ void image_store_closep(struct image_store **store);
 
 /* Remove what a crash left: temp blobs and half-unpacked layer dirs no live
  * process holds, and the layer dirs/blobs of commits that never finished.
- * Called by image_store_open(). */
+ * Called by image_store_open().
+ *
+ * Every blob a process writes is listed in an intent row of that process
+ * before it becomes visible; image_store_close() deletes the ones no image
+ * refers to by then (a failed pull or import leaves no garbage), and repair
+ * does it for a process that died.  So a pull should keep one store open
+ * from its first blob to its image_commit(), inside image_store_op_begin(). */
 int store_repair(struct image_store *store, struct hk_error **err);
 
 /* Long store operations (a pull downloading blobs, a commit unpacking layers)

@@ -33,4 +33,12 @@ int image_remove_locked(struct image_store *s, const char *id, bool force, int64
 int image_tag_locked(struct image_store *s, const char *image_id, const char *ref,
 		     struct hk_error **err);
 
+/* Insert an intent row (kind, this process, lists) outside or inside the
+ * caller's transaction. */
+int store_intent_insert(struct image_store *s, const char *kind, const char *layers,
+			const char *blobs, int64_t *id, struct hk_error **err);
+int store_intent_drop(struct image_store *s, int64_t id, struct hk_error **err);
+/* List a blob about to become visible in this process' blob intent. */
+int store_note_blob(struct image_store *s, const char *digest, struct hk_error **err);
+
 #endif

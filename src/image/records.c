@@ -430,33 +430,14 @@ int image_remove_locked(struct image_store *s, const char *id, bool force, int64
 	}
 	/* The files go after the commit; the intent makes a crash in between
 	 * harmless (repair finishes the job). */
-	{
-		_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-		if (db_prepare(s->db,
-			       "INSERT INTO image_intents(kind, pid, created, layers, blobs)"
-			       " VALUES('remove', ?, ?, ?, ?)",
-			       &st, err) < 0)
-			goto fail;
-		db_bind_int64(st, 1, getpid());
-		db_bind_int64(st, 2, (int64_t)time(NULL));
-		db_bind_text(st, 3, layers ? layers : "");
-		db_bind_text(st, 4, blobs ? blobs : "");
-		if (db_step(st, "record intent", err) < 0)
-			goto fail;
-		intent = sqlite3_last_insert_rowid(s->db);
-	}
+	if (store_intent_insert(s, "remove", layers, blobs, &intent, err) < 0)
+		goto fail;
 	if (db_commit(s->db, err) < 0)
 		return -1;
 	if (store_release_files(s, layers, blobs, err) < 0)
 		return -1;
-	{
-		_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-		if (db_prepare(s->db, "DELETE FROM image_intents WHERE id = ?", &st, err) < 0)
-			return -1;
-		sqlite3_bind_int64(st, 1, intent);
-		if (db_step(st, "drop intent", err) < 0)
-			return -1;
-	}
+	if (store_intent_drop(s, intent, err) < 0)
+		return -1;
 	return 0;
 fail:
 	db_rollback(s->db);

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <inttypes.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -68,7 +70,87 @@ static const struct db_migration image_migrations[] = {
 	 " created INTEGER NOT NULL,"
 	 " layers TEXT NOT NULL DEFAULT '',"
 	 " blobs TEXT NOT NULL DEFAULT '');"},
+	/* 2: the owner's start time, so repair never takes a live process'
+	 * intent for a dead one's (pids are reused). */
+	{"ALTER TABLE image_intents ADD COLUMN starttime INTEGER NOT NULL DEFAULT 0;"},
 };
+
+/* Field 22 of /proc/PID/stat: when the process started, in clock ticks. */
+static int64_t proc_starttime(pid_t pid)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	char *p;
+	int64_t v = 0;
+
+	if (read_file_at(AT_FDCWD, path, 4096, &text, &len, NULL) < 0)
+		return -1;
+	/* The command name may hold spaces and parentheses: skip past the
+	 * last ')'. */
+	p = strrchr(text, ')');
+	if (!p)
+		return -1;
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%" SCNd64, &v) != 1)
+		return -1;
+	return v;
+}
+
+static bool owner_alive(int64_t pid, int64_t starttime)
+{
+	if (pid <= 0 || pid == getpid())
+		return false;
+	return proc_starttime((pid_t)pid) == starttime;
+}
+
+int store_intent_insert(struct image_store *s, const char *kind, const char *layers,
+			const char *blobs, int64_t *id, struct hk_error **err)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+
+	if (db_prepare(s->db,
+		       "INSERT INTO image_intents(kind, pid, starttime, created, layers, blobs)"
+		       " VALUES(?, ?, ?, ?, ?, ?)",
+		       &st, err) < 0)
+		return -1;
+	db_bind_text(st, 1, kind);
+	db_bind_int64(st, 2, getpid());
+	db_bind_int64(st, 3, proc_starttime(getpid()));
+	db_bind_int64(st, 4, (int64_t)time(NULL));
+	db_bind_text(st, 5, layers ? layers : "");
+	db_bind_text(st, 6, blobs ? blobs : "");
+	if (db_step(st, "record intent", err) < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int store_intent_drop(struct image_store *s, int64_t id, struct hk_error **err)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+
+	if (db_prepare(s->db, "DELETE FROM image_intents WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return db_step(st, "drop intent", err) < 0 ? -1 : 0;
+}
+
+int store_note_blob(struct image_store *s, const char *digest, struct hk_error **err)
+{
+	_cleanup_free_ char *line = xasprintf("%s\n", digest);
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+
+	if (!s->blob_intent)
+		return store_intent_insert(s, "blobs", NULL, line, &s->blob_intent, err);
+	if (db_prepare(s->db, "UPDATE image_intents SET blobs = blobs || ? WHERE id = ?", &st,
+		       err) < 0)
+		return -1;
+	db_bind_text(st, 1, line);
+	sqlite3_bind_int64(st, 2, s->blob_intent);
+	return db_step(st, "note blob", err) < 0 ? -1 : 0;
+}
 
 static int open_dir_fd(const char *path, struct hk_error **err)
 {
@@ -115,10 +197,37 @@ fail:
 	return hk_error_wrap(err, "image store %s", root);
 }
 
+/* The blobs this process wrote that no image took: garbage now. */
+static void release_blob_intent(struct image_store *s)
+{
+	_cleanup_free_ char *blobs = NULL;
+	struct hk_error *e = NULL;
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+
+	/* Someone else is mid-operation (and may want these blobs): leave
+	 * the intent to a later repair. */
+	if (s->op_depth > 0 || store_lock_exclusive(s, false, &e) != 0)
+		goto out;
+	if (db_prepare(s->db, "SELECT blobs FROM image_intents WHERE id = ?", &st, &e) == 0) {
+		sqlite3_bind_int64(st, 1, s->blob_intent);
+		if (db_step(st, "read intent", &e) == SQLITE_ROW)
+			blobs = db_column_strdup(st, 0);
+	}
+	if (store_release_files(s, NULL, blobs, &e) == 0)
+		store_intent_drop(s, s->blob_intent, &e);
+	store_unlock(s);
+out:
+	if (e)
+		log_debug("image store: %s", hk_error_msg(e));
+	hk_error_free(&e);
+}
+
 void image_store_close(struct image_store *s)
 {
 	if (!s)
 		return;
+	if (s->db && s->blob_intent)
+		release_blob_intent(s);
 	db_close(s->db);
 	if (s->root_fd >= 0)
 		close(s->root_fd);
@@ -331,6 +440,12 @@ int store_blob_writer_commit(struct blob_writer *w, char out_digest[DIGEST_BUF],
 		r = hk_error_errno(err, "fsync blob %s", got);
 		goto out;
 	}
+	/* Listed before it is visible: a crash from here on leaves an intent
+	 * that repair can act on. */
+	if (store_note_blob(w->store, got, err) < 0) {
+		r = -1;
+		goto out;
+	}
 	final = store_blob_path(w->store, got);
 	if (w->tmp_name) {
 		if (renameat(w->tmp_dir, w->tmp_name, AT_FDCWD, final) < 0) {
@@ -496,10 +611,13 @@ static int repair_intents(struct image_store *s, struct hk_error **err)
 
 	{
 		_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
-		if (db_prepare(s->db, "SELECT id, kind, layers, blobs FROM image_intents", &st,
-			       err) < 0)
+		if (db_prepare(s->db,
+			       "SELECT id, kind, layers, blobs, pid, starttime FROM image_intents",
+			       &st, err) < 0)
 			return -1;
 		while ((r = db_step(st, "read intents", err)) == SQLITE_ROW) {
+			if (owner_alive(sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)))
+				continue;
 			strv_push(&ids, (const char *)sqlite3_column_text(st, 0));
 			strv_push(&layers, (const char *)sqlite3_column_text(st, 2));
 			strv_push(&blobs, (const char *)sqlite3_column_text(st, 3));
