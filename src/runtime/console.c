@@ -47,7 +47,7 @@ int console_open_pty(int *slave, unsigned rows, unsigned cols, struct hk_error *
 
 int fd_send(int sock, int fd, struct hk_error **err)
 {
-	char c = SYNC_PTY;
+	char c = 'F';
 	struct iovec iov = {.iov_base = &c, .iov_len = 1};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];

@@ -359,7 +359,10 @@ static void init_stage2(struct create_ctx *c)
 		int slave = -1;
 		_cleanup_close_ int master =
 			console_open_pty(&slave, p->console_rows, p->console_cols, &err);
-		if (master < 0 || fd_send(fd, master, &err) < 0)
+		/* the tag alone, then the fd: read() of the tag must not
+		 * swallow the message that carries the fd */
+		if (master < 0 || sync_send(fd, SYNC_PTY, NULL, 0) < 0 ||
+		    fd_send(fd, master, &err) < 0)
 			sync_fail(fd, err);
 		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
 		    ioctl(0, TIOCSCTTY, 0) < 0) {
@@ -378,11 +381,13 @@ static void init_stage2(struct create_ctx *c)
 	fcntl(c->dirfd, F_SETFD, FD_CLOEXEC);
 	if (process_prepare(p, c->spec.seccomp, c->userns, true, &exe, &err) < 0)
 		sync_fail(fd, err);
+	/* from now on the container outlives the runtime: clear the death
+	 * signal before the runtime can read R and exit */
+	prctl(PR_SET_PDEATHSIG, 0);
 	tag = SYNC_READY;
 	if (write_all(fd, &tag, 1) < 0)
 		_exit(1);
 	close(fd);
-	prctl(PR_SET_PDEATHSIG, 0);
 
 	/* created: wait for start */
 	do

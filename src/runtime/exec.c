@@ -85,13 +85,26 @@ static void exec_child(struct exec_ctx *x)
 	}
 	if (!(x->nsflags & (CLONE_NEWPID | CLONE_NEWTIME)))
 		exec_stage2(x);
+	/* the process waits until we have reported its pid, so that its own
+	 * messages never interleave with ours on the socket */
+	int gate[2];
+	char b;
+	if (pipe2(gate, O_CLOEXEC) < 0) {
+		hk_error_errno(&err, "pipe");
+		sync_fail(fd, err);
+	}
 	p = fork();
 	if (p < 0) {
 		hk_error_errno(&err, "fork");
 		sync_fail(fd, err);
 	}
-	if (p == 0)
+	if (p == 0) {
+		close(gate[1]);
+		while (read(gate[0], &b, 1) < 0 && errno == EINTR)
+			;
+		close(gate[0]);
 		exec_stage2(x);
+	}
 	int32_t v = p;
 	sync_send(fd, SYNC_PID, &v, sizeof(v));
 	_exit(0);
@@ -119,7 +132,10 @@ static void exec_stage2(struct exec_ctx *x)
 			sync_fail(fd, err);
 		}
 		master = console_open_pty(&slave, x->p.console_rows, x->p.console_cols, &err);
-		if (master < 0 || fd_send(fd, master, &err) < 0)
+		/* the tag alone, then the fd: read() of the tag must not
+		 * swallow the message that carries the fd */
+		if (master < 0 || sync_send(fd, SYNC_PTY, NULL, 0) < 0 ||
+		    fd_send(fd, master, &err) < 0)
 			sync_fail(fd, err);
 		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
 		    ioctl(0, TIOCSCTTY, 0) < 0) {

@@ -37,6 +37,77 @@ struct mount_attr_ {
 
 static int rootfd_g = -1;
 
+/* mkdir -p inside the root.  A component that is a dangling symlink
+ * (etc -> /host/path, absent in the rootfs) gets its target made inside the
+ * root, as if the root were "/", so the mount lands there, never outside. */
+static int mkdir_in_root(const char *path, int depth, struct hk_error **err)
+{
+	_cleanup_free_ char *clean = NULL;
+	int fd = path_mkdir_in_root(rootfd_g, path, 0755, NULL);
+
+	if (fd >= 0)
+		return fd;
+	if (depth > 16)
+		return hk_error_set(err, ELOOP, "%s: too many levels of symbolic links", path);
+	clean = path_clean(path);
+	for (char *slash = clean + 1;; slash++) {
+		char saved = *slash;
+		struct stat st;
+		_cleanup_close_ int l = -1;
+		if (saved && saved != '/')
+			continue;
+		*slash = '\0';
+		l = path_open_in_root(rootfd_g, clean, O_PATH | O_NOFOLLOW, 0, NULL);
+		if (l >= 0 && fstat(l, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlinkat(l, "", target, sizeof(target) - 1);
+			if (n > 0) {
+				_cleanup_free_ char *t = NULL;
+				target[n] = '\0';
+				if (target[0] == '/') {
+					t = xstrdup(target);
+				} else {
+					char *dir = xstrdup(clean);
+					*strrchr(dir, '/') = '\0';
+					t = xasprintf("%s/%s", dir, target);
+					free(dir);
+				}
+				int d = mkdir_in_root(t, depth + 1, err);
+				if (d < 0)
+					return -1;
+				close(d);
+			}
+		}
+		*slash = saved;
+		if (l < 0 || !saved)
+			break;
+	}
+	return path_mkdir_in_root(rootfd_g, path, 0755, err);
+}
+
+static int target_dir(const char *dest, struct hk_error **err)
+{
+	return mkdir_in_root(dest, 0, err);
+}
+
+static int target_file(const char *dest, struct hk_error **err)
+{
+	_cleanup_free_ char *parent = path_clean(dest);
+	char *slash = strrchr(parent, '/');
+	int fd = path_mkfile_in_root(rootfd_g, dest, 0644, NULL);
+
+	if (fd >= 0)
+		return fd;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		fd = mkdir_in_root(parent, 0, err);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return path_mkfile_in_root(rootfd_g, dest, 0644, err);
+}
+
 /* The flags the kernel locks on a mount we did not create (nodev, nosuid,
  * noexec, atime flags in a user namespace) must be repeated on a remount. */
 static unsigned long locked_flags(const char *path)
@@ -113,9 +184,9 @@ static int mount_bind(const struct rt_mount *m, const char *dest, struct hk_erro
 	if (stat(m->source, &st) < 0)
 		return hk_error_errno(err, "bind mount source %s", m->source);
 	if (S_ISDIR(st.st_mode))
-		target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+		target = target_dir(dest, err);
 	else
-		target = path_mkfile_in_root(rootfd_g, dest, 0644, err);
+		target = target_file(dest, err);
 	if (target < 0)
 		return -1;
 	if (mount(m->source, path_fd(target, buf, sizeof(buf)), NULL,
@@ -135,7 +206,7 @@ static int mount_cgroup_v1(const struct rt_mount *m, const char *dest, struct hk
 	size_t cap = 0;
 	char buf[64];
 
-	target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+	target = target_dir(dest, err);
 	if (target < 0)
 		return -1;
 	if (mount("tmpfs", path_fd(target, buf, sizeof(buf)), "tmpfs", fl, "mode=755") < 0)
@@ -174,7 +245,7 @@ static int mount_cgroup_v1(const struct rt_mount *m, const char *dest, struct hk
 			data = steal_ptr(&d2);
 		}
 		sub = xasprintf("%s/%s", dest, name);
-		d = path_mkdir_in_root(rootfd_g, sub, 0755, err);
+		d = target_dir(sub, err);
 		if (d < 0) {
 			free(data);
 			return -1;
@@ -222,7 +293,7 @@ static int mount_cgroup(const struct rt_mount *m, const char *dest, struct hk_er
 	char buf[64];
 
 	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
-		target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+		target = target_dir(dest, err);
 		if (target < 0)
 			return -1;
 		if (mount("cgroup2", path_fd(target, buf, sizeof(buf)), "cgroup2", m->o.flags,
@@ -252,7 +323,7 @@ static int mount_one(const struct rt_mount *m, bool is_userns, struct hk_error *
 		return mount_bind(m, dest, err);
 	if (str_eq(m->type, "cgroup"))
 		return mount_cgroup(m, dest, err);
-	target = path_mkdir_in_root(rootfd_g, dest, 0755, err);
+	target = target_dir(dest, err);
 	if (target < 0)
 		return -1;
 	path_fd(target, buf, sizeof(buf));
@@ -297,7 +368,7 @@ static int make_device(const char *path, char type, unsigned maj, unsigned min, 
 
 	if (is_userns && t != S_IFIFO) {
 		/* mknod is not allowed in a user namespace: bind the host's */
-		_cleanup_close_ int f = path_mkfile_in_root(rootfd_g, clean, 0644, err);
+		_cleanup_close_ int f = target_file(clean, err);
 		_cleanup_free_ char *host = xasprintf("/dev/%s", base);
 		struct stat st;
 		if (f < 0)

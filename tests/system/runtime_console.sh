@@ -1,0 +1,43 @@
+# hako-runtime: terminals: --console-socket gets the pty master.
+
+test_runtime_console_socket() {
+	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
+	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
+	local rpid=$!
+	defer kill $rpid
+	wait_for 5 test -S "$sock"
+	make_bundle "$TEST_TMP/b" sh -c 'tty; echo hello-from-tty'
+	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
+	defer hako_runtime delete --force c1
+	hako_runtime create --console-socket "$sock" -b "$TEST_TMP/b" c1
+	hako_runtime start c1
+	wait $rpid || true
+	local out
+	out=$(cat "$TEST_TMP/tty.out")
+	assert_contains "$out" "recvtty: got fd"
+	assert_contains "$out" "/dev/pts/0"
+	assert_contains "$out" "hello-from-tty"
+}
+
+test_runtime_terminal_needs_console_socket() {
+	make_bundle "$TEST_TMP/b" true
+	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
+	run hako_runtime create -b "$TEST_TMP/b" c1
+	assert_ne "$status" 0
+	assert_contains "$output" "console-socket"
+	assert_no_file "$TEST_TMP/rtstate/c1"
+}
+
+test_runtime_exec_tty_console_socket() {
+	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
+	make_bundle "$TEST_TMP/b" sleep 30
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
+	local rpid=$!
+	defer kill $rpid
+	wait_for 5 test -S "$sock"
+	hako_runtime exec -t --console-socket "$sock" c1 sh -c 'tty; echo exec-tty'
+	wait $rpid || true
+	assert_contains "$(cat "$TEST_TMP/tty.out")" exec-tty
+}

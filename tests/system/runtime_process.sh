@@ -1,0 +1,91 @@
+# hako-runtime: the container process: hostname, user, env, cwd, umask,
+# capabilities, no_new_privs, rlimits, oom score.
+
+test_runtime_hostname() {
+	make_bundle "$TEST_TMP/b" hostname
+	jq_edit "$TEST_TMP/b/config.json" '.hostname = "box-one" | .domainname = "example.test"'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_eq "$output" box-one
+	assert_ne "$(hostname)" box-one "the host's name must not change"
+}
+
+test_runtime_user_env_cwd_umask() {
+	make_bundle "$TEST_TMP/b" sh -c 'hk-testhelper ids; hk-testhelper umask; pwd; echo "v=$MYVAR"'
+	jq_edit "$TEST_TMP/b/config.json" '.process.user = {uid: 1000, gid: 1000, additionalGids: [2000, 3000], umask: 63}
+		| .process.cwd = "/tmp" | .process.env += ["MYVAR=hello world"]'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_contains "$output" "uid=1000 gid=1000 euid=1000 egid=1000 groups=2000,3000"
+	assert_contains "$output" "0077"
+	assert_contains "$output" "/tmp"
+	assert_contains "$output" "v=hello world"
+}
+
+test_runtime_capabilities() {
+	make_bundle "$TEST_TMP/b" grep Cap /proc/self/status
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	# AUDIT_WRITE(29) KILL(5) NET_BIND_SERVICE(10) = 0x20000420
+	assert_contains "$output" "CapEff:	0000000020000420"
+	assert_contains "$output" "CapBnd:	0000000020000420"
+	jq_edit "$TEST_TMP/b/config.json" '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	run hako_runtime run -b "$TEST_TMP/b" c2
+	assert_contains "$output" "CapEff:	0000000020200420"
+	jq_edit "$TEST_TMP/b/config.json" '.process.capabilities.bounding += ["CAP_NO_SUCH"]'
+	run hako_runtime run -b "$TEST_TMP/b" c3
+	assert_ne "$status" 0
+	assert_contains "$output" "CAP_NO_SUCH"
+}
+
+test_runtime_no_new_privileges() {
+	make_bundle "$TEST_TMP/b" hk-testhelper nnp
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_eq "$output" 1
+	jq_edit "$TEST_TMP/b/config.json" '.process.noNewPrivileges = false'
+	run hako_runtime run -b "$TEST_TMP/b" c2
+	assert_eq "$output" 0
+}
+
+test_runtime_rlimits() {
+	local hard
+	hard=$(ulimit -Hn)
+	make_bundle "$TEST_TMP/b" hk-testhelper rlimit RLIMIT_NOFILE
+	# lower both: always allowed
+	jq_edit "$TEST_TMP/b/config.json" '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 100, hard: 200}]'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_eq "$output" "100 200"
+	# a hard limit above ours: without CAP_SYS_RESOURCE it cannot be raised;
+	# the soft limit fits under the current hard one, so it is set, with a warning
+	if [ "$hard" = unlimited ]; then skip "hard RLIMIT_NOFILE is unlimited here"; fi
+	jq_edit "$TEST_TMP/b/config.json" ".process.rlimits = [{type: \"RLIMIT_NOFILE\", soft: 64, hard: $((hard * 2))}]"
+	run hako_runtime run -b "$TEST_TMP/b" c2
+	if [[ $output == *"cannot raise hard limit"* ]]; then
+		assert_status 0
+		assert_contains "$output" "rlimit RLIMIT_NOFILE: cannot raise hard limit $hard -> $((hard * 2))"
+		assert_contains "$output" "64 $hard"
+		# the soft limit above the hard one we have: a clear error
+		jq_edit "$TEST_TMP/b/config.json" ".process.rlimits = [{type: \"RLIMIT_NOFILE\", soft: $((hard * 2)), hard: $((hard * 2))}]"
+		run hako_runtime run -b "$TEST_TMP/b" c3
+		assert_ne "$status" 0
+		assert_contains "$output" "rlimit RLIMIT_NOFILE: cannot raise hard limit $hard -> $((hard * 2)) (missing CAP_SYS_RESOURCE)"
+		assert_no_file "$TEST_TMP/rtstate/c3"
+	else
+		# this host lets us raise it (CAP_SYS_RESOURCE)
+		assert_status 0
+		assert_eq "$output" "64 $((hard * 2))"
+	fi
+	jq_edit "$TEST_TMP/b/config.json" '.process.rlimits = [{type: "RLIMIT_BOGUS", soft: 1, hard: 1}]'
+	run hako_runtime run -b "$TEST_TMP/b" c4
+	assert_ne "$status" 0
+	assert_contains "$output" 'config.json: process.rlimits[0].type: unknown rlimit "RLIMIT_BOGUS"'
+}
+
+test_runtime_oom_score_adj() {
+	make_bundle "$TEST_TMP/b" hk-testhelper oom
+	jq_edit "$TEST_TMP/b/config.json" '.process.oomScoreAdj = 500'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_eq "$output" 500
+}
