@@ -1,0 +1,418 @@
+/* hako command line: option parsing shared by create and run. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli/command.h"
+#include "cli/ctr_common.h"
+#include "util/json.h"
+#include "util/util.h"
+
+int ctr_engine_open(struct engine *e, struct hk_error **err)
+{
+	return engine_open(e, hk_globals.root, hk_globals.runroot, err);
+}
+
+const char ctr_create_help[] =
+	"      --rm                    remove the container when it exits\n"
+	"  -d, --detach                run in the background, print the id\n"
+	"  -i, --interactive           keep stdin open\n"
+	"  -t, --tty                   allocate a pseudo-terminal\n"
+	"      --name NAME             the container's name\n"
+	"  -e, --env K=V               set an environment variable (K alone: from ours)\n"
+	"      --env-file FILE         read K=V lines\n"
+	"  -w, --workdir DIR           working directory\n"
+	"  -u, --user USER[:GROUP]     user (name or id)\n"
+	"      --entrypoint CMD        override the image's entrypoint\n"
+	"      --hostname NAME         the container's hostname\n"
+	"  -v, --volume SRC:DST[:ro]   bind mount a host path or a named volume\n"
+	"      --tmpfs DST[:OPTS]      mount a tmpfs\n"
+	"      --read-only             read-only root filesystem\n"
+	"      --init                  run hako-init as PID 1 (reaps zombies)\n"
+	"  -m, --memory SIZE           memory limit (e.g. 256m)\n"
+	"      --memory-swap SIZE      memory + swap limit (-1: unlimited)\n"
+	"      --cpus N                CPU limit (e.g. 1.5)\n"
+	"  -c, --cpu-shares N          relative CPU weight\n"
+	"      --pids-limit N          at most N processes (-1: unlimited)\n"
+	"      --cap-add CAP           add a capability (ALL for all)\n"
+	"      --cap-drop CAP          drop a capability (ALL for all)\n"
+	"      --privileged            every capability, no seccomp, all devices\n"
+	"      --security-opt OPT      seccomp=unconfined|FILE, no-new-privileges\n"
+	"      --network MODE          none (default: a private network namespace with\n"
+	"                              loopback only) or host\n"
+	"  -l, --label K=V             set a label\n"
+	"      --stop-signal SIG       signal for stop (default SIGTERM)\n"
+	"      --stop-timeout N        seconds before stop kills (default 10)\n"
+	"      --restart POLICY        no, always, unless-stopped, on-failure[:N]\n"
+	"      --log-driver DRIVER     json-file (default), k8s-file or none\n"
+	"      --log-opt K=V           max-size=SIZE (10m), max-file=N (3)\n"
+	"      --detach-keys KEYS      detach sequence (default ctrl-p,ctrl-q)\n";
+
+enum {
+	OPT_RM = 1000,
+	OPT_NAME,
+	OPT_ENV_FILE,
+	OPT_ENTRYPOINT,
+	OPT_HOSTNAME,
+	OPT_TMPFS,
+	OPT_READ_ONLY,
+	OPT_INIT,
+	OPT_MEMORY_SWAP,
+	OPT_CPUS,
+	OPT_PIDS,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_PRIVILEGED,
+	OPT_SECURITY,
+	OPT_NETWORK,
+	OPT_STOP_SIGNAL,
+	OPT_STOP_TIMEOUT,
+	OPT_RESTART,
+	OPT_LOG_DRIVER,
+	OPT_LOG_OPT,
+	OPT_DETACH_KEYS,
+	OPT_PUBLISH,
+};
+
+static int read_env_file(const char *path, struct ctr_create_cli *cc, struct hk_error **err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0;
+
+	if (!f)
+		return hk_error_errno(err, "--env-file %s", path);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *s = line;
+		lineno++;
+		s[strcspn(s, "\r\n")] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		if (*s == '=')
+			return hk_error_set(err, 0, "--env-file %s:%d: empty variable name", path,
+					    lineno);
+		strv_push(&cc->env, s);
+	}
+	return 0;
+}
+
+static int parse_size_opt(const char *flag, const char *v, int64_t *out, bool allow_minus1,
+			  struct hk_error **err)
+{
+	if (allow_minus1 && !strcmp(v, "-1")) {
+		*out = -1;
+		return 0;
+	}
+	if (engine_parse_size(v, out) < 0)
+		return hk_error_set(err, 0,
+				    "invalid %s value '%s': expected a size such as 512m or 1g", flag,
+				    v);
+	return 0;
+}
+
+int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *cc,
+		     struct hk_error **err)
+{
+	static const struct option opts[] = {
+		{"rm", no_argument, NULL, OPT_RM},
+		{"detach", no_argument, NULL, 'd'},
+		{"interactive", no_argument, NULL, 'i'},
+		{"tty", no_argument, NULL, 't'},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"env", required_argument, NULL, 'e'},
+		{"env-file", required_argument, NULL, OPT_ENV_FILE},
+		{"workdir", required_argument, NULL, 'w'},
+		{"user", required_argument, NULL, 'u'},
+		{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+		{"hostname", required_argument, NULL, OPT_HOSTNAME},
+		{"volume", required_argument, NULL, 'v'},
+		{"tmpfs", required_argument, NULL, OPT_TMPFS},
+		{"read-only", no_argument, NULL, OPT_READ_ONLY},
+		{"init", no_argument, NULL, OPT_INIT},
+		{"memory", required_argument, NULL, 'm'},
+		{"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
+		{"cpus", required_argument, NULL, OPT_CPUS},
+		{"cpu-shares", required_argument, NULL, 'c'},
+		{"pids-limit", required_argument, NULL, OPT_PIDS},
+		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+		{"privileged", no_argument, NULL, OPT_PRIVILEGED},
+		{"security-opt", required_argument, NULL, OPT_SECURITY},
+		{"network", required_argument, NULL, OPT_NETWORK},
+		{"net", required_argument, NULL, OPT_NETWORK},
+		{"label", required_argument, NULL, 'l'},
+		{"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+		{"restart", required_argument, NULL, OPT_RESTART},
+		{"log-driver", required_argument, NULL, OPT_LOG_DRIVER},
+		{"log-opt", required_argument, NULL, OPT_LOG_OPT},
+		{"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
+		{"publish", required_argument, NULL, 'p'},
+		{0},
+	};
+	struct engine_create_opts *o = &cc->o;
+	long long n;
+	int c;
+
+	memset(cc, 0, sizeof(*cc));
+	engine_create_opts_init(o);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:c:l:p:", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RM:
+			o->auto_remove = true;
+			break;
+		case 'd':
+			cc->detach = true;
+			break;
+		case 'i':
+			o->interactive = true;
+			break;
+		case 't':
+			o->tty = true;
+			break;
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case 'e':
+			strv_push(&cc->env, optarg);
+			break;
+		case OPT_ENV_FILE:
+			if (read_env_file(optarg, cc, err) < 0)
+				return -1;
+			break;
+		case 'w':
+			o->workdir = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case OPT_ENTRYPOINT:
+			o->entrypoint_set = true;
+			strv_free(cc->entrypoint);
+			cc->entrypoint = NULL;
+			if (*optarg)
+				strv_push(&cc->entrypoint, optarg);
+			break;
+		case OPT_HOSTNAME:
+			o->hostname = optarg;
+			break;
+		case 'v':
+			strv_push(&cc->volumes, optarg);
+			break;
+		case OPT_TMPFS:
+			strv_push(&cc->tmpfs, optarg);
+			break;
+		case OPT_READ_ONLY:
+			o->read_only = true;
+			break;
+		case OPT_INIT:
+			o->init = true;
+			break;
+		case 'm':
+			if (parse_size_opt("--memory", optarg, &o->memory, false, err) < 0)
+				return -1;
+			if (o->memory < 6 * 1024 * 1024)
+				return hk_error_set(err, 0,
+						    "invalid --memory value '%s': the minimum is 6m",
+						    optarg);
+			break;
+		case OPT_MEMORY_SWAP:
+			if (parse_size_opt("--memory-swap", optarg, &o->memory_swap, true, err) < 0)
+				return -1;
+			break;
+		case OPT_CPUS: {
+			char *end;
+			double d = strtod(optarg, &end);
+			if (*end || end == optarg || d <= 0 || d > 4096)
+				return hk_error_set(err, 0,
+						    "invalid --cpus value '%s': expected a positive "
+						    "number such as 0.5 or 2",
+						    optarg);
+			o->nano_cpus = (int64_t)(d * 1e9);
+			break;
+		}
+		case 'c':
+			if (parse_ll(optarg, 2, 262144, &n) < 0)
+				return hk_error_set(err, 0,
+						    "invalid --cpu-shares value '%s' (2-262144)", optarg);
+			o->cpu_shares = n;
+			break;
+		case OPT_PIDS:
+			if (parse_ll(optarg, -1, 1LL << 40, &n) < 0 || n == 0)
+				return hk_error_set(err, 0, "invalid --pids-limit value '%s'", optarg);
+			o->pids_limit = n;
+			break;
+		case OPT_CAP_ADD:
+			strv_push(&cc->cap_add, optarg);
+			break;
+		case OPT_CAP_DROP:
+			strv_push(&cc->cap_drop, optarg);
+			break;
+		case OPT_PRIVILEGED:
+			o->privileged = true;
+			break;
+		case OPT_SECURITY:
+			strv_push(&cc->security_opt, optarg);
+			break;
+		case OPT_NETWORK:
+			o->network = optarg;
+			break;
+		case 'l':
+			strv_push(&cc->labels, optarg);
+			break;
+		case OPT_STOP_SIGNAL:
+			o->stop_signal = optarg;
+			break;
+		case OPT_STOP_TIMEOUT:
+			if (parse_ll(optarg, -1, 1 << 30, &n) < 0)
+				return hk_error_set(err, 0, "invalid --stop-timeout value '%s'",
+						    optarg);
+			o->stop_timeout = (int)(n < 0 ? 10 : n);
+			break;
+		case OPT_RESTART:
+			o->restart = optarg;
+			break;
+		case OPT_LOG_DRIVER:
+			o->log_driver = optarg;
+			break;
+		case OPT_LOG_OPT:
+			strv_push(&cc->log_opts, optarg);
+			break;
+		case OPT_DETACH_KEYS:
+			cc->detach_keys = optarg;
+			break;
+		case 'p':
+			return hk_error_set(err, 0,
+					    "-p %s: publishing ports needs bridge networks, which "
+					    "hako does not have yet",
+					    optarg);
+		case '?':
+		default:
+			if (optopt && optopt < 256)
+				return hk_error_set(err, 0, "%s: unknown flag: -%c", argv[0], optopt);
+			return hk_error_set(err, 0, "%s: unknown flag: %s", argv[0],
+					    argv[optind - 1]);
+		}
+	}
+	if (!is_run && cc->detach)
+		return hk_error_set(err, 0, "create: unknown flag: --detach");
+	if (optind >= argc)
+		return hk_error_set(err, 0, "%s: requires at least 1 argument: IMAGE [COMMAND...]",
+				    argv[0]);
+	o->image = argv[optind++];
+	for (int i = optind; i < argc; i++)
+		strv_push(&cc->cmd, argv[i]);
+	o->cmd = cc->cmd;
+	o->entrypoint = cc->entrypoint;
+	o->env = cc->env;
+	o->labels = cc->labels;
+	o->volumes = cc->volumes;
+	o->tmpfs = cc->tmpfs;
+	o->cap_add = cc->cap_add;
+	o->cap_drop = cc->cap_drop;
+	o->security_opt = cc->security_opt;
+	o->log_opts = cc->log_opts;
+	o->attach_stdout = is_run && !cc->detach;
+	return 0;
+}
+
+void ctr_create_cli_free(struct ctr_create_cli *cc)
+{
+	strv_free(cc->env);
+	strv_free(cc->labels);
+	strv_free(cc->volumes);
+	strv_free(cc->tmpfs);
+	strv_free(cc->cap_add);
+	strv_free(cc->cap_drop);
+	strv_free(cc->security_opt);
+	strv_free(cc->log_opts);
+	strv_free(cc->entrypoint);
+	strv_free(cc->cmd);
+	strv_free(cc->owned);
+}
+
+int ctr_start_failed(int status, struct hk_error **err)
+{
+	hk_error_print(*err, "hako");
+	return status ? status : 125;
+}
+
+int ctr_attach_and_wait(struct engine *e, const char *id, int fd, bool tty, bool stdin_on,
+			const char *detach_keys, struct hk_error **err)
+{
+	int code = 0, r;
+
+	r = engine_attach_stream(fd, tty, stdin_on, detach_keys, &code, err);
+	close(fd);
+	if (r == 1) {
+		if (tty)
+			fprintf(stderr, "\r\n");
+		return 0;
+	}
+	if (r < 0) {
+		/* the monitor died mid-way: the record (after repair) says more */
+		struct engine_container *c = NULL;
+		hk_error_free(err);
+		engine_repair(e, NULL);
+		if (engine_lookup(e, id, &c, NULL) == 0) {
+			code = c->exit_code;
+			engine_container_free(c);
+		} else {
+			code = 125;
+		}
+	}
+	return code;
+}
+
+/* A small subset of Go templates: text with {{.A.B}} and {{json .A}}. */
+void ctr_print_template(const char *fmt, json_object *o)
+{
+	const char *p = fmt;
+
+	while (*p) {
+		const char *open = strstr(p, "{{");
+		const char *close = open ? strstr(open, "}}") : NULL;
+		if (!open || !close) {
+			fputs(p, stdout);
+			break;
+		}
+		fwrite(p, 1, (size_t)(open - p), stdout);
+		_cleanup_free_ char *expr = xstrndup(open + 2, (size_t)(close - open - 2));
+		char *x = expr;
+		bool as_json = false;
+		while (*x == ' ')
+			x++;
+		if (!strncmp(x, "json ", 5)) {
+			as_json = true;
+			x += 5;
+			while (*x == ' ')
+				x++;
+		}
+		x[strcspn(x, " ")] = '\0';
+		json_object *cur = o;
+		char *save = NULL;
+		for (char *k = strtok_r(x, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
+			if (!json_object_object_get_ex(cur, k, &cur))
+				cur = NULL;
+		if (as_json || (cur && (json_object_is_type(cur, json_type_object) ||
+					json_object_is_type(cur, json_type_array)))) {
+			_cleanup_free_ char *s = json_to_string(cur, false);
+			fputs(cur ? s : "null", stdout);
+		} else if (!cur) {
+			fputs("<no value>", stdout);
+		} else {
+			fputs(json_object_get_string(cur), stdout);
+		}
+		p = close + 2;
+	}
+	fputc('\n', stdout);
+}
+

@@ -1,0 +1,43 @@
+/* hako command line: helpers shared by the container commands (private to
+ * src/cli/). */
+#ifndef HAKO_CLI_CTR_COMMON_H
+#define HAKO_CLI_CTR_COMMON_H
+
+#include <stdbool.h>
+
+#include "engine/engine.h"
+#include "util/error.h"
+
+/* engine_open() with the global --root/--runroot. */
+int ctr_engine_open(struct engine *e, struct hk_error **err);
+
+/* The options of create and run, parsed. */
+struct ctr_create_cli {
+	struct engine_create_opts o;
+	bool detach;
+	const char *detach_keys;
+	/* owned vectors (strings borrowed from argv or allocated by env-file) */
+	char **env, **labels, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opt,
+		**log_opts, **entrypoint, **cmd;
+	char **owned; /* strings from --env-file to free */
+};
+/* Parse create/run options and the IMAGE [CMD...] after them. */
+int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *cc,
+		     struct hk_error **err);
+void ctr_create_cli_free(struct ctr_create_cli *cc);
+
+/* The help text of create and run. */
+extern const char ctr_create_help[];
+
+/* Print an error and return the exit code for a failed start (126/127/125). */
+int ctr_start_failed(int status, struct hk_error **err);
+
+/* Run a container's output attached to our terminal until it exits or we
+ * detach; returns the exit status to exit with. */
+int ctr_attach_and_wait(struct engine *e, const char *id, int fd, bool tty, bool stdin_on,
+			const char *detach_keys, struct hk_error **err);
+
+/* Print fmt with {{.A.B}} / {{json .A}} replaced from o, and a newline. */
+void ctr_print_template(const char *fmt, json_object *o);
+
+#endif

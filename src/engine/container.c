@@ -1,0 +1,576 @@
+/* hako engine: opening the engine, creating and starting containers,
+ * removing them, and repairing what a crash left behind. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "engine/internal.h"
+#include "engine/spec.h"
+#include "image/image.h"
+#include "runtime/runtime.h"
+#include "storage/storage.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/path.h"
+#include "util/util.h"
+
+char *engine_ctr_dir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s", e->root, id);
+}
+
+char *engine_run_dir(struct engine *e, const char *id)
+{
+	return xasprintf("%s/containers/%s", e->runroot, id);
+}
+
+char *engine_runtime_root(struct engine *e)
+{
+	return xasprintf("%s/runtime", e->runroot);
+}
+
+char *engine_volume_dir(struct engine *e, const char *name)
+{
+	return xasprintf("%s/volumes/%s", e->root, name);
+}
+
+void engine_create_opts_init(struct engine_create_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->stop_timeout = -1;
+}
+
+int engine_open(struct engine *e, const char *root, const char *runroot, struct hk_error **err)
+{
+	_cleanup_free_ char *cdir = NULL, *rdir = NULL;
+	sqlite3 *db;
+
+	memset(e, 0, sizeof(*e));
+	e->root = xstrdup(root);
+	e->runroot = xstrdup(runroot);
+	cdir = xasprintf("%s/containers", root);
+	rdir = xasprintf("%s/containers", runroot);
+	if (mkdir_p(cdir, 0700, err) < 0 || mkdir_p(rdir, 0700, err) < 0 ||
+	    store_db(e, &db, err) < 0 || engine_repair(e, err) < 0) {
+		engine_close(e);
+		return -1;
+	}
+	return 0;
+}
+
+void engine_close(struct engine *e)
+{
+	store_close(e);
+	free(e->root);
+	free(e->runroot);
+	e->root = e->runroot = NULL;
+}
+
+int engine_lookup(struct engine *e, const char *ref, struct engine_container **out,
+		  struct hk_error **err)
+{
+	return store_load(e, ref, out, err);
+}
+
+int engine_list(struct engine *e, struct engine_container ***out, size_t *n, struct hk_error **err)
+{
+	return store_list(e, out, n, err);
+}
+
+/* 1: a monitor holds the lock; 0: none does. */
+int engine_monitor_alive(struct engine *e, const char *id)
+{
+	_cleanup_free_ char *dir = engine_run_dir(e, id);
+	_cleanup_free_ char *path = path_join(dir, "monitor.lock");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	/* shared: waiters (engine_wait) hold LOCK_SH too; only the monitor
+	 * holds LOCK_EX */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? 1 : 0;
+}
+
+int engine_bring_lo_up(pid_t pid, struct hk_error **err)
+{
+	_cleanup_free_ char *nspath = xasprintf("/proc/%d/ns/net", (int)pid);
+	int ep[2], status;
+	pid_t child;
+
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return hk_error_errno(err, "pipe");
+	child = fork();
+	if (child < 0) {
+		close(ep[0]);
+		close(ep[1]);
+		return hk_error_errno(err, "fork");
+	}
+	if (child == 0) {
+		struct hk_error *cerr = NULL;
+		struct ifreq ifr = {0};
+		int nsfd = open(nspath, O_RDONLY | O_CLOEXEC), s;
+
+		close(ep[0]);
+		if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+			hk_error_errno(&cerr, "enter network namespace of %d", (int)pid);
+			hk_error_send(ep[1], cerr);
+			_exit(1);
+		}
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+		if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+			hk_error_errno(&cerr, "loopback flags");
+			hk_error_send(ep[1], cerr);
+			_exit(1);
+		}
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+			hk_error_errno(&cerr, "bring loopback up");
+			hk_error_send(ep[1], cerr);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(ep[1]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		if (hk_error_recv(ep[0], err) < 0 || !*err)
+			hk_error_set(err, 0, "bring loopback up: helper failed");
+		close(ep[0]);
+		return -1;
+	}
+	close(ep[0]);
+	return 0;
+}
+
+/* ------------------------------------------------------------ remove */
+
+static int remove_volumes(struct engine *e, const char *id, struct hk_error **err)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	char **names = NULL;
+	int r;
+
+	if (store_db(e, &db, err) < 0)
+		return -1;
+	/* anonymous volumes no other container uses */
+	if (db_prepare(db,
+		       "SELECT v.name FROM volumes v JOIN container_volumes cv ON cv.volume = v.name"
+		       " WHERE cv.container_id = ? AND v.anonymous = 1 AND NOT EXISTS (SELECT 1"
+		       " FROM container_volumes o WHERE o.volume = v.name AND o.container_id != ?)",
+		       &st, err) < 0)
+		return -1;
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, id);
+	while ((r = db_step(st, "list volumes", err)) == SQLITE_ROW)
+		strv_push(&names, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	st = NULL;
+	for (char **n = names; n && *n; n++) {
+		_cleanup_free_ char *dir = engine_volume_dir(e, *n);
+		rm_rf(dir, NULL);
+		if (db_prepare(db, "DELETE FROM container_volumes WHERE volume = ?1", &st, NULL) ==
+		    0) {
+			db_bind_text(st, 1, *n);
+			db_step(st, "unlink volume", NULL);
+			sqlite3_finalize(st);
+			st = NULL;
+		}
+		if (db_prepare(db, "DELETE FROM volumes WHERE name = ?1", &st, NULL) == 0) {
+			db_bind_text(st, 1, *n);
+			db_step(st, "delete volume", NULL);
+			sqlite3_finalize(st);
+			st = NULL;
+		}
+	}
+	strv_free(names);
+	return r < 0 ? -1 : 0;
+}
+
+/* Everything but the row: runtime state, cgroup, processes, rootfs, files. */
+int engine_remove_files(struct engine *e, const struct engine_container *c, bool volumes,
+			struct hk_error **err)
+{
+	_cleanup_free_ char *rt = engine_runtime_root(e);
+	_cleanup_free_ char *cdir = engine_ctr_dir(e, c->id);
+	_cleanup_free_ char *rdir = engine_run_dir(e, c->id);
+	struct image_store *store = NULL;
+	struct storage *s = NULL;
+
+	runtime_delete(rt, c->id, true, NULL);
+	if (storage_open(e->root, NULL, &s, err) < 0)
+		return hk_error_wrap(err, "remove container %s", c->name);
+	if (storage_remove(s, c->id, err) < 0) {
+		storage_close(s);
+		return hk_error_wrap(err, "remove the rootfs of %s", c->name);
+	}
+	storage_close(s);
+	if (image_store_open(e->root, &store, err) == 0) {
+		image_user_remove(store, c->id, NULL);
+		image_store_close(store);
+	} else {
+		hk_error_free(err);
+	}
+	if (volumes && remove_volumes(e, c->id, err) < 0)
+		hk_error_free(err);
+	if (rm_rf(cdir, err) < 0)
+		return -1;
+	rm_rf(rdir, NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------ repair */
+
+static int repair_one(struct engine *e, const char *id, struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = NULL;
+	_cleanup_free_ char *rt = engine_runtime_root(e);
+	json_object *hc = NULL, *v;
+	sqlite3 *db;
+	int code = 255;
+
+	if (store_db(e, &db, err) < 0)
+		return -1;
+	if (store_load_id(e, id, &c, err) < 0) {
+		hk_error_free(err);
+		return 0;
+	}
+	if (engine_monitor_alive(e, id))
+		return 0;
+	if (c->state == ENGINE_REMOVING) {
+		if (engine_remove_files(e, c, false, err) < 0)
+			return -1;
+		return store_delete(e, id, err);
+	}
+	if (c->state != ENGINE_RUNNING && c->state != ENGINE_PAUSED &&
+	    c->state != ENGINE_RESTARTING)
+		return 0;
+	log_debug("container %s: its monitor is gone; marking it exited", c->name);
+	if (c->pid > 0 && kill(c->pid, 0) == 0)
+		code = 137; /* still running: we kill it now */
+	/* kills what is left in the cgroup, removes the cgroup and state */
+	runtime_delete(rt, id, true, NULL);
+	if (db_begin_immediate(db, err) < 0)
+		return -1;
+	if (engine_monitor_alive(e, id)) {
+		db_rollback(db);
+		return 0; /* restarted meanwhile */
+	}
+	if (store_update(e, id,
+			 "state = 'exited', pid = 0, monitor_pid = 0, exit_code = ?, finished_at = ?,"
+			 " error = 'the container monitor died'",
+			 "ii", err, (int64_t)code, engine_now()) < 0 ||
+	    db_commit(db, err) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	if (json_object_object_get_ex(hc, "AutoRemove", &v) && json_object_get_boolean(v)) {
+		if (engine_remove_files(e, c, true, err) < 0)
+			return -1;
+		return store_delete(e, id, err);
+	}
+	return 0;
+}
+
+int engine_repair(struct engine *e, struct hk_error **err)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_strv_ char **ids = NULL;
+	sqlite3 *db;
+	int r;
+
+	if (store_db(e, &db, err) < 0)
+		return -1;
+	if (db_prepare(db,
+		       "SELECT id FROM containers WHERE state IN"
+		       " ('running', 'paused', 'restarting', 'removing')",
+		       &st, err) < 0)
+		return -1;
+	while ((r = db_step(st, "list containers", err)) == SQLITE_ROW)
+		strv_push(&ids, (const char *)sqlite3_column_text(st, 0));
+	if (r < 0)
+		return -1;
+	for (char **id = ids; id && *id; id++) {
+		if (repair_one(e, *id, err) < 0) {
+			log_warn("repair container %s: %s", *id, hk_error_msg(*err));
+			hk_error_free(err);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ create */
+
+static int prepare_volumes(struct engine *e, struct engine_container *c, struct hk_error **err)
+{
+	json_object *mounts = NULL;
+
+	json_object_object_get_ex(c->config, "Mounts", &mounts);
+	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
+		json_object *m = json_object_array_get_idx(mounts, i), *v;
+		const char *type = json_object_object_get_ex(m, "Type", &v)
+					   ? json_object_get_string(v)
+					   : "";
+		const char *src = json_object_object_get_ex(m, "Source", &v)
+					  ? json_object_get_string(v)
+					  : "";
+		if (!strcmp(type, "bind")) {
+			struct stat st;
+			/* Docker's -v creates a missing host directory */
+			if (stat(src, &st) < 0 && mkdir_p(src, 0755, err) < 0)
+				return hk_error_wrap(err, "-v %s", src);
+			continue;
+		}
+		const char *name = json_object_object_get_ex(m, "Name", &v)
+					   ? json_object_get_string(v)
+					   : "";
+		bool anon = json_object_object_get_ex(m, "Anonymous", &v) &&
+			    json_object_get_boolean(v);
+		if (mkdir_p(src, 0755, err) < 0)
+			return hk_error_wrap(err, "volume %s", name);
+		if (store_volume_create(e, name, anon, NULL, NULL, err) < 0 ||
+		    store_volume_link(e, c->id, name, err) < 0)
+			return -1;
+		json_object_object_del(m, "Anonymous");
+	}
+	return 0;
+}
+
+static int write_spec(struct engine *e, struct engine_container *c, const char *rootfs,
+		      struct hk_error **err)
+{
+	_cleanup_json_ json_object *spec = NULL;
+	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
+	_cleanup_free_ char *path = path_join(dir, "config.json");
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int rootfd = -1, wfd = -1;
+	json_object *proc = NULL, *cwd = NULL;
+
+	if (spec_write_etc_files(e, c, err) < 0)
+		return -1;
+	if (spec_generate(e, c, rootfs, &spec, err) < 0)
+		return -1;
+	/* Docker creates a missing working directory */
+	json_object_object_get_ex(spec, "process", &proc);
+	json_object_object_get_ex(proc, "cwd", &cwd);
+	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_error_errno(err, "open rootfs %s", rootfs);
+	wfd = path_mkdir_in_root(rootfd, json_object_get_string(cwd), 0755, err);
+	if (wfd < 0)
+		return hk_error_wrap(err, "working directory %s", json_object_get_string(cwd));
+	text = json_to_string(spec, true);
+	return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int do_create(struct engine *e, struct engine_container *c, struct image *img,
+		     struct image_store *store, struct hk_error **err)
+{
+	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
+	_cleanup_free_ char *mp = NULL;
+	const char **chain = NULL;
+	struct storage *s = NULL;
+	int r;
+
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	if (storage_open(e->root, NULL, &s, err) < 0)
+		return -1;
+	chain = xzalloc((img->n_layers + 1) * sizeof(*chain));
+	for (size_t i = 0; i < img->n_layers; i++)
+		chain[i] = img->layers[i].chain_id;
+	r = storage_create_rootfs(s, chain, img->n_layers, c->id, &mp, err);
+	free(chain);
+	storage_close(s);
+	if (r < 0)
+		return hk_error_wrap(err, "create the rootfs");
+	if (store_update(e, c->id, "rootfs = ?", "s", err, mp) < 0)
+		return -1;
+	if (image_user_add(store, img->id, c->id, err) < 0)
+		return -1;
+	if (prepare_volumes(e, c, err) < 0)
+		return -1;
+	return write_spec(e, c, mp, err);
+}
+
+int engine_create(struct engine *e, const struct engine_create_opts *o, char **id_out,
+		  struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = xzalloc(sizeof(*c));
+	struct image_store *store = NULL;
+	struct image *img = NULL;
+	struct image_config *ic = NULL;
+	json_object *config = NULL;
+	int r = -1;
+
+	if (o->name && !engine_valid_name(o->name))
+		return hk_error_set(err, 0,
+				    "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+				    "are allowed",
+				    o->name);
+	if (image_store_open(e->root, &store, err) < 0)
+		return -1;
+	if (image_lookup(store, o->image, &img, err) < 0) {
+		if (*err && (*err)->errnum == ENOENT)
+			hk_error_set(err, ENOENT,
+				     "unable to find image '%s' locally (pull it or build it "
+				     "first)",
+				     o->image);
+		goto out;
+	}
+	if (image_config(img, &ic, err) < 0) {
+		hk_error_wrap(err, "image %s", o->image);
+		goto out;
+	}
+	c->id = engine_new_id();
+	if (spec_build_config(e, o, ic, c->id, &config, err) < 0)
+		goto out;
+	c->config = config;
+	c->image = xstrdup(o->image);
+	c->image_id = xstrdup(img->id);
+	c->state = ENGINE_CREATED;
+	c->created = engine_now();
+	for (int attempt = 0;; attempt++) {
+		free(c->name);
+		c->name = o->name ? xstrdup(o->name) : engine_random_name();
+		if (store_insert(e, c, err) == 0)
+			break;
+		/* a generated name that is taken: pick another */
+		if (o->name || attempt > 20 || !*err || (*err)->errnum != EEXIST)
+			goto out;
+		hk_error_free(err);
+	}
+	if (do_create(e, c, img, store, err) < 0) {
+		struct hk_error *e2 = NULL;
+		engine_remove_files(e, c, true, &e2);
+		hk_error_free(&e2);
+		store_delete(e, c->id, NULL);
+		goto out;
+	}
+	*id_out = xstrdup(c->id);
+	r = 0;
+out:
+	image_config_free(ic);
+	image_free(img);
+	image_store_close(store);
+	return r;
+}
+
+/* ------------------------------------------------------------ start */
+
+static int read_spec(struct engine *e, const char *id, json_object **spec, struct hk_error **err)
+{
+	_cleanup_free_ char *dir = engine_ctr_dir(e, id);
+	_cleanup_free_ char *path = path_join(dir, "config.json");
+
+	return json_parse_file(path, 64 << 20, spec, err);
+}
+
+int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_status,
+		 struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = NULL;
+	_cleanup_json_ json_object *spec = NULL;
+	_cleanup_free_ char *rdir = NULL, *lock = NULL, *mp = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	struct storage *s = NULL;
+	int sync[2];
+	pid_t pid;
+	int32_t status = 0;
+
+	*exec_status = 125;
+	if (engine_lookup(e, ref, &c, err) < 0)
+		return -1;
+	if (c->state == ENGINE_REMOVING || c->state == ENGINE_DEAD)
+		return hk_error_set(err, 0, "container %s is being removed", c->name);
+	rdir = engine_run_dir(e, c->id);
+	if (mkdir_p(rdir, 0700, err) < 0)
+		return -1;
+	lock = path_join(rdir, "monitor.lock");
+	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock_fd < 0)
+		return hk_error_errno(err, "open %s", lock);
+	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return hk_error_set(err, 0, "container %s is already running", c->name);
+		return hk_error_errno(err, "lock %s", lock);
+	}
+	/* after a reboot the rootfs is not mounted any more */
+	if (storage_open(e->root, NULL, &s, err) < 0)
+		return -1;
+	if (storage_mount(s, c->id, &mp, err) < 0) {
+		storage_close(s);
+		return hk_error_wrap(err, "mount the rootfs of %s", c->name);
+	}
+	storage_close(s);
+	if (read_spec(e, c->id, &spec, err) < 0)
+		return -1;
+	{
+		struct hk_error *cerr = NULL;
+		int k = spec_check_command(spec, mp, &cerr);
+		if (k) {
+			*exec_status = k;
+			store_update(e, c->id, "error = ?", "s", NULL, hk_error_msg(cerr));
+			*err = cerr;
+			return -1;
+		}
+	}
+	if (store_update(e, c->id, "stop_requested = 0, restart_count = 0", "", err) < 0)
+		return -1;
+	/* no SQLite handle may cross a fork */
+	store_close(e);
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return hk_error_errno(err, "pipe");
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return hk_error_errno(err, "fork the monitor");
+	}
+	if (pid == 0) {
+		struct monitor_args a = {
+			.e = e,
+			.c = steal_ptr(&c),
+			.attach_fd = attach_fd,
+			.sync_fd = sync[1],
+			.lock_fd = steal_fd(&lock_fd),
+		};
+		close(sync[0]);
+		monitor_main(&a);
+	}
+	close(sync[1]);
+	/* the monitor holds the lock now (same open file description) */
+	ssize_t n = read_all(sync[0], &status, sizeof(status));
+	if (n != sizeof(status)) {
+		close(sync[0]);
+		return hk_error_set(err, 0, "the monitor of %s died while starting it", c->name);
+	}
+	if (status) {
+		if (hk_error_recv(sync[0], err) < 0 || !*err)
+			hk_error_set(err, 0, "starting %s failed", c->name);
+		close(sync[0]);
+		*exec_status = status;
+		return -1;
+	}
+	close(sync[0]);
+	*exec_status = 0;
+	return 0;
+}

@@ -1,0 +1,230 @@
+/* hako engine: containers made from images, each owned by a small monitor.
+ *
+ * This header is the whole public face of src/engine/ for the command line
+ * (and later the API server).
+ *
+ * Process model (see docs/engine.md): no daemon.  `hako run` records the
+ * container in the database, prepares its rootfs through storage and an OCI
+ * spec, then forks a MONITOR (setsid, like conmon).  The monitor creates the
+ * container through the runtime library (so the container's init is its
+ * direct child), holds its stdio pipes or pty, writes the log, serves attach
+ * on a unix socket in the container's run dir, waits for the exit, records
+ * it in the database, applies the restart policy and, with --rm, removes
+ * everything.  The monitor holds an exclusive flock on <rundir>/monitor.lock
+ * for its whole life: a lock nobody holds means no monitor, which is how a
+ * crashed monitor is detected and repaired (engine_repair()).
+ *
+ * Every state change is one database transaction.
+ */
+#ifndef HAKO_ENGINE_ENGINE_H
+#define HAKO_ENGINE_ENGINE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* The states of a container as stored (Docker's State.Status words). */
+enum engine_state {
+	ENGINE_CREATED = 0,
+	ENGINE_RUNNING,
+	ENGINE_PAUSED,
+	ENGINE_RESTARTING,
+	ENGINE_EXITED,
+	ENGINE_REMOVING,
+	ENGINE_DEAD,
+};
+
+const char *engine_state_name(enum engine_state s);
+
+/* One container as stored in the database. */
+struct engine_container {
+	char *id;   /* 64 hex digits */
+	char *name; /* without the leading "/" */
+	char *image;	/* the reference the user gave */
+	char *image_id; /* sha256:... */
+	json_object *config; /* {"Config":{...},"HostConfig":{...}} (Docker's shapes) */
+	enum engine_state state;
+	pid_t pid;	   /* the container's init, 0 when not running */
+	pid_t monitor_pid; /* 0 when no monitor */
+	int exit_code;
+	bool oom_killed;
+	int restart_count;
+	bool stop_requested; /* set by stop/kill: no restart policy applies */
+	int64_t created;     /* unix nanoseconds */
+	int64_t started_at;  /* 0: never */
+	int64_t finished_at; /* 0: never */
+	char *error;	     /* the last start error, or NULL */
+	char *rootfs;	     /* merged rootfs path while mounted, or NULL */
+};
+
+void engine_container_free(struct engine_container *c);
+void engine_container_freep(struct engine_container **c);
+#define _cleanup_container_ __attribute__((cleanup(engine_container_freep)))
+
+/* Where the engine keeps its state. */
+struct engine {
+	char *root;    /* --root */
+	char *runroot; /* --runroot */
+	void *db;      /* sqlite3 *, opened lazily */
+};
+
+/* Open the engine (directories, database, migrations) and repair what a
+ * crash left behind (containers whose monitor died).  engine_close() frees. */
+int engine_open(struct engine *e, const char *root, const char *runroot, struct hk_error **err);
+void engine_close(struct engine *e);
+
+/* Check every container whose monitor should be alive; a dead one is marked
+ * exited, its processes killed, its cgroup and mounts removed.  Called by
+ * engine_open(); cheap when nothing needs repair. */
+int engine_repair(struct engine *e, struct hk_error **err);
+
+/* ---- creating and running ---- */
+
+/* What `hako create` / `hako run` asked for, before the image is merged in.
+ * Strings are borrowed from argv; vectors are NULL-terminated. */
+struct engine_create_opts {
+	const char *image;
+	const char *name; /* NULL: generated (adjective_noun) */
+	char **cmd;	  /* NULL: the image's Cmd */
+	char **entrypoint;
+	bool entrypoint_set; /* --entrypoint given (possibly "") */
+	char **env;	     /* K=V, in order; later wins */
+	char **labels;	     /* K=V */
+	const char *workdir;
+	const char *user;
+	const char *hostname;
+	char **volumes; /* SRC:DST[:ro|rw] or NAME:DST */
+	char **tmpfs;	/* DST[:opts] */
+	bool read_only;
+	bool init;
+	bool tty, interactive;
+	bool attach_stdout; /* run without -d */
+	bool auto_remove;   /* --rm */
+	int64_t memory;	    /* bytes, 0: unlimited */
+	int64_t memory_swap;
+	int64_t nano_cpus;
+	int64_t cpu_shares;
+	int64_t pids_limit;
+	char **cap_add, **cap_drop;
+	bool privileged;
+	char **security_opt;
+	const char *network; /* none|host|NULL (default: none-like) */
+	const char *stop_signal;
+	int stop_timeout; /* -1: default 10 */
+	const char *restart; /* no|always|unless-stopped|on-failure[:N] */
+	const char *log_driver;
+	char **log_opts; /* max-size=..., max-file=... */
+};
+
+void engine_create_opts_init(struct engine_create_opts *o);
+
+/* Create a container: the record, its rootfs, its spec and files.  On
+ * failure nothing is left (no row, no directory, no mount).  *id_out gets
+ * the full id. */
+int engine_create(struct engine *e, const struct engine_create_opts *o, char **id_out,
+		  struct hk_error **err);
+
+/* Start a created or exited container: fork its monitor and wait until the
+ * container runs (or failed to start; then the error says why and
+ * *exec_status is 126/127 for a command that cannot run, else 125).
+ * attach_fd >= 0: a socket end the monitor treats as an attached client
+ * from the first byte of output (used by run/start -a). */
+int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_status,
+		 struct hk_error **err);
+
+/* ---- finding ---- */
+
+/* Load a container by full id, unique id prefix or name. */
+int engine_lookup(struct engine *e, const char *ref, struct engine_container **out,
+		  struct hk_error **err);
+
+/* Every container, newest first. */
+int engine_list(struct engine *e, struct engine_container ***out, size_t *n, struct hk_error **err);
+void engine_list_free(struct engine_container **list, size_t n);
+
+/* ---- lifecycle ---- */
+
+/* stop: the stop signal, then SIGKILL after timeout seconds (< 0: the
+ * container's own).  *killed tells whether SIGKILL was needed. */
+int engine_stop(struct engine *e, const char *ref, int timeout, bool *killed,
+		struct hk_error **err);
+int engine_kill(struct engine *e, const char *ref, int sig, struct hk_error **err);
+int engine_pause(struct engine *e, const char *ref, bool pause, struct hk_error **err);
+/* rm: force kills a running one first; volumes removes its anonymous volumes. */
+int engine_remove(struct engine *e, const char *ref, bool force, bool volumes,
+		  struct hk_error **err);
+/* wait until the container is not running; *code = its exit code. */
+int engine_wait(struct engine *e, const char *ref, int *code, struct hk_error **err);
+int engine_rename(struct engine *e, const char *ref, const char *name, struct hk_error **err);
+
+/* Process ids in the container (for top). */
+int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n,
+		struct hk_error **err);
+
+/* ---- presenting ---- */
+
+/* Docker's inspect object for a container (new reference). */
+json_object *engine_inspect_json(struct engine *e, const struct engine_container *c);
+
+/* The STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", ... */
+char *engine_status_string(const struct engine_container *c, int64_t now);
+
+/* Docker's human duration: "Less than a second", "5 seconds", "About a
+ * minute", "3 minutes", "About an hour", "4 hours", "3 days", ... */
+char *engine_human_duration(int64_t ns);
+
+/* The command as ps shows it: entrypoint + cmd, joined by spaces. */
+char *engine_command_string(const struct engine_container *c);
+
+/* ---- attach and logs ---- */
+
+/* Attach the caller's terminal (or stdio) to a running container.  fd is a
+ * connected attach socket (engine_attach_connect() or the run socketpair).
+ * tty: raw mode and SIGWINCH; stdin: forward our stdin; detach_keys as
+ * Docker's ("ctrl-p,ctrl-q"; NULL: that default).  Returns 0 with *exit_code
+ * set when the container exited, 1 when detached. */
+int engine_attach_connect(struct engine *e, const struct engine_container *c, int *fd,
+			  struct hk_error **err);
+int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_keys,
+			 int *exit_code, struct hk_error **err);
+
+struct engine_logs_opts {
+	bool follow;
+	bool timestamps;
+	long tail;     /* -1: all */
+	int64_t since; /* unix ns, 0: all */
+	int64_t until; /* unix ns, 0: none */
+};
+int engine_logs(struct engine *e, const char *ref, const struct engine_logs_opts *o,
+		struct hk_error **err);
+
+/* ---- exec ---- */
+struct engine_exec_opts {
+	char **cmd;
+	char **env;
+	const char *user;
+	const char *workdir;
+	bool tty, interactive, detach, privileged;
+	const char *detach_keys;
+};
+int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o,
+		int *exit_code, struct hk_error **err);
+
+/* ---- helpers shared with the command line (parsing) ---- */
+
+/* "512m", "1g", "1024" -> bytes; < 0 on a bad value. */
+int engine_parse_size(const char *s, int64_t *out);
+/* "SIGTERM", "TERM", "15" -> signal number; < 0 when unknown. */
+int engine_parse_signal(const char *s);
+/* RFC3339 with nanoseconds, UTC ("2024-05-01T10:00:00.123456789Z"). */
+char *engine_format_time(int64_t ns);
+int64_t engine_now(void);
+/* A new adjective_noun name (not checked for uniqueness). */
+char *engine_random_name(void);
+/* 64 random hex digits. */
+char *engine_new_id(void);
+
+#endif

@@ -1,0 +1,94 @@
+/* hako engine: declarations shared by the files of src/engine/ (private). */
+#ifndef HAKO_ENGINE_INTERNAL_H
+#define HAKO_ENGINE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+/* ---- misc.c ---- */
+int engine_state_from_name(const char *s);
+int64_t engine_parse_time(const char *s);
+bool engine_valid_name(const char *name);
+
+/* ---- paths ---- */
+char *engine_ctr_dir(struct engine *e, const char *id);	  /* <root>/containers/<id> */
+char *engine_run_dir(struct engine *e, const char *id);	  /* <runroot>/containers/<id> */
+char *engine_runtime_root(struct engine *e);		  /* <runroot>/runtime */
+char *engine_volume_dir(struct engine *e, const char *name); /* <root>/volumes/<name> */
+
+/* ---- store.c: the containers table ---- */
+int store_db(struct engine *e, sqlite3 **out, struct hk_error **err);
+void store_close(struct engine *e);
+int store_insert(struct engine *e, const struct engine_container *c, struct hk_error **err);
+int store_load(struct engine *e, const char *ref, struct engine_container **out,
+	       struct hk_error **err);
+int store_load_id(struct engine *e, const char *id, struct engine_container **out,
+		  struct hk_error **err);
+int store_list(struct engine *e, struct engine_container ***out, size_t *n,
+	       struct hk_error **err);
+int store_delete(struct engine *e, const char *id, struct hk_error **err);
+/* UPDATE containers SET <set> WHERE id = ?; types: 'i' int64, 's' text per
+ * placeholder in set, given as varargs before the id. */
+int store_update(struct engine *e, const char *id, const char *set, const char *types,
+		 struct hk_error **err, ...);
+int store_set_state(struct engine *e, const char *id, enum engine_state s,
+		    struct hk_error **err);
+
+/* volumes */
+int store_volume_create(struct engine *e, const char *name, bool anonymous, json_object *labels,
+			bool *created, struct hk_error **err);
+int store_volume_link(struct engine *e, const char *ctr, const char *vol, struct hk_error **err);
+
+/* ---- monitor.c ---- */
+struct monitor_args {
+	struct engine *e;
+	struct engine_container *c;
+	int attach_fd; /* an already-attached client, or -1 */
+	int sync_fd;   /* report start success/failure here */
+	int lock_fd;   /* the monitor.lock, held for the monitor's life */
+};
+/* Never returns: the monitor process body (after fork). */
+void monitor_main(struct monitor_args *a) __attribute__((noreturn));
+
+/* ---- attach protocol ---- */
+enum attach_frame {
+	ATTACH_STDIN = 0,
+	ATTACH_STDOUT = 1,
+	ATTACH_STDERR = 2,
+	ATTACH_EXIT = 3,
+	ATTACH_RESIZE = 4,
+	ATTACH_CLOSE_STDIN = 5,
+};
+#define ATTACH_MAX_FRAME 65536
+int attach_send(int fd, enum attach_frame type, const void *data, uint32_t len);
+/* Read one frame; returns 1 with the type and length set, 0 at EOF, -1 on error. */
+int attach_recv(int fd, enum attach_frame *type, char *buf, uint32_t *len);
+
+/* ---- logfile.c ---- */
+struct logfile;
+int logfile_open(const char *dir, json_object *log_config, struct logfile **out,
+		 struct hk_error **err);
+void logfile_write(struct logfile *l, const char *stream, const char *data, size_t len,
+		   bool partial);
+void logfile_close(struct logfile *l);
+
+/* ---- spec.c ---- */
+int spec_generate(struct engine *e, const struct engine_container *c, const char *rootfs,
+		  json_object **out, struct hk_error **err);
+int spec_write_etc_files(struct engine *e, const struct engine_container *c,
+			 struct hk_error **err);
+/* Check that process.args[0] exists and can run in rootfs; 0, or 126/127 with *err. */
+int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **err);
+int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_t **groups,
+		      size_t *ngroups, struct hk_error **err);
+
+/* ---- container.c ---- */
+int engine_monitor_alive(struct engine *e, const char *id);
+int engine_remove_files(struct engine *e, const struct engine_container *c, bool volumes,
+			struct hk_error **err);
+int engine_bring_lo_up(pid_t pid, struct hk_error **err);
+
+#endif
