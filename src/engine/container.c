@@ -148,7 +148,8 @@ int engine_bring_lo_up(pid_t pid, struct hk_error **err)
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		if (hk_error_recv(ep[0], err) < 0 || !*err)
+		hk_error_recv(ep[0], err); /* < 0 when an error came: that is expected */
+		if (!*err)
 			hk_error_set(err, 0, "bring loopback up: helper failed");
 		close(ep[0]);
 		return -1;
@@ -564,7 +565,8 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 		return hk_error_set(err, 0, "the monitor of %s died while starting it", c->name);
 	}
 	if (status) {
-		if (hk_error_recv(sync[0], err) < 0 || !*err)
+		hk_error_recv(sync[0], err); /* < 0 when an error came: that is expected */
+		if (!*err)
 			hk_error_set(err, 0, "starting %s failed", c->name);
 		close(sync[0]);
 		*exec_status = status;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -486,6 +487,7 @@ void monitor_main(struct monitor_args *a)
 	sigset_t mask;
 
 	setsid();
+	prctl(PR_SET_NAME, "hako-monitor");
 	signal(SIGPIPE, SIG_IGN);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {

@@ -54,6 +54,8 @@ json_object *engine_inspect_json(struct engine *e, const struct engine_container
 	json_object_object_add(st, "OOMKilled", json_object_new_boolean(c->oom_killed));
 	json_object_object_add(st, "Dead", json_object_new_boolean(c->state == ENGINE_DEAD));
 	json_object_object_add(st, "Pid", json_object_new_int(running ? c->pid : 0));
+	/* not Docker's; podman calls it ConmonPid */
+	json_object_object_add(st, "MonitorPid", json_object_new_int(running ? c->monitor_pid : 0));
 	json_object_object_add(st, "ExitCode", json_object_new_int(c->exit_code));
 	json_object_object_add(st, "Error", json_object_new_string(c->error ? c->error : ""));
 	json_object_object_add(st, "StartedAt", jtime(c->started_at));

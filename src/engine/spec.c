@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -488,6 +489,10 @@ static json_object *caps_set(json_object *hc)
 	if (all) {
 		for (int c = 0; c <= 63; c++) {
 			const char *n = caps_name(c);
+			/* only what we hold ourselves: a host without, say,
+			 * CAP_SYS_RESOURCE cannot grant it (capset fails) */
+			if (prctl(PR_CAPBSET_READ, c) != 1)
+				continue;
 			if (n && (cfg_bool(hc, "Privileged") || !strarr_has(drop, n)))
 				json_object_array_add(set, jstr(n));
 		}
@@ -634,8 +639,10 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 		return hk_error_wrap(err, "user %s", uspec);
 	json_object_object_add(user, "uid", json_object_new_int64(uid));
 	json_object_object_add(user, "gid", json_object_new_int64(gid));
-	if (ngroups) {
+	{
+		/* always present: the primary group first, as Docker writes it */
 		json_object *ag = json_object_new_array();
+		json_object_array_add(ag, json_object_new_int64(gid));
 		for (size_t i = 0; i < ngroups; i++)
 			json_object_array_add(ag, json_object_new_int64(groups[i]));
 		json_object_object_add(user, "additionalGids", ag);
@@ -965,6 +972,9 @@ int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **
 	if (!args || !json_object_array_length(args))
 		return 0;
 	arg0 = json_object_get_string(json_object_array_get_idx(args, 0));
+	/* --init: hako-init is mounted at start; the command follows "--" */
+	if (!strcmp(arg0, "/dev/init") && json_object_array_length(args) > 2)
+		arg0 = json_object_get_string(json_object_array_get_idx(args, 2));
 	if (strchr(arg0, '/')) {
 		const char *cwd = cfg_str(proc, "cwd");
 		_cleanup_free_ char *full =
@@ -991,10 +1001,9 @@ int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **
 		}
 	}
 	if (r == 127)
-		hk_error_set(err, ENOENT,
-			     "exec: \"%s\": executable file not found in $PATH or the image", arg0);
+		hk_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);
 	else if (r == 126)
-		hk_error_set(err, EACCES, "exec: \"%s\": permission denied (not an executable file)",
+		hk_error_set(err, 0, "exec: \"%s\": permission denied (not an executable file)",
 			     arg0);
 	return r;
 }

@@ -128,7 +128,7 @@ int store_insert(struct engine *e, const struct engine_container *c, struct hk_e
 	db_bind_text(st, 6, engine_state_name(c->state));
 	db_bind_int64(st, 7, c->created);
 	r = sqlite3_step(st);
-	if (r == SQLITE_CONSTRAINT)
+	if ((r & 0xff) == SQLITE_CONSTRAINT)
 		return hk_error_set(err, EEXIST,
 				    "the container name \"%s\" is already in use; remove or "
 				    "rename that container, or choose another name",
@@ -154,7 +154,7 @@ int store_load_id(struct engine *e, const char *id, struct engine_container **ou
 	if (r < 0)
 		return -1;
 	if (r != SQLITE_ROW)
-		return hk_error_set(err, ENOENT, "no such container: %s", id);
+		return hk_error_set(err, 0, "no such container: %s", id);
 	return row_to_container(st, out, err);
 }
 
@@ -187,7 +187,7 @@ int store_load(struct engine *e, const char *ref, struct engine_container **out,
 	sqlite3_finalize(st);
 	st = NULL;
 	if (strspn(ref, "0123456789abcdef") != strlen(ref))
-		return hk_error_set(err, ENOENT, "no such container: %s", ref);
+		return hk_error_set(err, 0, "no such container: %s", ref);
 	like = xasprintf("%s%%", ref);
 	if (db_prepare(db, "SELECT " COLUMNS " FROM containers WHERE id LIKE ? LIMIT 2", &st,
 		       err) < 0)
@@ -197,7 +197,7 @@ int store_load(struct engine *e, const char *ref, struct engine_container **out,
 	if (r < 0)
 		return -1;
 	if (r != SQLITE_ROW)
-		return hk_error_set(err, ENOENT, "no such container: %s", ref);
+		return hk_error_set(err, 0, "no such container: %s", ref);
 	if (row_to_container(st, out, err) < 0)
 		return -1;
 	r = db_step(st, "look up container", err);
