@@ -25,7 +25,8 @@ static int attach_run(int argc, char **argv, struct hk_error **err)
 		else if (c == 'k')
 			keys = optarg;
 		else if (c != 's')
-			return hk_error_set(err, 0, "attach: unknown flag; see 'hako attach --help'");
+			return hk_error_set(err, 0,
+					    "attach: unknown flag; see 'hako attach --help'");
 	}
 	if (optind != argc - 1)
 		return hk_error_set(err, 0, "attach: requires exactly 1 container");

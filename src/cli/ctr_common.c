@@ -112,8 +112,8 @@ static int parse_size_opt(const char *flag, const char *v, int64_t *out, bool al
 	}
 	if (engine_parse_size(v, out) < 0)
 		return hk_error_set(err, 0,
-				    "invalid %s value '%s': expected a size such as 512m or 1g", flag,
-				    v);
+				    "invalid %s value '%s': expected a size such as 512m or 1g",
+				    flag, v);
 	return 0;
 }
 
@@ -220,9 +220,9 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 			if (parse_size_opt("--memory", optarg, &o->memory, false, err) < 0)
 				return -1;
 			if (o->memory < 6 * 1024 * 1024)
-				return hk_error_set(err, 0,
-						    "invalid --memory value '%s': the minimum is 6m",
-						    optarg);
+				return hk_error_set(
+					err, 0, "invalid --memory value '%s': the minimum is 6m",
+					optarg);
 			break;
 		case OPT_MEMORY_SWAP:
 			if (parse_size_opt("--memory-swap", optarg, &o->memory_swap, true, err) < 0)
@@ -232,22 +232,25 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 			char *end;
 			double d = strtod(optarg, &end);
 			if (*end || end == optarg || d <= 0 || d > 4096)
-				return hk_error_set(err, 0,
-						    "invalid --cpus value '%s': expected a positive "
-						    "number such as 0.5 or 2",
-						    optarg);
+				return hk_error_set(
+					err, 0,
+					"invalid --cpus value '%s': expected a positive "
+					"number such as 0.5 or 2",
+					optarg);
 			o->nano_cpus = (int64_t)(d * 1e9);
 			break;
 		}
 		case 'c':
 			if (parse_ll(optarg, 2, 262144, &n) < 0)
 				return hk_error_set(err, 0,
-						    "invalid --cpu-shares value '%s' (2-262144)", optarg);
+						    "invalid --cpu-shares value '%s' (2-262144)",
+						    optarg);
 			o->cpu_shares = n;
 			break;
 		case OPT_PIDS:
 			if (parse_ll(optarg, -1, 1LL << 40, &n) < 0 || n == 0)
-				return hk_error_set(err, 0, "invalid --pids-limit value '%s'", optarg);
+				return hk_error_set(err, 0, "invalid --pids-limit value '%s'",
+						    optarg);
 			o->pids_limit = n;
 			break;
 		case OPT_CAP_ADD:
@@ -297,7 +300,8 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		case '?':
 		default:
 			if (optopt && optopt < 256)
-				return hk_error_set(err, 0, "%s: unknown flag: -%c", argv[0], optopt);
+				return hk_error_set(err, 0, "%s: unknown flag: -%c", argv[0],
+						    optopt);
 			return hk_error_set(err, 0, "%s: unknown flag: %s", argv[0],
 					    argv[optind - 1]);
 		}
@@ -415,4 +419,3 @@ void ctr_print_template(const char *fmt, json_object *o)
 	}
 	fputc('\n', stdout);
 }
-

@@ -17,8 +17,8 @@ struct ctr_create_cli {
 	bool detach;
 	const char *detach_keys;
 	/* owned vectors (strings borrowed from argv or allocated by env-file) */
-	char **env, **labels, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opt,
-		**log_opts, **entrypoint, **cmd;
+	char **env, **labels, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opt, **log_opts,
+		**entrypoint, **cmd;
 	char **owned; /* strings from --env-file to free */
 };
 /* Parse create/run options and the IMAGE [CMD...] after them. */

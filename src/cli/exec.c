@@ -9,12 +9,15 @@
 
 static int exec_run(int argc, char **argv, struct hk_error **err)
 {
-	static const struct option opts[] = {
-		{"interactive", no_argument, NULL, 'i'}, {"tty", no_argument, NULL, 't'},
-		{"detach", no_argument, NULL, 'd'},	 {"env", required_argument, NULL, 'e'},
-		{"user", required_argument, NULL, 'u'},	 {"workdir", required_argument, NULL, 'w'},
-		{"privileged", no_argument, NULL, 'P'},	 {"detach-keys", required_argument, NULL, 'k'},
-		{0}};
+	static const struct option opts[] = {{"interactive", no_argument, NULL, 'i'},
+					     {"tty", no_argument, NULL, 't'},
+					     {"detach", no_argument, NULL, 'd'},
+					     {"env", required_argument, NULL, 'e'},
+					     {"user", required_argument, NULL, 'u'},
+					     {"workdir", required_argument, NULL, 'w'},
+					     {"privileged", no_argument, NULL, 'P'},
+					     {"detach-keys", required_argument, NULL, 'k'},
+					     {0}};
 	struct engine_exec_opts o = {0};
 	_cleanup_strv_ char **env = NULL, **cmd = NULL;
 	struct engine e;
@@ -51,7 +54,8 @@ static int exec_run(int argc, char **argv, struct hk_error **err)
 		}
 	}
 	if (argc - optind < 2)
-		return hk_error_set(err, 0, "exec: requires at least 2 arguments: CONTAINER COMMAND");
+		return hk_error_set(err, 0,
+				    "exec: requires at least 2 arguments: CONTAINER COMMAND");
 	for (int i = optind + 1; i < argc; i++)
 		strv_push(&cmd, argv[i]);
 	o.cmd = cmd;

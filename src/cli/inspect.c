@@ -25,7 +25,8 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 			if (strcmp(optarg, "container"))
 				return hk_error_set(err, 0, "inspect: only --type container here");
 		} else
-			return hk_error_set(err, 0, "inspect: unknown flag; see 'hako inspect --help'");
+			return hk_error_set(err, 0,
+					    "inspect: unknown flag; see 'hako inspect --help'");
 	}
 	if (optind >= argc)
 		return hk_error_set(err, 0, "inspect: requires at least 1 container");

@@ -43,12 +43,10 @@ static int parse_when(const char *s, int64_t *out)
 
 static int logs_run(int argc, char **argv, struct hk_error **err)
 {
-	static const struct option opts[] = {{"follow", no_argument, NULL, 'f'},
-					     {"timestamps", no_argument, NULL, 't'},
-					     {"tail", required_argument, NULL, 'n'},
-					     {"since", required_argument, NULL, 'S'},
-					     {"until", required_argument, NULL, 'U'},
-					     {0}};
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'},	 {"timestamps", no_argument, NULL, 't'},
+		{"tail", required_argument, NULL, 'n'},	 {"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'}, {0}};
 	struct engine_logs_opts o = {.tail = -1};
 	struct engine e;
 	long long n;
@@ -66,17 +64,20 @@ static int logs_run(int argc, char **argv, struct hk_error **err)
 			if (!strcmp(optarg, "all"))
 				o.tail = -1;
 			else if (parse_ll(optarg, 0, 1 << 30, &n) < 0)
-				return hk_error_set(err, 0, "logs: invalid --tail value '%s'", optarg);
+				return hk_error_set(err, 0, "logs: invalid --tail value '%s'",
+						    optarg);
 			else
 				o.tail = n;
 			break;
 		case 'S':
 			if (parse_when(optarg, &o.since) < 0)
-				return hk_error_set(err, 0, "logs: invalid --since value '%s'", optarg);
+				return hk_error_set(err, 0, "logs: invalid --since value '%s'",
+						    optarg);
 			break;
 		case 'U':
 			if (parse_when(optarg, &o.until) < 0)
-				return hk_error_set(err, 0, "logs: invalid --until value '%s'", optarg);
+				return hk_error_set(err, 0, "logs: invalid --until value '%s'",
+						    optarg);
 			break;
 		default:
 			return hk_error_set(err, 0, "logs: unknown flag; see 'hako logs --help'");

@@ -72,7 +72,8 @@ static json_object *row_json(const struct engine_container *c, int64_t now, bool
 				cap = (len + need) * 2;
 				lab = xrealloc(lab, cap);
 			}
-			len += (size_t)snprintf(lab + len, cap - len, "%s%s=%s", len ? "," : "", k, s);
+			len += (size_t)snprintf(lab + len, cap - len, "%s%s=%s", len ? "," : "", k,
+						s);
 		}
 	}
 	json_object_object_add(o, "ID", json_object_new_string_len(c->id, trunc ? 12 : 64));
@@ -95,7 +96,7 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 		{"latest", no_argument, NULL, 'l'},	  {"no-trunc", no_argument, NULL, 'T'},
 		{"filter", required_argument, NULL, 'f'}, {"format", required_argument, NULL, 'F'},
 		{"last", required_argument, NULL, 'n'},	  {0}};
-	static const char *const cols[] = {"ID",	 "Image",  "Command", "RunningFor",
+	static const char *const cols[] = {"ID",     "Image", "Command", "RunningFor",
 					   "Status", "Ports", "Names"};
 	static const char *const heads[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
 					    "STATUS",	    "PORTS", "NAMES"};
@@ -126,11 +127,12 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 			break;
 		case 'n':
 			if (parse_ll(optarg, 0, 1 << 30, &last) < 0)
-				return hk_error_set(err, 0, "ps: invalid --last value '%s'", optarg);
+				return hk_error_set(err, 0, "ps: invalid --last value '%s'",
+						    optarg);
 			break;
 		case 'f': {
-			static const char *const keys[] = {"name=", "id=", "status=", "label=",
-							   "ancestor=", "exited="};
+			static const char *const keys[] = {
+				"name=", "id=", "status=", "label=", "ancestor=", "exited="};
 			bool ok = false;
 			for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 				ok |= str_has_prefix(optarg, keys[i]);
@@ -186,7 +188,8 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 		}
 	} else if (format && !strcmp(format, "json")) {
 		for (size_t i = 0; i < n; i++) {
-			_cleanup_free_ char *s = json_to_string(json_object_array_get_idx(rows, i), false);
+			_cleanup_free_ char *s =
+				json_to_string(json_object_array_get_idx(rows, i), false);
 			printf("%s\n", s);
 		}
 	} else if (format && strcmp(format, "table")) {
@@ -199,8 +202,8 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < 7; k++) {
 				json_object *v;
-				json_object_object_get_ex(json_object_array_get_idx(rows, i), cols[k],
-							  &v);
+				json_object_object_get_ex(json_object_array_get_idx(rows, i),
+							  cols[k], &v);
 				/* "…" is one column but three bytes */
 				size_t l = strlen(json_object_get_string(v));
 				if (strstr(json_object_get_string(v), "…"))
@@ -217,8 +220,8 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < 7; k++) {
 				json_object *v;
-				json_object_object_get_ex(json_object_array_get_idx(rows, i), cols[k],
-							  &v);
+				json_object_object_get_ex(json_object_array_get_idx(rows, i),
+							  cols[k], &v);
 				const char *s = json_object_get_string(v);
 				int pad = (int)width[k] + (strstr(s, "…") ? 2 : 0);
 				if (k < 6)

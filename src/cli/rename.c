@@ -8,7 +8,8 @@ static int rename_run(int argc, char **argv, struct hk_error **err)
 	int r;
 
 	if (argc != 3)
-		return hk_error_set(err, 0, "rename: requires exactly 2 arguments: CONTAINER NEW_NAME");
+		return hk_error_set(err, 0,
+				    "rename: requires exactly 2 arguments: CONTAINER NEW_NAME");
 	if (ctr_engine_open(&e, err) < 0)
 		return -1;
 	r = engine_rename(&e, argv[1], argv[2], err);

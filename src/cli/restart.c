@@ -15,7 +15,8 @@ static int restart_run(int argc, char **argv, struct hk_error **err)
 
 	while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
 		if (c != 't' || parse_ll(optarg, 0, 1 << 30, &t) < 0)
-			return hk_error_set(err, 0, "restart: bad option; see 'hako restart --help'");
+			return hk_error_set(err, 0,
+					    "restart: bad option; see 'hako restart --help'");
 	}
 	if (optind >= argc)
 		return hk_error_set(err, 0, "restart: requires at least 1 container");

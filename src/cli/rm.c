@@ -8,9 +8,8 @@
 
 static int rm_run(int argc, char **argv, struct hk_error **err)
 {
-	static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
-					     {"volumes", no_argument, NULL, 'v'},
-					     {0}};
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'}, {"volumes", no_argument, NULL, 'v'}, {0}};
 	bool force = false, volumes = false;
 	struct engine e;
 	int c, rc = 0;

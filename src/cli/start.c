@@ -70,7 +70,8 @@ static int start_run(int argc, char **argv, struct hk_error **err)
 			bool tty = false;
 			close(sv[1]);
 			json_object_object_get_ex(ct->config, "Config", &cfg);
-			tty = json_object_object_get_ex(cfg, "Tty", &v) && json_object_get_boolean(v);
+			tty = json_object_object_get_ex(cfg, "Tty", &v) &&
+			      json_object_get_boolean(v);
 			rc = ctr_attach_and_wait(&e, ct->id, sv[0], tty, interactive, keys, err);
 		} else {
 			printf("%s\n", argv[i]);

@@ -101,8 +101,8 @@ static void send_size(int fd)
 	attach_send(fd, ATTACH_RESIZE, b, 4);
 }
 
-int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_keys,
-			 int *exit_code, struct hk_error **err)
+int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_keys, int *exit_code,
+			 struct hk_error **err)
 {
 	char keys[16], held[16], buf[ATTACH_MAX_FRAME];
 	size_t nkeys = 0, nheld = 0;
@@ -148,7 +148,8 @@ int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_key
 			uint32_t len;
 			int k = attach_recv(fd, &type, buf, &len);
 			if (k <= 0) {
-				r = hk_error_set(err, 0, "lost the connection to the container monitor");
+				r = hk_error_set(err, 0,
+						 "lost the connection to the container monitor");
 				break;
 			}
 			if (type == ATTACH_STDOUT)
@@ -250,7 +251,7 @@ static int parse_line(const char *line, size_t len, bool k8s, struct log_entry *
 	le->msg = xmalloc(le->len + 1);
 	memcpy(le->msg, json_object_get_string(v), le->len);
 	le->stream = xstrdup(json_object_object_get_ex(o, "stream", &v) ? json_object_get_string(v)
-									  : "stdout");
+									: "stdout");
 	le->time = json_object_object_get_ex(o, "time", &v)
 			   ? engine_parse_time(json_object_get_string(v))
 			   : 0;
@@ -343,8 +344,7 @@ int engine_logs(struct engine *e, const char *ref, const struct engine_logs_opts
 	if (json_object_object_get_ex(lc, "Type", &t))
 		type = json_object_get_string(t);
 	if (!strcmp(type, "none"))
-		return hk_error_set(err, 0,
-				    "%s has no logs: its log driver is \"none\"", c->name);
+		return hk_error_set(err, 0, "%s has no logs: its log driver is \"none\"", c->name);
 	lr.k8s = !strcmp(type, "k8s-file");
 	dir = engine_ctr_dir(e, c->id);
 	base = path_join(dir, "ctr.log");
@@ -408,8 +408,8 @@ int engine_logs(struct engine *e, const char *ref, const struct engine_logs_opts
 
 /* ------------------------------------------------------------ exec */
 
-int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o,
-		int *exit_code, struct hk_error **err)
+int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o, int *exit_code,
+		struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_json_ json_object *spec = NULL;
@@ -433,7 +433,8 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 		return -1;
 	json_object_object_get_ex(spec, "process", &proc);
 	process = json_object_new_object();
-	json_object_object_foreach(proc, pk, pv) json_object_object_add(process, pk, json_object_get(pv));
+	json_object_object_foreach(proc, pk, pv)
+		json_object_object_add(process, pk, json_object_get(pv));
 	args = json_object_new_array();
 	for (char **a = o->cmd; a && *a; a++)
 		json_object_array_add(args, json_object_new_string(*a));
@@ -443,16 +444,19 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 		env = json_object_get(env);
 		json_object *copy = json_object_new_array();
 		for (size_t i = 0; i < json_object_array_length(env); i++)
-			json_object_array_add(copy, json_object_get(json_object_array_get_idx(env, i)));
+			json_object_array_add(copy,
+					      json_object_get(json_object_array_get_idx(env, i)));
 		json_object_put(env);
 		for (char **v = o->env; v && *v; v++) {
 			const char *eq = strchr(*v, '=');
 			size_t kl = eq ? (size_t)(eq - *v) : strlen(*v);
 			bool done = false;
 			for (size_t i = 0; i < json_object_array_length(copy) && eq; i++) {
-				const char *s = json_object_get_string(json_object_array_get_idx(copy, i));
+				const char *s =
+					json_object_get_string(json_object_array_get_idx(copy, i));
 				if (!strncmp(s, *v, kl) && s[kl] == '=') {
-					json_object_array_put_idx(copy, i, json_object_new_string(*v));
+					json_object_array_put_idx(copy, i,
+								  json_object_new_string(*v));
 					done = true;
 				}
 			}

@@ -170,11 +170,12 @@ static int remove_volumes(struct engine *e, const char *id, struct hk_error **er
 	if (store_db(e, &db, err) < 0)
 		return -1;
 	/* anonymous volumes no other container uses */
-	if (db_prepare(db,
-		       "SELECT v.name FROM volumes v JOIN container_volumes cv ON cv.volume = v.name"
-		       " WHERE cv.container_id = ? AND v.anonymous = 1 AND NOT EXISTS (SELECT 1"
-		       " FROM container_volumes o WHERE o.volume = v.name AND o.container_id != ?)",
-		       &st, err) < 0)
+	if (db_prepare(
+		    db,
+		    "SELECT v.name FROM volumes v JOIN container_volumes cv ON cv.volume = v.name"
+		    " WHERE cv.container_id = ? AND v.anonymous = 1 AND NOT EXISTS (SELECT 1"
+		    " FROM container_volumes o WHERE o.volume = v.name AND o.container_id != ?)",
+		    &st, err) < 0)
 		return -1;
 	db_bind_text(st, 1, id);
 	db_bind_text(st, 2, id);
@@ -272,10 +273,11 @@ static int repair_one(struct engine *e, const char *id, struct hk_error **err)
 		db_rollback(db);
 		return 0; /* restarted meanwhile */
 	}
-	if (store_update(e, id,
-			 "state = 'exited', pid = 0, monitor_pid = 0, exit_code = ?, finished_at = ?,"
-			 " error = 'the container monitor died'",
-			 "ii", err, (int64_t)code, engine_now()) < 0 ||
+	if (store_update(
+		    e, id,
+		    "state = 'exited', pid = 0, monitor_pid = 0, exit_code = ?, finished_at = ?,"
+		    " error = 'the container monitor died'",
+		    "ii", err, (int64_t)code, engine_now()) < 0 ||
 	    db_commit(db, err) < 0) {
 		db_rollback(db);
 		return -1;
@@ -325,12 +327,10 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, struct 
 	json_object_object_get_ex(c->config, "Mounts", &mounts);
 	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
 		json_object *m = json_object_array_get_idx(mounts, i), *v;
-		const char *type = json_object_object_get_ex(m, "Type", &v)
-					   ? json_object_get_string(v)
-					   : "";
-		const char *src = json_object_object_get_ex(m, "Source", &v)
-					  ? json_object_get_string(v)
-					  : "";
+		const char *type =
+			json_object_object_get_ex(m, "Type", &v) ? json_object_get_string(v) : "";
+		const char *src =
+			json_object_object_get_ex(m, "Source", &v) ? json_object_get_string(v) : "";
 		if (!strcmp(type, "bind")) {
 			struct stat st;
 			/* Docker's -v creates a missing host directory */
@@ -338,11 +338,10 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, struct 
 				return hk_error_wrap(err, "-v %s", src);
 			continue;
 		}
-		const char *name = json_object_object_get_ex(m, "Name", &v)
-					   ? json_object_get_string(v)
-					   : "";
-		bool anon = json_object_object_get_ex(m, "Anonymous", &v) &&
-			    json_object_get_boolean(v);
+		const char *name =
+			json_object_object_get_ex(m, "Name", &v) ? json_object_get_string(v) : "";
+		bool anon =
+			json_object_object_get_ex(m, "Anonymous", &v) && json_object_get_boolean(v);
 		if (mkdir_p(src, 0755, err) < 0)
 			return hk_error_wrap(err, "volume %s", name);
 		if (store_volume_create(e, name, anon, NULL, NULL, err) < 0 ||

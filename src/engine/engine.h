@@ -41,10 +41,10 @@ const char *engine_state_name(enum engine_state s);
 
 /* One container as stored in the database. */
 struct engine_container {
-	char *id;   /* 64 hex digits */
-	char *name; /* without the leading "/" */
-	char *image;	/* the reference the user gave */
-	char *image_id; /* sha256:... */
+	char *id;	     /* 64 hex digits */
+	char *name;	     /* without the leading "/" */
+	char *image;	     /* the reference the user gave */
+	char *image_id;	     /* sha256:... */
 	json_object *config; /* {"Config":{...},"HostConfig":{...}} (Docker's shapes) */
 	enum engine_state state;
 	pid_t pid;	   /* the container's init, 0 when not running */
@@ -113,7 +113,7 @@ struct engine_create_opts {
 	char **security_opt;
 	const char *network; /* none|host|NULL (default: none-like) */
 	const char *stop_signal;
-	int stop_timeout; /* -1: default 10 */
+	int stop_timeout;    /* -1: default 10 */
 	const char *restart; /* no|always|unless-stopped|on-failure[:N] */
 	const char *log_driver;
 	char **log_opts; /* max-size=..., max-file=... */
@@ -161,8 +161,7 @@ int engine_wait(struct engine *e, const char *ref, int *code, struct hk_error **
 int engine_rename(struct engine *e, const char *ref, const char *name, struct hk_error **err);
 
 /* Process ids in the container (for top). */
-int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n,
-		struct hk_error **err);
+int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n, struct hk_error **err);
 
 /* ---- presenting ---- */
 
@@ -188,8 +187,8 @@ char *engine_command_string(const struct engine_container *c);
  * set when the container exited, 1 when detached. */
 int engine_attach_connect(struct engine *e, const struct engine_container *c, int *fd,
 			  struct hk_error **err);
-int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_keys,
-			 int *exit_code, struct hk_error **err);
+int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_keys, int *exit_code,
+			 struct hk_error **err);
 
 struct engine_logs_opts {
 	bool follow;
@@ -210,8 +209,8 @@ struct engine_exec_opts {
 	bool tty, interactive, detach, privileged;
 	const char *detach_keys;
 };
-int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o,
-		int *exit_code, struct hk_error **err);
+int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o, int *exit_code,
+		struct hk_error **err);
 
 /* ---- helpers shared with the command line (parsing) ---- */
 

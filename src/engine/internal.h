@@ -14,9 +14,9 @@ int64_t engine_parse_time(const char *s);
 bool engine_valid_name(const char *name);
 
 /* ---- paths ---- */
-char *engine_ctr_dir(struct engine *e, const char *id);	  /* <root>/containers/<id> */
-char *engine_run_dir(struct engine *e, const char *id);	  /* <runroot>/containers/<id> */
-char *engine_runtime_root(struct engine *e);		  /* <runroot>/runtime */
+char *engine_ctr_dir(struct engine *e, const char *id);	     /* <root>/containers/<id> */
+char *engine_run_dir(struct engine *e, const char *id);	     /* <runroot>/containers/<id> */
+char *engine_runtime_root(struct engine *e);		     /* <runroot>/runtime */
 char *engine_volume_dir(struct engine *e, const char *name); /* <root>/volumes/<name> */
 
 /* ---- store.c: the containers table ---- */
@@ -27,15 +27,13 @@ int store_load(struct engine *e, const char *ref, struct engine_container **out,
 	       struct hk_error **err);
 int store_load_id(struct engine *e, const char *id, struct engine_container **out,
 		  struct hk_error **err);
-int store_list(struct engine *e, struct engine_container ***out, size_t *n,
-	       struct hk_error **err);
+int store_list(struct engine *e, struct engine_container ***out, size_t *n, struct hk_error **err);
 int store_delete(struct engine *e, const char *id, struct hk_error **err);
 /* UPDATE containers SET <set> WHERE id = ?; types: 'i' int64, 's' text per
  * placeholder in set, given as varargs before the id. */
 int store_update(struct engine *e, const char *id, const char *set, const char *types,
 		 struct hk_error **err, ...);
-int store_set_state(struct engine *e, const char *id, enum engine_state s,
-		    struct hk_error **err);
+int store_set_state(struct engine *e, const char *id, enum engine_state s, struct hk_error **err);
 
 /* volumes */
 int store_volume_create(struct engine *e, const char *name, bool anonymous, json_object *labels,
@@ -78,8 +76,7 @@ void logfile_close(struct logfile *l);
 /* ---- spec.c ---- */
 int spec_generate(struct engine *e, const struct engine_container *c, const char *rootfs,
 		  json_object **out, struct hk_error **err);
-int spec_write_etc_files(struct engine *e, const struct engine_container *c,
-			 struct hk_error **err);
+int spec_write_etc_files(struct engine *e, const struct engine_container *c, struct hk_error **err);
 /* Check that process.args[0] exists and can run in rootfs; 0, or 126/127 with *err. */
 int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **err);
 int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_t **groups,

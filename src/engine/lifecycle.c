@@ -50,8 +50,7 @@ static const char *cfg_str2(json_object *o, const char *k1, const char *k2)
 	return json_object_get_string(b);
 }
 
-int engine_stop(struct engine *e, const char *ref, int timeout, bool *killed,
-		struct hk_error **err)
+int engine_stop(struct engine *e, const char *ref, int timeout, bool *killed, struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_free_ char *rt = engine_runtime_root(e);
@@ -67,7 +66,7 @@ int engine_stop(struct engine *e, const char *ref, int timeout, bool *killed,
 		json_object *cfg = NULL, *v;
 		json_object_object_get_ex(c->config, "Config", &cfg);
 		timeout = json_object_object_get_ex(cfg, "StopTimeout", &v) ? json_object_get_int(v)
-									     : 10;
+									    : 10;
 	}
 	ss = cfg_str2(c->config, "Config", "StopSignal");
 	sig = engine_parse_signal(ss ? ss : "SIGTERM");
@@ -132,7 +131,8 @@ int engine_pause(struct engine *e, const char *ref, bool pause, struct hk_error 
 	if (store_db(e, &db, err) < 0)
 		return -1;
 	/* only while it still runs: the monitor may have recorded an exit */
-	return store_update(e, c->id, "state = CASE WHEN state IN ('running','paused') THEN ? ELSE state END",
+	return store_update(e, c->id,
+			    "state = CASE WHEN state IN ('running','paused') THEN ? ELSE state END",
 			    "s", err, pause ? "paused" : "running");
 }
 
@@ -218,8 +218,7 @@ int engine_rename(struct engine *e, const char *ref, const char *name, struct hk
 	return store_update(e, c->id, "name = ?", "s", err, name);
 }
 
-int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n,
-		struct hk_error **err)
+int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n, struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_free_ char *rt = engine_runtime_root(e);

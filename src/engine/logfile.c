@@ -51,10 +51,11 @@ static int parse_log_config(json_object *cfg, enum log_format *fmt, int64_t *max
 		else if (!strcmp(t, "none"))
 			*fmt = LOG_NONE;
 		else
-			return hk_error_set(err, 0,
-					    "--log-driver: unknown driver '%s' (json-file, k8s-file "
-					    "or none)",
-					    t);
+			return hk_error_set(
+				err, 0,
+				"--log-driver: unknown driver '%s' (json-file, k8s-file "
+				"or none)",
+				t);
 	}
 	if (cfg)
 		json_object_object_get_ex(cfg, "Config", &opts);
@@ -166,8 +167,8 @@ void logfile_write(struct logfile *l, const char *stream, const char *data, size
 	json_object_object_add(o, "log", json_object_new_string_len(data, (int)len));
 	json_object_object_add(o, "stream", json_object_new_string(stream));
 	json_object_object_add(o, "time", json_object_new_string(ts));
-	const char *s =
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 	line = xasprintf("%s\n", s);
 	json_object_put(o);
 	emit(l, line, strlen(line));

@@ -13,7 +13,7 @@
 
 const char *engine_state_name(enum engine_state s)
 {
-	static const char *const names[] = {"created", "running", "paused", "restarting",
+	static const char *const names[] = {"created", "running",  "paused", "restarting",
 					    "exited",  "removing", "dead"};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
 }
@@ -74,7 +74,8 @@ char *engine_human_duration(int64_t ns)
 {
 	long long seconds = ns / 1000000000LL;
 	long long minutes = seconds / 60;
-	long long hours = (ns + 1800000000000LL) / 3600000000000LL; /* rounded, as Go's math.Round */
+	long long hours =
+		(ns + 1800000000000LL) / 3600000000000LL; /* rounded, as Go's math.Round */
 
 	if (seconds < 1)
 		return xstrdup("Less than a second");
@@ -213,38 +214,41 @@ char *engine_new_id(void)
 }
 
 static const char *const adjectives[] = {
-	"admiring", "agitated", "amazing",   "angry",	  "awesome",   "blissful", "bold",
-	"boring",   "brave",    "busy",	     "calm",	  "charming",  "clever",   "cool",
-	"compassionate", "competent", "confident", "cranky", "crazy", "dazzling", "determined",
-	"distracted", "dreamy", "eager",     "ecstatic",  "elastic",   "elated",   "elegant",
-	"eloquent", "epic",     "exciting",  "fervent",   "festive",   "flamboyant", "focused",
-	"friendly", "frosty",   "funny",     "gallant",   "gifted",    "goofy",    "gracious",
-	"great",    "happy",    "hardcore",  "heuristic", "hopeful",   "hungry",   "infallible",
-	"inspiring", "intelligent", "interesting", "jolly", "jovial",  "keen",     "kind",
-	"laughing", "loving",   "lucid",     "magical",   "modest",    "musing",   "mystifying",
-	"naughty",  "nervous",  "nice",	     "nifty",	  "nostalgic", "objective", "optimistic",
-	"peaceful", "pedantic", "pensive",   "practical", "priceless", "quirky",   "quizzical",
-	"relaxed",  "reverent", "romantic",  "sad",	  "serene",    "sharp",    "silly",
-	"sleepy",   "stoic",    "strange",   "stupefied", "suspicious", "sweet",   "tender",
-	"thirsty",  "trusting", "unruffled", "upbeat",	  "vibrant",   "vigilant", "vigorous",
-	"wizardly", "wonderful", "xenodochial", "youthful", "zealous", "zen",
+	"admiring",   "agitated",  "amazing",	    "angry",	   "awesome",	  "blissful",
+	"bold",	      "boring",	   "brave",	    "busy",	   "calm",	  "charming",
+	"clever",     "cool",	   "compassionate", "competent",   "confident",	  "cranky",
+	"crazy",      "dazzling",  "determined",    "distracted",  "dreamy",	  "eager",
+	"ecstatic",   "elastic",   "elated",	    "elegant",	   "eloquent",	  "epic",
+	"exciting",   "fervent",   "festive",	    "flamboyant",  "focused",	  "friendly",
+	"frosty",     "funny",	   "gallant",	    "gifted",	   "goofy",	  "gracious",
+	"great",      "happy",	   "hardcore",	    "heuristic",   "hopeful",	  "hungry",
+	"infallible", "inspiring", "intelligent",   "interesting", "jolly",	  "jovial",
+	"keen",	      "kind",	   "laughing",	    "loving",	   "lucid",	  "magical",
+	"modest",     "musing",	   "mystifying",    "naughty",	   "nervous",	  "nice",
+	"nifty",      "nostalgic", "objective",	    "optimistic",  "peaceful",	  "pedantic",
+	"pensive",    "practical", "priceless",	    "quirky",	   "quizzical",	  "relaxed",
+	"reverent",   "romantic",  "sad",	    "serene",	   "sharp",	  "silly",
+	"sleepy",     "stoic",	   "strange",	    "stupefied",   "suspicious",  "sweet",
+	"tender",     "thirsty",   "trusting",	    "unruffled",   "upbeat",	  "vibrant",
+	"vigilant",   "vigorous",  "wizardly",	    "wonderful",   "xenodochial", "youthful",
+	"zealous",    "zen",
 };
 
 static const char *const nouns[] = {
-	"albatross", "antelope", "badger",    "beaver",	  "bison",     "bobcat",  "buffalo",
-	"camel",     "caribou",  "cheetah",   "chipmunk", "cobra",     "condor",  "cormorant",
-	"coyote",    "crane",    "dolphin",   "dormouse", "eagle",     "egret",   "elephant",
-	"falcon",    "ferret",   "finch",     "flamingo", "fox",       "gazelle", "gecko",
-	"gibbon",    "giraffe",  "gopher",    "gorilla",  "grouse",    "hamster", "hare",
-	"hedgehog",  "heron",    "hippo",     "hornet",	  "ibis",      "iguana",  "impala",
-	"jackal",    "jaguar",   "kangaroo",  "kestrel",  "kingfisher", "koala",  "lemur",
-	"leopard",   "llama",    "lynx",      "magpie",	  "manatee",   "marmot",  "meerkat",
-	"mink",	     "mole",     "moose",     "narwhal",  "newt",      "ocelot",  "octopus",
-	"okapi",     "orca",     "osprey",    "otter",	  "owl",       "panda",   "panther",
-	"pelican",   "penguin",  "puffin",    "quail",	  "rabbit",    "raccoon", "raven",
-	"reindeer",  "salmon",   "seal",      "shrew",	  "skunk",     "sparrow", "squirrel",
-	"stork",     "swan",     "tapir",     "tiger",	  "toucan",    "turtle",  "viper",
-	"walrus",    "weasel",   "wombat",    "wren",	  "yak",       "zebra",
+	"albatross", "antelope", "badger",   "beaver",	 "bison",      "bobcat",  "buffalo",
+	"camel",     "caribou",	 "cheetah",  "chipmunk", "cobra",      "condor",  "cormorant",
+	"coyote",    "crane",	 "dolphin",  "dormouse", "eagle",      "egret",	  "elephant",
+	"falcon",    "ferret",	 "finch",    "flamingo", "fox",	       "gazelle", "gecko",
+	"gibbon",    "giraffe",	 "gopher",   "gorilla",	 "grouse",     "hamster", "hare",
+	"hedgehog",  "heron",	 "hippo",    "hornet",	 "ibis",       "iguana",  "impala",
+	"jackal",    "jaguar",	 "kangaroo", "kestrel",	 "kingfisher", "koala",	  "lemur",
+	"leopard",   "llama",	 "lynx",     "magpie",	 "manatee",    "marmot",  "meerkat",
+	"mink",	     "mole",	 "moose",    "narwhal",	 "newt",       "ocelot",  "octopus",
+	"okapi",     "orca",	 "osprey",   "otter",	 "owl",	       "panda",	  "panther",
+	"pelican",   "penguin",	 "puffin",   "quail",	 "rabbit",     "raccoon", "raven",
+	"reindeer",  "salmon",	 "seal",     "shrew",	 "skunk",      "sparrow", "squirrel",
+	"stork",     "swan",	 "tapir",    "tiger",	 "toucan",     "turtle",  "viper",
+	"walrus",    "weasel",	 "wombat",   "wren",	 "yak",	       "zebra",
 };
 
 char *engine_random_name(void)

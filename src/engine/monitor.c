@@ -39,12 +39,12 @@
 #include "util/path.h"
 #include "util/util.h"
 
-#define MAX_CLIENTS 16
+#define MAX_CLIENTS  16
 #define LINE_MAX_BUF 16384
 
 struct stream {
-	int fd;		    /* read end (or the pty master for stdout) */
-	const char *name;   /* "stdout" / "stderr" */
+	int fd;		  /* read end (or the pty master for stdout) */
+	const char *name; /* "stdout" / "stderr" */
 	enum attach_frame frame;
 	char buf[LINE_MAX_BUF]; /* a partial line waiting for its newline */
 	size_t len;
@@ -414,7 +414,8 @@ static int record_exit(struct mon *m, int code, bool *restart, struct hk_error *
 	if (store_update(m->e, m->c->id,
 			 "state = ?, exit_code = ?, finished_at = ?, pid = 0, monitor_pid = ?,"
 			 " restart_count = restart_count + ?",
-			 "siiii", err, engine_state_name(*restart ? ENGINE_RESTARTING : ENGINE_EXITED),
+			 "siiii", err,
+			 engine_state_name(*restart ? ENGINE_RESTARTING : ENGINE_EXITED),
 			 (int64_t)code, now, (int64_t)(*restart ? getpid() : 0),
 			 (int64_t)(*restart ? 1 : 0)) < 0) {
 		engine_container_free(fresh);
@@ -509,7 +510,8 @@ void monitor_main(struct monitor_args *a)
 	json_object_object_get_ex(m.c->config, "HostConfig", &hc);
 	json_object_object_get_ex(hc, "LogConfig", &lc);
 	m.tty = json_object_object_get_ex(cfg, "Tty", &v) && json_object_get_boolean(v);
-	m.open_stdin = json_object_object_get_ex(cfg, "OpenStdin", &v) && json_object_get_boolean(v);
+	m.open_stdin =
+		json_object_object_get_ex(cfg, "OpenStdin", &v) && json_object_get_boolean(v);
 	auto_remove = json_object_object_get_ex(hc, "AutoRemove", &v) && json_object_get_boolean(v);
 	m.private_net = !(json_object_object_get_ex(hc, "NetworkMode", &v) &&
 			  !strcmp(json_object_get_string(v), "host"));
@@ -533,10 +535,11 @@ void monitor_main(struct monitor_args *a)
 	for (;;) {
 		if (start_container(&m, &err) < 0) {
 			hk_error_wrap(&err, "start container %s", m.c->name);
-			store_update(m.e, m.c->id,
-				     "state = CASE WHEN started_at = 0 THEN 'created' ELSE 'exited' "
-				     "END, error = ?, pid = 0, monitor_pid = 0, exit_code = ?",
-				     "si", NULL, hk_error_msg(err), (int64_t)(sync_fd >= 0 ? 0 : 125));
+			store_update(
+				m.e, m.c->id,
+				"state = CASE WHEN started_at = 0 THEN 'created' ELSE 'exited' "
+				"END, error = ?, pid = 0, monitor_pid = 0, exit_code = ?",
+				"si", NULL, hk_error_msg(err), (int64_t)(sync_fd >= 0 ? 0 : 125));
 			store_close(m.e);
 			report(&sync_fd, 125, err);
 			broadcast(&m, ATTACH_EXIT, "\0\0\0\x7d", 4);

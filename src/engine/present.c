@@ -80,16 +80,17 @@ json_object *engine_inspect_json(struct engine *e, const struct engine_container
 	json_object_object_add(o, "ProcessLabel", json_object_new_string(""));
 	json_object_object_add(o, "AppArmorProfile", json_object_new_string(""));
 	json_object_object_add(o, "HostConfig", json_object_get(hc));
-	json_object_object_add(gdd, "MergedDir", json_object_new_string(c->rootfs ? c->rootfs : ""));
+	json_object_object_add(gdd, "MergedDir",
+			       json_object_new_string(c->rootfs ? c->rootfs : ""));
 	json_object_object_add(gd, "Name", json_object_new_string("overlay"));
 	json_object_object_add(gd, "Data", gdd);
 	json_object_object_add(o, "GraphDriver", gd);
-	json_object_object_add(o, "Mounts", mounts ? json_object_get(mounts) : json_object_new_array());
+	json_object_object_add(o, "Mounts",
+			       mounts ? json_object_get(mounts) : json_object_new_array());
 	json_object_object_add(o, "Config", json_object_get(cfg));
 	json_object_object_add(ns, "Networks", json_object_new_object());
 	json_object_object_add(ns, "Ports", json_object_new_object());
-	json_object_object_add(ns, "SandboxKey",
-			       json_object_new_string(""));
+	json_object_object_add(ns, "SandboxKey", json_object_new_string(""));
 	json_object_object_add(o, "NetworkSettings", ns);
 	return o;
 }

@@ -98,8 +98,9 @@ static char *cap_normalize(const char *name, struct hk_error **err)
 
 	if (!strcasecmp(name, "ALL"))
 		return xstrdup("ALL");
-	up = str_has_prefix(name, "CAP_") || str_has_prefix(name, "cap_") ? xstrdup(name)
-									    : xasprintf("CAP_%s", name);
+	up = str_has_prefix(name, "CAP_") || str_has_prefix(name, "cap_")
+		     ? xstrdup(name)
+		     : xasprintf("CAP_%s", name);
 	for (char *p = up; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	if (caps_from_name(up) < 0) {
@@ -277,14 +278,18 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	}
 	json_object_object_add(cfg, "Hostname", json_object_new_string(hostname));
 	json_object_object_add(cfg, "Domainname", json_object_new_string(""));
-	json_object_object_add(
-		cfg, "User", json_object_new_string(o->user ? o->user : ic && ic->user ? ic->user : ""));
-	json_object_object_add(cfg, "AttachStdin", json_object_new_boolean(o->interactive && o->attach_stdout));
+	json_object_object_add(cfg, "User",
+			       json_object_new_string(o->user	       ? o->user
+						      : ic && ic->user ? ic->user
+								       : ""));
+	json_object_object_add(cfg, "AttachStdin",
+			       json_object_new_boolean(o->interactive && o->attach_stdout));
 	json_object_object_add(cfg, "AttachStdout", json_object_new_boolean(o->attach_stdout));
 	json_object_object_add(cfg, "AttachStderr", json_object_new_boolean(o->attach_stdout));
 	json_object_object_add(cfg, "Tty", json_object_new_boolean(o->tty));
 	json_object_object_add(cfg, "OpenStdin", json_object_new_boolean(o->interactive));
-	json_object_object_add(cfg, "StdinOnce", json_object_new_boolean(o->interactive && o->attach_stdout));
+	json_object_object_add(cfg, "StdinOnce",
+			       json_object_new_boolean(o->interactive && o->attach_stdout));
 
 	/* Env: HOSTNAME, the image's, then -e in order (later wins). */
 	{
@@ -315,9 +320,9 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	/* Docker's rule: --entrypoint replaces the image's Entrypoint and
 	 * drops its Cmd; a Cmd given on the command line replaces the image's. */
 	if (o->entrypoint_set) {
-		json_object_object_add(cfg, "Entrypoint", o->entrypoint && o->entrypoint[0]
-								   ? strv_json(o->entrypoint)
-								   : NULL);
+		json_object_object_add(cfg, "Entrypoint",
+				       o->entrypoint && o->entrypoint[0] ? strv_json(o->entrypoint)
+									 : NULL);
 		cmd = o->cmd;
 	} else {
 		json_object_object_add(cfg, "Entrypoint",
@@ -337,7 +342,7 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	}
 	json_object_object_add(cfg, "Image", json_object_new_string(o->image));
 	json_object_object_add(cfg, "WorkingDir",
-			       json_object_new_string(o->workdir		? o->workdir
+			       json_object_new_string(o->workdir	      ? o->workdir
 						      : ic && ic->working_dir ? ic->working_dir
 									      : ""));
 	if (o->workdir && o->workdir[0] != '/')
@@ -357,9 +362,9 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	}
 	json_object_object_add(cfg, "Labels", labels);
 	{
-		const char *ss = o->stop_signal ? o->stop_signal
-			       : ic && ic->stop_signal ? ic->stop_signal
-						       : "SIGTERM";
+		const char *ss = o->stop_signal		 ? o->stop_signal
+				 : ic && ic->stop_signal ? ic->stop_signal
+							 : "SIGTERM";
 		if (engine_parse_signal(ss) < 0)
 			return hk_error_set(err, 0, "--stop-signal: unknown signal '%s'", ss);
 		json_object_object_add(cfg, "StopSignal", json_object_new_string(ss));
@@ -435,8 +440,7 @@ static json_object *jstr(const char *s)
 	return json_object_new_string(s);
 }
 
-static json_object *mount_obj(const char *dst, const char *type, const char *src,
-			      const char *opts)
+static json_object *mount_obj(const char *dst, const char *type, const char *src, const char *opts)
 {
 	json_object *m = json_object_new_object(), *o = json_object_new_array();
 	_cleanup_free_ char *copy = xstrdup(opts);
@@ -543,9 +547,9 @@ static int add_resources(json_object *hc, json_object *lnx, bool privileged)
 	static const struct {
 		const char *type;
 		int major, minor;
-	} allow[] = {{"c", -1, -1}, {"b", -1, -1}, {"c", 1, 3},	 {"c", 1, 5},  {"c", 1, 7},
-		     {"c", 5, 0},   {"c", 1, 8},   {"c", 1, 9},	 {"c", 136, -1}, {"c", 5, 2},
-		     {"c", 10, 200}};
+	} allow[] = {{"c", -1, -1},  {"b", -1, -1}, {"c", 1, 3},   {"c", 1, 5},
+		     {"c", 1, 7},    {"c", 5, 0},   {"c", 1, 8},   {"c", 1, 9},
+		     {"c", 136, -1}, {"c", 5, 2},   {"c", 10, 200}};
 	json_object *d = json_object_new_object();
 
 	json_object_object_add(d, "allow", json_object_new_boolean(privileged));
@@ -579,9 +583,9 @@ static int add_resources(json_object *hc, json_object *lnx, bool privileged)
 					       json_object_new_int64(cfg_int(hc, "CpuShares")));
 		if (cfg_int(hc, "NanoCpus") > 0) {
 			json_object_object_add(c, "period", json_object_new_int64(100000));
-			json_object_object_add(
-				c, "quota",
-				json_object_new_int64(cfg_int(hc, "NanoCpus") * 100000 / 1000000000));
+			json_object_object_add(c, "quota",
+					       json_object_new_int64(cfg_int(hc, "NanoCpus") *
+								     100000 / 1000000000));
 		}
 		json_object_object_add(res, "cpu", c);
 	}
@@ -597,10 +601,17 @@ static int add_resources(json_object *hc, json_object *lnx, bool privileged)
 int spec_generate(struct engine *e, const struct engine_container *c, const char *rootfs,
 		  json_object **out, struct hk_error **err)
 {
-	static const char *const masked[] = {
-		"/proc/asound",	     "/proc/acpi",	  "/proc/kcore",    "/proc/keys",
-		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-		"/proc/scsi",	     "/sys/firmware",	  "/sys/devices/virtual/powercap"};
+	static const char *const masked[] = {"/proc/asound",
+					     "/proc/acpi",
+					     "/proc/kcore",
+					     "/proc/keys",
+					     "/proc/latency_stats",
+					     "/proc/timer_list",
+					     "/proc/timer_stats",
+					     "/proc/sched_debug",
+					     "/proc/scsi",
+					     "/sys/firmware",
+					     "/sys/devices/virtual/powercap"};
 	static const char *const ro_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					       "/proc/sysrq-trigger"};
 	_cleanup_json_ json_object *spec = json_object_new_object();
@@ -634,8 +645,8 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 	/* process */
 	json_object_object_add(proc, "terminal", json_object_new_boolean(cfg_bool(cfg, "Tty")));
 	uspec = cfg_str(cfg, "User");
-	if (spec_resolve_user(rootfd, uspec && *uspec ? uspec : "0", &uid, &gid, &groups,
-			      &ngroups, err) < 0)
+	if (spec_resolve_user(rootfd, uspec && *uspec ? uspec : "0", &uid, &gid, &groups, &ngroups,
+			      err) < 0)
 		return hk_error_wrap(err, "user %s", uspec);
 	json_object_object_add(user, "uid", json_object_new_int64(uid));
 	json_object_object_add(user, "gid", json_object_new_int64(gid));
@@ -654,10 +665,12 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 	}
 	if (json_object_object_get_ex(cfg, "Entrypoint", &v) && v)
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			json_object_array_add(args, json_object_get(json_object_array_get_idx(v, i)));
+			json_object_array_add(args,
+					      json_object_get(json_object_array_get_idx(v, i)));
 	if (json_object_object_get_ex(cfg, "Cmd", &v) && v)
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			json_object_array_add(args, json_object_get(json_object_array_get_idx(v, i)));
+			json_object_array_add(args,
+					      json_object_get(json_object_array_get_idx(v, i)));
 	json_object_object_add(proc, "args", args);
 	json_object_object_get_ex(cfg, "Env", &v);
 	json_object_object_add(proc, "env", json_object_get(v));
@@ -687,9 +700,9 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 	json_object_array_add(mounts,
 			      mount_obj("/dev/pts", "devpts", "devpts",
 					"nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
-	json_object_array_add(mounts, mount_obj("/sys", "sysfs", "sysfs",
-						privileged ? "nosuid,noexec,nodev"
-							   : "nosuid,noexec,nodev,ro"));
+	json_object_array_add(
+		mounts, mount_obj("/sys", "sysfs", "sysfs",
+				  privileged ? "nosuid,noexec,nodev" : "nosuid,noexec,nodev,ro"));
 	json_object_array_add(mounts,
 			      mount_obj("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
 	json_object_array_add(mounts, mount_obj("/dev/shm", "tmpfs", "shm",
@@ -699,7 +712,8 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 		for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 			_cleanup_free_ char *src = path_join(dir, files[i]);
 			_cleanup_free_ char *dst = xasprintf("/etc/%s", files[i]);
-			json_object_array_add(mounts, mount_obj(dst, "bind", src, "rbind,rprivate"));
+			json_object_array_add(mounts,
+					      mount_obj(dst, "bind", src, "rbind,rprivate"));
 		}
 	}
 	if (cfg_bool(hc, "Init")) {
@@ -822,8 +836,9 @@ int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_
 		}
 	} else {
 		if (find_entry(rootfd, "/etc/passwd", u, false, &pw, err) <= 0)
-			return hk_error_set(err, 0, "unable to find user %s: no matching entries in "
-						    "passwd file",
+			return hk_error_set(err, 0,
+					    "unable to find user %s: no matching entries in "
+					    "passwd file",
 					    u);
 		*uid = (uid_t)strtoul(pw[2], NULL, 10);
 		*gid = (gid_t)strtoul(pw[3] ? pw[3] : "0", NULL, 10);
@@ -877,8 +892,7 @@ int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_
 
 /* ------------------------------------------------------------ etc files */
 
-int spec_write_etc_files(struct engine *e, const struct engine_container *c,
-			 struct hk_error **err)
+int spec_write_etc_files(struct engine *e, const struct engine_container *c, struct hk_error **err)
 {
 	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
 	_cleanup_free_ char *hosts = NULL, *hostname = NULL, *resolv = NULL, *host_resolv = NULL;
@@ -918,7 +932,8 @@ int spec_write_etc_files(struct engine *e, const struct engine_container *c,
 		bool ns = false;
 		char *save = NULL;
 		resolv = xzalloc(cap);
-		for (char *l = strtok_r(host_resolv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		for (char *l = strtok_r(host_resolv, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
 			if (str_has_prefix(l, "nameserver") &&
 			    (strstr(l, " 127.") || strstr(l, "\t127.") || strstr(l, " ::1")))
 				continue;

@@ -69,8 +69,7 @@ void store_close(struct engine *e)
 	e->db = NULL;
 }
 
-static int row_to_container(sqlite3_stmt *st, struct engine_container **out,
-			    struct hk_error **err)
+static int row_to_container(sqlite3_stmt *st, struct engine_container **out, struct hk_error **err)
 {
 	struct engine_container *c = xzalloc(sizeof(*c));
 	const char *state, *cfg;
@@ -81,8 +80,8 @@ static int row_to_container(sqlite3_stmt *st, struct engine_container **out,
 	c->image = db_column_strdup(st, 2);
 	c->image_id = db_column_strdup(st, 3);
 	cfg = (const char *)sqlite3_column_text(st, 4);
-	if (json_parse("container config", cfg ? cfg : "{}", cfg ? strlen(cfg) : 2, &config,
-		       err) < 0) {
+	if (json_parse("container config", cfg ? cfg : "{}", cfg ? strlen(cfg) : 2, &config, err) <
+	    0) {
 		engine_container_free(c);
 		return -1;
 	}
@@ -189,8 +188,8 @@ int store_load(struct engine *e, const char *ref, struct engine_container **out,
 	if (strspn(ref, "0123456789abcdef") != strlen(ref))
 		return hk_error_set(err, 0, "no such container: %s", ref);
 	like = xasprintf("%s%%", ref);
-	if (db_prepare(db, "SELECT " COLUMNS " FROM containers WHERE id LIKE ? LIMIT 2", &st,
-		       err) < 0)
+	if (db_prepare(db, "SELECT " COLUMNS " FROM containers WHERE id LIKE ? LIMIT 2", &st, err) <
+	    0)
 		return -1;
 	db_bind_text(st, 1, like);
 	r = db_step(st, "look up container", err);
@@ -214,8 +213,7 @@ int store_load(struct engine *e, const char *ref, struct engine_container **out,
 	return 0;
 }
 
-int store_list(struct engine *e, struct engine_container ***out, size_t *n,
-	       struct hk_error **err)
+int store_list(struct engine *e, struct engine_container ***out, size_t *n, struct hk_error **err)
 {
 	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
 	struct engine_container **list = NULL;
@@ -284,8 +282,7 @@ int store_update(struct engine *e, const char *id, const char *set, const char *
 	return db_step(st, "update container", err) < 0 ? -1 : 0;
 }
 
-int store_set_state(struct engine *e, const char *id, enum engine_state s,
-		    struct hk_error **err)
+int store_set_state(struct engine *e, const char *id, enum engine_state s, struct hk_error **err)
 {
 	return store_update(e, id, "state = ?", "s", err, engine_state_name(s));
 }
@@ -322,9 +319,10 @@ int store_volume_link(struct engine *e, const char *ctr, const char *vol, struct
 
 	if (store_db(e, &db, err) < 0)
 		return -1;
-	if (db_prepare(db,
-		       "INSERT OR IGNORE INTO container_volumes (container_id, volume) VALUES (?, ?)",
-		       &st, err) < 0)
+	if (db_prepare(
+		    db,
+		    "INSERT OR IGNORE INTO container_volumes (container_id, volume) VALUES (?, ?)",
+		    &st, err) < 0)
 		return -1;
 	db_bind_text(st, 1, ctr);
 	db_bind_text(st, 2, vol);

@@ -26,20 +26,13 @@ TEST(engine_human_duration_words)
 		int64_t ns;
 		const char *want;
 	} cases[] = {
-		{SEC / 2, "Less than a second"},
-		{1 * SEC, "1 second"},
-		{5 * SEC, "5 seconds"},
-		{59 * SEC, "59 seconds"},
-		{60 * SEC, "About a minute"},
-		{119 * SEC, "About a minute"},
-		{3 * 60 * SEC, "3 minutes"},
-		{59 * 60 * SEC, "59 minutes"},
-		{3600 * SEC, "About an hour"},
-		{5 * 3600 * SEC, "5 hours"},
-		{3 * 86400 * SEC, "3 days"},
-		{15 * 86400 * SEC, "2 weeks"},
-		{90 * 86400 * SEC, "3 months"},
-		{800LL * 86400 * SEC, "2 years"},
+		{SEC / 2, "Less than a second"}, {1 * SEC, "1 second"},
+		{5 * SEC, "5 seconds"},		 {59 * SEC, "59 seconds"},
+		{60 * SEC, "About a minute"},	 {119 * SEC, "About a minute"},
+		{3 * 60 * SEC, "3 minutes"},	 {59 * 60 * SEC, "59 minutes"},
+		{3600 * SEC, "About an hour"},	 {5 * 3600 * SEC, "5 hours"},
+		{3 * 86400 * SEC, "3 days"},	 {15 * 86400 * SEC, "2 weeks"},
+		{90 * 86400 * SEC, "3 months"},	 {800LL * 86400 * SEC, "2 years"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		_cleanup_free_ char *s = engine_human_duration(cases[i].ns);
@@ -179,13 +172,16 @@ TEST(engine_logfile_json_and_rotation)
 	struct logfile *l = NULL;
 
 	REQUIRE(json_parse("cfg",
-			   "{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"200\",\"max-file\":\"3\"}}",
-			   strlen("{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"200\",\"max-file\":"
+			   "{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"200\",\"max-file\":"
+			   "\"3\"}}",
+			   strlen("{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"200\",\"max-"
+				  "file\":"
 				  "\"3\"}}"),
 			   &cfg, &err) == 0);
 	REQUIRE(logfile_open(dir, cfg, &l, &err) == 0);
 	for (int i = 0; i < 40; i++)
-		logfile_write(l, i % 2 ? "stderr" : "stdout", "a line with \"quotes\"\n", 21, false);
+		logfile_write(l, i % 2 ? "stderr" : "stdout", "a line with \"quotes\"\n", 21,
+			      false);
 	logfile_close(l);
 	_cleanup_free_ char *p0 = path_join(dir, "ctr.log");
 	_cleanup_free_ char *p1 = xasprintf("%s.1", p0);
@@ -217,7 +213,8 @@ TEST(engine_logfile_rejects_bad_options)
 	struct hk_error *err = NULL;
 	struct logfile *l = NULL;
 	const char *bad[] = {"{\"Type\":\"syslog\"}", "{\"Config\":{\"max-size\":\"big\"}}",
-			     "{\"Config\":{\"max-file\":\"0\"}}", "{\"Config\":{\"color\":\"red\"}}"};
+			     "{\"Config\":{\"max-file\":\"0\"}}",
+			     "{\"Config\":{\"color\":\"red\"}}"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		_cleanup_json_ json_object *cfg = NULL;
