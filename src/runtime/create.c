@@ -80,13 +80,31 @@ int rt_pidfd_open(pid_t pid)
 /* One write per message: two children (exec's intermediate and the process
  * it forks) may report on the same socket, and their messages must not
  * interleave. */
+/* write_all() for the sync socket, without SIGPIPE when the peer is gone
+ * (a child that failed early): the caller gets EPIPE and reads the error. */
+static int sock_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int sync_send(int fd, char tag, const void *data, size_t len)
 {
 	_cleanup_free_ char *buf = xmalloc(len + 1);
 	buf[0] = tag;
 	if (len)
 		memcpy(buf + 1, data, len);
-	return write_all(fd, buf, len + 1) < 0 ? -1 : 0;
+	return sock_write_all(fd, buf, len + 1);
 }
 
 int sync_recv_tag(int fd, char *tag, struct hk_error **err)
@@ -108,7 +126,7 @@ void sync_fail(int fd, struct hk_error *err)
 	buf[0] = SYNC_ERROR;
 	memcpy(buf + 1, hdr, sizeof(hdr));
 	memcpy(buf + 1 + sizeof(hdr), msg, hdr[1]);
-	if (write_all(fd, buf, n) < 0)
+	if (sock_write_all(fd, buf, n) < 0)
 		hk_error_print(err, "hako-runtime: init");
 	_exit(1);
 }
@@ -128,10 +146,11 @@ static int recv_u32_blob(int fd, char **out, struct hk_error **err)
 static int send_u32_blob(int fd, char tag, const char *s)
 {
 	uint32_t len = (uint32_t)strlen(s);
-	if (write_all(fd, &tag, 1) < 0 || write_all(fd, &len, sizeof(len)) < 0 ||
-	    write_all(fd, s, len) < 0)
-		return -1;
-	return 0;
+	_cleanup_free_ char *buf = xmalloc(1 + sizeof(len) + len);
+	buf[0] = tag;
+	memcpy(buf + 1, &len, sizeof(len));
+	memcpy(buf + 1 + sizeof(len), s, len);
+	return sock_write_all(fd, buf, 1 + sizeof(len) + len);
 }
 
 static int expect_tag(int fd, char want, struct hk_error **err)
@@ -553,6 +572,19 @@ static int wait_ready(struct create_ctx *c, pid_t pid, struct hk_error **err)
 	}
 }
 
+/* The init went away while we wrote to it: its error is likely waiting. */
+static void child_error(struct create_ctx *c, struct hk_error **err)
+{
+	char tag;
+	int e = errno;
+
+	if (sync_recv_tag(c->sock[0], &tag, err) > 0 && tag == SYNC_ERROR &&
+	    hk_error_recv(c->sock[0], err) < 0 && *err)
+		return;
+	errno = e;
+	hk_error_errno(err, "sync with the container init");
+}
+
 static int check_spec(struct create_ctx *c, struct hk_error **err)
 {
 	const struct rt_spec *s = &c->spec;
@@ -710,7 +742,7 @@ int runtime_create(const char *id, const char *bundle, const struct runtime_opts
 	if ((c.newns & CLONE_NEWUSER) && write_idmaps(&c, pid1, err) < 0)
 		goto fail;
 	if (sync_send(c.sock[0], SYNC_GO, NULL, 0) < 0) {
-		hk_error_errno(err, "sync with init");
+		child_error(&c, err);
 		goto fail;
 	}
 	if (c.need_fork) {
@@ -736,7 +768,7 @@ int runtime_create(const char *id, const char *bundle, const struct runtime_opts
 	    hooks_run(&c.spec.hooks[RT_HOOK_CREATE_RUNTIME], "createRuntime", state, err) < 0)
 		goto fail;
 	if (send_u32_blob(c.sock[0], SYNC_STATE, state) < 0) {
-		hk_error_errno(err, "sync with init");
+		child_error(&c, err);
 		goto fail;
 	}
 	if (wait_ready(&c, pid, err) < 0)

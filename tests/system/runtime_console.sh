@@ -1,12 +1,20 @@
 # hako-runtime: terminals: --console-socket gets the pty master.
 
+# A bundle whose cgroup is this test's own: test suites of several checkouts
+# may run at once on one machine, and the default cgroup (hako/<id>) would be
+# shared by their containers of the same name.
+rt_bundle() {
+	make_bundle "$@"
+	jq_edit "$1/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-${1##*/}\""
+}
+
 test_runtime_console_socket() {
 	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
 	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
 	local rpid=$!
 	defer kill $rpid
 	wait_for 5 test -S "$sock"
-	make_bundle "$TEST_TMP/b" sh -c 'tty; echo hello-from-tty'
+	rt_bundle "$TEST_TMP/b" sh -c 'tty; echo hello-from-tty'
 	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
 	defer hako_runtime delete --force c1
 	hako_runtime create --console-socket "$sock" -b "$TEST_TMP/b" c1
@@ -20,7 +28,7 @@ test_runtime_console_socket() {
 }
 
 test_runtime_terminal_needs_console_socket() {
-	make_bundle "$TEST_TMP/b" true
+	rt_bundle "$TEST_TMP/b" true
 	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
 	run hako_runtime create -b "$TEST_TMP/b" c1
 	assert_ne "$status" 0
@@ -30,7 +38,7 @@ test_runtime_terminal_needs_console_socket() {
 
 test_runtime_exec_tty_console_socket() {
 	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
-	make_bundle "$TEST_TMP/b" sleep 30
+	rt_bundle "$TEST_TMP/b" sleep 30
 	defer hako_runtime delete --force c1
 	hako_runtime run -d -b "$TEST_TMP/b" c1
 	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &

@@ -1,8 +1,16 @@
 # hako-runtime: the container's filesystem: read-only root, masked and
 # read-only paths, mounts that cannot escape the rootfs, bad configs.
 
+# A bundle whose cgroup is this test's own: test suites of several checkouts
+# may run at once on one machine, and the default cgroup (hako/<id>) would be
+# shared by their containers of the same name.
+rt_bundle() {
+	make_bundle "$@"
+	jq_edit "$1/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-${1##*/}\""
+}
+
 test_runtime_readonly_root() {
-	make_bundle "$TEST_TMP/b" sh -c 'touch /x && echo wrote; touch /tmp/y && echo tmp-ok'
+	rt_bundle "$TEST_TMP/b" sh -c 'touch /x && echo wrote; touch /tmp/y && echo tmp-ok'
 	jq_edit "$TEST_TMP/b/config.json" '.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]}]'
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_not_contains "$output" wrote
@@ -18,7 +26,7 @@ test_runtime_masked_and_readonly_paths() {
 	# /proc/kcore is masked by default too, but this kernel has none: use
 	# files and a directory that exist here
 	[ "$(head -c 10 /proc/timer_list | wc -c)" -gt 0 ] || skip "no /proc/timer_list to mask"
-	make_bundle "$TEST_TMP/b" sh -c 'echo "kcore=$(cat /proc/kcore 2>/dev/null | wc -c)"; echo "timer=$(wc -c < /proc/timer_list)"; echo "fw=$(ls /sys/firmware | wc -l)"; echo 1 > /proc/sys/kernel/ns_last_pid && echo sys-writable; touch /sys/firmware/x && echo fw-writable; true'
+	rt_bundle "$TEST_TMP/b" sh -c 'echo "kcore=$(cat /proc/kcore 2>/dev/null | wc -c)"; echo "timer=$(wc -c < /proc/timer_list)"; echo "fw=$(ls /sys/firmware | wc -l)"; echo 1 > /proc/sys/kernel/ns_last_pid && echo sys-writable; touch /sys/firmware/x && echo fw-writable; true'
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_status 0
 	assert_contains "$output" "kcore=0"
@@ -33,7 +41,7 @@ test_runtime_masked_and_readonly_paths() {
 }
 
 test_runtime_default_devices() {
-	make_bundle "$TEST_TMP/b" sh -c 'ls -l /dev/null /dev/zero /dev/urandom /dev/tty; readlink /dev/ptmx; readlink /dev/fd; echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c'
+	rt_bundle "$TEST_TMP/b" sh -c 'ls -l /dev/null /dev/zero /dev/urandom /dev/tty; readlink /dev/ptmx; readlink /dev/fd; echo x > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c'
 	jq_edit "$TEST_TMP/b/config.json" '.linux.devices = [{path: "/dev/hk-null", type: "c", major: 1, minor: 3, fileMode: 438}]'
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_status 0
@@ -49,7 +57,7 @@ test_runtime_mount_escape_refused() {
 	local outside="$TEST_TMP/outside-host-path"
 	mkdir -p "$outside" "$TEST_TMP/src"
 	echo secret >"$TEST_TMP/src/file"
-	make_bundle "$TEST_TMP/b" sh -c 'cat /etc/sub/file'
+	rt_bundle "$TEST_TMP/b" sh -c 'cat /etc/sub/file'
 	rm -rf "$TEST_TMP/b/rootfs/etc"
 	ln -s "$outside" "$TEST_TMP/b/rootfs/etc"
 	jq_edit "$TEST_TMP/b/config.json" ".mounts += [{destination: \"/etc/sub\", type: \"bind\", source: \"$TEST_TMP/src\", options: [\"rbind\", \"ro\"]}]"
@@ -65,7 +73,7 @@ test_runtime_mount_escape_refused() {
 
 test_runtime_bind_mount_options() {
 	mkdir -p "$TEST_TMP/data"
-	make_bundle "$TEST_TMP/b" sh -c 'touch /data/f && echo wrote; grep " /data " /proc/self/mountinfo'
+	rt_bundle "$TEST_TMP/b" sh -c 'touch /data/f && echo wrote; grep " /data " /proc/self/mountinfo'
 	jq_edit "$TEST_TMP/b/config.json" ".mounts += [{destination: \"/data\", type: \"bind\", source: \"$TEST_TMP/data\", options: [\"bind\", \"ro\", \"nosuid\", \"nodev\", \"rprivate\"]}]"
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_not_contains "$output" wrote
@@ -78,7 +86,7 @@ check_clean() {
 	assert_no_file "$TEST_TMP/rtstate/$1"
 	assert_not_contains "$(cat /proc/self/mountinfo)" "$TEST_TMP/b"
 	local d
-	for d in /sys/fs/cgroup/*/hako/"$1" /sys/fs/cgroup/hako/"$1"; do
+	for d in /sys/fs/cgroup/*/hako-test/"${TEST_TMP##*/}-b" /sys/fs/cgroup/hako-test/"${TEST_TMP##*/}-b"; do
 		assert_no_file "$d"
 	done
 }
@@ -91,7 +99,7 @@ test_runtime_bad_config_errors() {
 	assert_contains "$output" "No such file or directory"
 	check_clean c0
 
-	make_bundle "$TEST_TMP/b" true
+	rt_bundle "$TEST_TMP/b" true
 	jq_edit "$TEST_TMP/b/config.json" '.process.args = "true"'
 	run hako_runtime create -b "$TEST_TMP/b" c1
 	assert_ne "$status" 0
@@ -119,7 +127,7 @@ test_runtime_bad_config_errors() {
 	check_clean c4
 
 	# an id that is a path
-	make_bundle "$TEST_TMP/b5" true
+	rt_bundle "$TEST_TMP/b5" true
 	run hako_runtime create -b "$TEST_TMP/b5" ../escape
 	assert_ne "$status" 0
 	assert_contains "$output" "invalid container id"
@@ -127,7 +135,7 @@ test_runtime_bad_config_errors() {
 }
 
 test_runtime_duplicate_id() {
-	make_bundle "$TEST_TMP/b" sleep 10
+	rt_bundle "$TEST_TMP/b" sleep 10
 	defer hako_runtime delete --force c1
 	hako_runtime create -b "$TEST_TMP/b" c1
 	run hako_runtime create -b "$TEST_TMP/b" c1
@@ -137,7 +145,7 @@ test_runtime_duplicate_id() {
 }
 
 test_runtime_no_pivot() {
-	make_bundle "$TEST_TMP/b" sh -c 'cat /etc/hostname; ls /'
+	rt_bundle "$TEST_TMP/b" sh -c 'cat /etc/hostname; ls /'
 	run hako_runtime run --no-pivot -b "$TEST_TMP/b" c1
 	assert_status 0
 	assert_contains "$output" hako

@@ -1,6 +1,14 @@
 # hako-runtime: OCI hooks get the state on stdin; a failing hook fails
 # create cleanly.
 
+# A bundle whose cgroup is this test's own: test suites of several checkouts
+# may run at once on one machine, and the default cgroup (hako/<id>) would be
+# shared by their containers of the same name.
+rt_bundle() {
+	make_bundle "$@"
+	jq_edit "$1/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-${1##*/}\""
+}
+
 write_hook() {
 	cat >"$TEST_TMP/hook.sh" <<EOS
 #!/bin/sh
@@ -12,7 +20,7 @@ EOS
 
 test_runtime_hooks_run_with_state() {
 	write_hook
-	make_bundle "$TEST_TMP/b" true
+	rt_bundle "$TEST_TMP/b" true
 	local h="{path: \"$TEST_TMP/hook.sh\", env: [\"HOOKVAR=v1\", \"PATH=/usr/bin:/bin\"]}"
 	jq_edit "$TEST_TMP/b/config.json" ".hooks = {
 		prestart: [$h + {args: [\"hook.sh\", \"prestart\"]}],
@@ -38,18 +46,20 @@ test_runtime_hooks_run_with_state() {
 }
 
 test_runtime_failing_hook_fails_create() {
-	make_bundle "$TEST_TMP/b" true
+	rt_bundle "$TEST_TMP/b" true
 	jq_edit "$TEST_TMP/b/config.json" '.hooks = {createRuntime: [{path: "/bin/false"}]}'
 	run hako_runtime create -b "$TEST_TMP/b" c1
 	assert_ne "$status" 0
 	assert_contains "$output" "hook createRuntime[0] (/bin/false): exited with status 1"
 	assert_no_file "$TEST_TMP/rtstate/c1"
 	local d
-	for d in /sys/fs/cgroup/*/hako/c1 /sys/fs/cgroup/hako/c1; do assert_no_file "$d"; done
+	for d in /sys/fs/cgroup/*/hako-test/"${TEST_TMP##*/}-b" /sys/fs/cgroup/hako-test/"${TEST_TMP##*/}-b"; do
+		assert_no_file "$d"
+	done
 }
 
 test_runtime_hook_timeout() {
-	make_bundle "$TEST_TMP/b" true
+	rt_bundle "$TEST_TMP/b" true
 	jq_edit "$TEST_TMP/b/config.json" '.hooks = {prestart: [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]}'
 	run hako_runtime create -b "$TEST_TMP/b" c1
 	assert_ne "$status" 0

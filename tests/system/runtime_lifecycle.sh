@@ -1,12 +1,20 @@
 # hako-runtime: the OCI lifecycle (create, start, state, kill, delete, run,
 # exec, pause, ps, list) against the real kernel.
 
+# A bundle whose cgroup is this test's own: test suites of several checkouts
+# may run at once on one machine, and the default cgroup (hako/<id>) would be
+# shared by their containers of the same name.
+rt_bundle() {
+	make_bundle "$@"
+	jq_edit "$1/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-${1##*/}\""
+}
+
 rt_status() { hako_runtime state "$1" 2>/dev/null | jq -r .status; }
 # is_status ID STATUS: for wait_for (which runs its arguments again each time)
 is_status() { [ "$(rt_status "$1")" = "$2" ]; }
 
 test_runtime_lifecycle() {
-	make_bundle "$TEST_TMP/b" sleep 30
+	rt_bundle "$TEST_TMP/b" sleep 30
 	defer hako_runtime delete --force c1
 	hako_runtime create --bundle "$TEST_TMP/b" c1
 	assert_eq "$(rt_status c1)" created
@@ -32,13 +40,13 @@ test_runtime_lifecycle() {
 }
 
 test_runtime_run_exit_status() {
-	make_bundle "$TEST_TMP/b" sh -c 'echo out; exit 7'
+	rt_bundle "$TEST_TMP/b" sh -c 'echo out; exit 7'
 	run hako_runtime run --bundle "$TEST_TMP/b" c1
 	assert_status 7
 	assert_contains "$output" "out"
 	assert_no_file "$TEST_TMP/rtstate/c1"
 	# killed by a signal: 128 + N
-	make_bundle "$TEST_TMP/b2" sleep 30
+	rt_bundle "$TEST_TMP/b2" sleep 30
 	hako_runtime run -b "$TEST_TMP/b2" c2 &
 	local rpid=$!
 	defer kill -9 $rpid
@@ -49,7 +57,7 @@ test_runtime_run_exit_status() {
 }
 
 test_runtime_run_keep() {
-	make_bundle "$TEST_TMP/b" true
+	rt_bundle "$TEST_TMP/b" true
 	defer hako_runtime delete --force c1
 	hako_runtime run --keep -b "$TEST_TMP/b" c1
 	assert_eq "$(rt_status c1)" stopped
@@ -57,18 +65,18 @@ test_runtime_run_keep() {
 }
 
 test_runtime_exec_not_found_127() {
-	make_bundle "$TEST_TMP/b" no-such-program
+	rt_bundle "$TEST_TMP/b" no-such-program
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_status 127
 	assert_contains "$output" 'exec: "no-such-program": executable file not found in $PATH'
 	assert_no_file "$TEST_TMP/rtstate/c1"
-	make_bundle "$TEST_TMP/b2" /etc/passwd
+	rt_bundle "$TEST_TMP/b2" /etc/passwd
 	run hako_runtime run -b "$TEST_TMP/b2" c2
 	assert_status 126
 }
 
 test_runtime_kill_signal_names() {
-	make_bundle "$TEST_TMP/b" sh -c 'trap "exit 9" USR1; while :; do sleep 0.05; done'
+	rt_bundle "$TEST_TMP/b" sh -c 'trap "exit 9" USR1; while :; do sleep 0.05; done'
 	defer hako_runtime delete --force c1
 	hako_runtime run -d -b "$TEST_TMP/b" c1
 	run hako_runtime kill c1 NOSUCHSIG
@@ -84,7 +92,7 @@ test_runtime_kill_signal_names() {
 }
 
 test_runtime_exec_in_running_container() {
-	make_bundle "$TEST_TMP/b" sleep 30
+	rt_bundle "$TEST_TMP/b" sleep 30
 	defer hako_runtime delete --force c1
 	hako_runtime run -d -b "$TEST_TMP/b" c1
 	run hako_runtime exec --env FOO=bar --cwd /tmp c1 sh -c 'echo "$FOO $(pwd) $(hostname)"; exit 5'
@@ -100,7 +108,7 @@ test_runtime_exec_in_running_container() {
 }
 
 test_runtime_pause_resume_ps_list() {
-	make_bundle "$TEST_TMP/b" sleep 30
+	rt_bundle "$TEST_TMP/b" sleep 30
 	defer hako_runtime delete --force c1
 	hako_runtime run -d -b "$TEST_TMP/b" c1
 	pid=$(hako_runtime state c1 | jq -r .pid)
@@ -118,7 +126,7 @@ test_runtime_pause_resume_ps_list() {
 }
 
 test_runtime_run_forwards_signals() {
-	make_bundle "$TEST_TMP/b" sh -c 'trap "echo got-term; exit 3" TERM; touch /dev/shm/ready; while :; do sleep 0.05; done'
+	rt_bundle "$TEST_TMP/b" sh -c 'trap "echo got-term; exit 3" TERM; touch /dev/shm/ready; while :; do sleep 0.05; done'
 	"$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" run -b "$TEST_TMP/b" c1 >"$TEST_TMP/out" 2>&1 &
 	local rpid=$!
 	defer kill -9 $rpid
@@ -136,7 +144,7 @@ test_runtime_run_forwards_signals() {
 # Without a pid namespace, orphans of the container come to `run` (a
 # subreaper), which must reap them.
 test_runtime_run_reaps_zombies() {
-	make_bundle "$TEST_TMP/b" sh -c 'hk-testhelper orphan; hk-testhelper orphan; sleep 2'
+	rt_bundle "$TEST_TMP/b" sh -c 'hk-testhelper orphan; hk-testhelper orphan; sleep 2'
 	jq_edit "$TEST_TMP/b/config.json" 'del(.linux.namespaces[] | select(.type == "pid"))'
 	"$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" run -b "$TEST_TMP/b" c1 &
 	local rpid=$!

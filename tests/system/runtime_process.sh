@@ -1,8 +1,16 @@
 # hako-runtime: the container process: hostname, user, env, cwd, umask,
 # capabilities, no_new_privs, rlimits, oom score.
 
+# A bundle whose cgroup is this test's own: test suites of several checkouts
+# may run at once on one machine, and the default cgroup (hako/<id>) would be
+# shared by their containers of the same name.
+rt_bundle() {
+	make_bundle "$@"
+	jq_edit "$1/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-${1##*/}\""
+}
+
 test_runtime_hostname() {
-	make_bundle "$TEST_TMP/b" hostname
+	rt_bundle "$TEST_TMP/b" hostname
 	jq_edit "$TEST_TMP/b/config.json" '.hostname = "box-one" | .domainname = "example.test"'
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_status 0
@@ -11,7 +19,7 @@ test_runtime_hostname() {
 }
 
 test_runtime_user_env_cwd_umask() {
-	make_bundle "$TEST_TMP/b" sh -c 'hk-testhelper ids; hk-testhelper umask; pwd; echo "v=$MYVAR"'
+	rt_bundle "$TEST_TMP/b" sh -c 'hk-testhelper ids; hk-testhelper umask; pwd; echo "v=$MYVAR"'
 	jq_edit "$TEST_TMP/b/config.json" '.process.user = {uid: 1000, gid: 1000, additionalGids: [2000, 3000], umask: 63}
 		| .process.cwd = "/tmp" | .process.env += ["MYVAR=hello world"]'
 	run hako_runtime run -b "$TEST_TMP/b" c1
@@ -23,7 +31,7 @@ test_runtime_user_env_cwd_umask() {
 }
 
 test_runtime_capabilities() {
-	make_bundle "$TEST_TMP/b" grep Cap /proc/self/status
+	rt_bundle "$TEST_TMP/b" grep Cap /proc/self/status
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_status 0
 	# AUDIT_WRITE(29) KILL(5) NET_BIND_SERVICE(10) = 0x20000420
@@ -39,7 +47,7 @@ test_runtime_capabilities() {
 }
 
 test_runtime_no_new_privileges() {
-	make_bundle "$TEST_TMP/b" hk-testhelper nnp
+	rt_bundle "$TEST_TMP/b" hk-testhelper nnp
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_eq "$output" 1
 	jq_edit "$TEST_TMP/b/config.json" '.process.noNewPrivileges = false'
@@ -50,7 +58,7 @@ test_runtime_no_new_privileges() {
 test_runtime_rlimits() {
 	local hard
 	hard=$(ulimit -Hn)
-	make_bundle "$TEST_TMP/b" hk-testhelper rlimit RLIMIT_NOFILE
+	rt_bundle "$TEST_TMP/b" hk-testhelper rlimit RLIMIT_NOFILE
 	# lower both: always allowed
 	jq_edit "$TEST_TMP/b/config.json" '.process.rlimits = [{type: "RLIMIT_NOFILE", soft: 100, hard: 200}]'
 	run hako_runtime run -b "$TEST_TMP/b" c1
@@ -83,7 +91,7 @@ test_runtime_rlimits() {
 }
 
 test_runtime_oom_score_adj() {
-	make_bundle "$TEST_TMP/b" hk-testhelper oom
+	rt_bundle "$TEST_TMP/b" hk-testhelper oom
 	jq_edit "$TEST_TMP/b/config.json" '.process.oomScoreAdj = 500'
 	run hako_runtime run -b "$TEST_TMP/b" c1
 	assert_status 0
