@@ -10,6 +10,7 @@
 
 #include "image/image.h"
 #include "registry/registry_int.h"
+#include "util/log.h"
 #include "util/util.h"
 
 #define DEFAULT_PARALLEL 4
@@ -218,6 +219,7 @@ int registry_pull(struct image_store *store, const char *refstr, const struct re
 	_cleanup_free_ struct image_commit_layer *cl = NULL;
 	const char *tags[2] = {NULL, NULL};
 	struct image_commit c = {0};
+	unsigned long long t0 = 0, t1 = 0;
 	int rc = -1;
 
 	if (image_ref_parse(refstr, &s.ref, err) < 0)
@@ -235,6 +237,7 @@ int registry_pull(struct image_store *store, const char *refstr, const struct re
 	if (image_store_op_begin(store, err) < 0)
 		goto out;
 	s.op = true;
+	t0 = now_ns();
 	if (fetch_layers(&s, o, err) < 0)
 		goto out;
 	if (fetch_config(&s, o, s.man.n_layers, err) < 0)
@@ -256,8 +259,11 @@ int registry_pull(struct image_store *store, const char *refstr, const struct re
 				  .n_layers = s.man.n_layers,
 				  .tags = tags[0] ? tags : NULL,
 				  .repo_digest_name = s.name};
+	t1 = now_ns();
 	if (image_commit(store, &c, out_id, err) < 0)
 		goto out;
+	log_debug("pull %s: blobs in %llu ms, commit (unpack) in %llu ms", refstr,
+		  (t1 - t0) / 1000000, (now_ns() - t1) / 1000000);
 	reg_blobinfo_record(store, registry_host(s.reg), s.ref.path, &s.man);
 	rc = 0;
 out:

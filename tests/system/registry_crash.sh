@@ -45,10 +45,10 @@ test_pull_killed_mid_download_leaves_nothing() {
 	require_cmd sqlite3
 	start_registry
 	make_oci_layout "$TEST_TMP/oci"
-	add_big_layer "$TEST_TMP/oci" 48
+	add_big_layer "$TEST_TMP/oci" 32
 	skopeo copy -q --dest-tls-verify=false "oci:$TEST_TMP/oci:latest" "docker://$REG/big/img:1"
 
-	# 4 MiB/s per download: the 48 MiB layer takes ~12 s, the kill comes
+	# 4 MiB/s per download: the 32 MiB layer takes ~8 s, the kill comes
 	# as soon as the temp blob exists and has data
 	HAKO_TEST_RATE_LIMIT=4194304 "$HAKO_BIN" --root "$TEST_TMP/root" pull -q "$REG/big/img:1" \
 		>"$TEST_TMP/pull.log" 2>&1 &

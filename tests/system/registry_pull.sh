@@ -138,3 +138,32 @@ test_pull_push_with_basic_auth() {
 	assert_status 125
 	assert_contains "$output" "HTTP 401 unauthorized"
 }
+
+test_push_hako_built_image_and_pull_back() {
+	require_cmd skopeo
+	start_registry
+	run hako image build-default
+	assert_status 0
+	local id
+	id=$(echo "$output" | grep -o 'sha256:[0-9a-f]*' | tail -n 1)
+	run hako push --digestfile "$TEST_TMP/d" busybox "$REG/hako/busybox:1"
+	assert_status 0
+	local mdigest
+	mdigest=$(cat "$TEST_TMP/d")
+	# the registry holds exactly the manifest the store has
+	assert_file "$TEST_TMP/root/blobs/sha256/${mdigest#sha256:}"
+	run skopeo inspect --tls-verify=false "docker://$REG/hako/busybox:1"
+	assert_status 0
+	assert_eq "$(echo "$output" | jq -r .Digest)" "$mdigest"
+
+	run "$HAKO_BIN" --root "$TEST_TMP/root2" pull -q "$REG/hako/busybox:1"
+	assert_status 0
+	assert_eq "sha256:$output" "$id" "image id (config digest) after the round trip"
+	cmp "$TEST_TMP/root/blobs/sha256/${mdigest#sha256:}" \
+		"$TEST_TMP/root2/blobs/sha256/${mdigest#sha256:}" || fail "manifests differ"
+	# the pulled image pushes back to the same digest
+	run "$HAKO_BIN" --root "$TEST_TMP/root2" push --digestfile "$TEST_TMP/d2" \
+		"$REG/hako/busybox:1" "$REG/hako/again:1"
+	assert_status 0
+	assert_eq "$(cat "$TEST_TMP/d2")" "$mdigest"
+}
