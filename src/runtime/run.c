@@ -19,10 +19,17 @@ int runtime_run(const char *id, const char *bundle, const struct runtime_opts *o
 	sigset_t old;
 	pid_t pid;
 
-	if (detach)
-		return runtime_create(id, bundle, opts, NULL, err) < 0
-			       ? -1
-			       : (runtime_start(opts->state_root, id, err) < 0 ? -1 : 0);
+	if (detach) {
+		if (runtime_create(id, bundle, opts, NULL, err) < 0)
+			return -1;
+		if (runtime_start(opts->state_root, id, err) < 0) {
+			/* leave nothing half-started behind */
+			_cleanup_error_ struct hk_error *e2 = NULL;
+			runtime_delete(opts->state_root, id, true, &e2);
+			return -1;
+		}
+		return 0;
+	}
 	/* orphans of the container (with no pid namespace, or before its init
 	 * exits) come to us, and we reap them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -164,3 +164,72 @@ test_runtime_run_reaps_zombies() {
 	wait_for 5 no_zombies
 	wait $rpid
 }
+
+test_runtime_pid_file_and_preserve_fds() {
+	rt_bundle "$TEST_TMP/b" sh -c 'cat <&3; cat <&4 2>/dev/null || echo fd4-closed'
+	echo from-fd3 >"$TEST_TMP/in3"
+	echo from-fd4 >"$TEST_TMP/in4"
+	run hako_runtime run --preserve-fds 1 --pid-file "$TEST_TMP/pid" -b "$TEST_TMP/b" c1 3<"$TEST_TMP/in3" 4<"$TEST_TMP/in4"
+	assert_status 0
+	assert_contains "$output" from-fd3
+	assert_contains "$output" fd4-closed
+	[ "$(cat "$TEST_TMP/pid")" -gt 0 ] || fail "empty pid file"
+}
+
+test_runtime_exec_process_file_and_detach() {
+	rt_bundle "$TEST_TMP/b" sleep 30
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	cat >"$TEST_TMP/proc.json" <<EOS
+{"args": ["sh", "-c", "echo \$X > /dev/shm/out; id -u"], "env": ["X=from-process-file", "PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}
+EOS
+	run hako_runtime exec --process "$TEST_TMP/proc.json" c1
+	assert_status 0
+	run hako_runtime exec c1 cat /dev/shm/out
+	assert_eq "$output" from-process-file
+	hako_runtime exec -d --pid-file "$TEST_TMP/epid" c1 sleep 5
+	local epid
+	epid=$(cat "$TEST_TMP/epid")
+	[ -d "/proc/$epid" ] || fail "detached exec process $epid is not running"
+	run hako_runtime ps --format json c1
+	assert_eq "$(echo "$output" | jq "index($epid) != null")" true
+}
+
+test_runtime_update_resources() {
+	rt_bundle "$TEST_TMP/b" sleep 30
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	echo '{"pids": {"limit": 42}}' | hako_runtime update --resources - c1
+	local f
+	f=$(ls /sys/fs/cgroup/pids/hako-test/"${TEST_TMP##*/}-b"/pids.max /sys/fs/cgroup/hako-test/"${TEST_TMP##*/}-b"/pids.max 2>/dev/null | head -n 1)
+	[ -n "$f" ] || skip "no pids controller here"
+	assert_eq "$(cat "$f")" 42
+	run hako_runtime update --resources "$TEST_TMP/nope.json" c1
+	assert_ne "$status" 0
+	assert_contains "$output" "nope.json"
+}
+
+test_runtime_run_terminal_foreground() {
+	rt_bundle "$TEST_TMP/b" sh -c 'tty; echo term-ok'
+	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
+	run hako_runtime run -b "$TEST_TMP/b" c1 </dev/null
+	assert_status 0
+	assert_contains "$output" "/dev/pts/0"
+	assert_contains "$output" term-ok
+}
+
+test_runtime_exec_in_user_namespace() {
+	rt_bundle "$TEST_TMP/b" sleep 30
+	chown -R 100000:100000 "$TEST_TMP/b/rootfs"
+	chmod 0711 "$TEST_TMP" "$TEST_TMP/b"
+	jq_edit "$TEST_TMP/b/config.json" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	run hako_runtime exec c1 hk-testhelper ids
+	assert_status 0
+	assert_contains "$output" "uid=0 gid=0"
+	run hako_runtime exec c1 cat /proc/self/uid_map
+	assert_contains "$output" 100000
+}
