@@ -4,7 +4,7 @@
 VERSION    := 0.1.0
 CC         ?= gcc
 PREFIX     ?= /usr/local
-PKGS       := libseccomp libcap json-c libarchive libcurl sqlite3 libcrypto
+PKGS       := libseccomp libcap json-c libarchive libcurl sqlite3 libcrypto libnftables
 SANITIZE   ?=
 
 ifeq ($(SANITIZE),1)

@@ -1,0 +1,69 @@
+/* hako network create */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/command.h"
+#include "cli/network_cli.h"
+#include "util/util.h"
+
+static int network_create_run(int argc, char **argv, struct hk_error **err)
+{
+	static const struct option opts[] = {
+		{"subnet", required_argument, NULL, 's'}, {"gateway", required_argument, NULL, 'g'},
+		{"internal", no_argument, NULL, 'i'},	  {"label", required_argument, NULL, 'l'},
+		{"driver", required_argument, NULL, 'd'}, {0},
+	};
+	_cleanup_network_cli_ struct network_cli c = {0};
+	_cleanup_strv_ char **labels = NULL;
+	_cleanup_free_ char *id = NULL;
+	struct net_create_opts o = {0};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+d:l:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			o.subnet = optarg;
+			break;
+		case 'g':
+			o.gateway = optarg;
+			break;
+		case 'i':
+			o.internal = true;
+			break;
+		case 'l':
+			strv_push(&labels, optarg);
+			break;
+		case 'd':
+			if (!str_eq(optarg, "bridge"))
+				return hk_error_set(err, 0,
+						    "network driver '%s' is not supported"
+						    " (only bridge)",
+						    optarg);
+			break;
+		default:
+			return hk_error_set(err, 0,
+					    "network create: see 'hako network create --help'");
+		}
+	}
+	if (argc - optind != 1)
+		return hk_error_set(err, 0, "network create: expected exactly one NAME");
+	o.labels = labels;
+	if (network_cli_open(&c, err) < 0 || net_create(c.net, argv[optind], &o, &id, err) < 0)
+		return hk_error_wrap(err, "network create");
+	printf("%s\n", id);
+	return 0;
+}
+
+static const struct hk_command cmd_network_create = {
+	.name = "network create",
+	.usage = "network create [OPTIONS] NAME",
+	.summary = "Create a network",
+	.help = "      --subnet CIDR    the network's IPv4 subnet (default: the next free /24 "
+		"of " NET_USER_POOL ")\n"
+		"      --gateway IP     the bridge's address (default: the subnet's first)\n"
+		"      --internal       no route out: no NAT, no forwarding to other networks\n"
+		"  -l, --label K=V      set a label (repeatable)\n"
+		"  -d, --driver bridge  the only driver there is\n",
+	.run = network_create_run,
+};
+HK_COMMAND(hako, cmd_network_create);

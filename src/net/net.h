@@ -1,0 +1,174 @@
+/* hako net: container networks.  This header is the whole public face of
+ * src/net/ for the engine and the `network` commands.
+ *
+ * A network is a Linux bridge on the host with an IPv4 subnet; a container
+ * joins it through a veth pair (host end on the bridge, "ethN" in the
+ * container's network namespace).  Addresses are handed out from the SQLite
+ * database (IPAM), NAT and published ports are rules in nftables' `table ip
+ * hako`, names are resolved through /etc/hosts files kept current for every
+ * container of a network.  See docs/network.md.
+ *
+ * Every operation that changes kernel or database state holds an exclusive
+ * lock (<root>/net.lock) for its whole duration, so database rows and kernel
+ * objects never disagree in a way another hako process can observe; what a
+ * crash leaves behind is reclaimed by net_repair() (called by every command
+ * of this module): an endpoint whose host-side veth is gone belonged to a
+ * container whose network namespace is gone.
+ *
+ * The bridge of a network and the nft table exist only while some container
+ * is connected: the last one to leave removes them.
+ */
+#ifndef HAKO_NET_NET_H
+#define HAKO_NET_NET_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define NET_DEFAULT_NAME   "bridge"
+#define NET_DEFAULT_BRIDGE "hako0"
+/* podman uses 10.88.0.0/16 and docker 172.17.0.0/16; stay clear of both.
+ * HAKO_NET_DEFAULT_SUBNET in the environment overrides it (first use only). */
+#define NET_DEFAULT_SUBNET "10.89.0.0/16"
+/* User networks get the next free /24 from here on. */
+#define NET_USER_POOL "10.90.0.0/15"
+
+struct net_ctx;
+
+/* Open the network layer over an open database (db_open(); the module
+ * "net" migrates its tables).  root is the persistent state directory (the lock
+ * lives there), runroot the runtime one.  The ctx does not own db. */
+int net_open(sqlite3 *db, const char *root, const char *runroot, struct net_ctx **out,
+	     struct hk_error **err);
+void net_close(struct net_ctx *ctx);
+void net_closep(struct net_ctx **ctx);
+#define _cleanup_net_ __attribute__((cleanup(net_closep)))
+
+/* ---- networks ---- */
+
+struct net_create_opts {
+	const char *subnet;  /* CIDR; NULL: the next free /24 of NET_USER_POOL */
+	const char *gateway; /* NULL: the first address of the subnet */
+	bool internal;	     /* no outbound route, no NAT, no forwarding */
+	char **labels;	     /* "key=value" strings, may be NULL */
+};
+
+/* Create a network record (the bridge itself comes with the first container).
+ * Fails on a duplicate name or a subnet that overlaps another network or an
+ * address of the host.  *id_out (may be NULL) receives the 64-hex id. */
+int net_create(struct net_ctx *ctx, const char *name, const struct net_create_opts *opts,
+	       char **id_out, struct hk_error **err);
+
+/* Remove a network; refused while containers are connected (unless force,
+ * which disconnects them first).  The default network cannot be removed. */
+int net_remove(struct net_ctx *ctx, const char *name_or_id, bool force, struct hk_error **err);
+
+/* Remove every network without containers but the default; the names removed
+ * are appended to *removed (may be NULL). */
+int net_prune(struct net_ctx *ctx, char ***removed, struct hk_error **err);
+
+/* Networks as a JSON array of objects, in creation order:
+ * {Name, Id, Driver, Subnet, Gateway, Bridge, Internal, Created, Labels{},
+ *  Containers{ID: {Name, EndpointID(veth), MacAddress, IPv4Address, Aliases[]}}}.
+ * names NULL: all networks; otherwise exactly those (a missing one is an
+ * error naming it).  The default network is listed once it exists; it is made
+ * on first use (net_ensure_default). */
+int net_inspect(struct net_ctx *ctx, char *const *names, json_object **out, struct hk_error **err);
+
+/* Make sure the default network exists in the database. */
+int net_ensure_default(struct net_ctx *ctx, struct hk_error **err);
+
+/* ---- published ports ---- */
+
+struct net_port {
+	char host_ip[16];	 /* dotted quad, "" for every address of the host */
+	uint16_t host_port;	 /* 0: pick a free one */
+	uint16_t container_port; /* required */
+	char proto[4];		 /* "tcp" or "udp" */
+};
+
+/* Parse one -p value: CONTAINER[/PROTO], HOST:CONTAINER[/PROTO],
+ * IP:HOST:CONTAINER[/PROTO] or IP::CONTAINER[/PROTO]. */
+int net_port_parse(const char *spec, struct net_port *out, struct hk_error **err);
+
+/* ---- containers ---- */
+
+struct net_connect_opts {
+	const char *name;	      /* the container's name: resolvable by the peers */
+	const char *hostname;	      /* NULL: the name */
+	const char *ip;		      /* a requested address, NULL: the next free one */
+	const char *mac;	      /* "02:..:..", NULL: derived from the address */
+	char **aliases;		      /* more names on this network, may be NULL */
+	const struct net_port *ports; /* published through this network */
+	size_t n_ports;
+	/* The container's /etc/hosts on the host side (bind-mounted into the
+	 * container).  When set, net keeps it current as peers come and go;
+	 * it is rewritten in place, never replaced, so the bind mount sees it. */
+	const char *hosts_path;
+	char **extra_hosts; /* --add-host "name:ip" entries for that file */
+};
+
+struct net_endpoint {
+	char *network;
+	char *ifname; /* inside the container: eth0, eth1... */
+	char *veth;   /* host end */
+	char *ip;
+	int prefix;
+	char *gateway; /* NULL on internal networks */
+	char *mac;
+	struct net_port *ports; /* with host ports filled in */
+	size_t n_ports;
+};
+void net_endpoint_free(struct net_endpoint *ep);
+void net_endpoint_freep(struct net_endpoint **ep);
+#define _cleanup_endpoint_ __attribute__((cleanup(net_endpoint_freep)))
+
+/* Connect a container to a network: an address, a veth pair with its
+ * container end in the namespace at netns_path (/proc/PID/ns/net or a
+ * bind-mounted namespace file), loopback up, a default route through the
+ * gateway (first non-internal network only), NAT and published ports.  The
+ * default network is created on first use.  On failure nothing is left
+ * behind.  *out (may be NULL) describes the endpoint. */
+int net_connect(struct net_ctx *ctx, const char *container_id, const char *network,
+		const char *netns_path, const struct net_connect_opts *opts,
+		struct net_endpoint **out, struct hk_error **err);
+
+/* Disconnect a container from one network (veth, address, ports, rules). */
+int net_disconnect(struct net_ctx *ctx, const char *container_id, const char *network,
+		   struct hk_error **err);
+
+/* Disconnect a container from all its networks and forget it. */
+int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct hk_error **err);
+
+/* The container's endpoints (for inspect, `hako port`), *n of them. */
+int net_container_endpoints(struct net_ctx *ctx, const char *container_id,
+			    struct net_endpoint ***out, size_t *n, struct hk_error **err);
+void net_endpoints_free(struct net_endpoint **eps, size_t n);
+
+/* Reclaim what crashed or vanished containers left (rows whose veth is gone,
+ * their addresses and ports), and re-apply the firewall rules. */
+int net_repair(struct net_ctx *ctx, struct hk_error **err);
+
+/* ---- files the engine writes into a container ---- */
+
+/* /etc/hosts of a container: localhost, its own addresses with hostname and
+ * name, every peer (name and aliases) on each of its networks, extra_hosts.
+ * Works for a container without networks (only the first lines). */
+int net_hosts_content(struct net_ctx *ctx, const char *container_id, const char *hostname,
+		      char **extra_hosts, char **out, struct hk_error **err);
+
+/* /etc/resolv.conf: dns servers given (--dns) or the host's, without
+ * loopback servers (they cannot be reached from the container). */
+int net_resolv_content(char **dns, char **dns_search, char **dns_options, char **out,
+		       struct hk_error **err);
+
+/* ---- helpers shared with the tests ---- */
+
+/* Parse "a.b.c.d/n" into network address (host bits cleared) and prefix. */
+int net_cidr_parse(const char *cidr, uint32_t *addr, int *prefix, struct hk_error **err);
+
+#endif

@@ -1,0 +1,80 @@
+/* hako net: internals shared by the files of src/net/ (not public). */
+#ifndef HAKO_NET_NET_PRIV_H
+#define HAKO_NET_NET_PRIV_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "net/net.h"
+#include "util/error.h"
+
+struct net_ctx {
+	sqlite3 *db;
+	char *root;
+	char *runroot;
+	int lock_fd; /* held (flock LOCK_EX) while >= 0 and locked */
+	int lock_depth;
+};
+
+/* One row of the networks table, addresses in host byte order. */
+struct net_rec {
+	char *name;
+	char *id;
+	char *bridge;
+	uint32_t subnet;
+	int prefix;
+	uint32_t gateway;
+	bool internal;
+	char *labels; /* JSON object text */
+	long long created;
+};
+void net_rec_clear(struct net_rec *r);
+
+#define _cleanup_stmt_ _cleanup_sqlite_stmt_
+
+/* Prepare sql, or fail with an error naming the database message. */
+int net_prepare(struct net_ctx *ctx, const char *sql, sqlite3_stmt **out, struct hk_error **err);
+int net_exec(struct net_ctx *ctx, const char *sql, struct hk_error **err);
+int net_db_error(struct net_ctx *ctx, const char *what, struct hk_error **err);
+
+/* Address helpers (host byte order). */
+char *net_ip_str(uint32_t ip); /* caller frees */
+int net_ip_parse(const char *s, uint32_t *out);
+uint32_t net_mask(int prefix);
+
+/* The firewall: regenerate `table ip hako` from the database and apply it
+ * when it differs from what was last applied (always with force). */
+int net_fw_sync(struct net_ctx *ctx, bool force, struct hk_error **err);
+
+/* Rewrite the hosts file of every container on network (NULL: all). */
+int net_hosts_refresh(struct net_ctx *ctx, const char *network, struct hk_error **err);
+
+struct nl;
+
+char *net_col_str(sqlite3_stmt *s, int i); /* a copy of a text column, NULL for NULL */
+int net_count_rows(struct net_ctx *ctx, const char *sql, const char *arg, struct hk_error **err);
+
+/* The module lock (<root>/net.lock), re-entrant within a process. */
+int net_lock(struct net_ctx *ctx, struct hk_error **err);
+void net_unlock(struct net_ctx *ctx);
+
+/* A network by name, id or unique id prefix: 1 found, 0 not, < 0 error. */
+int net_rec_find(struct net_ctx *ctx, const char *key, struct net_rec *r, struct hk_error **err);
+/* The same, with "not found" an error. */
+int net_rec_get(struct net_ctx *ctx, const char *key, struct net_rec *r, struct hk_error **err);
+int net_ensure_default_locked(struct net_ctx *ctx, struct hk_error **err);
+
+/* The bridge of r, created (address, up, sysctls) when missing; its ifindex. */
+int net_bridge_ensure(struct nl *nl, const struct net_rec *r, struct hk_error **err);
+/* Remove an endpoint's veth (when given) and rows, and the bridge when it
+ * was the last on the network.  Lock held; firewall/hosts are the caller's. */
+int net_endpoint_remove_locked(struct net_ctx *ctx, struct nl *nl, const char *cid,
+			       const char *network, const char *veth, struct hk_error **err);
+int net_repair_locked(struct net_ctx *ctx, struct nl *nl, struct hk_error **err);
+
+/* Random lowercase hex, n characters, into buf (n + 1 bytes). */
+void net_random_hex(char *buf, size_t n);
+
+#endif

@@ -1,0 +1,206 @@
+/* Unit tests of src/net/: parsers, the files written into containers, IPAM
+ * on a real database, and rtnetlink inside a private network namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "net/net.h"
+#include "net/nl.h"
+#include "test.h"
+#include "util/json.h"
+#include "util/util.h"
+
+TEST(net_port_parse_forms)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct net_port p;
+
+	REQUIRE(net_port_parse("80", &p, &err) == 0);
+	CHECK(p.container_port == 80 && p.host_port == 0 && !*p.host_ip);
+	CHECK_STR(p.proto, "tcp");
+	REQUIRE(net_port_parse("8080:80/udp", &p, &err) == 0);
+	CHECK(p.container_port == 80 && p.host_port == 8080);
+	CHECK_STR(p.proto, "udp");
+	REQUIRE(net_port_parse("127.0.0.1:8080:80", &p, &err) == 0);
+	CHECK_STR(p.host_ip, "127.0.0.1");
+	CHECK(p.host_port == 8080);
+	REQUIRE(net_port_parse("127.0.0.1::53/udp", &p, &err) == 0);
+	CHECK(p.host_port == 0 && p.container_port == 53);
+	REQUIRE(net_port_parse("0.0.0.0:1:2", &p, &err) == 0);
+	CHECK(!*p.host_ip);
+
+	CHECK(net_port_parse("0", &p, &err) < 0);
+	CHECK(net_port_parse("70000", &p, &err) < 0);
+	CHECK(net_port_parse("a:b", &p, &err) < 0);
+	CHECK(net_port_parse("1.2.3:80:80", &p, &err) < 0);
+	CHECK(net_port_parse("1:2:3:4", &p, &err) < 0);
+	CHECK(net_port_parse("80/icmp", &p, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "protocol must be tcp or udp") != NULL);
+}
+
+TEST(net_cidr_parse_clears_host_bits)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	uint32_t a;
+	int p;
+
+	REQUIRE(net_cidr_parse("10.1.2.3/16", &a, &p, &err) == 0);
+	CHECK(a == 0x0a010000 && p == 16);
+	CHECK(net_cidr_parse("10.1.2.3", &a, &p, &err) < 0);
+	CHECK(net_cidr_parse("10.1.2.3/31", &a, &p, &err) < 0);
+	CHECK(net_cidr_parse("10.1.2.3/4", &a, &p, &err) < 0);
+	CHECK(net_cidr_parse("300.1.2.3/24", &a, &p, &err) < 0);
+	CHECK(net_cidr_parse("10.1.2.3/24x", &a, &p, &err) < 0);
+}
+
+TEST(net_resolv_given_servers_and_options)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_free_ char *out = NULL;
+	char *dns[] = {"192.0.2.53", "192.0.2.54", NULL};
+	char *search[] = {"example.com", "corp", NULL};
+	char *opts[] = {"ndots:2", NULL};
+
+	REQUIRE(net_resolv_content(dns, search, opts, &out, &err) == 0);
+	CHECK_STR(out, "search example.com corp\nnameserver 192.0.2.53\nnameserver 192.0.2.54\n"
+		       "options ndots:2\n");
+}
+
+static struct net_ctx *open_ctx(sqlite3 **db)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_free_ char *run = xasprintf("%s/run", test_tmpdir());
+	struct net_ctx *ctx = NULL;
+
+	if (db_open(test_tmpdir(), db, &err) < 0 ||
+	    net_open(*db, test_tmpdir(), run, &ctx, &err) < 0) {
+		fprintf(stderr, "  %s\n", hk_error_msg(err));
+		return NULL;
+	}
+	return ctx;
+}
+
+TEST(net_create_allocates_pool_subnets_and_refuses_overlaps)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_db_ sqlite3 *db = NULL;
+	_cleanup_net_ struct net_ctx *ctx = open_ctx(&db);
+	_cleanup_json_ json_object *all = NULL;
+	struct net_create_opts o = {0}, fixed = {.subnet = "10.90.1.0/24"};
+	char *labels[] = {"a=b", "=bad", NULL};
+
+	REQUIRE(ctx);
+	REQUIRE(net_create(ctx, "one", &o, NULL, &err) == 0);
+	REQUIRE(net_create(ctx, "fixed", &fixed, NULL, &err) == 0);
+	REQUIRE(net_create(ctx, "two", &o, NULL, &err) == 0);
+	CHECK(net_create(ctx, "two", &o, NULL, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "already exists") != NULL);
+	fixed.subnet = "10.90.0.128/25";
+	CHECK(net_create(ctx, "over", &fixed, NULL, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "overlaps network one") != NULL);
+	o.labels = labels;
+	CHECK(net_create(ctx, "lab", &o, NULL, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "empty key") != NULL);
+
+	REQUIRE(net_inspect(ctx, NULL, &all, &err) == 0);
+	REQUIRE(json_object_array_length(all) == 3);
+	CHECK_STR(json_object_get_string(
+			  json_object_object_get(json_object_array_get_idx(all, 0), "Subnet")),
+		  "10.90.0.0/24");
+	/* "fixed" took 10.90.1.0/24, so "two" skipped it */
+	CHECK_STR(json_object_get_string(
+			  json_object_object_get(json_object_array_get_idx(all, 2), "Subnet")),
+		  "10.90.2.0/24");
+}
+
+TEST(net_hosts_without_networks)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_db_ sqlite3 *db = NULL;
+	_cleanup_net_ struct net_ctx *ctx = open_ctx(&db);
+	_cleanup_free_ char *out = NULL;
+	char *extra[] = {"gw:192.0.2.1", NULL}, *bad[] = {"nocolon", NULL};
+
+	REQUIRE(ctx);
+	REQUIRE(net_hosts_content(ctx, "abc", "box", extra, &out, &err) == 0);
+	CHECK_STR(out, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		       "192.0.2.1\tgw\n");
+	CHECK(net_hosts_content(NULL, "abc", "box", bad, &out, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "invalid --add-host 'nocolon'") != NULL);
+}
+
+/* rtnetlink end to end in a private namespace of this forked test: a bridge,
+ * a veth pair whose peer is born in a second namespace, addresses, routes. */
+TEST(net_netlink_bridge_and_veth_in_private_namespaces)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_close_ int other = -1;
+	struct nl nl = {.fd = -1}, in = {.fd = -1};
+	struct nl_link_change up = {.up = true, .netns_fd = -1};
+	struct in_addr gw = {.s_addr = htonl(0x0a630001)}, a = {.s_addr = htonl(0x0a630002)};
+	struct in_addr any = {0};
+	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x42};
+	int br, self;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		fprintf(stderr, "  skip: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return;
+	}
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	REQUIRE(self >= 0);
+	/* a second namespace stands in for the container */
+	REQUIRE(unshare(CLONE_NEWNET) == 0);
+	other = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	REQUIRE(other >= 0);
+	REQUIRE(setns(self, CLONE_NEWNET) == 0);
+	close(self);
+
+	REQUIRE(nl_open(&nl, -1, &err) == 0);
+	CHECK(nl_link_index(&nl, "hk-br", &err) == 0);
+	REQUIRE(nl_bridge_add(&nl, "hk-br", &err) == 0);
+	CHECK(nl_bridge_add(&nl, "hk-br", &err) < 0); /* exclusive */
+	br = nl_link_index(&nl, "hk-br", &err);
+	REQUIRE(br > 0);
+	REQUIRE(nl_addr_add(&nl, br, gw, 24, &err) == 0);
+	REQUIRE(nl_link_set(&nl, br, &up, &err) == 0);
+	REQUIRE(nl_veth_add(&nl, "hk-v0", "eth0", other, mac, br, &err) == 0);
+	CHECK(nl_link_index(&nl, "hk-v0", &err) > 0);
+	CHECK(nl_link_index(&nl, "eth0", &err) == 0); /* born in the other namespace */
+
+	REQUIRE(nl_open(&in, other, &err) == 0);
+	int e0 = nl_link_index(&in, "eth0", &err);
+	REQUIRE(e0 > 0);
+	REQUIRE(nl_addr_add(&in, e0, a, 24, &err) == 0);
+	REQUIRE(nl_link_set(&in, e0, &up, &err) == 0);
+	REQUIRE(nl_route_add(&in, any, 0, gw, e0, &err) == 0);
+	CHECK(nl_route_add(&in, any, 0, gw, e0, &err) == 0); /* EEXIST is fine */
+
+	/* rename, set the MAC and move a link to the other namespace */
+	REQUIRE(nl_veth_add(&nl, "hk-v1", "hk-p1", -1, NULL, 0, &err) == 0);
+	int p1 = nl_link_index(&nl, "hk-p1", &err);
+	REQUIRE(p1 > 0);
+	struct nl_link_change rn = {.new_name = "hk-p2", .mac = mac, .netns_fd = -1};
+	REQUIRE(nl_link_set(&nl, p1, &rn, &err) == 0);
+	CHECK(nl_link_index(&nl, "hk-p2", &err) == p1);
+	struct nl_link_change mv = {.netns_fd = other};
+	REQUIRE(nl_link_set(&nl, p1, &mv, &err) == 0);
+	CHECK(nl_link_index(&nl, "hk-p2", &err) == 0);
+	CHECK(nl_link_index(&in, "hk-p2", &err) > 0);
+	CHECK(nl_link_set(&nl, 99999, &rn, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "netlink: change link 99999") != NULL);
+
+	/* deleting the host end takes the peer with it */
+	REQUIRE(nl_link_del(&nl, "hk-v0", false, &err) == 0);
+	CHECK(nl_link_index(&in, "eth0", &err) == 0);
+	CHECK(nl_link_del(&nl, "hk-v0", true, &err) == 0);
+	CHECK(nl_link_del(&nl, "hk-v0", false, &err) < 0);
+	CHECK(nl_link_index(&nl, "this-name-is-much-too-long", &err) < 0);
+	nl_close(&in);
+	nl_close(&nl);
+}
