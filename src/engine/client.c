@@ -116,7 +116,6 @@ int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_key
 	if (tty && stdin_on && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
 		struct termios t = saved_tio;
 		cfmakeraw(&t);
-		t.c_oflag |= OPOST; /* keep \n -> \r\n for our own messages */
 		tcsetattr(STDIN_FILENO, TCSANOW, &t);
 		raw = tio_saved = true;
 	}

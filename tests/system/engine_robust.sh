@@ -1,0 +1,93 @@
+# hako engine robustness: crashes of the monitor or the CLI are repaired by
+# the next command; many parallel runs all succeed.
+
+engine_setup() {
+	hako image build-default >/dev/null
+	defer engine_cleanup
+}
+
+engine_cleanup() {
+	local id
+	for id in $(hako ps -aq --no-trunc 2>/dev/null); do hako rm -f "$id"; done
+}
+
+state_is() { [ "$(hako inspect -f '{{.State.Status}}' "$1")" = "$2" ]; }
+
+test_crash_monitor_is_repaired() {
+	engine_setup
+	id=$(hako run -d --name victim busybox sleep 60)
+	mon=$(hako inspect -f '{{.State.MonitorPid}}' victim)
+	pid=$(hako inspect -f '{{.State.Pid}}' victim)
+	assert_ne "$mon" "0"
+	assert_eq "$(cat /proc/$mon/comm)" "hako-monitor"
+	kill -9 "$mon"
+	# the next command sees the dead monitor and repairs
+	run hako ps -a --filter name=victim --format '{{.Status}}'
+	[[ $output =~ ^Exited\ \(137\) ]] || fail "status after monitor crash: $output"
+	run hako inspect -f '{{.State.Error}}' victim
+	assert_contains "$output" "monitor died"
+	# the container's processes and cgroup are gone
+	wait_for 10 sh -c "! grep -qs . /proc/$pid/cmdline"
+	for d in /sys/fs/cgroup/*/hako/"$id" /sys/fs/cgroup/hako/"$id"; do
+		assert_no_file "$d"
+	done
+	# it can be started again, and removed leaving nothing
+	run hako start victim
+	assert_status 0
+	wait_for 10 state_is victim running
+	run hako rm -f victim
+	assert_status 0
+	if grep -q "$id" /proc/self/mountinfo; then fail "mount left"; fi
+	assert_no_file "$TEST_TMP/root/containers/$id"
+}
+
+test_crash_monitor_with_rm_removes() {
+	engine_setup
+	id=$(hako run -d --rm --name gone busybox sleep 60)
+	mon=$(hako inspect -f '{{.State.MonitorPid}}' gone)
+	kill -9 "$mon"
+	run hako ps -aq
+	assert_eq "$output" ""
+	assert_no_file "$TEST_TMP/root/containers/$id"
+	if grep -q "$id" /proc/self/mountinfo; then fail "mount left"; fi
+}
+
+test_crash_cli_during_attach() {
+	engine_setup
+	# the attached CLI dies; the container and its monitor go on
+	"$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" run --name att busybox \
+		sh -c 'trap "exit 0" TERM; while true; do sleep 0.05; done' >/dev/null 2>&1 &
+	cli=$!
+	wait_for 10 state_is att running
+	kill -9 "$cli"
+	wait "$cli" || true
+	sleep 0.2
+	state_is att running
+	run hako stop att
+	assert_status 0
+	run hako inspect -f '{{.State.ExitCode}}' att
+	assert_eq "$output" "0"
+}
+
+test_parallel_runs() {
+	engine_setup
+	local i pids=() fails=0
+	for i in $(seq 50); do
+		hako run --rm busybox sh -c "echo run-$i" >"$TEST_TMP/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { fails=$((fails + 1)); cat "$TEST_TMP/out.$((i + 1))" >&2; }
+	done
+	assert_eq "$fails" "0" "failed runs"
+	for i in $(seq 50); do
+		assert_eq "$(cat "$TEST_TMP/out.$i")" "run-$i"
+	done
+	run hako ps -aq
+	assert_eq "$output" ""
+	# generated names stay unique under concurrency
+	for i in $(seq 10); do hako create busybox true >/dev/null & done
+	wait
+	n=$(hako ps -a --format '{{.Names}}' | sort -u | wc -l)
+	assert_eq "$n" "10"
+}
