@@ -312,11 +312,26 @@ static int make_hardlink(struct unpack *u, int dfd, const char *name, const char
 	return 0;
 }
 
+/* Children change a directory's mtime: it is set at the end. */
+static void push_dir_time(struct unpack *u, char **comps, size_t n, struct archive_entry *e)
+{
+	struct dir_time *dt;
+
+	u->dirs = xrealloc(u->dirs, (u->n_dirs + 1) * sizeof(*u->dirs));
+	dt = &u->dirs[u->n_dirs++];
+	dt->path = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *p = i ? xasprintf("%s/%s", dt->path, comps[i]) : xstrdup(comps[i]);
+		free(dt->path);
+		dt->path = p;
+	}
+	times_of(e, dt->ts);
+}
+
 static int make_dir(struct unpack *u, int dfd, const char *name, char **comps, size_t n,
 		    struct archive_entry *e, struct hk_error **err)
 {
 	_cleanup_close_ int fd = -1;
-	struct dir_time *dt;
 
 	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
 		return entry_error(u, err, errno, "mkdir");
@@ -325,16 +340,7 @@ static int make_dir(struct unpack *u, int dfd, const char *name, char **comps, s
 		return entry_error(u, err, errno, "open directory");
 	if (apply_meta_fd(u, fd, e, false, err) < 0)
 		return -1;
-	/* Children change a directory's mtime: set it at the end. */
-	u->dirs = xrealloc(u->dirs, (u->n_dirs + 1) * sizeof(*u->dirs));
-	dt = &u->dirs[u->n_dirs++];
-	dt->path = NULL;
-	for (size_t i = 0; i < n; i++) {
-		char *p = dt->path ? xasprintf("%s/%s", dt->path, comps[i]) : xstrdup(comps[i]);
-		free(dt->path);
-		dt->path = p;
-	}
-	times_of(e, dt->ts);
+	push_dir_time(u, comps, n, e);
 	return 0;
 }
 
@@ -355,9 +361,10 @@ static int apply_entry(struct unpack *u, struct archive_entry *e, struct hk_erro
 	n = strv_len(comps);
 	if (n == 0) {
 		/* "./": the layer root itself. */
-		if (type == AE_IFDIR)
-			return apply_meta_fd(u, u->rootfd, e, false, err);
-		return entry_error(u, err, 0, "the layer root must be a directory");
+		if (type != AE_IFDIR)
+			return entry_error(u, err, 0, "the layer root must be a directory");
+		push_dir_time(u, comps, 0, e);
+		return apply_meta_fd(u, u->rootfd, e, false, err);
 	}
 	base = comps[n - 1];
 	dfd = open_parent(u, comps, n - 1, true, err);
