@@ -9,7 +9,8 @@ PKGS="gcc make pkg-config clang-format libc6-dev
   libseccomp-dev libcap-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev
   libsqlite3-dev libssl-dev libnftables-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file
-  docker-registry apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd"
+  docker-registry apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
+  containerd"
 if [ "${1:-}" = --if-missing ]; then
 	missing=
 	for p in $PKGS; do

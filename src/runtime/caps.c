@@ -224,7 +224,9 @@ int caps_apply(const struct caps *c, struct hk_error **err)
 		return hk_error_errno(err, "prctl(PR_SET_KEEPCAPS, 0)");
 
 	/* Ambient caps survive execve of unprivileged programs; the kernel
-	 * requires each to be permitted and inheritable already. */
+	 * requires each to be permitted and inheritable already.  Configs in
+	 * the wild (`runc spec` 1.1) list ambient caps that are not
+	 * inheritable; runc and crun skip those silently, and so do we. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return hk_error_errno(err, "clear the ambient capabilities");
 	for (int cap = 0; cap <= last; cap++) {
@@ -235,10 +237,10 @@ int caps_apply(const struct caps *c, struct hk_error **err)
 				log_warn("ambient capabilities are not supported by this kernel");
 				break;
 			}
-			return hk_error_errno(err,
-					      "raise ambient %s (it must be permitted and "
-					      "inheritable)",
-					      caps_name(cap));
+			if (errno != EPERM)
+				return hk_error_errno(err, "raise ambient %s", caps_name(cap));
+			log_debug("ambient %s skipped: not permitted and inheritable",
+				  caps_name(cap));
 		}
 	}
 	return 0;
