@@ -1079,6 +1079,20 @@ static void remove_created(struct cgroup *cg)
 	}
 }
 
+/* Does an existing directory of ours already hold processes? */
+static bool in_use(struct cgroup *cg)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	bool existed = false;
+
+	for (size_t i = 0; i < cg->ndirs; i++)
+		existed = existed || !cg->dirs[i].created;
+	if (!existed)
+		return false;
+	return cgroup_pids(cg, &pids, &n, NULL) == 0 && n > 0;
+}
+
 int cgroup_create(const char *path, const char *id, enum runtime_cgroup_manager manager,
 		  json_object *resources, struct cgroup **out, struct hk_error **err)
 {
@@ -1105,6 +1119,13 @@ int cgroup_create(const char *path, const char *id, enum runtime_cgroup_manager 
 	if (cg->ops->create(cg, l, err) < 0) {
 		remove_created(cg);
 		return hk_error_wrap(err, "create cgroup %s", cg->path);
+	}
+	if (in_use(cg)) {
+		/* Another container (same id under another state root, or a
+		 * cgroupsPath shared by mistake): joining it would let one
+		 * container's delete kill the other's processes. */
+		remove_created(cg);
+		return hk_error_set(err, EBUSY, "cgroup %s is in use by other processes", cg->path);
 	}
 	if (cg->ops->set(cg, &res, err) < 0) {
 		remove_created(cg);

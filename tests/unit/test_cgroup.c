@@ -666,3 +666,36 @@ TEST(cgroup_devices_enforced_by_ebpf_on_v2)
 	REQUIRE(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+/* Two containers must never share a cgroup: one's delete would kill the
+ * other.  A populated existing cgroup is refused and left alone. */
+TEST(cgroup_in_use_is_refused)
+{
+	_cleanup_free_ char *id = xasprintf("unit-busy-%d", (int)getpid());
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct cgroup *a = NULL, *b = NULL;
+	pid_t pid;
+	int status;
+
+	if (!can_cgroup())
+		return;
+	REQUIRE(cgroup_create(NULL, id, RUNTIME_CGROUP_CGROUPFS, NULL, &a, &err) == 0);
+	pid = spawn_sleeper();
+	REQUIRE(pid > 0);
+	CHECK(cgroup_enter(a, pid, &err) == 0);
+	CHECK(cgroup_create(NULL, id, RUNTIME_CGROUP_CGROUPFS, NULL, &b, &err) == -EBUSY);
+	CHECK(b == NULL);
+	CHECK(strstr(hk_error_msg(err), "in use") != NULL);
+	CHECK(has_pid(a, pid));
+	for (size_t i = 0; i < a->ndirs; i++)
+		CHECK(dir_exists(a->dirs[i].path));
+	CHECK(cgroup_destroy(a, &err) == 0);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	/* empty again: a new container may take the name */
+	hk_error_free(&err);
+	CHECK(cgroup_create(NULL, id, RUNTIME_CGROUP_CGROUPFS, NULL, &b, &err) == 0);
+	if (b)
+		CHECK(cgroup_destroy(b, &err) == 0);
+	cgroup_free(a);
+	cgroup_free(b);
+}
