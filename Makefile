@@ -24,9 +24,14 @@ CFLAGS     += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DHAKO_VERSION='"$(VERSION
 LDLIBS     += $(PKG_LIBS) -lpthread
 
 # Everything under src/ but the static guest init is the hako library.
-LIB_SRCS   := $(filter-out src/cli/main.c src/guest/%,$(wildcard src/*/*.c))
+LIB_SRCS   := $(filter-out src/cli/main.c src/cli/runtime_entry.c src/guest/%,$(wildcard src/*/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ   := $(BUILD)/src/cli/main.o
+# hako-runtime: only what the OCI runtime needs (src/cli/runtime_entry.c).
+RT_SRCS    := $(wildcard src/runtime/*.c src/util/*.c src/cli/rt_*.c) src/cli/command.c \
+              src/cli/runtime_main.c src/cli/runtime_entry.c
+RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o)
+RT_LIBS    := $(shell pkg-config --libs libseccomp libcap json-c 2>/dev/null) -lpthread
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRC := $(wildcard tests/helper/*.c)
@@ -44,8 +49,12 @@ $(BUILD)/hako: $(LIB_OBJS) $(MAIN_OBJ)
 	@echo '  LD      $@'
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/hako-runtime: $(BUILD)/hako
-	ln -sf hako $@
+# rm first: older builds left a symlink to hako here, which the linker would
+# write through.
+$(BUILD)/hako-runtime: $(RT_OBJS)
+	@echo '  LD      $@'
+	@rm -f $@
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(RT_LIBS)
 
 $(BUILD)/unit-tests: $(LIB_OBJS) $(UNIT_OBJS)
 	@echo '  LD      $@'
@@ -96,7 +105,7 @@ format-check:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/hako
 	install -m 0755 $(BUILD)/hako $(DESTDIR)$(PREFIX)/bin/hako
-	ln -sf hako $(DESTDIR)$(PREFIX)/bin/hako-runtime
+	install -m 0755 $(BUILD)/hako-runtime $(DESTDIR)$(PREFIX)/bin/hako-runtime
 	if [ -f $(BUILD)/hako-init ]; then install -m 0755 $(BUILD)/hako-init $(DESTDIR)$(PREFIX)/libexec/hako/hako-init; fi
 
 clean:
