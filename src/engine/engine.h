@@ -212,6 +212,15 @@ struct engine_exec_opts {
 int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o, int *exit_code,
 		struct hk_error **err);
 
+/* ---- files ---- */
+
+/* cp between the container's rootfs and the host; to_container: src is a
+ * host path and dst a path in the container, else the reverse.  Container
+ * paths resolve inside the rootfs only (symlinks cannot lead out); writing
+ * through an existing symlink at the destination is refused. */
+int engine_cp(struct engine *e, const char *ref, const char *src, const char *dst,
+	      bool to_container, struct hk_error **err);
+
 /* ---- helpers shared with the command line (parsing) ---- */
 
 /* "512m", "1g", "1024" -> bytes; < 0 on a bad value. */

@@ -91,3 +91,40 @@ test_parallel_runs() {
 	n=$(hako ps -a --format '{{.Names}}' | sort -u | wc -l)
 	assert_eq "$n" "10"
 }
+
+test_cp_both_ways_and_symlink_escape() {
+	engine_setup
+	echo host-secret >"$TEST_TMP/secret"
+	hako run -d --name cpx busybox sh -c "echo inside >/f; mkdir -p /d/e; echo deep >/d/e/g;
+		ln -s $TEST_TMP/secret /esc; ln -s ../../../../../../../.. /up; sleep 60" >/dev/null
+	wait_for 10 hako exec cpx test -L /up
+	mkdir "$TEST_TMP/out"
+	hako cp cpx:/f "$TEST_TMP/out/"
+	assert_eq "$(cat "$TEST_TMP/out/f")" "inside"
+	hako cp cpx:/d "$TEST_TMP/out/"
+	assert_eq "$(cat "$TEST_TMP/out/d/e/g")" "deep"
+	# a link to a host path resolves inside the rootfs: nothing there
+	run hako cp cpx:/esc/. "$TEST_TMP/out/x"
+	assert_status 125
+	assert_no_file "$TEST_TMP/out/x"
+	run hako cp "cpx:/up$TEST_TMP/secret" "$TEST_TMP/out/y"
+	assert_status 125
+	assert_no_file "$TEST_TMP/out/y"
+	# writing through a planted symlink is refused; the host file is intact
+	echo from-host >"$TEST_TMP/in"
+	run hako cp "$TEST_TMP/in" cpx:/esc
+	assert_status 125
+	assert_contains "$output" "symlink"
+	assert_eq "$(cat "$TEST_TMP/secret")" "host-secret"
+	# through a link up and out: lands inside the rootfs (or fails), never on the host
+	run hako cp "$TEST_TMP/in" "cpx:/up$TEST_TMP/secret"
+	assert_eq "$(cat "$TEST_TMP/secret")" "host-secret"
+	# and a plain copy in works
+	hako cp "$TEST_TMP/in" cpx:/
+	run hako exec cpx cat /in
+	assert_eq "$output" "from-host"
+	# diff shows the changes
+	run hako diff cpx
+	assert_contains "$output" "A /f"
+	assert_contains "$output" "A /in"
+}
