@@ -118,3 +118,26 @@ test_import_kill9_is_all_or_nothing() {
 		_assert_store_empty
 	done
 }
+
+# Concurrent hako processes import the same layer under different names:
+# every one succeeds and the layer is unpacked once.
+test_concurrent_imports_share_the_layer() {
+	local root=$TEST_TMP/root pids=() i
+	tar -C "$TEST_ROOTFS" -cf "$TEST_TMP/r.tar" .
+	hako images >/dev/null # create the store first
+	for i in 1 2 3; do
+		"$HAKO_BIN" --root "$root" import -c "CMD [\"$i\"]" "$TEST_TMP/r.tar" "par:$i" \
+			>"$TEST_TMP/out.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in 0 1 2; do
+		wait "${pids[$i]}" || fail "import $((i + 1)) failed: $(cat "$TEST_TMP/out.$((i + 1))")"
+	done
+	assert_eq "$(hako images -q | wc -l)" 3
+	assert_eq "$(find "$root/layers" -mindepth 1 -maxdepth 1 ! -name '.*' | wc -l)" 1
+	assert_eq "$(hako image inspect -f '{{json .Config.Cmd}}' par:2)" '["2"]'
+	hako rmi par:1 par:2 >/dev/null
+	assert_eq "$(find "$root/layers" -mindepth 1 -maxdepth 1 ! -name '.*' | wc -l)" 1
+	hako rmi par:3 >/dev/null
+	assert_eq "$(find "$root/layers" -mindepth 1 -maxdepth 1 ! -name '.*' | wc -l)" 0
+}
