@@ -41,8 +41,15 @@ const char ctr_create_help[] =
 	"      --cap-drop CAP          drop a capability (ALL for all)\n"
 	"      --privileged            every capability, no seccomp, all devices\n"
 	"      --security-opt OPT      seccomp=unconfined|FILE, no-new-privileges\n"
-	"      --network MODE          none (default: a private network namespace with\n"
-	"                              loopback only) or host\n"
+	"      --network MODE          bridge (default), none (loopback only), host,\n"
+	"                              container:NAME or a network's name\n"
+	"      --network-alias NAME    another name on the network\n"
+	"      --ip IP                 a fixed address on the network\n"
+	"      --mac-address MAC       the container's MAC address\n"
+	"  -p, --publish SPEC          [IP:][HOST:]CONTAINER[/tcp|udp]: publish a port\n"
+	"  -P, --publish-all           publish every EXPOSEd port on a random host port\n"
+	"      --add-host NAME:IP      add a line to /etc/hosts\n"
+	"      --dns IP                a nameserver for /etc/resolv.conf\n"
 	"  -l, --label K=V             set a label\n"
 	"      --stop-signal SIG       signal for stop (default SIGTERM)\n"
 	"      --stop-timeout N        seconds before stop kills (default 10)\n"
@@ -53,6 +60,11 @@ const char ctr_create_help[] =
 
 enum {
 	OPT_RM = 1000,
+	OPT_NET_ALIAS,
+	OPT_IP,
+	OPT_MAC,
+	OPT_ADD_HOST,
+	OPT_DNS,
 	OPT_NAME,
 	OPT_ENV_FILE,
 	OPT_ENTRYPOINT,
@@ -155,6 +167,13 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		{"log-opt", required_argument, NULL, OPT_LOG_OPT},
 		{"detach-keys", required_argument, NULL, OPT_DETACH_KEYS},
 		{"publish", required_argument, NULL, 'p'},
+		{"publish-all", no_argument, NULL, 'P'},
+		{"network-alias", required_argument, NULL, OPT_NET_ALIAS},
+		{"net-alias", required_argument, NULL, OPT_NET_ALIAS},
+		{"ip", required_argument, NULL, OPT_IP},
+		{"mac-address", required_argument, NULL, OPT_MAC},
+		{"add-host", required_argument, NULL, OPT_ADD_HOST},
+		{"dns", required_argument, NULL, OPT_DNS},
 		{0},
 	};
 	struct engine_create_opts *o = &cc->o;
@@ -164,7 +183,7 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	memset(cc, 0, sizeof(*cc));
 	engine_create_opts_init(o);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:c:l:p:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:c:l:p:P", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RM:
 			o->auto_remove = true;
@@ -293,10 +312,26 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 			cc->detach_keys = optarg;
 			break;
 		case 'p':
-			return hk_error_set(err, 0,
-					    "-p %s: publishing ports needs bridge networks, which "
-					    "hako does not have yet",
-					    optarg);
+			strv_push(&cc->publish, optarg);
+			break;
+		case 'P':
+			o->publish_all = true;
+			break;
+		case OPT_NET_ALIAS:
+			strv_push(&cc->aliases, optarg);
+			break;
+		case OPT_IP:
+			o->ip = optarg;
+			break;
+		case OPT_MAC:
+			o->mac_address = optarg;
+			break;
+		case OPT_ADD_HOST:
+			strv_push(&cc->add_hosts, optarg);
+			break;
+		case OPT_DNS:
+			strv_push(&cc->dns, optarg);
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 256)
@@ -324,6 +359,10 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	o->cap_drop = cc->cap_drop;
 	o->security_opt = cc->security_opt;
 	o->log_opts = cc->log_opts;
+	o->publish = cc->publish;
+	o->network_aliases = cc->aliases;
+	o->add_hosts = cc->add_hosts;
+	o->dns = cc->dns;
 	o->attach_stdout = is_run && !cc->detach;
 	return 0;
 }
@@ -341,6 +380,10 @@ void ctr_create_cli_free(struct ctr_create_cli *cc)
 	strv_free(cc->entrypoint);
 	strv_free(cc->cmd);
 	strv_free(cc->owned);
+	strv_free(cc->publish);
+	strv_free(cc->aliases);
+	strv_free(cc->add_hosts);
+	strv_free(cc->dns);
 }
 
 int ctr_start_failed(int status, struct hk_error **err)

@@ -2,23 +2,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/command.h"
+#include "cli/ctr_common.h"
 #include "cli/network_cli.h"
 #include "util/util.h"
-
-/* The container's network namespace.  --netns names one directly (a
- * namespace file such as /run/netns/X or /proc/PID/ns/net): tests, and
- * tools that manage their own namespaces, use it with any id. */
-static int container_netns(const char *container, const char *netns, char **path,
-			   struct hk_error **err)
-{
-	if (netns) {
-		*path = xstrdup(netns);
-		return 0;
-	}
-	return hk_error_set(err, ENOENT, "no such container: %s", container);
-}
 
 static int network_connect_run(int argc, char **argv, struct hk_error **err)
 {
@@ -78,8 +67,24 @@ static int network_connect_run(int argc, char **argv, struct hk_error **err)
 	o.ports = ports;
 	if (!o.name)
 		o.name = argv[optind + 1];
-	if (container_netns(argv[optind + 1], netns, &nspath, err) < 0 ||
-	    network_cli_open(&c, err) < 0 ||
+	if (!netns) {
+		/* a container of the engine */
+		struct engine e;
+		int r;
+		if (o.n_ports || o.hosts_path)
+			return hk_error_set(err, 0,
+					    "network connect: -p and --hosts-file go with "
+					    "--netns only");
+		if (ctr_engine_open(&e, err) < 0)
+			return hk_error_wrap(err, "network connect");
+		r = engine_network_connect(&e, argv[optind + 1], argv[optind], o.ip, aliases, err);
+		engine_close(&e);
+		return r < 0 ? hk_error_wrap(err, "network connect") : 0;
+	}
+	/* --netns: any namespace file (/run/netns/X, /proc/PID/ns/net), for
+	 * tests and tools that manage their own namespaces; CONTAINER is an id */
+	nspath = xstrdup(netns);
+	if (network_cli_open(&c, err) < 0 ||
 	    net_connect(c.net, argv[optind + 1], argv[optind], nspath, &o, &ep, err) < 0)
 		return hk_error_wrap(err, "network connect");
 	for (size_t i = 0; i < ep->n_ports; i++)
@@ -114,6 +119,20 @@ static int network_disconnect_run(int argc, char **argv, struct hk_error **err)
 		i++;
 	if (argc - i != 2)
 		return hk_error_set(err, 0, "network disconnect: expected NETWORK CONTAINER");
+	{
+		/* a container of the engine first, then a bare id (--netns ones) */
+		struct engine e;
+		int r;
+		if (ctr_engine_open(&e, err) < 0)
+			return hk_error_wrap(err, "network disconnect");
+		r = engine_network_disconnect(&e, argv[i + 1], argv[i], err);
+		engine_close(&e);
+		if (r == 0)
+			return 0;
+		if (!err || !*err || !strstr(hk_error_msg(*err), "no such container"))
+			return hk_error_wrap(err, "network disconnect");
+		hk_error_free(err);
+	}
 	if (network_cli_open(&c, err) < 0 || net_disconnect(c.net, argv[i + 1], argv[i], err) < 0)
 		return hk_error_wrap(err, "network disconnect");
 	return 0;

@@ -111,7 +111,15 @@ struct engine_create_opts {
 	char **cap_add, **cap_drop;
 	bool privileged;
 	char **security_opt;
-	const char *network; /* none|host|NULL (default: none-like) */
+	const char *network;	/* bridge|none|host|container:NAME|NETWORK; NULL: the default
+				 * ($HAKO_DEFAULT_NETWORK, else bridge) */
+	char **network_aliases; /* more names on the network */
+	const char *ip;		/* --ip: a fixed address */
+	const char *mac_address;
+	char **publish;	  /* -p specs: [IP:][HOST:]CONTAINER[/PROTO] */
+	bool publish_all; /* -P: every EXPOSE of the image, on random host ports */
+	char **add_hosts; /* NAME:IP for /etc/hosts */
+	char **dns;	  /* nameservers for /etc/resolv.conf */
 	const char *stop_signal;
 	int stop_timeout;    /* -1: default 10 */
 	const char *restart; /* no|always|unless-stopped|on-failure[:N] */
@@ -162,6 +170,16 @@ int engine_rename(struct engine *e, const char *ref, const char *name, struct hk
 
 /* Process ids in the container (for top). */
 int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n, struct hk_error **err);
+
+/* ---- networks (src/engine/network.c) ---- */
+
+/* Connect a running container to one more network (network connect). */
+int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
+			   char **aliases, struct hk_error **err);
+int engine_network_disconnect(struct engine *e, const char *ref, const char *network,
+			      struct hk_error **err);
+/* The published ports of a container: "80/tcp -> 0.0.0.0:8080" lines. */
+int engine_ports(struct engine *e, const char *ref, char ***lines, struct hk_error **err);
 
 /* ---- presenting ---- */
 

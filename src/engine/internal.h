@@ -73,6 +73,24 @@ void logfile_write(struct logfile *l, const char *stream, const char *data, size
 		   bool partial);
 void logfile_close(struct logfile *l);
 
+/* ---- network.c: the glue to src/net/ ---- */
+/* The network of a container without --network ($HAKO_DEFAULT_NETWORK or bridge). */
+const char *engine_default_network(void);
+/* True for a mode that is a bridge network (not none, host, container:X). */
+bool engine_net_is_bridge(const char *mode);
+/* Check the network options of o and record them in the config (all, hc);
+ * exposed: the image's ExposedPorts, for -P. */
+int engine_net_config(struct engine *e, const struct engine_create_opts *o, char **exposed,
+		      json_object *all, json_object *hc, struct hk_error **err);
+/* Connect a created container (init pid) to its network, if it has one. */
+int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
+		       struct hk_error **err);
+/* Disconnect a container from every network; never fails visibly. */
+void engine_net_teardown(struct engine *e, const char *id);
+/* "/proc/PID/ns/net" of the container named by mode "container:NAME" (NULL
+ * and no error for other modes; NULL with *err when it cannot be joined). */
+char *engine_net_namespace_path(struct engine *e, const char *mode, struct hk_error **err);
+
 /* ---- spec.c ---- */
 int spec_generate(struct engine *e, const struct engine_container *c, const char *rootfs,
 		  json_object **out, struct hk_error **err);

@@ -58,7 +58,7 @@ struct mon {
 	int sig_fd;
 	int clients[MAX_CLIENTS];
 	int stdin_fd; /* write end of the container's stdin pipe, or the master; -1 */
-	bool tty, open_stdin, private_net;
+	bool tty, open_stdin, private_net, bridge_net;
 	struct stream out, err;
 	struct logfile *log;
 	pid_t pid;
@@ -232,12 +232,22 @@ static int start_container(struct mon *m, struct hk_error **err)
 	runtime_delete(m->runtime_root, m->c->id, true, NULL);
 	if (runtime_create(m->c->id, m->ctr_dir, &ro, &m->pid, err) < 0)
 		goto out;
-	if (m->private_net && engine_bring_lo_up(m->pid, err) < 0) {
+	if (m->private_net && !m->bridge_net && engine_bring_lo_up(m->pid, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
+		goto out;
+	}
+	/* eth0 is there before the process runs: connect between create and
+	 * start, as CNI runtimes do */
+	if (m->bridge_net && engine_net_connect(m->e, m->c, m->pid, err) < 0) {
+		runtime_delete(m->runtime_root, m->c->id, true, NULL);
+		engine_net_teardown(m->e, m->c->id);
+		waitpid(m->pid, NULL, WNOHANG);
 		goto out;
 	}
 	if (runtime_start(m->runtime_root, m->c->id, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
+		if (m->bridge_net)
+			engine_net_teardown(m->e, m->c->id);
 		waitpid(m->pid, NULL, WNOHANG);
 		goto out;
 	}
@@ -515,6 +525,8 @@ void monitor_main(struct monitor_args *a)
 	auto_remove = json_object_object_get_ex(hc, "AutoRemove", &v) && json_object_get_boolean(v);
 	m.private_net = !(json_object_object_get_ex(hc, "NetworkMode", &v) &&
 			  !strcmp(json_object_get_string(v), "host"));
+	m.bridge_net = json_object_object_get_ex(hc, "NetworkMode", &v) &&
+		       engine_net_is_bridge(json_object_get_string(v));
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -554,6 +566,8 @@ void monitor_main(struct monitor_args *a)
 		drain(&m);
 		close_streams(&m);
 		runtime_delete(m.runtime_root, m.c->id, true, NULL);
+		if (m.bridge_net)
+			engine_net_teardown(m.e, m.c->id);
 		if (record_exit(&m, code, &restart, &err) < 0) {
 			hk_error_free(&err);
 			restart = false;

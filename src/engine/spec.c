@@ -15,6 +15,7 @@
 
 #include "engine/internal.h"
 #include "engine/spec.h"
+#include "net/net.h"
 #include "runtime/caps.h"
 #include "runtime/seccomp.h"
 #include "util/json.h"
@@ -264,12 +265,6 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(id, 12);
 	if (o->hostname && (strlen(o->hostname) > 64 || strchr(o->hostname, '/')))
 		return hk_error_set(err, 0, "--hostname: invalid hostname '%s'", o->hostname);
-	if (o->network && strcmp(o->network, "none") && strcmp(o->network, "host") &&
-	    strcmp(o->network, "default"))
-		return hk_error_set(err, 0,
-				    "--network: '%s' is not supported (none or host; bridge "
-				    "networks are not available yet)",
-				    o->network);
 	if (o->network && !strcmp(o->network, "host") && !o->hostname) {
 		free(hostname);
 		hostname = xmalloc(HOST_NAME_MAX + 1);
@@ -387,8 +382,8 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 		json_object_object_add(tmpfs, dst, json_object_new_string(colon ? colon + 1 : ""));
 	}
 	json_object_object_add(hc, "Tmpfs", tmpfs);
-	json_object_object_add(hc, "NetworkMode",
-			       json_object_new_string(o->network ? o->network : "default"));
+	if (engine_net_config(e, o, ic ? ic->exposed_ports : NULL, all, hc, err) < 0)
+		return -1;
 	if (spec_parse_restart(o->restart, &policy, &max_retry, err) < 0)
 		return -1;
 	if (o->auto_remove && strcmp(policy, "no"))
@@ -750,6 +745,14 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "type", jstr(names[i]));
 			json_object_array_add(ns, o);
+			if (!strcmp(names[i], "network") && net &&
+			    str_has_prefix(net, "container:")) {
+				/* join the other container's namespace (as it runs now) */
+				_cleanup_free_ char *p = engine_net_namespace_path(e, net, err);
+				if (!p)
+					return -1;
+				json_object_object_add(o, "path", jstr(p));
+			}
 		}
 	}
 	json_object_object_add(lnx, "namespaces", ns);
@@ -920,10 +923,36 @@ int spec_write_etc_files(struct engine *e, const struct engine_container *c, str
 				  "127.0.1.1\t%s\n",
 				  hn);
 	}
+	{
+		/* --add-host lines; on a bridge network net rewrites the whole
+		 * file (with the peers) once the container is connected */
+		json_object *xh = NULL;
+		json_object_object_get_ex(hc, "ExtraHosts", &xh);
+		for (size_t i = 0; xh && i < json_object_array_length(xh); i++) {
+			const char *h = json_object_get_string(json_object_array_get_idx(xh, i));
+			const char *colon = h ? strchr(h, ':') : NULL;
+			char *more;
+			if (!colon)
+				continue;
+			more = xasprintf("%s%s\t%.*s\n", hosts, colon + 1, (int)(colon - h), h);
+			free(hosts);
+			hosts = more;
+		}
+	}
 	hostname = xasprintf("%s\n", hn);
 	if (read_file_at(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &host_resolv, &len, NULL) < 0)
 		host_resolv = xstrdup("");
-	if (host_net) {
+	json_object *dns = NULL;
+	json_object_object_get_ex(hc, "Dns", &dns);
+	if (dns && json_object_array_length(dns) > 0) {
+		/* --dns: these servers, the host's search and options */
+		_cleanup_strv_ char **servers = NULL;
+		for (size_t i = 0; i < json_object_array_length(dns); i++)
+			strv_push(&servers,
+				  json_object_get_string(json_object_array_get_idx(dns, i)));
+		if (net_resolv_content(servers, NULL, NULL, &resolv, err) < 0)
+			return -1;
+	} else if (host_net) {
 		resolv = steal_ptr(&host_resolv);
 	} else {
 		/* a private network namespace cannot reach the host's loopback

@@ -60,7 +60,9 @@ wait_for() {
 
 require_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
 
-hako() { "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"; }
+# Containers of tests get no bridge network unless they ask (the host's
+# interfaces are never touched; network tests run in namespaces of their own).
+hako() { HAKO_DEFAULT_NETWORK=${HAKO_DEFAULT_NETWORK:-none} "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"; }
 hako_runtime() { "$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" "$@"; }
 
 # make_bundle DIR [ARGS...]: an OCI bundle with a copy of the test rootfs and

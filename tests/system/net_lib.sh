@@ -20,10 +20,11 @@ net_cleanup() {
 	ip netns del "$NS"
 }
 
-# hn ARGS: hako inside the test's namespace.
-hn() { ip netns exec "$NS" "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"; }
+# hn ARGS: hako inside the test's namespace.  nsenter, not `ip netns exec`:
+# that one remounts /sys, which hides the cgroup filesystems containers need.
+hn() { nsenter --net="/run/netns/$NS" "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"; }
 # in_ns ARGS: a command inside the test's namespace (the "host").
-in_ns() { ip netns exec "$NS" "$@"; }
+in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 # in_c NAME ARGS: a command inside the stand-in container NAME.
 in_c() {
 	local c=$1
@@ -33,6 +34,16 @@ in_c() {
 # net_container NAME: make a stand-in container namespace.
 net_container() { ip netns add "$NS-$1"; }
 bb() { "$TEST_ROOTFS/bin/busybox" "$@"; }
+
+# net_engine_setup: the busybox image, and every container removed at the end.
+net_engine_setup() {
+	hn image build-default >/dev/null
+	defer net_rm_containers
+}
+net_rm_containers() {
+	local id
+	for id in $(hn ps -aq --no-trunc 2>/dev/null); do hn rm -f "$id"; done
+}
 
 # The database of the test's root, for checks.
 net_sql() { sqlite3 "$TEST_TMP/root/hako.db" "$1"; }

@@ -322,6 +322,7 @@ TEST(engine_config_rejects_bad_flags)
 	char *bad_vol2[] = {"/a:/b:bogus", NULL};
 	char *bad_cap[] = {"CAP_FLY", NULL};
 	char *bad_sec[] = {"magic=yes", NULL};
+	char *pub80[] = {"80", NULL};
 
 #define EXPECT_FAIL(setup)                                                                         \
 	do {                                                                                       \
@@ -338,7 +339,8 @@ TEST(engine_config_rejects_bad_flags)
 	EXPECT_FAIL(o.security_opt = bad_sec);
 	EXPECT_FAIL(o.restart = "sometimes");
 	EXPECT_FAIL((o.restart = "always", o.auto_remove = true));
-	EXPECT_FAIL(o.network = "bridge");
+	EXPECT_FAIL((o.network = "none", o.publish = pub80)); /* ports need a bridge network */
+	EXPECT_FAIL(o.network = "container:");
 	EXPECT_FAIL(o.stop_signal = "SIGNOPE");
 	EXPECT_FAIL(o.workdir = "relative");
 	EXPECT_FAIL(o.log_driver = "syslog");

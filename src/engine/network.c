@@ -1,0 +1,309 @@
+/* hako engine: containers on networks, through src/net/.
+ *
+ * At create, the network options are checked and recorded in the container's
+ * config (HostConfig.NetworkMode/PortBindings/Dns/ExtraHosts and
+ * NetworkingConfig.EndpointsConfig, Docker's shapes).  At each start the
+ * monitor connects the freshly created container (its init waits on the exec
+ * fifo, its network namespace exists) before releasing it, so the process
+ * starts with eth0 configured; after it exits, or when it is removed, the
+ * endpoint is torn down.  A crashed monitor's endpoint is reclaimed by net
+ * itself (its veth is gone with the namespace). */
+#include <errno.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "net/net.h"
+#include "util/json.h"
+#include "util/path.h"
+#include "util/util.h"
+
+const char *engine_default_network(void)
+{
+	const char *d = getenv("HAKO_DEFAULT_NETWORK");
+
+	return d && *d ? d : NET_DEFAULT_NAME;
+}
+
+bool engine_net_is_bridge(const char *mode)
+{
+	return mode && strcmp(mode, "none") && strcmp(mode, "host") &&
+	       !str_has_prefix(mode, "container:");
+}
+
+static int net_ctx_open(struct engine *e, struct net_ctx **out, struct hk_error **err)
+{
+	sqlite3 *db;
+
+	if (store_db(e, &db, err) < 0)
+		return -1;
+	return net_open(db, e->root, e->runroot, out, err);
+}
+
+static json_object *strv_array(char **v)
+{
+	json_object *a = json_object_new_array();
+
+	for (char **p = v; p && *p; p++)
+		json_object_array_add(a, json_object_new_string(*p));
+	return a;
+}
+
+static void add_binding(json_object *pb, const struct net_port *p)
+{
+	_cleanup_free_ char *key = xasprintf("%u/%s", p->container_port, p->proto);
+	_cleanup_free_ char *hp = p->host_port ? xasprintf("%u", p->host_port) : xstrdup("");
+	json_object *arr = NULL, *b = json_object_new_object();
+
+	if (!json_object_object_get_ex(pb, key, &arr)) {
+		arr = json_object_new_array();
+		json_object_object_add(pb, key, arr);
+	}
+	json_object_object_add(b, "HostIp", json_object_new_string(p->host_ip));
+	json_object_object_add(b, "HostPort", json_object_new_string(hp));
+	json_object_array_add(arr, b);
+}
+
+int engine_net_config(struct engine *e, const struct engine_create_opts *o, char **exposed,
+		      json_object *all, json_object *hc, struct hk_error **err)
+{
+	const char *mode = o->network ? o->network : engine_default_network();
+	json_object *pb = json_object_new_object(), *ec = json_object_new_object();
+	json_object *nc = json_object_new_object(), *ep = json_object_new_object();
+	json_object *ipam = json_object_new_object();
+
+	if (!strcmp(mode, "default"))
+		mode = engine_default_network();
+	json_object_object_add(hc, "NetworkMode", json_object_new_string(mode));
+	json_object_object_add(hc, "PortBindings", pb);
+	json_object_object_add(hc, "PublishAllPorts", json_object_new_boolean(o->publish_all));
+	json_object_object_add(hc, "Dns", strv_array(o->dns));
+	json_object_object_add(hc, "ExtraHosts", strv_array(o->add_hosts));
+	json_object_object_add(all, "NetworkingConfig", nc);
+	json_object_object_add(nc, "EndpointsConfig", ec);
+	for (char **h = o->add_hosts; h && *h; h++)
+		if (!strchr(*h, ':') || **h == ':')
+			return hk_error_set(err, 0, "--add-host %s: expected NAME:IP", *h);
+	if (!engine_net_is_bridge(mode)) {
+		if (o->publish || o->publish_all || o->network_aliases || o->ip || o->mac_address)
+			return hk_error_set(
+				err, 0,
+				"-p, -P, --network-alias, --ip and --mac-address need a "
+				"bridge network, not --network %s",
+				mode);
+		if (str_has_prefix(mode, "container:") && !mode[10])
+			return hk_error_set(err, 0, "--network container: needs a container name");
+		return 0;
+	}
+	/* the network must exist (the default one is made on first use) */
+	if (strcmp(mode, NET_DEFAULT_NAME)) {
+		struct net_ctx *ctx = NULL;
+		_cleanup_json_ json_object *found = NULL;
+		char *names[] = {(char *)mode, NULL};
+		int r = net_ctx_open(e, &ctx, err);
+		if (r == 0)
+			r = net_inspect(ctx, names, &found, err);
+		net_close(ctx);
+		if (r < 0)
+			return hk_error_wrap(err, "--network");
+	}
+	for (char **p = o->publish; p && *p; p++) {
+		struct net_port port;
+		if (net_port_parse(*p, &port, err) < 0)
+			return hk_error_wrap(err, "-p");
+		add_binding(pb, &port);
+	}
+	for (char **x = o->publish_all ? exposed : NULL; x && *x; x++) {
+		struct net_port port;
+		if (net_port_parse(*x, &port, NULL) < 0)
+			continue; /* a range or junk in the image: Docker skips it too */
+		_cleanup_free_ char *key = xasprintf("%u/%s", port.container_port, port.proto);
+		if (!json_object_object_get_ex(pb, key, NULL))
+			add_binding(pb, &port);
+	}
+	json_object_object_add(ep, "Aliases", strv_array(o->network_aliases));
+	json_object_object_add(ipam, "IPv4Address", json_object_new_string(o->ip ? o->ip : ""));
+	json_object_object_add(ep, "IPAMConfig", ipam);
+	json_object_object_add(ep, "MacAddress",
+			       json_object_new_string(o->mac_address ? o->mac_address : ""));
+	json_object_object_add(ec, mode, ep);
+	return 0;
+}
+
+static const char *jget(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+static char **jstrv(json_object *o, const char *k)
+{
+	json_object *a;
+	char **v = NULL;
+
+	if (!json_object_object_get_ex(o, k, &a) || !json_object_is_type(a, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		strv_push(&v, json_object_get_string(json_object_array_get_idx(a, i)));
+	return v;
+}
+
+int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
+		       struct hk_error **err)
+{
+	json_object *cfg = NULL, *hc = NULL, *nc = NULL, *ec = NULL, *ep = NULL, *pb = NULL;
+	json_object *ipam = NULL;
+	_cleanup_free_ char *nspath = xasprintf("/proc/%d/ns/net", (int)pid);
+	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
+	_cleanup_free_ char *hosts = path_join(dir, "hosts");
+	_cleanup_free_ struct net_port *ports = NULL;
+	_cleanup_strv_ char **aliases = NULL, **extra = NULL;
+	struct net_connect_opts o = {0};
+	struct net_ctx *ctx = NULL;
+	const char *mode, *ip, *mac;
+	int r;
+
+	json_object_object_get_ex(c->config, "Config", &cfg);
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	json_object_object_get_ex(c->config, "NetworkingConfig", &nc);
+	json_object_object_get_ex(nc, "EndpointsConfig", &ec);
+	mode = jget(hc, "NetworkMode");
+	if (!engine_net_is_bridge(mode))
+		return 0;
+	json_object_object_get_ex(ec, mode, &ep);
+	json_object_object_get_ex(ep, "IPAMConfig", &ipam);
+	ip = jget(ipam, "IPv4Address");
+	mac = jget(ep, "MacAddress");
+	aliases = jstrv(ep, "Aliases");
+	extra = jstrv(hc, "ExtraHosts");
+	if (json_object_object_get_ex(hc, "PortBindings", &pb)) {
+		json_object_object_foreach(pb, key, arr)
+		{
+			for (size_t i = 0; i < json_object_array_length(arr); i++) {
+				json_object *b = json_object_array_get_idx(arr, i);
+				const char *hip = jget(b, "HostIp"), *hp = jget(b, "HostPort");
+				_cleanup_free_ char *spec =
+					xasprintf("%s:%s:%s", hip ? hip : "", hp ? hp : "", key);
+				ports = xrealloc(ports, (o.n_ports + 1) * sizeof(*ports));
+				if (net_port_parse(spec, &ports[o.n_ports], err) < 0)
+					return hk_error_wrap(err, "PortBindings");
+				o.n_ports++;
+			}
+		}
+	}
+	o.name = c->name;
+	o.hostname = jget(cfg, "Hostname");
+	o.ip = ip && *ip ? ip : NULL;
+	o.mac = mac && *mac ? mac : NULL;
+	o.aliases = aliases;
+	o.ports = ports;
+	o.hosts_path = hosts;
+	o.extra_hosts = extra;
+	if (net_ctx_open(e, &ctx, err) < 0)
+		return -1;
+	r = net_connect(ctx, c->id, mode, nspath, &o, NULL, err);
+	net_close(ctx);
+	return r;
+}
+
+void engine_net_teardown(struct engine *e, const char *id)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct net_ctx *ctx = NULL;
+
+	if (net_ctx_open(e, &ctx, &err) == 0)
+		net_teardown_container(ctx, id, &err);
+	net_close(ctx);
+}
+
+char *engine_net_namespace_path(struct engine *e, const char *mode, struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *other = NULL;
+
+	if (!mode || !str_has_prefix(mode, "container:"))
+		return NULL;
+	if (engine_lookup(e, mode + 10, &other, err) < 0) {
+		hk_error_wrap(err, "--network %s", mode);
+		return NULL;
+	}
+	if (other->state != ENGINE_RUNNING && other->state != ENGINE_PAUSED) {
+		hk_error_set(err, 0, "--network %s: container %s is not running", mode,
+			     other->name);
+		return NULL;
+	}
+	return xasprintf("/proc/%d/ns/net", (int)other->pid);
+}
+
+int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
+			   char **aliases, struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = NULL;
+	_cleanup_free_ char *dir = NULL, *hosts = NULL, *nspath = NULL;
+	struct net_connect_opts o = {0};
+	struct net_ctx *ctx = NULL;
+	json_object *cfg = NULL;
+	int r;
+
+	if (engine_lookup(e, ref, &c, err) < 0)
+		return -1;
+	if (c->state != ENGINE_RUNNING && c->state != ENGINE_PAUSED)
+		return hk_error_set(err, 0, "container %s is not running", c->name);
+	dir = engine_ctr_dir(e, c->id);
+	hosts = path_join(dir, "hosts");
+	nspath = xasprintf("/proc/%d/ns/net", (int)c->pid);
+	json_object_object_get_ex(c->config, "Config", &cfg);
+	o.name = c->name;
+	o.hostname = jget(cfg, "Hostname");
+	o.ip = ip;
+	o.aliases = aliases;
+	o.hosts_path = hosts;
+	if (net_ctx_open(e, &ctx, err) < 0)
+		return -1;
+	r = net_connect(ctx, c->id, network, nspath, &o, NULL, err);
+	net_close(ctx);
+	return r;
+}
+
+int engine_network_disconnect(struct engine *e, const char *ref, const char *network,
+			      struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = NULL;
+	struct net_ctx *ctx = NULL;
+	int r;
+
+	if (engine_lookup(e, ref, &c, err) < 0)
+		return -1;
+	if (net_ctx_open(e, &ctx, err) < 0)
+		return -1;
+	r = net_disconnect(ctx, c->id, network, err);
+	net_close(ctx);
+	return r;
+}
+
+int engine_ports(struct engine *e, const char *ref, char ***lines, struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = NULL;
+	struct net_endpoint **eps = NULL;
+	struct net_ctx *ctx = NULL;
+	size_t n = 0;
+
+	if (engine_lookup(e, ref, &c, err) < 0)
+		return -1;
+	if (net_ctx_open(e, &ctx, err) < 0)
+		return -1;
+	if (net_container_endpoints(ctx, c->id, &eps, &n, err) < 0) {
+		net_close(ctx);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < eps[i]->n_ports; j++) {
+			const struct net_port *p = &eps[i]->ports[j];
+			_cleanup_free_ char *l =
+				xasprintf("%u/%s -> %s:%u", p->container_port, p->proto,
+					  *p->host_ip ? p->host_ip : "0.0.0.0", p->host_port);
+			strv_push(lines, l);
+		}
+	net_endpoints_free(eps, n);
+	net_close(ctx);
+	return 0;
+}
