@@ -121,11 +121,40 @@ static char *url_escape(const char *s)
 	return out;
 }
 
+#define SCOPES_MAX 16
+
+/* Add the challenge's scopes (space-separated) to those asked before, and
+ * return a copy of the whole list: a push needs pull,push on its repository
+ * and pull on the one it mounts from, and one token for all of them saves
+ * a token round trip per request. */
+static char **merge_scopes(struct registry *r, const char *scope)
+{
+	_cleanup_free_ char *copy = xstrdup(scope ? scope : "");
+	char *save = NULL, **out;
+
+	pthread_mutex_lock(&r->lock);
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		bool have = false;
+		for (char **p = r->scopes; p && *p; p++)
+			have |= !strcmp(*p, t);
+		if (have)
+			continue;
+		if (strv_len(r->scopes) >= SCOPES_MAX) {
+			strv_free(r->scopes);
+			r->scopes = NULL;
+		}
+		strv_push(&r->scopes, t);
+	}
+	out = strv_dup(r->scopes);
+	pthread_mutex_unlock(&r->lock);
+	return out;
+}
+
 static int fetch_token(struct registry *r, const struct registry_challenge *c, char **token,
 		       struct hk_error **err)
 {
-	_cleanup_free_ char *url = NULL, *svc = NULL, *scope = NULL;
-	_cleanup_free_ char *user = NULL, *pass = NULL;
+	_cleanup_free_ char *url = NULL, *svc = NULL, *user = NULL, *pass = NULL;
+	_cleanup_strv_ char **scopes = merge_scopes(r, c->scope);
 	_cleanup_json_ json_object *doc = NULL;
 	struct reg_resp resp;
 	struct reg_req req = {
@@ -139,10 +168,14 @@ static int fetch_token(struct registry *r, const struct registry_challenge *c, c
 	    !(str_has_prefix(c->realm, "http://") && r->http_allowed))
 		return hk_error_set(err, 0, "token realm '%.200s' is not https", c->realm);
 	svc = c->service ? url_escape(c->service) : NULL;
-	scope = c->scope ? url_escape(c->scope) : NULL;
-	url = xasprintf("%s%s%s%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?",
-			svc ? "service=" : "", svc ? svc : "", scope ? "&scope=" : "",
-			scope ? scope : "");
+	url = xasprintf("%s%s%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?",
+			svc ? "service=" : "", svc ? svc : "");
+	for (char **p = scopes; p && *p; p++) {
+		_cleanup_free_ char *e = url_escape(*p);
+		char *u = xasprintf("%s&scope=%s", url, e);
+		free(url);
+		url = u;
+	}
 	pthread_mutex_lock(&r->lock);
 	user = r->user ? xstrdup(r->user) : NULL;
 	pass = r->pass ? xstrdup(r->pass) : NULL;

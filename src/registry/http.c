@@ -315,6 +315,7 @@ void registry_close(struct registry *r)
 	}
 	free(r->token);
 	free(r->scheme);
+	strv_free(r->scopes);
 	registry_challenge_free(&r->chal);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -15,8 +15,9 @@ struct registry {
 	bool http_allowed; /* loopback, or tls_verify off */
 	char *user, *pass; /* credentials, may be NULL */
 	pthread_mutex_t lock;
-	char *token;  /* current bearer token */
-	char *scheme; /* last challenge's scheme: "bearer", "basic" or NULL */
+	char *token;   /* current bearer token */
+	char **scopes; /* every scope asked for so far: one token covers them all */
+	char *scheme;  /* last challenge's scheme: "bearer", "basic" or NULL */
 	struct registry_challenge chal;
 };
 

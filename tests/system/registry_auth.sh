@@ -44,3 +44,35 @@ test_login_connection_refused() {
 	assert_contains "$output" "127.0.0.1"
 	assert_no_file "$TEST_TMP/root/auth.json"
 }
+
+test_bearer_token_auth_pull_push() {
+	require_cmd skopeo
+	start_token_registry dave tok3n
+	make_oci_layout "$TEST_TMP/oci"
+	skopeo copy -q --dest-tls-verify=false --dest-creds dave:tok3n \
+		"oci:$TEST_TMP/oci:latest" "docker://$REG/bear/busy:1"
+
+	# no credentials: the token server refuses
+	run hako pull "$REG/bear/busy:1"
+	assert_status 125
+	assert_contains "$output" "token from http://127.0.0.1:$TOKEN_PORT/cgi-bin/token: HTTP 401 unauthorized"
+	run hako login -u dave -p wrong "$REG"
+	assert_status 125
+	assert_contains "$output" "401"
+
+	run hako login -u dave -p tok3n "$REG"
+	assert_status 0
+	run hako pull -q "$REG/bear/busy:1"
+	assert_status 0
+	assert_eq "$output" "${OCI_CONFIG_DIGEST#sha256:}"
+	run hako push "$REG/bear/busy:1" "$REG/bear/other:2"
+	assert_status 0
+	# one token covers the push and the mount source: the blobs are mounted
+	assert_contains "$output" "mounted"
+	assert_contains "$(cat "$TEST_TMP/tokensrv/scopes.log")" "repository:bear/busy:pull"
+	grep -qE 'repository:bear/other:(pull,push|push,pull)' "$TEST_TMP/tokensrv/scopes.log" ||
+		fail "no push scope asked: $(cat "$TEST_TMP/tokensrv/scopes.log")"
+	run skopeo inspect --tls-verify=false --creds dave:tok3n "docker://$REG/bear/other:2"
+	assert_status 0
+	assert_eq "$(echo "$output" | jq -r .Digest)" "$OCI_MANIFEST_DIGEST"
+}

@@ -45,6 +45,7 @@ start_registry() {
 				    path: $dir/htpasswd
 			YML
 		fi
+		[ -n "${REG_EXTRA_CONFIG:-}" ] && echo "$REG_EXTRA_CONFIG" >>"$dir/config.yml"
 		docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
 		REG_PID=$!
 		defer "kill $REG_PID 2>/dev/null; wait $REG_PID 2>/dev/null"
@@ -107,4 +108,56 @@ make_oci_layout() {
 	rm -rf "$tmp"
 	OCI_MANIFEST_DIGEST=sha256:$man
 	OCI_CONFIG_DIGEST=sha256:$cfg
+}
+
+# start_token_registry USER PASS: a docker-registry with bearer token auth
+# and its token server: busybox httpd (basic auth USER:PASS on /cgi-bin)
+# running a CGI that signs RS256 JWTs with openssl (the x5c header carries
+# the self-signed certificate the registry trusts).  Sets REG, TOKEN_PORT.
+start_token_registry() {
+	local user=$1 pass=$2 dir=$TEST_TMP/tokensrv port i code
+	require_cmd openssl
+	require_cmd busybox
+	mkdir -p "$dir/www/cgi-bin"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+		-days 2 -subj /CN=hako-test-token >/dev/null 2>&1 || fail "openssl req"
+	openssl x509 -in "$dir/cert.pem" -outform DER | openssl base64 -A >"$dir/cert.b64"
+	cat >"$dir/www/cgi-bin/token" <<-CGI
+		#!/bin/sh
+		PATH=/usr/bin:/bin
+		b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+		scopes=\$(printf '%s' "\$QUERY_STRING" | tr '&' '\n' | sed -n 's/^scope=//p' |
+			sed 's/%20/\n/g; s/+/\n/g; s/%3[Aa]/:/g; s/%2[Ff]/\//g; s/%2[Cc]/,/g; s/%2[Dd]/-/g')
+		access=\$(printf '%s\n' "\$scopes" | jq -R 'select(length > 0) | split(":") |
+			{type: .[0], name: .[1], actions: (.[2] // "" | split(","))}' | jq -sc .)
+		now=\$(date +%s)
+		h=\$(jq -cn --arg c "\$(cat $dir/cert.b64)" '{typ:"JWT",alg:"RS256",x5c:[\$c]}' | b64url)
+		c=\$(jq -cn --argjson a "\$access" --argjson t "\$now" \
+			'{iss:"hako-test-issuer",sub:"$user",aud:"hako-test",exp:(\$t+300),nbf:(\$t-10),
+			  iat:\$t,jti:(\$t|tostring),
+			  access:\$a}' | b64url)
+		s=\$(printf '%s.%s' "\$h" "\$c" | openssl dgst -sha256 -sign $dir/key.pem | b64url)
+		echo "\$scopes" | tr '\n' ' ' >>$dir/scopes.log
+		echo >>$dir/scopes.log
+		printf 'Content-Type: application/json\r\n\r\n{"token":"%s.%s.%s"}\n' "\$h" "\$c" "\$s"
+	CGI
+	chmod +x "$dir/www/cgi-bin/token"
+	echo "/cgi-bin:$user:$pass" >"$dir/httpd.conf"
+	TOKEN_PORT=$(_free_port) || fail "no free port"
+	busybox httpd -f -p "127.0.0.1:$TOKEN_PORT" -h "$dir/www" -c "$dir/httpd.conf" &
+	local hpid=$!
+	defer "kill $hpid 2>/dev/null; wait $hpid 2>/dev/null"
+	for ((i = 0; i < 300; i++)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TOKEN_PORT/cgi-bin/token" || true)
+		[ "$code" = 401 ] && break
+		sleep 0.02
+	done
+	[ "$code" = 401 ] || fail "token server did not start"
+	REG_EXTRA_CONFIG="auth:
+  token:
+    realm: http://127.0.0.1:$TOKEN_PORT/cgi-bin/token
+    service: hako-test
+    issuer: hako-test-issuer
+    rootcertbundle: $dir/cert.pem"
+	start_registry
 }
