@@ -239,6 +239,23 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 int engine_cp(struct engine *e, const char *ref, const char *src, const char *dst,
 	      bool to_container, struct hk_error **err);
 
+/* ---- volumes (local driver, <root>/volumes/<name>/_data) ---- */
+struct engine_volume {
+	char *name, *driver, *labels /* JSON object */, *mountpoint;
+	bool anonymous;
+	int64_t created;
+	int users; /* containers using it */
+};
+/* name NULL: every volume; else that one (not found is an error). */
+int engine_volume_list(struct engine *e, const char *name, struct engine_volume ***out, size_t *n,
+		       struct hk_error **err);
+void engine_volume_list_free(struct engine_volume **list, size_t n);
+/* name NULL: a random one; labels K=V. */
+int engine_volume_create(struct engine *e, const char *name, char **labels, char **name_out,
+			 struct hk_error **err);
+/* Refused while a container uses it unless force. */
+int engine_volume_remove(struct engine *e, const char *name, bool force, struct hk_error **err);
+
 /* ---- helpers shared with the command line (parsing) ---- */
 
 /* "512m", "1g", "1024" -> bytes; < 0 on a bad value. */

@@ -234,3 +234,62 @@ test_logs_follow() {
 	assert_eq "$output" "a
 b"
 }
+
+test_volumes_named_and_anonymous() {
+	engine_setup
+	run hako volume create --label team=a vol1
+	assert_eq "$output" "vol1"
+	hako run --rm -v vol1:/data busybox sh -c 'echo persisted >/data/f'
+	run hako run --rm -v vol1:/data:ro busybox sh -c 'cat /data/f; touch /data/g'
+	assert_contains "$output" "persisted"
+	assert_contains "$output" "Read-only file system"
+	run hako volume inspect vol1
+	assert_contains "$output" "\"Mountpoint\": \"$TEST_TMP/root/volumes/vol1/_data\""
+	run hako volume ls --format '{{.Name}} {{.Labels.team}}'
+	assert_eq "$output" "vol1 a"
+	id=$(hako run -d -v vol1:/d -v /anon -v auto:/auto busybox sleep 60)
+	run hako volume ls -q
+	assert_eq "$(echo "$output" | wc -l)" "3"
+	run hako volume rm vol1
+	assert_status 1
+	assert_contains "$output" "in use"
+	hako rm -fv "$id" >/dev/null
+	# -v removed the anonymous volume only
+	run hako volume ls -q
+	assert_eq "$(echo "$output" | sort | tr '\n' ' ')" "auto vol1 "
+	run hako volume rm vol1 auto
+	assert_status 0
+	run hako volume ls -q
+	assert_eq "$output" ""
+	run hako volume rm nope
+	assert_status 1
+	assert_contains "$output" "no such volume"
+	assert_no_file "$TEST_TMP/root/volumes/vol1"
+}
+
+test_prune_asks_then_removes_stopped() {
+	engine_setup
+	hako create --name stopped1 busybox true >/dev/null
+	hako run -d --name live1 busybox sleep 60 >/dev/null
+	hako volume create spare >/dev/null
+	run sh -c "echo n | '$HAKO_BIN' --root '$TEST_TMP/root' --runroot '$TEST_TMP/run' system prune"
+	assert_contains "$output" "Are you sure"
+	run hako ps -a --format '{{.Names}}'
+	assert_contains "$output" "stopped1"
+	run hako system prune -f --volumes
+	assert_status 0
+	run hako ps -a --format '{{.Names}}'
+	assert_eq "$output" "live1"
+	run hako volume ls -q
+	assert_eq "$output" ""
+	# the image is used by live1: kept even with -a
+	hako system prune -f -a >/dev/null
+	run hako images -q
+	assert_ne "$output" ""
+	hako run -d --name c2 busybox true >/dev/null
+	hako wait c2 >/dev/null
+	run hako container prune -f
+	assert_status 0
+	run hako ps -a --format '{{.Names}}'
+	assert_eq "$output" "live1"
+}

@@ -1,0 +1,253 @@
+/* hako volume create / ls / rm / inspect / prune. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/command.h"
+#include "cli/ctr_common.h"
+#include "util/json.h"
+#include "util/util.h"
+
+static json_object *volume_json(const struct engine_volume *v)
+{
+	json_object *o = json_object_new_object(), *labels = NULL;
+	_cleanup_free_ char *created = engine_format_time(v->created);
+
+	json_object_object_add(o, "CreatedAt", json_object_new_string(created));
+	json_object_object_add(o, "Driver", json_object_new_string(v->driver));
+	if (json_parse("labels", v->labels, strlen(v->labels), &labels, NULL) < 0)
+		labels = json_object_new_object();
+	json_object_object_add(o, "Labels", labels);
+	json_object_object_add(o, "Mountpoint", json_object_new_string(v->mountpoint));
+	json_object_object_add(o, "Name", json_object_new_string(v->name));
+	json_object_object_add(o, "Options", json_object_new_object());
+	json_object_object_add(o, "Scope", json_object_new_string("local"));
+	return o;
+}
+
+static int vcreate_run(int argc, char **argv, struct hk_error **err)
+{
+	static const struct option opts[] = {{"label", required_argument, NULL, 'l'},
+					     {"driver", required_argument, NULL, 'd'},
+					     {0}};
+	_cleanup_strv_ char **labels = NULL;
+	_cleanup_free_ char *name = NULL;
+	struct engine e;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+l:d:", opts, NULL)) != -1) {
+		if (c == 'l')
+			strv_push(&labels, optarg);
+		else if (c == 'd' && strcmp(optarg, "local"))
+			return hk_error_set(err, 0, "volume create: only the local driver exists");
+		else if (c != 'd')
+			return hk_error_set(err, 0, "volume create: unknown flag");
+	}
+	if (ctr_engine_open(&e, err) < 0)
+		return -1;
+	r = engine_volume_create(&e, optind < argc ? argv[optind] : NULL, labels, &name, err);
+	engine_close(&e);
+	if (r < 0)
+		return -1;
+	printf("%s\n", name);
+	return 0;
+}
+
+static int vls_run(int argc, char **argv, struct hk_error **err)
+{
+	static const struct option opts[] = {
+		{"quiet", no_argument, NULL, 'q'}, {"format", required_argument, NULL, 'f'}, {0}};
+	struct engine_volume **list = NULL;
+	const char *format = NULL;
+	bool quiet = false;
+	struct engine e;
+	size_t n = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+		if (c == 'q')
+			quiet = true;
+		else if (c == 'f')
+			format = optarg;
+		else
+			return hk_error_set(err, 0, "volume ls: unknown flag");
+	}
+	if (ctr_engine_open(&e, err) < 0)
+		return -1;
+	if (engine_volume_list(&e, NULL, &list, &n, err) < 0) {
+		engine_close(&e);
+		return -1;
+	}
+	if (!quiet && !format)
+		printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
+	for (size_t i = 0; i < n; i++) {
+		if (quiet) {
+			printf("%s\n", list[i]->name);
+		} else if (format) {
+			json_object *o = volume_json(list[i]);
+			if (!strcmp(format, "json")) {
+				_cleanup_free_ char *s = json_to_string(o, false);
+				printf("%s\n", s);
+			} else {
+				ctr_print_template(format, o);
+			}
+			json_object_put(o);
+		} else {
+			printf("%-10s%s\n", list[i]->driver, list[i]->name);
+		}
+	}
+	engine_volume_list_free(list, n);
+	engine_close(&e);
+	return 0;
+}
+
+static int vrm_run(int argc, char **argv, struct hk_error **err)
+{
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	bool force = false;
+	struct engine e;
+	int c, rc = 0;
+
+	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (c != 'f')
+			return hk_error_set(err, 0, "volume rm: unknown flag");
+		force = true;
+	}
+	if (optind >= argc)
+		return hk_error_set(err, 0, "volume rm: requires at least 1 volume");
+	if (ctr_engine_open(&e, err) < 0)
+		return -1;
+	for (int i = optind; i < argc; i++) {
+		if (engine_volume_remove(&e, argv[i], force, err) < 0) {
+			hk_error_print(*err, "hako");
+			hk_error_free(err);
+			rc = 1;
+			continue;
+		}
+		printf("%s\n", argv[i]);
+	}
+	engine_close(&e);
+	return rc;
+}
+
+static int vinspect_run(int argc, char **argv, struct hk_error **err)
+{
+	json_object *arr = json_object_new_array();
+	struct engine e;
+	int rc = 0;
+
+	if (argc < 2) {
+		json_object_put(arr);
+		return hk_error_set(err, 0, "volume inspect: requires at least 1 volume");
+	}
+	if (ctr_engine_open(&e, err) < 0) {
+		json_object_put(arr);
+		return -1;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct engine_volume **list = NULL;
+		size_t n = 0;
+		if (engine_volume_list(&e, argv[i], &list, &n, err) < 0) {
+			hk_error_print(*err, "hako");
+			hk_error_free(err);
+			rc = 1;
+			continue;
+		}
+		json_object_array_add(arr, volume_json(list[0]));
+		engine_volume_list_free(list, n);
+	}
+	{
+		_cleanup_free_ char *s = json_to_string(arr, true);
+		printf("%s\n", s);
+	}
+	json_object_put(arr);
+	engine_close(&e);
+	return rc;
+}
+
+static int vprune_run(int argc, char **argv, struct hk_error **err)
+{
+	static const struct option opts[] = {
+		{"force", no_argument, NULL, 'f'}, {"all", no_argument, NULL, 'a'}, {0}};
+	struct engine_volume **list = NULL;
+	bool force = false, all = false;
+	struct engine e;
+	size_t n = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+fa", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'a')
+			all = true;
+		else
+			return hk_error_set(err, 0, "volume prune: unknown flag");
+	}
+	if (!force) {
+		char answer[16] = "";
+		fprintf(stderr,
+			"WARNING! This will remove %s volumes not used by a container.\n"
+			"Are you sure you want to continue? [y/N] ",
+			all ? "all" : "anonymous");
+		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+			return 0;
+	}
+	if (ctr_engine_open(&e, err) < 0)
+		return -1;
+	if (engine_volume_list(&e, NULL, &list, &n, err) < 0) {
+		engine_close(&e);
+		return -1;
+	}
+	printf("Deleted Volumes:\n");
+	for (size_t i = 0; i < n; i++) {
+		if (list[i]->users || (!all && !list[i]->anonymous))
+			continue;
+		if (engine_volume_remove(&e, list[i]->name, false, err) == 0)
+			printf("%s\n", list[i]->name);
+		hk_error_free(err);
+	}
+	engine_volume_list_free(list, n);
+	engine_close(&e);
+	return 0;
+}
+
+static const struct hk_command cmd_vcreate = {
+	.name = "volume create",
+	.usage = "volume create [--label K=V] [NAME]",
+	.summary = "Create a named volume",
+	.run = vcreate_run,
+};
+HK_COMMAND(hako, cmd_vcreate);
+
+static const struct hk_command cmd_vls = {
+	.name = "volume ls",
+	.aliases = "volume list",
+	.usage = "volume ls [-q] [--format json|TEMPLATE]",
+	.summary = "List volumes",
+	.run = vls_run,
+};
+HK_COMMAND(hako, cmd_vls);
+
+static const struct hk_command cmd_vrm = {
+	.name = "volume rm",
+	.usage = "volume rm [-f] VOLUME...",
+	.summary = "Remove volumes (refused while a container uses one, unless -f)",
+	.run = vrm_run,
+};
+HK_COMMAND(hako, cmd_vrm);
+
+static const struct hk_command cmd_vinspect = {
+	.name = "volume inspect",
+	.usage = "volume inspect VOLUME...",
+	.summary = "Show volumes as JSON",
+	.run = vinspect_run,
+};
+HK_COMMAND(hako, cmd_vinspect);
+
+static const struct hk_command cmd_vprune = {
+	.name = "volume prune",
+	.usage = "volume prune [-f] [-a]",
+	.summary = "Remove unused anonymous volumes (-a: all unused)",
+	.run = vprune_run,
+};
+HK_COMMAND(hako, cmd_vprune);
