@@ -133,14 +133,14 @@ test_attach_tty_detach_and_reattach() {
 	require_cmd script
 	engine_setup
 	hako_cmd="'$HAKO_BIN' --root '$TEST_TMP/root' --runroot '$TEST_TMP/run'"
-	out=$( (sleep 1; printf 'echo hi-$((6*7))\n'; sleep 0.5; printf '\020\021'; sleep 1) |
+	out=$( (sleep 2; printf 'echo hi-$((6*7))\n'; sleep 0.5; printf '\020\021'; sleep 1) |
 		script -qfec "$hako_cmd run -it --name tt busybox sh" /dev/null || true)
 	assert_contains "$out" "hi-42"
 	state_is tt running
 	run hako inspect -f '{{.Config.Tty}}' tt
 	assert_eq "$output" "true"
 	# attach again, leave with exit 7
-	out=$( (sleep 0.5; printf 'echo back-$((1+1))\n'; sleep 0.5; printf 'exit 7\n'; sleep 1) |
+	out=$( (sleep 1.5; printf 'echo back-$((1+1))\n'; sleep 0.5; printf 'exit 7\n'; sleep 1) |
 		script -qfec "$hako_cmd attach tt" /dev/null || true)
 	assert_contains "$out" "back-2"
 	wait_for 10 state_is tt exited
