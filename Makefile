@@ -36,9 +36,11 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRC := $(wildcard tests/helper/*.c)
 GUEST_SRCS := $(wildcard src/guest/*.c)
+# hako-vminit: PID 1 of VMs (src/vm/guest/, outside the hako library).
+GUEST_VM_SRCS := $(wildcard src/vm/guest/*.c)
 
 all: $(BUILD)/hako $(BUILD)/hako-runtime $(BUILD)/unit-tests $(BUILD)/hk-testhelper \
-     $(if $(GUEST_SRCS),$(BUILD)/hako-init)
+     $(if $(GUEST_SRCS),$(BUILD)/hako-init) $(BUILD)/hako-vminit
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -69,6 +71,11 @@ $(BUILD)/hk-testhelper: $(HELPER_SRC)
 $(BUILD)/hako-init: $(GUEST_SRCS)
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -static -o $@ $^
+
+# hako-vminit: the static PID 1 of hako's VMs, packed into their initramfs.
+$(BUILD)/hako-vminit: $(GUEST_VM_SRCS)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $^
 
 asan:
 	$(MAKE) SANITIZE=1
@@ -106,6 +113,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/hako
 	install -m 0755 $(BUILD)/hako $(DESTDIR)$(PREFIX)/bin/hako
 	install -m 0755 $(BUILD)/hako-runtime $(DESTDIR)$(PREFIX)/bin/hako-runtime
+	install -m 0755 $(BUILD)/hako-vminit $(DESTDIR)$(PREFIX)/libexec/hako/hako-vminit
 	if [ -f $(BUILD)/hako-init ]; then install -m 0755 $(BUILD)/hako-init $(DESTDIR)$(PREFIX)/libexec/hako/hako-init; fi
 
 clean:

@@ -10,15 +10,21 @@ PKGS="gcc make pkg-config clang-format libc6-dev
   libsqlite3-dev libssl-dev libnftables-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file
   docker-registry apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
-  containerd"
+  containerd
+  qemu-system-x86 qemu-utils e2fsprogs"
 if [ "${1:-}" = --if-missing ]; then
 	missing=
 	for p in $PKGS; do
 		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 			missing="$missing $p"
 	done
-	[ -z "$missing" ] && exit 0
+	if [ -z "$missing" ]; then
+		# The guest kernel of hako's VMs (a download, not an install).
+		$SUDO "$(dirname "$0")/fetch-kernel.sh" || true
+		exit 0
+	fi
 	echo "deps: installing$missing"
 fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS
+$SUDO "$(dirname "$0")/fetch-kernel.sh" || echo "deps: no guest kernel for VMs (scripts/fetch-kernel.sh)" >&2

@@ -1,0 +1,344 @@
+/* hako run --vm: an image's rootfs booted in QEMU's microvm machine.
+ *
+ * The rootfs becomes an ext4 disk image (mkfs.ext4 -d, cached per image ID
+ * under <root>/vm/rootfs/) attached read-write with snapshot=on, so the
+ * guest may write while the cached image never changes.  The Debian cloud
+ * kernel has no 9p (CONFIG_NET_9P is off) and virtiofs needs a virtiofsd per
+ * run; a block device needs neither.  The command, environment and working
+ * directory travel on the kernel command line (hako.cfg=); its output comes
+ * back on the serial console, ended by the exit marker hako-vminit prints.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util/util.h"
+#include "vm/internal.h"
+#include "vm/vm.h"
+
+#define DEFAULT_MEMORY (256ull << 20)
+
+static uint64_t tree_bytes, tree_inodes;
+
+static int tree_count(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	tree_bytes += (uint64_t)st->st_blocks * 512 + 4096;
+	tree_inodes++;
+	return 0;
+}
+
+/* mkfs.ext4 -d copies the tree with owners, modes and xattrs. */
+static int make_ext4(const char *dir, const char *out, struct hk_error **err)
+{
+	_cleanup_free_ char *size = NULL, *inodes = NULL, *output = NULL;
+	uint64_t bytes;
+	int r;
+
+	tree_bytes = tree_inodes = 0;
+	if (nftw(dir, tree_count, 32, FTW_PHYS | FTW_MOUNT) < 0)
+		return hk_error_errno(err, "rootfs %s", dir);
+	/* Room for metadata and a little writing (writes go to a snapshot). */
+	bytes = tree_bytes + tree_bytes / 4 + (32ull << 20);
+	size = xasprintf("%lluk", (unsigned long long)(bytes / 1024));
+	inodes = xasprintf("%llu", (unsigned long long)(tree_inodes * 2 + 4096));
+	char *argv[] = {"mkfs.ext4", "-q",    "-F",   "-t",	 "ext4", "-O", "^has_journal",
+			"-N",	     inodes, "-L",   "hako-root", "-d",   (char *)dir,
+			(char *)out, size,   NULL};
+	r = vm_run_capture(argv, &output, err);
+	if (r < 0)
+		return -1;
+	if (r != 0) {
+		unlink(out);
+		return hk_error_set(err, 0, "mkfs.ext4 -d %s failed (status %d): %s", dir, r,
+				    output);
+	}
+	return 0;
+}
+
+/* The rootfs disk: cached by key, or built for this run only (*temp set). */
+static int rootfs_disk(const char *root, const char *rundir, const struct vm_run_opts *o,
+		       char **out, bool *temp, struct hk_error **err)
+{
+	_cleanup_free_ char *dir = NULL, *final = NULL, *tmp = NULL;
+	struct stat st;
+
+	if (stat(o->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+		return hk_error_set(err, errno ? errno : ENOTDIR, "rootfs %s: not a directory",
+				    o->rootfs);
+	*temp = !o->cache_key;
+	if (!o->cache_key) {
+		final = xasprintf("%s/rootfs.ext4", rundir);
+		if (make_ext4(o->rootfs, final, err) < 0)
+			return -1;
+		*out = steal_ptr(&final);
+		return 0;
+	}
+	dir = xasprintf("%s/vm/rootfs", root);
+	final = xasprintf("%s/%s.ext4", dir, o->cache_key);
+	if (access(final, R_OK) == 0) {
+		*out = steal_ptr(&final);
+		return 0;
+	}
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	tmp = xasprintf("%s/.tmp-%d.ext4", dir, getpid());
+	if (make_ext4(o->rootfs, tmp, err) < 0)
+		return -1;
+	if (rename(tmp, final) < 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return hk_error_errno(err, "rename %s", final);
+	}
+	*out = steal_ptr(&final);
+	return 0;
+}
+
+struct run_ctx {
+	pid_t qemu;
+	int out;   /* QEMU's serial output */
+	int in;	   /* QEMU's serial input, or -1 */
+	int sigfd; /* SIGINT/SIGTERM/SIGHUP/SIGCHLD */
+	bool raw;
+	struct termios saved;
+};
+
+/* Copy the console to stdout until QEMU ends; returns the marker's status
+ * or -1 when none came. */
+static int pump(struct run_ctx *c, const char *nonce, int *killed_by)
+{
+	struct vm_marker m;
+	char in[4096], out[4096 + 128];
+	bool stdin_open = c->in >= 0;
+
+	vm_marker_init(&m, nonce);
+	*killed_by = 0;
+	for (;;) {
+		struct pollfd p[3] = {
+			{.fd = c->out, .events = POLLIN},
+			{.fd = c->sigfd, .events = POLLIN},
+			{.fd = stdin_open ? 0 : -1, .events = POLLIN},
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(c->sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
+				*killed_by = (int)si.ssi_signo;
+				kill(c->qemu, SIGTERM);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(0, in, sizeof(in));
+			if (n <= 0) {
+				stdin_open = false;
+				close(c->in);
+				c->in = -1;
+			} else if (write_all(c->in, in, (size_t)n) < 0) {
+				stdin_open = false;
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(c->out, in, sizeof(in));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			size_t k = vm_marker_feed(&m, in, (size_t)n, out);
+			if (k && write_all(1, out, k) < 0)
+				break;
+			if (m.status >= 0) {
+				/* The guest is done and powers itself off; nothing it
+				 * still does matters (its disk is a snapshot). */
+				kill(c->qemu, SIGTERM);
+				break;
+			}
+		}
+	}
+	if (m.status < 0) {
+		size_t k = vm_marker_flush(&m, out);
+		if (k && write_all(1, out, k) < 0)
+			return -1;
+	}
+	return m.status;
+}
+
+static int build_cmdline(const struct vm_run_opts *o, const char *nonce, char **out,
+			 struct hk_error **err)
+{
+	_cleanup_free_ char *cfg = NULL;
+	struct vm_guest_cfg g = {
+		.modules = "micro",
+		.rootdev = "vda",
+		.argv = o->argv,
+		.env = o->env,
+		.cwd = o->cwd,
+		.nonce = nonce,
+		.tty = o->tty,
+	};
+
+	if (vm_guest_cfg_encode(&g, &cfg, err) < 0)
+		return -1;
+	/* quiet: kernel messages would mix with the command's output.
+	 * pci=off: microvm has no PCI bus, only virtio-mmio (ACPI-described). */
+	*out = xasprintf("console=ttyS0 quiet loglevel=1 panic=-1 pci=off reboot=t %s", cfg);
+	return 0;
+}
+
+int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
+	   struct hk_error **err)
+{
+	_cleanup_free_ char *rundir = NULL, *initrd = NULL, *disk = NULL, *append = NULL;
+	_cleanup_free_ char *mem = NULL, *smp = NULL, *drive = NULL, *errlog = NULL;
+	_cleanup_free_ char *accel = NULL;
+	_cleanup_close_ int errfd = -1;
+	struct vm_kernel k = {0};
+	struct run_ctx c = {.qemu = -1, .out = -1, .in = -1, .sigfd = -1};
+	const struct vm_accel *ac;
+	char nonce[17];
+	int outp[2] = {-1, -1}, inp[2] = {-1, -1};
+	bool temp_disk = false;
+	sigset_t sigs, old;
+	int status = -1, ws, killed_by = 0;
+
+	if (!o->argv || !o->argv[0])
+		return hk_error_set(err, 0, "run --vm: no command (the image has none either)");
+	vm_random_hex(nonce, 8);
+	if (vm_kernel_find(o->kernel, &k, err) < 0)
+		return -1;
+	if (!k.modules_dir) {
+		hk_error_set(err, 0, "guest kernel %s: its modules (lib/modules/<version>) not "
+				     "found; set HAKO_VM_MODULES",
+			     k.vmlinuz);
+		goto out;
+	}
+	if (build_cmdline(o, nonce, &append, err) < 0)
+		goto out;
+	if (vm_initramfs_build(root, &k, &initrd, err) < 0)
+		goto out;
+	rundir = xasprintf("%s/vm/run-%s", runroot, nonce);
+	if (mkdir_p(rundir, 0700, err) < 0)
+		goto out;
+	if (rootfs_disk(root, rundir, o, &disk, &temp_disk, err) < 0)
+		goto out;
+
+	ac = vm_accel_pick(o->quiet);
+	accel = xstrdup(ac->qemu_arg);
+	mem = xasprintf("%llu", (unsigned long long)((o->memory ? o->memory : DEFAULT_MEMORY) >> 20));
+	smp = xasprintf("%d", o->cpus > 0 ? o->cpus : 1);
+	drive = xasprintf("id=root,file=%s,format=raw,if=none,snapshot=on,cache=unsafe", disk);
+	errlog = xasprintf("%s/qemu.err", rundir);
+	char *argv[] = {
+		(char *)vm_qemu_binary(),
+		"-M",
+		"microvm,x-option-roms=off,isa-serial=on,rtc=on,pit=on,pic=on",
+		"-accel",
+		accel,
+		"-cpu",
+		(char *)ac->cpu,
+		"-m",
+		mem,
+		"-smp",
+		smp,
+		"-nodefaults",
+		"-no-user-config",
+		"-display",
+		"none",
+		"-chardev",
+		"stdio,id=con,signal=off",
+		"-serial",
+		"chardev:con",
+		"-kernel",
+		k.vmlinuz,
+		"-initrd",
+		initrd,
+		"-append",
+		append,
+		"-drive",
+		drive,
+		"-device",
+		"virtio-blk-device,drive=root",
+		"-no-reboot",
+		NULL,
+	};
+
+	errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (errfd < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0) {
+		hk_error_errno(err, "run --vm: set up QEMU's console");
+		goto out;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
+	c.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (vm_spawn(argv, o->interactive ? inp[0] : -1, outp[1], errfd, false, &c.qemu, err) <
+	    0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		goto out;
+	}
+	close(outp[1]);
+	close(inp[0]);
+	outp[1] = inp[0] = -1;
+	c.out = outp[0];
+	c.in = o->interactive ? steal_fd(&inp[1]) : -1;
+	if (o->tty && isatty(0) && tcgetattr(0, &c.saved) == 0) {
+		struct termios raw = c.saved;
+		cfmakeraw(&raw);
+		c.raw = tcsetattr(0, TCSANOW, &raw) == 0;
+	}
+	status = pump(&c, nonce, &killed_by);
+	if (c.raw)
+		tcsetattr(0, TCSANOW, &c.saved);
+	while (waitpid(c.qemu, &ws, 0) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (status < 0) {
+		_cleanup_free_ char *last = vm_last_line(errlog);
+		if (killed_by)
+			status = 128 + killed_by;
+		else
+			hk_error_set(err, 0, "run --vm: the VM stopped without an exit status%s%s",
+				     last ? " (QEMU: " : "", last ? last : "");
+		if (last && !killed_by) {
+			struct hk_error *e = *err;
+			char *m = xasprintf("%s)", e->msg);
+			free(e->msg);
+			e->msg = m;
+		}
+	}
+out:
+	if (c.in >= 0)
+		close(c.in);
+	if (c.out >= 0)
+		close(c.out);
+	if (c.sigfd >= 0)
+		close(c.sigfd);
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0 && outp[i] != c.out)
+			close(outp[i]);
+		if (inp[i] >= 0 && inp[i] != c.in)
+			close(inp[i]);
+	}
+	if (rundir) {
+		struct hk_error *e = NULL;
+		if (rm_rf(rundir, &e) < 0)
+			hk_error_free(&e);
+	}
+	vm_kernel_free(&k);
+	return status;
+}
