@@ -33,7 +33,8 @@ int vm_cli_run_opt(struct vm_cli_run *r, int opt, const char *arg, struct hk_err
 		return 0;
 	case 'c':
 		if (parse_ll(arg, 1, 64, &v) < 0)
-			return hk_error_set(err, 0, "--cpus %s: expected a number from 1 to 64", arg);
+			return hk_error_set(err, 0, "--cpus %s: expected a number from 1 to 64",
+					    arg);
 		r->cpus = (int)v;
 		return 0;
 	case 'k':

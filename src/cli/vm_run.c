@@ -12,11 +12,16 @@
 static int vm_run_main(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
-		{"rootfs", required_argument, NULL, 'R'}, {"env", required_argument, NULL, 'e'},
-		{"workdir", required_argument, NULL, 'w'}, {"memory", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'c'},	   {"kernel", required_argument, NULL, 'k'},
-		{"interactive", no_argument, NULL, 'i'},   {"tty", no_argument, NULL, 't'},
-		{"rm", no_argument, NULL, 'r'},		   {0},
+		{"rootfs", required_argument, NULL, 'R'},
+		{"env", required_argument, NULL, 'e'},
+		{"workdir", required_argument, NULL, 'w'},
+		{"memory", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'c'},
+		{"kernel", required_argument, NULL, 'k'},
+		{"interactive", no_argument, NULL, 'i'},
+		{"tty", no_argument, NULL, 't'},
+		{"rm", no_argument, NULL, 'r'},
+		{0},
 	};
 	struct vm_cli_run r = {0};
 	int c;

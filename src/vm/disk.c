@@ -23,8 +23,8 @@ int vm_parse_size(const char *s, uint64_t *out, struct hk_error **err)
 				    s ? s : "");
 	v = strtod(s, &end);
 	if (errno || end == s || v <= 0)
-		return hk_error_set(err, 0, "size '%s': expected a positive number with K, M, G or T",
-				    s);
+		return hk_error_set(err, 0,
+				    "size '%s': expected a positive number with K, M, G or T", s);
 	switch (*end) {
 	case 0:
 		break;
@@ -94,8 +94,9 @@ int vm_disk_create(const char *path, uint64_t size, const char *backing, struct 
 	if (backing) {
 		if (vm_disk_info(backing, &bsize, &fmt, err) < 0)
 			return -1;
-		char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-b", (char *)backing,
-				"-F",	    fmt,      (char *)path, size ? sz : NULL, NULL};
+		char *argv[] = {
+			"qemu-img",	 "create", "-q", "-f",	       "qcow2",		 "-b",
+			(char *)backing, "-F",	   fmt,	 (char *)path, size ? sz : NULL, NULL};
 		return qemu_img(argv, what, NULL, err);
 	}
 	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", (char *)path, sz, NULL};

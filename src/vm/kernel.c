@@ -23,8 +23,9 @@
 
 const char *const vm_modules_micro[] = {"virtio_mmio", "virtio_blk", NULL};
 const char *const vm_modules_full[] = {
-	"virtio_pci", "virtio_blk", "virtio_net", "virtio_scsi", "sd_mod", "virtio_console",
-	"virtio_rng", "vmw_vsock_virtio_transport", "virtiofs", "button", "evdev", NULL,
+	"virtio_pci", "virtio_blk",	"virtio_net", "virtio_scsi",
+	"sd_mod",     "virtio_console", "virtio_rng", "vmw_vsock_virtio_transport",
+	"virtiofs",   "button",		"evdev",      NULL,
 };
 
 void vm_kernel_free(struct vm_kernel *k)
@@ -60,8 +61,7 @@ int vm_kernel_find(const char *path, struct vm_kernel *out, struct hk_error **er
 		out->modules_dir = xstrdup(mods);
 	} else if (out->version) {
 		dir = xstrdup(real);
-		out->modules_dir =
-			xasprintf("%s/../lib/modules/%s", dirname(dir), out->version);
+		out->modules_dir = xasprintf("%s/../lib/modules/%s", dirname(dir), out->version);
 		if (access(out->modules_dir, F_OK) != 0) {
 			free(out->modules_dir);
 			out->modules_dir = NULL;
@@ -127,7 +127,8 @@ int vm_module_depends(const char *ko_path, char ***out, struct hk_error **err)
 		if (n < ilen - i && str_has_prefix(info + i, "depends=")) {
 			_cleanup_free_ char *list = xstrndup(info + i + 8, n - 8);
 			char *save = NULL;
-			for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			for (char *t = strtok_r(list, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save))
 				strv_push(&deps, t);
 		}
 		i += n + 1;
@@ -304,8 +305,9 @@ static int ar_add_file(struct archive *a, const struct ifile *f, struct hk_error
 static int write_cpio(const char *tmp, struct ifile *files, size_t nfiles, const char *lists[2],
 		      struct hk_error **err)
 {
-	static const char *const dirs[] = {"bin", "dev", "proc", "sys", "tmp", "lib",
-					   "lib/modules", "lib/modules/hako", "newroot", NULL};
+	static const char *const dirs[] = {"bin",     "dev", "proc",	    "sys",
+					   "tmp",     "lib", "lib/modules", "lib/modules/hako",
+					   "newroot", NULL};
 	struct archive *a = archive_write_new();
 	int r = -1;
 
@@ -387,9 +389,9 @@ int vm_initramfs_build(const char *root, const struct vm_kernel *k, char **out,
 				hk_error_set(err, 0, "initramfs: too many modules");
 				goto out;
 			}
-			files[nfiles++] = (struct ifile){modindex_path(&idx, full[i]),
-							 xasprintf("lib/modules/hako/%s.ko", full[i]),
-							 0644};
+			files[nfiles++] =
+				(struct ifile){modindex_path(&idx, full[i]),
+					       xasprintf("lib/modules/hako/%s.ko", full[i]), 0644};
 		}
 		for (size_t i = 0; micro && micro[i]; i++)
 			if (!strv_has(full, micro[i]))

@@ -50,9 +50,9 @@ static int make_ext4(const char *dir, const char *out, struct hk_error **err)
 	bytes = tree_bytes + tree_bytes / 4 + (32ull << 20);
 	size = xasprintf("%lluk", (unsigned long long)(bytes / 1024));
 	inodes = xasprintf("%llu", (unsigned long long)(tree_inodes * 2 + 4096));
-	char *argv[] = {"mkfs.ext4", "-q",    "-F",   "-t",	 "ext4", "-O", "^has_journal",
-			"-N",	     inodes, "-L",   "hako-root", "-d",   (char *)dir,
-			(char *)out, size,   NULL};
+	char *argv[] = {"mkfs.ext4",	"-q",	     "-F",   "-t", "ext4",	"-O",
+			"^has_journal", "-N",	     inodes, "-L", "hako-root", "-d",
+			(char *)dir,	(char *)out, size,   NULL};
 	r = vm_run_capture(argv, &output, err);
 	if (r < 0)
 		return -1;
@@ -135,7 +135,8 @@ static int pump(struct run_ctx *c, const char *nonce, int *killed_by)
 		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(c->sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
+			if (read(c->sigfd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGCHLD) {
 				*killed_by = (int)si.ssi_signo;
 				kill(c->qemu, SIGTERM);
 			}
@@ -175,10 +176,10 @@ static int pump(struct run_ctx *c, const char *nonce, int *killed_by)
 	return m.status;
 }
 
-static int build_cmdline(const struct vm_run_opts *o, const char *nonce, char **out,
-			 struct hk_error **err)
+static int build_cmdline(const struct vm_run_opts *o, const struct vm_accel *ac, const char *nonce,
+			 char **out, struct hk_error **err)
 {
-	_cleanup_free_ char *cfg = NULL;
+	_cleanup_free_ char *cfg = NULL, *extra = ac->kernel_args();
 	struct vm_guest_cfg g = {
 		.modules = "micro",
 		.rootdev = "vda",
@@ -193,7 +194,7 @@ static int build_cmdline(const struct vm_run_opts *o, const char *nonce, char **
 		return -1;
 	/* quiet: kernel messages would mix with the command's output.
 	 * pci=off: microvm has no PCI bus, only virtio-mmio (ACPI-described). */
-	*out = xasprintf("console=ttyS0 quiet loglevel=1 panic=-1 pci=off reboot=t %s", cfg);
+	*out = xasprintf("console=ttyS0 quiet loglevel=1 panic=-1 pci=off %s %s", extra, cfg);
 	return 0;
 }
 
@@ -219,12 +220,14 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 	if (vm_kernel_find(o->kernel, &k, err) < 0)
 		return -1;
 	if (!k.modules_dir) {
-		hk_error_set(err, 0, "guest kernel %s: its modules (lib/modules/<version>) not "
-				     "found; set HAKO_VM_MODULES",
+		hk_error_set(err, 0,
+			     "guest kernel %s: its modules (lib/modules/<version>) not "
+			     "found; set HAKO_VM_MODULES",
 			     k.vmlinuz);
 		goto out;
 	}
-	if (build_cmdline(o, nonce, &append, err) < 0)
+	ac = vm_accel_pick(o->quiet);
+	if (build_cmdline(o, ac, nonce, &append, err) < 0)
 		goto out;
 	if (vm_initramfs_build(root, &k, &initrd, err) < 0)
 		goto out;
@@ -234,9 +237,9 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 	if (rootfs_disk(root, rundir, o, &disk, &temp_disk, err) < 0)
 		goto out;
 
-	ac = vm_accel_pick(o->quiet);
 	accel = xstrdup(ac->qemu_arg);
-	mem = xasprintf("%llu", (unsigned long long)((o->memory ? o->memory : DEFAULT_MEMORY) >> 20));
+	mem = xasprintf("%llu",
+			(unsigned long long)((o->memory ? o->memory : DEFAULT_MEMORY) >> 20));
 	smp = xasprintf("%d", o->cpus > 0 ? o->cpus : 1);
 	drive = xasprintf("id=root,file=%s,format=raw,if=none,snapshot=on,cache=unsafe", disk);
 	errlog = xasprintf("%s/qemu.err", rundir);
@@ -286,8 +289,7 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	c.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (vm_spawn(argv, o->interactive ? inp[0] : -1, outp[1], errfd, false, &c.qemu, err) <
-	    0) {
+	if (vm_spawn(argv, o->interactive ? inp[0] : -1, outp[1], errfd, false, &c.qemu, err) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		goto out;
 	}

@@ -27,6 +27,8 @@ struct vm_accel {
 	const char *name;     /* "kvm" or "tcg" */
 	const char *qemu_arg; /* for -accel */
 	const char *cpu;      /* for -cpu */
+	/* Kernel command line words this accelerator needs (caller frees). */
+	char *(*kernel_args)(void);
 };
 
 /* KVM when /dev/kvm opens read-write, else TCG; on TCG a note goes to stderr
@@ -135,7 +137,7 @@ int vm_disk_info(const char *path, uint64_t *vsize, char **format, struct hk_err
 /* ---- micro VMs: hako run --vm ---- */
 
 struct vm_run_opts {
-	const char *rootfs;  /* a directory with the image's root filesystem */
+	const char *rootfs;    /* a directory with the image's root filesystem */
 	const char *cache_key; /* reuse <root>/vm/rootfs/<key>.ext4 (an image ID), or NULL */
 	char **argv;
 	char **env;
@@ -180,7 +182,7 @@ struct vm_create_opts {
 	const char *name;
 	int vcpus;
 	uint64_t memory;
-	const char *disk; /* "SIZE" (a new qcow2) or an existing image PATH */
+	const char *disk;   /* "SIZE" (a new qcow2) or an existing image PATH */
 	const char *import; /* an existing disk: a new qcow2 on top of it */
 	const char *iso, *kernel, *initrd, *append;
 	const char *network;

@@ -377,7 +377,8 @@ static int open_power_buttons(struct pollfd *pfd, int max)
 		if (fd < 0)
 			continue;
 		if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys) >= 0 &&
-		    (keys[KEY_POWER / (8 * sizeof(long))] >> (KEY_POWER % (8 * sizeof(long)))) & 1) {
+		    (keys[KEY_POWER / (8 * sizeof(long))] >> (KEY_POWER % (8 * sizeof(long)))) &
+			    1) {
 			pfd[n].fd = fd;
 			pfd[n].events = POLLIN;
 			n++;

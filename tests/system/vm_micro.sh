@@ -1,0 +1,65 @@
+# Micro VMs: a rootfs (and, with images, an image) booted in QEMU's microvm
+# machine under KVM or, on hosts without /dev/kvm, TCG.
+
+require_vm() {
+	require_cmd qemu-system-x86_64
+	require_cmd mkfs.ext4
+	[ -e "${HAKO_VM_KERNEL:-/var/cache/hako/kernel/vmlinuz}" ] ||
+		skip "no guest kernel (scripts/fetch-kernel.sh)"
+}
+
+test_system_check() {
+	run hako system check
+	assert_status 0
+	assert_contains "$output" "PASS  namespaces"
+	assert_contains "$output" "cgroup layout"
+	assert_contains "$output" "QEMU"
+	if [ -e /dev/kvm ]; then
+		assert_contains "$output" "PASS  /dev/kvm"
+	else
+		assert_contains "$output" "WARN  /dev/kvm"
+		assert_contains "$output" "hint: VMs fall back to QEMU's TCG"
+	fi
+}
+
+test_vm_run_rootfs_echo_and_status() {
+	require_vm
+	run hako vm run --rootfs "$TEST_ROOTFS" echo hi
+	assert_status 0
+	assert_eq "$(echo "$output" | grep -v 'TCG emulation')" "hi"
+	run hako vm run --rootfs "$TEST_ROOTFS" -e FOO=bar -w /etc sh -c 'echo "$FOO $(pwd)"; exit 3'
+	assert_status 3
+	assert_contains "$output" "bar /etc"
+	# nothing left behind in the run root
+	assert_eq "$(ls "$TEST_TMP/run/vm" 2>/dev/null)" ""
+}
+
+test_vm_run_tcg_note_once() {
+	require_vm
+	[ -e /dev/kvm ] && skip "this host has /dev/kvm (the KVM path is used)"
+	run hako vm run --rootfs "$TEST_ROOTFS" true
+	assert_status 0
+	assert_eq "$(echo "$output" | grep -c 'TCG')" "1"
+}
+
+test_vm_run_kvm() {
+	require_vm
+	[ -w /dev/kvm ] || skip "no usable /dev/kvm on this host (the TCG tests cover the rest)"
+	run hako vm run --rootfs "$TEST_ROOTFS" echo kvm
+	assert_status 0
+	assert_not_contains "$output" "TCG"
+}
+
+test_vm_run_missing_command_is_127() {
+	require_vm
+	run hako vm run --rootfs "$TEST_ROOTFS" /no/such/program
+	assert_status 127
+	assert_contains "$output" "/no/such/program"
+}
+
+test_vm_run_bad_kernel() {
+	run hako vm run --kernel "$TEST_TMP/nope" --rootfs "$TEST_ROOTFS" true
+	assert_status 125
+	assert_contains "$output" "guest kernel $TEST_TMP/nope: not found"
+	assert_eq "$(ls "$TEST_TMP/run/vm" 2>/dev/null)" ""
+}
