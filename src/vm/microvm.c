@@ -64,6 +64,30 @@ static int make_ext4(const char *dir, const char *out, struct hk_error **err)
 	return 0;
 }
 
+static bool key_ok(const char *key)
+{
+	if (!*key || strlen(key) > 128)
+		return false;
+	for (const char *p = key; *p; p++)
+		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-",
+			    *p))
+			return false;
+	return key[0] != '.';
+}
+
+char *vm_rootfs_cached(const char *root, const char *key)
+{
+	char *p;
+
+	if (!key || !key_ok(key))
+		return NULL;
+	p = xasprintf("%s/vm/rootfs/%s.ext4", root, key);
+	if (access(p, R_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
 /* The rootfs disk: cached by key, or built for this run only (*temp set). */
 static int rootfs_disk(const char *root, const char *rundir, const struct vm_run_opts *o,
 		       char **out, bool *temp, struct hk_error **err)
@@ -71,6 +95,14 @@ static int rootfs_disk(const char *root, const char *rundir, const struct vm_run
 	_cleanup_free_ char *dir = NULL, *final = NULL, *tmp = NULL;
 	struct stat st;
 
+	if (o->cache_key && !key_ok(o->cache_key))
+		return hk_error_set(err, 0, "rootfs cache key '%s': invalid", o->cache_key);
+	if (o->cache_key && (*out = vm_rootfs_cached(root, o->cache_key))) {
+		*temp = false;
+		return 0;
+	}
+	if (!o->rootfs)
+		return hk_error_set(err, 0, "run --vm: no root filesystem");
 	if (stat(o->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return hk_error_set(err, errno ? errno : ENOTDIR, "rootfs %s: not a directory",
 				    o->rootfs);

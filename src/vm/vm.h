@@ -150,6 +150,10 @@ struct vm_run_opts {
 	bool quiet;	    /* no TCG note */
 };
 
+/* The cached ext4 disk of key (an image ID) when there is one (caller frees),
+ * so that callers can skip assembling the rootfs; NULL otherwise. */
+char *vm_rootfs_cached(const char *root, const char *key);
+
 /* Boot a micro VM running opts->argv in opts->rootfs, copy its console to
  * stdout, and return the command's exit status (>= 0), or < 0 with *err. */
 int vm_run(const char *root, const char *runroot, const struct vm_run_opts *opts,

@@ -63,3 +63,19 @@ test_vm_run_bad_kernel() {
 	assert_contains "$output" "guest kernel $TEST_TMP/nope: not found"
 	assert_eq "$(ls "$TEST_TMP/run/vm" 2>/dev/null)" ""
 }
+
+test_vm_run_image_busybox() {
+	require_vm
+	hako image build-default -q >/dev/null
+	run hako vm run --rm busybox echo hi
+	assert_status 0
+	assert_eq "$(echo "$output" | grep -v 'TCG emulation')" "hi"
+	run hako vm run --rm busybox sh -c 'exit 3'
+	assert_status 3
+	# the image's disk is cached, the assembled rootfs is gone
+	assert_eq "$(ls "$TEST_TMP/root/vm/rootfs" | wc -l)" "1"
+	assert_eq "$(ls "$TEST_TMP/root/rootfs" 2>/dev/null)" ""
+	run hako vm run --rm no-such-image true
+	assert_status 125
+	assert_contains "$output" "not found"
+}
