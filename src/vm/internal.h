@@ -25,4 +25,27 @@ char *vm_last_line(const char *path);
 /* A random hex string of 2*n characters. */
 void vm_random_hex(char *buf, size_t n);
 
+/* ---- the vm tables (store.c) ---- */
+#include <sqlite3.h>
+#include <stdint.h>
+struct vm_def;
+int vm_db_open(const char *root, sqlite3 **out, struct hk_error **err);
+int vm_db_get(sqlite3 *db, const char *name, struct vm_def **out, struct hk_error **err);
+int vm_db_insert(sqlite3 *db, const struct vm_def *d, struct hk_error **err);
+int vm_db_set_state(sqlite3 *db, const char *name, const char *state, pid_t monitor, pid_t qemu,
+		    const char *reason, struct hk_error **err);
+int vm_db_set_resources(sqlite3 *db, const char *name, int vcpus, uint64_t memory,
+			const char *append, struct hk_error **err);
+int vm_db_delete(sqlite3 *db, const char *name, struct hk_error **err);
+
+struct qmp;
+char *vm_dir(const char *root, const char *name);
+char *vm_rundir(const char *runroot, const char *name);
+bool vm_pid_alive(pid_t pid);
+int vm_qmp_open(const char *runroot, const char *name, int timeout_ms, struct qmp **q,
+		struct hk_error **err);
+
+/* Build the guest-config part of a kernel command line for a script. */
+int vm_script_append(const char *base, const char *script, char **out, struct hk_error **err);
+
 #endif

@@ -177,6 +177,10 @@ struct vm_def {
 	char *cloud_init;
 	bool autostart;
 	int64_t created; /* unix seconds */
+	/* As the monitor recorded it; vm_state() gives the live state. */
+	char *state;
+	pid_t monitor_pid, qemu_pid;
+	char *reason; /* why it crashed, or NULL */
 };
 void vm_def_free(struct vm_def *d);
 void vm_def_freep(struct vm_def **d);
@@ -191,6 +195,7 @@ struct vm_create_opts {
 	const char *iso, *kernel, *initrd, *append;
 	const char *network;
 	const char *cloud_init;
+	const char *init_script; /* hako-vminit runs it (hako's initramfs only) */
 	bool autostart;
 };
 
@@ -200,9 +205,10 @@ int vm_create(const char *root, const struct vm_create_opts *o, struct vm_def **
 int vm_get(const char *root, const char *name, struct vm_def **out, struct hk_error **err);
 int vm_list(const char *root, struct vm_def ***out, size_t *n, struct hk_error **err);
 void vm_list_free(struct vm_def **l, size_t n);
-/* Change vcpus (> 0) / memory (> 0) of a VM that is shut off. */
+/* Change vcpus (> 0) / memory (> 0) / the init script (non-NULL) of a VM
+ * that is shut off. */
 int vm_set(const char *root, const char *runroot, const char *name, int vcpus, uint64_t memory,
-	   struct hk_error **err);
+	   const char *init_script, struct hk_error **err);
 /* Remove a VM that is not running; with disks, its hako-owned disk too. */
 int vm_remove(const char *root, const char *runroot, const char *name, bool disks,
 	      struct hk_error **err);

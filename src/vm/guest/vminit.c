@@ -295,6 +295,22 @@ static int enter_root(const char *dev)
 	return 0;
 }
 
+/* In the initramfs (managed VMs), make busybox's applets commands. */
+static void install_busybox(void)
+{
+	pid_t p;
+
+	if (access("/bin/busybox", X_OK) != 0 || access("/bin/sh", F_OK) == 0)
+		return;
+	p = fork();
+	if (p == 0) {
+		execl("/bin/busybox", "busybox", "--install", "-s", "/bin", (char *)NULL);
+		_exit(127);
+	}
+	if (p > 0)
+		waitpid(p, NULL, 0);
+}
+
 static void setup_console(bool tty)
 {
 	struct termios t;
@@ -469,6 +485,8 @@ int main(void)
 		report(&c, 125);
 		power_off();
 	}
+	if (!c.rootdev)
+		install_busybox();
 	if (c.argc) {
 		c.argv[c.argc] = NULL;
 		status = supervise(&c, c.argv, false);
@@ -478,9 +496,12 @@ int main(void)
 	} else {
 		char *argv[] = {"/bin/sh", NULL};
 		for (;;) {
+			time_t t0 = time(NULL);
 			status = supervise(&c, argv, true);
 			if (status < 0)
 				break;
+			if (time(NULL) - t0 < 1)
+				sleep(1); /* a shell that cannot start: do not spin */
 		}
 	}
 	if (status >= 0)

@@ -1,0 +1,450 @@
+/* The monitor of a running VM: started by vm_start(), detached from the
+ * command line (its own session), parent of QEMU.  It holds QEMU's serial
+ * console (a socketpair as QEMU's stdio), copies it to console.log and to
+ * the clients of console.sock (vm console), and waits for QEMU: exit 0 is a
+ * power off ("shut off"), a signal or an error exit is a crash ("crashed"),
+ * unless vm destroy asked for it (the "destroying" flag). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "util/util.h"
+#include "vm/internal.h"
+#include "vm/vm.h"
+
+#define MAX_CLIENTS 8
+#define LOG_MAX	    (8u << 20)
+
+static void argv_push(char ***v, const char *fmt, ...) HK_PRINTF(2, 3);
+static void argv_push(char ***v, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	strv_push(v, s);
+	free(s);
+}
+
+static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, struct hk_error **err)
+{
+	const struct vm_accel *ac = vm_accel_pick(true);
+	char **v = NULL;
+	_cleanup_free_ char *fmt = NULL;
+
+	argv_push(&v, "%s", vm_qemu_binary());
+	argv_push(&v, "-name");
+	argv_push(&v, "guest=%s", d->name);
+	argv_push(&v, "-M");
+	argv_push(&v, "q35");
+	argv_push(&v, "-accel");
+	argv_push(&v, "%s", ac->qemu_arg);
+	argv_push(&v, "-cpu");
+	argv_push(&v, "%s", ac->cpu);
+	argv_push(&v, "-smp");
+	argv_push(&v, "%d", d->vcpus);
+	argv_push(&v, "-m");
+	argv_push(&v, "%llu", (unsigned long long)(d->memory >> 20));
+	argv_push(&v, "-nodefaults");
+	argv_push(&v, "-no-user-config");
+	argv_push(&v, "-display");
+	argv_push(&v, "none");
+	argv_push(&v, "-chardev");
+	argv_push(&v, "stdio,id=con,signal=off");
+	argv_push(&v, "-serial");
+	argv_push(&v, "chardev:con");
+	argv_push(&v, "-qmp");
+	argv_push(&v, "unix:%s/qmp.sock,server=on,wait=off", rundir);
+	if (d->disk) {
+		if (vm_disk_info(d->disk, NULL, &fmt, err) < 0) {
+			strv_free(v);
+			return hk_error_wrap(err, "disk");
+		}
+		argv_push(&v, "-drive");
+		argv_push(&v, "file=%s,if=none,id=disk0,format=%s,cache=writeback,discard=unmap",
+			  d->disk, fmt);
+		argv_push(&v, "-device");
+		argv_push(&v, "virtio-blk-pci,drive=disk0,bootindex=1");
+	}
+	if (d->iso) {
+		argv_push(&v, "-drive");
+		argv_push(&v, "file=%s,if=none,id=cd0,media=cdrom,readonly=on", d->iso);
+		argv_push(&v, "-device");
+		argv_push(&v, "ide-cd,drive=cd0,bootindex=0");
+	}
+	if (d->kernel) {
+		argv_push(&v, "-kernel");
+		argv_push(&v, "%s", d->kernel);
+		if (d->initrd) {
+			argv_push(&v, "-initrd");
+			argv_push(&v, "%s", d->initrd);
+		}
+		argv_push(&v, "-append");
+		argv_push(&v, "%s", d->append && *d->append ? d->append : "console=ttyS0");
+	}
+	if (!strcmp(d->network, "user") || str_has_prefix(d->network, "bridge:")) {
+		argv_push(&v, "-netdev");
+		if (!strcmp(d->network, "user"))
+			argv_push(&v, "user,id=net0");
+		else
+			argv_push(&v, "bridge,id=net0,br=%s", d->network + 7);
+		argv_push(&v, "-device");
+		argv_push(&v, "virtio-net-pci,netdev=net0");
+	}
+	argv_push(&v, "-device");
+	argv_push(&v, "virtio-rng-pci");
+	*out = v;
+	return 0;
+}
+
+struct mon {
+	const char *root, *name;
+	char *rundir;
+	pid_t qemu;
+	int con;    /* our end of QEMU's stdio */
+	int listen; /* console.sock */
+	int clients[MAX_CLIENTS];
+	int logfd;
+	int sigfd;
+};
+
+static void log_write(struct mon *m, const char *buf, size_t n)
+{
+	struct stat st;
+
+	if (m->logfd < 0)
+		return;
+	if (fstat(m->logfd, &st) == 0 && (size_t)st.st_size > LOG_MAX)
+		if (ftruncate(m->logfd, 0) < 0)
+			return;
+	if (write_all(m->logfd, buf, n) < 0)
+		return;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		close(fd);
+		return -1;
+	}
+	chmod(path, 0600);
+	return fd;
+}
+
+/* Wait until QMP answers (QEMU is up) or QEMU exits. */
+static int wait_qmp(struct mon *m, struct hk_error **err)
+{
+	unsigned long long end = now_ns() + 60ull * 1000000000ull;
+	_cleanup_free_ char *errlog = xasprintf("%s/qemu.err", m->rundir);
+	_cleanup_free_ char *sock = xasprintf("%s/qmp.sock", m->rundir);
+
+	while (now_ns() < end) {
+		struct qmp *q = NULL;
+		int ws;
+		if (waitpid(m->qemu, &ws, WNOHANG) == m->qemu) {
+			_cleanup_free_ char *last = vm_last_line(errlog);
+			m->qemu = -1;
+			return hk_error_set(err, 0, "QEMU failed to start: %s",
+					    last ? last : "(no message)");
+		}
+		struct hk_error *e = NULL;
+		if (qmp_connect(sock, 2000, &q, &e) == 0) {
+			qmp_close(q);
+			return 0;
+		}
+		hk_error_free(&e);
+		usleep(10000);
+	}
+	return hk_error_set(err, ETIMEDOUT, "QEMU did not open its QMP socket within 60 s");
+}
+
+static void record(struct mon *m, const char *state, pid_t mon, pid_t qemu, const char *reason)
+{
+	_cleanup_db_ sqlite3 *db = NULL;
+	struct hk_error *e = NULL;
+
+	if (vm_db_open(m->root, &db, &e) < 0 || db_begin_immediate(db, &e) < 0) {
+		hk_error_free(&e);
+		return;
+	}
+	if (vm_db_set_state(db, m->name, state, mon, qemu, reason, &e) < 0) {
+		db_rollback(db);
+		hk_error_free(&e);
+		return;
+	}
+	if (db_commit(db, &e) < 0)
+		hk_error_free(&e);
+}
+
+static void drop_client(struct mon *m, int i)
+{
+	close(m->clients[i]);
+	m->clients[i] = -1;
+}
+
+static void console_out(struct mon *m)
+{
+	char buf[16384];
+	ssize_t n = read(m->con, buf, sizeof(buf));
+
+	if (n <= 0)
+		return;
+	log_write(m, buf, (size_t)n);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i] >= 0 && write_all(m->clients[i], buf, (size_t)n) < 0)
+			drop_client(m, i);
+}
+
+/* Returns the QEMU wait status once it ended. */
+static int loop(struct mon *m)
+{
+	for (;;) {
+		struct pollfd p[3 + MAX_CLIENTS];
+		int n = 0;
+		p[n++] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = m->con, .events = POLLIN};
+		p[n++] = (struct pollfd){.fd = m->listen, .events = POLLIN};
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			p[n++] = (struct pollfd){.fd = m->clients[i], .events = POLLIN};
+		if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+			return -1;
+		if (p[1].revents & POLLIN)
+			console_out(m);
+		if (p[2].revents & POLLIN) {
+			int c = accept4(m->listen, NULL, NULL, SOCK_CLOEXEC);
+			for (int i = 0; c >= 0 && i < MAX_CLIENTS; i++)
+				if (m->clients[i] < 0) {
+					m->clients[i] = c;
+					c = -1;
+				}
+			if (c >= 0)
+				close(c);
+		}
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			char buf[4096];
+			if (!(p[3 + i].revents & (POLLIN | POLLHUP | POLLERR)) || m->clients[i] < 0)
+				continue;
+			ssize_t k = read(m->clients[i], buf, sizeof(buf));
+			if (k <= 0)
+				drop_client(m, i);
+			else if (write_all(m->con, buf, (size_t)k) < 0)
+				drop_client(m, i);
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			int ws;
+			if (read(m->sigfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGCHLD) {
+				/* Someone stops the monitor: stop QEMU the
+				 * gentle way QEMU knows (it exits on SIGTERM). */
+				kill(m->qemu, SIGTERM);
+				continue;
+			}
+			if (waitpid(m->qemu, &ws, WNOHANG) == m->qemu) {
+				/* Drain what QEMU printed last. */
+				struct pollfd d = {.fd = m->con, .events = POLLIN};
+				while (poll(&d, 1, 0) > 0 && (d.revents & POLLIN)) {
+					char buf[16384];
+					ssize_t k = read(m->con, buf, sizeof(buf));
+					if (k <= 0)
+						break;
+					log_write(m, buf, (size_t)k);
+				}
+				return ws;
+			}
+		}
+	}
+}
+
+static void finish(struct mon *m, int ws)
+{
+	_cleanup_free_ char *flag = xasprintf("%s/destroying", m->rundir);
+	_cleanup_free_ char *errlog = xasprintf("%s/qemu.err", m->rundir);
+	_cleanup_free_ char *reason = NULL;
+	bool destroying = access(flag, F_OK) == 0;
+	struct hk_error *e = NULL;
+
+	if (destroying || (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)) {
+		record(m, "shut off", 0, 0, NULL);
+	} else {
+		if (WIFSIGNALED(ws)) {
+			reason = xasprintf("QEMU was killed by signal %d (%s)", WTERMSIG(ws),
+					   strsignal(WTERMSIG(ws)));
+		} else {
+			_cleanup_free_ char *last = vm_last_line(errlog);
+			reason = xasprintf("QEMU exited with status %d%s%s", WEXITSTATUS(ws),
+					   last ? ": " : "", last ? last : "");
+		}
+		record(m, "crashed", 0, 0, reason);
+	}
+	if (rm_rf(m->rundir, &e) < 0)
+		hk_error_free(&e);
+}
+
+/* The monitor itself (in its own session); ready_fd gets "" on success or
+ * the error message. Never returns. */
+static void __attribute__((noreturn))
+monitor_main(const char *root, const struct vm_def *d, const char *rundir, int ready_fd)
+{
+	struct mon m = {.root = root, .name = d->name, .qemu = -1, .logfd = -1, .listen = -1};
+	_cleanup_free_ char *dir = vm_dir(root, d->name),
+			    *logp = vm_console_log_path(root, d->name);
+	_cleanup_free_ char *errlog = xasprintf("%s/qemu.err", rundir);
+	_cleanup_free_ char *csock = xasprintf("%s/console.sock", rundir);
+	_cleanup_strv_ char **argv = NULL;
+	_cleanup_close_ int errfd = -1;
+	struct hk_error *err = NULL;
+	sigset_t sigs;
+	int sp[2] = {-1, -1}, ws;
+
+	m.rundir = xstrdup(rundir);
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		m.clients[i] = -1;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	m.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (mkdir_p(dir, 0700, &err) < 0)
+		goto fail;
+	m.logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (m.logfd < 0 || errfd < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		hk_error_errno(&err, "console of %s", d->name);
+		goto fail;
+	}
+	m.listen = listen_unix(csock);
+	if (m.listen < 0) {
+		hk_error_errno(&err, "console socket %s", csock);
+		goto fail;
+	}
+	if (qemu_argv(d, rundir, &argv, &err) < 0)
+		goto fail;
+	if (vm_spawn(argv, sp[1], sp[1], errfd, false, &m.qemu, &err) < 0)
+		goto fail;
+	close(sp[1]);
+	m.con = sp[0];
+	record(&m, "running", getpid(), m.qemu, NULL);
+	if (wait_qmp(&m, &err) < 0) {
+		if (m.qemu > 0) {
+			kill(m.qemu, SIGKILL);
+			waitpid(m.qemu, NULL, 0);
+		}
+		record(&m, "shut off", 0, 0, NULL);
+		goto fail;
+	}
+	if (write_all(ready_fd, "", 1) < 0)
+		_exit(1);
+	close(ready_fd);
+	ws = loop(&m);
+	finish(&m, ws);
+	_exit(0);
+fail:
+	if (write_all(ready_fd, hk_error_msg(err), strlen(hk_error_msg(err)) + 1) < 0)
+		_exit(1);
+	{
+		struct hk_error *e = NULL;
+		if (rm_rf(rundir, &e) < 0)
+			hk_error_free(&e);
+	}
+	_exit(1);
+}
+
+int vm_start(const char *root, const char *runroot, const char *name, struct hk_error **err)
+{
+	_cleanup_(vm_def_freep) struct vm_def *d = NULL;
+	_cleanup_free_ char *rd = vm_rundir(runroot, name), *msg = NULL;
+	enum vm_state s;
+	int pfd[2];
+	pid_t child;
+	size_t len = 0;
+	int ws;
+
+	if (vm_state(root, runroot, name, &s, err) < 0)
+		return -1;
+	if (s == VM_RUNNING || s == VM_PAUSED || s == VM_STARTING)
+		return hk_error_set(err, 0, "vm '%s' is already %s", name, vm_state_name(s));
+	if (vm_get(root, name, &d, err) < 0)
+		return -1;
+	{
+		struct hk_error *e = NULL;
+		if (rm_rf(rd, &e) < 0)
+			hk_error_free(&e);
+	}
+	if (mkdir_p(rd, 0700, err) < 0)
+		return -1;
+	vm_accel_pick(false); /* the TCG note, once, from the command */
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return hk_error_errno(err, "pipe");
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return hk_error_errno(err, "fork");
+	}
+	if (child == 0) {
+		int null = open("/dev/null", O_RDWR);
+		close(pfd[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (chdir("/") < 0)
+			_exit(1);
+		monitor_main(root, d, rd, pfd[1]);
+	}
+	close(pfd[1]);
+	while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+		;
+	for (;;) {
+		char buf[1024];
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		msg = xrealloc(msg, len + (size_t)n + 1);
+		memcpy(msg + len, buf, (size_t)n);
+		len += (size_t)n;
+		msg[len] = 0;
+	}
+	close(pfd[0]);
+	if (!msg)
+		return hk_error_set(err, 0, "vm start %s: the monitor ended before QEMU started",
+				    name);
+	if (*msg)
+		return hk_error_set(err, 0, "vm start %s: %s", name, msg);
+	return 0;
+}

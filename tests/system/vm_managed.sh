@@ -1,0 +1,168 @@
+# Managed VMs (hako vm ...): Debian's cloud kernel with hako's initramfs on a
+# q35 machine, under KVM when /dev/kvm is usable and TCG otherwise.
+
+require_vm() {
+	require_cmd qemu-system-x86_64
+	require_cmd qemu-img
+	[ -e "${HAKO_VM_KERNEL:-/var/cache/hako/kernel/vmlinuz}" ] ||
+		skip "no guest kernel (scripts/fetch-kernel.sh)"
+	KERNEL=$(hako vm kernel)
+	INITRD=$(hako vm kernel --initramfs)
+}
+
+vm_field() { hako vm inspect "$1" | jq -r ".[0].$2"; }
+vm_state_is() { [ "$(vm_field "$1" state)" = "$2" ]; }
+console_has() { grep -q -- "$2" "$TEST_TMP/root/vm/vms/$1/console.log"; }
+
+# Kill the QEMU and monitor of a VM by their recorded PIDs (test cleanup).
+vm_cleanup() {
+	local m q
+	m=$(vm_field "$1" monitor_pid 2>/dev/null) q=$(vm_field "$1" qemu_pid 2>/dev/null)
+	[ "${q:-0}" != 0 ] && kill -9 "$q"
+	[ "${m:-0}" != 0 ] && kill -9 "$m"
+	return 0
+}
+
+test_vm_lifecycle() {
+	require_vm
+	hako vm create lc --memory 256M --disk 16M --kernel "$KERNEL" --initrd "$INITRD" \
+		--append "console=ttyS0 quiet" >/dev/null
+	defer vm_cleanup lc
+	run hako vm list --all
+	assert_contains "$output" "lc"
+	assert_contains "$output" "shut off"
+	run hako vm list
+	assert_not_contains "$output" "lc "
+
+	hako vm start lc
+	vm_state_is lc running
+	run hako vm start lc
+	assert_status 125
+	assert_contains "$output" "already running"
+	# the guest's shell prompt on the serial console
+	wait_for 180 console_has lc '/ # '
+
+	hako vm suspend lc
+	assert_eq "$(vm_field lc state)" "paused"
+	run hako vm list
+	assert_contains "$output" "paused"
+	hako vm resume lc
+	assert_eq "$(vm_field lc state)" "running"
+
+	# the console: a command typed in, its output in the console log
+	(echo 'echo hello-$((6*7))'; sleep 1) | hako vm console lc >/dev/null
+	wait_for 60 console_has lc hello-42
+
+	run hako vm set lc --vcpus 2
+	assert_status 125
+	assert_contains "$output" "shut it off first"
+
+	# ACPI power button -> hako-vminit powers off -> QEMU ends
+	hako vm shutdown lc --timeout 120
+	assert_eq "$(vm_field lc state)" "shut off"
+	assert_eq "$(vm_field lc qemu_pid)" "0"
+
+	# hard power off
+	hako vm start lc
+	local q
+	q=$(vm_field lc qemu_pid)
+	hako vm destroy lc
+	assert_eq "$(vm_field lc state)" "shut off"
+	[ ! -e /proc/$q ] || fail "QEMU $q still runs after destroy"
+
+	# QEMU killed behind hako's back: the monitor records a crash
+	hako vm start lc
+	q=$(vm_field lc qemu_pid)
+	kill -9 "$q"
+	wait_for 30 vm_state_is lc crashed
+	assert_contains "$(vm_field lc reason)" "signal 9"
+	run hako vm list --all
+	assert_contains "$output" "crashed"
+
+	hako vm set lc --vcpus 2 --memory 300M
+	assert_eq "$(vm_field lc vcpus)" "2"
+	hako vm rm --disks lc
+	assert_no_file "$TEST_TMP/root/vm/vms/lc"
+	assert_eq "$(ls "$TEST_TMP/run/vm/vms" 2>/dev/null)" ""
+}
+
+test_vm_disk_persists_across_boots() {
+	require_vm
+	# First boot writes a marker to the qcow2 disk, the second finds it.
+	local script='if dd if=/dev/vda bs=12 count=1 2>/dev/null | grep -q hako-marker; then echo found-marker; else echo hako-marker | dd of=/dev/vda 2>/dev/null && sync && echo wrote-marker; fi'
+	hako vm create pd --memory 256M --disk 8M --kernel "$KERNEL" --initrd "$INITRD" \
+		--append "console=ttyS0 quiet" --init-script "$script" >/dev/null
+	defer vm_cleanup pd
+	hako vm start pd
+	wait_for 180 vm_state_is pd "shut off"
+	console_has pd wrote-marker || fail "first boot: $(cat "$TEST_TMP/root/vm/vms/pd/console.log")"
+	hako vm start pd
+	wait_for 180 vm_state_is pd "shut off"
+	console_has pd found-marker || fail "second boot: $(cat "$TEST_TMP/root/vm/vms/pd/console.log")"
+	run qemu-img info "$(vm_field pd disk)"
+	assert_contains "$output" "file format: qcow2"
+}
+
+test_vm_bad_input_leaves_nothing() {
+	require_vm
+	run hako vm create bad --kernel "$TEST_TMP/no-kernel" --disk 8M
+	assert_status 125
+	assert_contains "$output" "--kernel $TEST_TMP/no-kernel: No such file"
+	run hako vm create bad --kernel "$KERNEL" --disk 1K
+	assert_status 125
+	assert_contains "$output" "too small"
+	run hako vm create bad --kernel "$KERNEL" --disk 12Q
+	assert_status 125
+	assert_contains "$output" "unknown unit"
+	run hako vm create bad --kernel "$KERNEL" --network wifi
+	assert_status 125
+	assert_contains "$output" "--network wifi"
+	run hako vm list --all --quiet
+	assert_eq "$output" ""
+	assert_no_file "$TEST_TMP/root/vm/vms/bad"
+
+	hako vm create taken --kernel "$KERNEL" --disk 8M >/dev/null
+	run hako vm create taken --kernel "$KERNEL" --disk 8M
+	assert_status 125
+	assert_contains "$output" "'taken' is already in use"
+	assert_eq "$(hako vm list --all --quiet)" "taken"
+
+	# an imported disk is a backing file; a smaller size is refused
+	qemu-img create -q -f qcow2 "$TEST_TMP/base.qcow2" 32M
+	run hako vm create imp --import "$TEST_TMP/base.qcow2" --disk 16M --kernel "$KERNEL"
+	assert_status 125
+	assert_contains "$output" "smaller than the imported disk"
+	assert_no_file "$TEST_TMP/root/vm/vms/imp"
+	hako vm create imp --import "$TEST_TMP/base.qcow2" --disk 64M --kernel "$KERNEL" >/dev/null
+	run qemu-img info "$(vm_field imp disk)"
+	assert_contains "$output" "backing file: $TEST_TMP/base.qcow2"
+	assert_eq "$(vm_field imp disk_size)" "67108864"
+
+	# a file that is no kernel: QEMU's own error, nothing left running
+	echo "not a kernel" >"$TEST_TMP/junk"
+	hako vm create junk --kernel "$TEST_TMP/junk" --memory 128M >/dev/null
+	run hako vm start junk
+	assert_status 125
+	assert_contains "$output" "QEMU failed to start"
+	assert_eq "$(vm_field junk state)" "shut off"
+	assert_eq "$(vm_field junk monitor_pid)" "0"
+	assert_eq "$(ls "$TEST_TMP/run/vm/vms" 2>/dev/null)" ""
+	run hako vm shutdown junk
+	assert_status 125
+	assert_contains "$output" "not running"
+	run hako vm inspect nosuch
+	assert_status 125
+	assert_contains "$output" "vm 'nosuch' not found"
+}
+
+test_vm_kvm_accel() {
+	require_vm
+	[ -w /dev/kvm ] || skip "no usable /dev/kvm on this host (the TCG tests above cover the VM paths)"
+	hako vm create k --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+		--append "console=ttyS0 quiet" --init-script 'echo kvm-ok' >/dev/null
+	defer vm_cleanup k
+	run hako vm start k
+	assert_not_contains "$output" "TCG"
+	wait_for 60 vm_state_is k "shut off"
+	console_has k kvm-ok
+}
