@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/vm_cli.h"
 #include "util/util.h"
 
 static int run_run(int argc, char **argv, struct hk_error **err)
@@ -15,6 +16,9 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 	_cleanup_free_ char *id = NULL;
 	int sv[2] = {-1, -1}, status = 125, r;
 
+	/* hako run --vm: the image booted in a micro VM (src/cli/vm_run.c). */
+	if (vm_cli_wants_vm(argc, argv))
+		return vm_cli_run_command(argc, argv, err);
 	if (ctr_parse_create(argc, argv, true, &cc, err) < 0) {
 		ctr_create_cli_free(&cc);
 		return -1;

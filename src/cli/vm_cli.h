@@ -21,6 +21,11 @@ struct vm_cli_run {
 
 extern const struct hk_command cmd_vm_run_ref;
 
+/* `hako run --vm ...`: true when --vm is among the options before IMAGE;
+ * run then hands its whole argv to vm_cli_run_command(). */
+bool vm_cli_wants_vm(int argc, char **argv);
+int vm_cli_run_command(int argc, char **argv, struct hk_error **err);
+
 /* Take one option of vm run / run --vm: 'e' (-e K=V), 'w', 'm' (--memory),
  * 'c' (--cpus), 'k' (--kernel), 'R' (--rootfs), 'i', 't', 'r' (--rm, a no-op). */
 int vm_cli_run_opt(struct vm_cli_run *r, int opt, const char *arg, struct hk_error **err);
