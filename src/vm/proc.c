@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,6 +38,7 @@ static void child_fds(int in, int out, int errfd)
 int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, pid_t *pid,
 	     struct hk_error **err)
 {
+	pid_t parent = getpid();
 	pid_t p = fork();
 
 	if (p < 0)
@@ -48,6 +50,12 @@ int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, p
 		signal(SIGPIPE, SIG_DFL);
 		if (new_session)
 			setsid();
+		/* QEMU never outlives the hako process or monitor that owns
+		 * its console (a kill -9 of either must not leave a VM
+		 * nobody can reach). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		child_fds(in, out, errfd);
 		execvp(argv[0], argv);
 		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));

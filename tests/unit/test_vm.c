@@ -94,3 +94,74 @@ TEST(vm_marker_split_and_strip)
 	CHECK(st == -1);
 	free(r);
 }
+
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/* A minimal ELF64 relocatable object with a .modinfo section. */
+static size_t fake_ko(char *buf, size_t size, const char *modinfo, size_t mlen)
+{
+	static const char shstr[] = "\0.shstrtab\0.modinfo";
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	size_t off = sizeof(*eh), str_off, mod_off, sh_off;
+	Elf64_Shdr *sh;
+
+	memset(buf, 0, size);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_type = ET_REL;
+	str_off = off;
+	memcpy(buf + off, shstr, sizeof(shstr));
+	off += sizeof(shstr);
+	mod_off = off;
+	memcpy(buf + off, modinfo, mlen);
+	off += mlen;
+	off = (off + 7) & ~(size_t)7;
+	sh_off = off;
+	sh = (Elf64_Shdr *)(buf + sh_off);
+	sh[1].sh_name = 1; /* .shstrtab */
+	sh[1].sh_offset = str_off;
+	sh[1].sh_size = sizeof(shstr);
+	sh[2].sh_name = 11; /* .modinfo */
+	sh[2].sh_offset = mod_off;
+	sh[2].sh_size = mlen;
+	eh->e_shoff = sh_off;
+	eh->e_shnum = 3;
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shstrndx = 1;
+	return sh_off + 3 * sizeof(Elf64_Shdr);
+}
+
+TEST(vm_module_depends)
+{
+	static const char info[] = "license=GPL\0depends=virtio,virtio_ring\0name=virtio_blk\0";
+	char buf[1024], **deps = NULL;
+	struct hk_error *e = NULL;
+	char *path = xasprintf("%s/m.ko", test_tmpdir());
+	size_t n = fake_ko(buf, sizeof(buf), info, sizeof(info));
+
+	REQUIRE(write_file_at(AT_FDCWD, path, buf, n, 0644, &e) == 0);
+	REQUIRE(vm_module_depends(path, &deps, &e) == 0);
+	REQUIRE(strv_len(deps) == 2);
+	CHECK_STR(deps[0], "virtio");
+	CHECK_STR(deps[1], "virtio_ring");
+	strv_free(deps);
+
+	/* Hostile: a section table pointing past the end of the file. */
+	((Elf64_Ehdr *)buf)->e_shoff = 4000;
+	REQUIRE(write_file_at(AT_FDCWD, path, buf, n, 0644, &e) == 0);
+	CHECK(vm_module_depends(path, &deps, &e) < 0);
+	REQUIRE(e);
+	CHECK(strstr(e->msg, "bad ELF section table") != NULL);
+	hk_error_free(&e);
+	/* Not ELF at all, and compressed modules. */
+	REQUIRE(write_file_at(AT_FDCWD, path, "hello", 5, 0644, &e) == 0);
+	CHECK(vm_module_depends(path, &deps, &e) < 0);
+	hk_error_free(&e);
+	CHECK(vm_module_depends("x.ko.xz", &deps, &e) < 0);
+	REQUIRE(e);
+	CHECK(strstr(e->msg, "compressed") != NULL);
+	hk_error_free(&e);
+	free(path);
+}
