@@ -64,7 +64,8 @@ read -r _ f_mean f_min f_rss < <(measure floor "${FLOOR[@]}")
 read -r _ h_mean h_min h_rss < <(measure hako "${HAKO_TRUE[@]}")
 uptime_s=$("${H[@]}" run --vm --rm busybox cut -d' ' -f1 /proc/uptime 2>/dev/null | tr -d '\r')
 
-printf 'accelerator: %s (%s runs each)\n' "$ACCEL" "$RUNS"
+printf 'accelerator: %s (%s runs each), host load average: %s\n' "$ACCEL" "$RUNS" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-44s %8s %8s %10s\n' "" "mean ms" "min ms" "peak RSS"
 printf '%-44s %8d %8d %7d KiB\n' "qemu -M microvm, minimal initramfs (floor)" "$f_mean" "$f_min" "$f_rss"
 printf '%-44s %8d %8d %7d KiB\n' "hako run --vm --rm busybox true" "$h_mean" "$h_min" "$h_rss"
