@@ -118,7 +118,7 @@ static const struct hk_command cmd_vm_create = {
 		"  -n, --network MODE     user (default), none or bridge:NAME (a tap on the "
 		"bridge\n"
 		"                         through qemu-bridge-helper)\n"
-		"      --cloud-init FILE  user-data for cloud-init (recorded)\n"
+		"      --cloud-init FILE  user-data for cloud-init (a NoCloud \"cidata\" disk)\n"
 		"      --autostart        mark the VM to start with the host\n",
 	.run = vm_create_main,
 };

@@ -394,7 +394,7 @@ int vm_initramfs_build(const char *root, const struct vm_kernel *k, char **out,
 					       xasprintf("lib/modules/hako/%s.ko", full[i]), 0644};
 		}
 		for (size_t i = 0; micro && micro[i]; i++)
-			if (!strv_has(full, micro[i]))
+			if (!strv_has(full, micro[i]) && nfiles < ARRAY_SIZE(files))
 				files[nfiles++] = (struct ifile){
 					modindex_path(&idx, micro[i]),
 					xasprintf("lib/modules/hako/%s.ko", micro[i]), 0644};

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +39,24 @@ static void argv_push(char ***v, const char *fmt, ...)
 	va_end(ap);
 	strv_push(v, s);
 	free(s);
+}
+
+static int cloud_init_seed(const struct vm_def *d, const char *dir, struct hk_error **err)
+{
+	_cleanup_free_ char *user = NULL, *meta = NULL, *up = NULL, *mp = NULL;
+	size_t len;
+
+	if (read_file_at(AT_FDCWD, d->cloud_init, 1u << 20, &user, &len, err) < 0)
+		return -1;
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	up = xasprintf("%s/user-data", dir);
+	mp = xasprintf("%s/meta-data", dir);
+	meta = xasprintf("instance-id: %s\nlocal-hostname: %s\n", d->id, d->name);
+	if (write_file_at(AT_FDCWD, up, user, len, 0600, err) < 0 ||
+	    write_file_at(AT_FDCWD, mp, meta, strlen(meta), 0600, err) < 0)
+		return -1;
+	return 0;
 }
 
 static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, struct hk_error **err)
@@ -104,6 +123,20 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 			argv_push(&v, "bridge,id=net0,br=%s", d->network + 7);
 		argv_push(&v, "-device");
 		argv_push(&v, "virtio-net-pci,netdev=net0");
+	}
+	if (d->cloud_init) {
+		/* A NoCloud seed: a FAT disk labelled "cidata" with user-data and
+		 * meta-data, made from a directory by QEMU's vvfat driver. */
+		_cleanup_free_ char *seed = xasprintf("%s/cidata", rundir);
+		if (cloud_init_seed(d, seed, err) < 0) {
+			strv_free(v);
+			return hk_error_wrap(err, "--cloud-init");
+		}
+		argv_push(&v, "-blockdev");
+		argv_push(&v, "driver=vvfat,node-name=cidata,dir=%s,label=cidata,read-only=on",
+			  seed);
+		argv_push(&v, "-device");
+		argv_push(&v, "virtio-blk-pci,drive=cidata");
 	}
 	argv_push(&v, "-device");
 	argv_push(&v, "virtio-rng-pci");
@@ -382,7 +415,8 @@ fail:
 int vm_start(const char *root, const char *runroot, const char *name, struct hk_error **err)
 {
 	_cleanup_(vm_def_freep) struct vm_def *d = NULL;
-	_cleanup_free_ char *rd = vm_rundir(runroot, name), *msg = NULL;
+	_cleanup_free_ char *rd = vm_rundir(runroot, name), *msg = NULL, *dir = NULL, *lockp = NULL;
+	_cleanup_close_ int lock = -1;
 	enum vm_state s;
 	int pfd[2];
 	pid_t child;
@@ -395,6 +429,17 @@ int vm_start(const char *root, const char *runroot, const char *name, struct hk_
 		return hk_error_set(err, 0, "vm '%s' is already %s", name, vm_state_name(s));
 	if (vm_get(root, name, &d, err) < 0)
 		return -1;
+	/* One monitor per VM: it holds this lock for its whole life (two
+	 * concurrent starts would otherwise both launch QEMU). */
+	dir = vm_dir(root, name);
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	lockp = xasprintf("%s/monitor.lock", dir);
+	lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0)
+		return hk_error_errno(err, "vm start %s: %s", name, lockp);
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return hk_error_set(err, EBUSY, "vm '%s' is already running (or starting)", name);
 	{
 		struct hk_error *e = NULL;
 		if (rm_rf(rd, &e) < 0)

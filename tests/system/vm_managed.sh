@@ -89,13 +89,17 @@ test_vm_lifecycle() {
 test_vm_disk_persists_across_boots() {
 	require_vm
 	# First boot writes a marker to the qcow2 disk, the second finds it.
-	local script='if dd if=/dev/vda bs=12 count=1 2>/dev/null | grep -q hako-marker; then echo found-marker; else echo hako-marker | dd of=/dev/vda 2>/dev/null && sync && echo wrote-marker; fi'
+	# The cloud-init seed is a second disk (vdb, vvfat labelled cidata).
+	local script='if dd if=/dev/vda bs=12 count=1 2>/dev/null | grep -q hako-marker; then echo found-marker; else echo hako-marker | dd of=/dev/vda 2>/dev/null && sync && echo wrote-marker; fi; echo seed-$(cat /sys/block/vdb/size)'
+	printf '#cloud-config\nhostname: pd\n' >"$TEST_TMP/user-data"
 	hako vm create pd --memory 256M --disk 8M --kernel "$KERNEL" --initrd "$INITRD" \
-		--append "console=ttyS0 quiet" --init-script "$script" >/dev/null
+		--append "console=ttyS0 quiet" --init-script "$script" \
+		--cloud-init "$TEST_TMP/user-data" >/dev/null
 	defer vm_cleanup pd
 	hako vm start pd
 	wait_for 180 vm_state_is pd "shut off"
 	console_has pd wrote-marker || fail "first boot: $(cat "$TEST_TMP/root/vm/vms/pd/console.log")"
+	console_has pd seed-1032192 || fail "no cloud-init seed disk"
 	hako vm start pd
 	wait_for 180 vm_state_is pd "shut off"
 	console_has pd found-marker || fail "second boot: $(cat "$TEST_TMP/root/vm/vms/pd/console.log")"
