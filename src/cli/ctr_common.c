@@ -462,3 +462,23 @@ void ctr_print_template(const char *fmt, json_object *o)
 	}
 	fputc('\n', stdout);
 }
+
+int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error **err)
+{
+	struct engine e;
+	int rc = 0;
+
+	if (ctr_engine_open(&e, err) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (fn(&e, names[i], arg, err) < 0) {
+			hk_error_print(*err, "hako");
+			hk_error_free(err);
+			rc = 1;
+			continue;
+		}
+		printf("%s\n", names[i]);
+	}
+	engine_close(&e);
+	return rc;
+}

@@ -11,6 +11,14 @@
 /* engine_open() with the global --root/--runroot. */
 int ctr_engine_open(struct engine *e, struct hk_error **err);
 
+/* The action of a command on one container or volume named by the user. */
+typedef int (*ctr_each_fn)(struct engine *e, const char *name, void *arg, struct hk_error **err);
+
+/* Open the engine and apply fn to every name in names[0..n), as Docker does:
+ * print each name that succeeded, print each error and go on; returns 1 when
+ * any failed, 0 otherwise, or -1 (with *err) when the engine cannot open. */
+int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error **err);
+
 /* The options of create and run, parsed. */
 struct ctr_create_cli {
 	struct engine_create_opts o;

@@ -7,11 +7,15 @@
 #include "cli/ctr_common.h"
 #include "util/util.h"
 
+static int kill_one(struct engine *e, const char *name, void *arg, struct hk_error **err)
+{
+	return engine_kill(e, name, *(int *)arg, err);
+}
+
 static int kill_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {{"signal", required_argument, NULL, 's'}, {0}};
-	int sig = SIGKILL, c, rc = 0;
-	struct engine e;
+	int sig = SIGKILL, c;
 
 	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
 		if (c != 's')
@@ -22,19 +26,7 @@ static int kill_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind >= argc)
 		return hk_error_set(err, 0, "kill: requires at least 1 container");
-	if (ctr_engine_open(&e, err) < 0)
-		return -1;
-	for (int i = optind; i < argc; i++) {
-		if (engine_kill(&e, argv[i], sig, err) < 0) {
-			hk_error_print(*err, "hako");
-			hk_error_free(err);
-			rc = 1;
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	engine_close(&e);
-	return rc;
+	return ctr_for_each(argc - optind, argv + optind, kill_one, &sig, err);
 }
 
 static const struct hk_command cmd_kill = {

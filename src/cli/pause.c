@@ -6,26 +6,17 @@
 #include "cli/ctr_common.h"
 #include "util/util.h"
 
+static int pause_one(struct engine *e, const char *name, void *arg, struct hk_error **err)
+{
+	return engine_pause(e, name, *(bool *)arg, err);
+}
+
 static int pause_common(int argc, char **argv, bool pause, struct hk_error **err)
 {
-	struct engine e;
-	int rc = 0;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return hk_error_set(err, 0, "%s: requires at least 1 container", argv[0]);
-	if (ctr_engine_open(&e, err) < 0)
-		return -1;
-	for (int i = 1; i < argc; i++) {
-		if (engine_pause(&e, argv[i], pause, err) < 0) {
-			hk_error_print(*err, "hako");
-			hk_error_free(err);
-			rc = 1;
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	engine_close(&e);
-	return rc;
+	return ctr_for_each(argc - 1, argv + 1, pause_one, &pause, err);
 }
 
 static int pause_run(int argc, char **argv, struct hk_error **err)

@@ -101,12 +101,16 @@ static int vls_run(int argc, char **argv, struct hk_error **err)
 	return 0;
 }
 
+static int vrm_one(struct engine *e, const char *name, void *arg, struct hk_error **err)
+{
+	return engine_volume_remove(e, name, *(bool *)arg, err);
+}
+
 static int vrm_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
 	bool force = false;
-	struct engine e;
-	int c, rc = 0;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
 		if (c != 'f')
@@ -115,19 +119,7 @@ static int vrm_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind >= argc)
 		return hk_error_set(err, 0, "volume rm: requires at least 1 volume");
-	if (ctr_engine_open(&e, err) < 0)
-		return -1;
-	for (int i = optind; i < argc; i++) {
-		if (engine_volume_remove(&e, argv[i], force, err) < 0) {
-			hk_error_print(*err, "hako");
-			hk_error_free(err);
-			rc = 1;
-			continue;
-		}
-		printf("%s\n", argv[i]);
-	}
-	engine_close(&e);
-	return rc;
+	return ctr_for_each(argc - optind, argv + optind, vrm_one, &force, err);
 }
 
 static int vinspect_run(int argc, char **argv, struct hk_error **err)
