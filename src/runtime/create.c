@@ -131,6 +131,33 @@ void sync_fail(int fd, struct hk_error *err)
 	_exit(1);
 }
 
+void child_setup_terminal(int fd, unsigned rows, unsigned cols)
+{
+	struct hk_error *err = NULL;
+	int slave = -1;
+	_cleanup_close_ int master = console_open_pty(&slave, rows, cols, &err);
+
+	/* the tag alone, then the fd: read() of the tag must not swallow the
+	 * message that carries the fd */
+	if (master < 0 || sync_send(fd, SYNC_PTY, NULL, 0) < 0 || fd_send(fd, master, &err) < 0)
+		sync_fail(fd, err);
+	if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
+	    ioctl(0, TIOCSCTTY, 0) < 0) {
+		hk_error_errno(&err, "set up the terminal");
+		sync_fail(fd, err);
+	}
+	if (slave > 2)
+		close(slave);
+}
+
+void child_preserve_fds(int preserve)
+{
+	/* ours are O_CLOEXEC already and stay usable until the exec */
+	for (int i = 3; i < 3 + preserve; i++)
+		fcntl(i, F_SETFD, 0);
+	syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
 static int recv_u32_blob(int fd, char **out, struct hk_error **err)
 {
 	uint32_t len;
@@ -374,28 +401,9 @@ static void init_stage2(struct create_ctx *c)
 	    syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, c->id) < 0 &&
 	    errno != ENOSYS && errno != EPERM && errno != EACCES)
 		log_debug("new session keyring: %s", strerror(errno));
-	if (p->terminal) {
-		int slave = -1;
-		_cleanup_close_ int master =
-			console_open_pty(&slave, p->console_rows, p->console_cols, &err);
-		/* the tag alone, then the fd: read() of the tag must not
-		 * swallow the message that carries the fd */
-		if (master < 0 || sync_send(fd, SYNC_PTY, NULL, 0) < 0 ||
-		    fd_send(fd, master, &err) < 0)
-			sync_fail(fd, err);
-		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
-		    ioctl(0, TIOCSCTTY, 0) < 0) {
-			hk_error_errno(&err, "set up the terminal");
-			sync_fail(fd, err);
-		}
-		if (slave > 2)
-			close(slave);
-	}
-	/* fds 3 .. 3+N-1 go to the program, everything above is closed at
-	 * exec (ours are O_CLOEXEC already and stay usable until then) */
-	for (int i = 3; i < 3 + c->opts->preserve_fds; i++)
-		fcntl(i, F_SETFD, 0);
-	syscall(SYS_close_range, 3 + c->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (p->terminal)
+		child_setup_terminal(fd, p->console_rows, p->console_cols);
+	child_preserve_fds(c->opts->preserve_fds);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	fcntl(c->dirfd, F_SETFD, FD_CLOEXEC);
 	if (process_prepare(p, c->spec.seccomp, c->userns, true, &exe, &err) < 0)

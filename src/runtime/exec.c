@@ -125,29 +125,13 @@ static void exec_stage2(struct exec_ctx *x)
 		    dup2(x->opts->stdio_fds[i], i) < 0)
 			_exit(1);
 	if (x->p.terminal) {
-		int slave = -1;
-		_cleanup_close_ int master = -1;
 		if (setsid() < 0) {
 			hk_error_errno(&err, "setsid");
 			sync_fail(fd, err);
 		}
-		master = console_open_pty(&slave, x->p.console_rows, x->p.console_cols, &err);
-		/* the tag alone, then the fd: read() of the tag must not
-		 * swallow the message that carries the fd */
-		if (master < 0 || sync_send(fd, SYNC_PTY, NULL, 0) < 0 ||
-		    fd_send(fd, master, &err) < 0)
-			sync_fail(fd, err);
-		if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
-		    ioctl(0, TIOCSCTTY, 0) < 0) {
-			hk_error_errno(&err, "set up the terminal");
-			sync_fail(fd, err);
-		}
-		if (slave > 2)
-			close(slave);
+		child_setup_terminal(fd, x->p.console_rows, x->p.console_cols);
 	}
-	for (int i = 3; i < 3 + x->opts->preserve_fds; i++)
-		fcntl(i, F_SETFD, 0);
-	syscall(SYS_close_range, 3 + x->opts->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+	child_preserve_fds(x->opts->preserve_fds);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (process_prepare(&x->p, x->seccomp, x->userns, false, &exe, &err) < 0)
 		sync_fail(fd, err);

@@ -110,6 +110,14 @@ int sync_recv_tag(int fd, char *tag, struct hk_error **err);
 /* Report err to the parent and _exit(1). */
 void sync_fail(int fd, struct hk_error *err) __attribute__((noreturn));
 
+/* In a container or exec child: open a pty, send its master to the parent
+ * over fd and make the slave our stdio and controlling terminal; any failure
+ * is reported with sync_fail(). */
+void child_setup_terminal(int fd, unsigned rows, unsigned cols);
+/* In a child about to exec: keep fds 3 .. 3+preserve-1 open across exec and
+ * mark every fd above them close-on-exec. */
+void child_preserve_fds(int preserve);
+
 /* ---- foreground (foreground.c): run and exec without --detach ---- */
 
 /* Block the signals to forward and open a signalfd for them (and SIGCHLD,
