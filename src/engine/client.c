@@ -19,6 +19,7 @@
 #include "runtime/runtime.h"
 #include "util/json.h"
 #include "util/path.h"
+#include "util/tty.h"
 #include "util/util.h"
 
 int engine_attach_connect(struct engine *e, const struct engine_container *c, int *out,
@@ -84,9 +85,6 @@ int engine_parse_detach_keys(const char *spec, char *out, size_t cap, size_t *n)
 	return *n ? 0 : -1;
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
-
 static void send_size(int fd)
 {
 	struct winsize ws;
@@ -107,18 +105,16 @@ int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_key
 	char keys[16], held[16], buf[ATTACH_MAX_FRAME];
 	size_t nkeys = 0, nheld = 0;
 	int sfd = -1, r = -1;
-	bool raw = false;
+	struct tty_raw raw = {0};
 	sigset_t mask, old;
 
 	if (engine_parse_detach_keys(detach_keys ? detach_keys : "ctrl-p,ctrl-q", keys,
 				     sizeof(keys), &nkeys) < 0)
 		return hk_error_set(err, 0, "--detach-keys: bad key sequence '%s'", detach_keys);
-	if (tty && stdin_on && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
-		struct termios t = saved_tio;
-		cfmakeraw(&t);
-		tcsetattr(STDIN_FILENO, TCSANOW, &t);
-		raw = tio_saved = true;
-	}
+	/* the container's pty did the output processing: ours must not add a
+	 * second "\r" (even without stdin, as with run -t) */
+	if (tty)
+		tty_raw_enter(&raw, stdin_on);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, &old);
@@ -200,8 +196,7 @@ int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_key
 			}
 		}
 	}
-	if (raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	tty_raw_leave(&raw);
 	if (sfd >= 0)
 		close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -7,10 +7,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "runtime/internal.h"
+#include "util/tty.h"
 #include "util/util.h"
 
 int console_open_pty(int *slave, unsigned rows, unsigned cols, struct hk_error **err)
@@ -114,30 +114,22 @@ int unix_connect(const char *path, struct hk_error **err)
 	return steal_fd(&fd);
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
+static struct tty_raw proxy_tty;
 
 static void restore_tty(void)
 {
-	if (tio_saved)
-		tcsetattr(0, TCSANOW, &saved_tio);
-	tio_saved = false;
+	tty_raw_leave(&proxy_tty);
 }
 
 void console_proxy_setup(int master)
 {
-	struct termios raw;
+	static bool registered;
 
 	console_resize(master);
-	if (isatty(0) && tcgetattr(0, &saved_tio) == 0) {
-		raw = saved_tio;
-		cfmakeraw(&raw);
-		raw.c_oflag |= OPOST; /* keep \n -> \r\n on our side */
-		if (tcsetattr(0, TCSANOW, &raw) == 0) {
-			tio_saved = true;
-			atexit(restore_tty);
-		}
-	}
+	/* fully raw: the container's pty did the output processing already */
+	tty_raw_enter(&proxy_tty, true);
+	if (!registered && atexit(restore_tty) == 0)
+		registered = true;
 }
 
 void console_proxy_restore(void)
