@@ -60,6 +60,45 @@ static void add_cap(json_object *proc, const char *cap)
 	}
 }
 
+/* --additional-gids LIST (repeatable, LIST comma-separated, as crun): the
+ * gids are added to process.user.additionalGids, as runc does. */
+static int add_gids(json_object *proc, char **lists, struct hk_error **err)
+{
+	json_object *user, *gids;
+
+	if (!lists)
+		return 0;
+	if (!json_object_object_get_ex(proc, "user", &user) ||
+	    !json_object_is_type(user, json_type_object)) {
+		user = json_object_new_object();
+		json_object_object_add(user, "uid", json_object_new_int64(0));
+		json_object_object_add(user, "gid", json_object_new_int64(0));
+		json_object_object_add(proc, "user", user);
+	}
+	if (!json_object_object_get_ex(user, "additionalGids", &gids) ||
+	    !json_object_is_type(gids, json_type_array)) {
+		gids = json_object_new_array();
+		json_object_object_add(user, "additionalGids", gids);
+	}
+	for (char **l = lists; *l; l++) {
+		_cleanup_free_ char *copy = xstrdup(*l);
+		char *save = NULL;
+		if (!*copy)
+			return hk_error_set(err, 0, "exec: --additional-gids: empty list");
+		for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+			long long gid;
+			/* (gid_t)-1 means "unchanged" to the kernel: not a group */
+			if (parse_ll(g, 0, UINT32_MAX - 1, &gid) < 0)
+				return hk_error_set(
+					err, 0,
+					"exec: --additional-gids %s: '%s' is not a group id", *l,
+					g);
+			json_object_array_add(gids, json_object_new_int64(gid));
+		}
+	}
+	return 0;
+}
+
 static int rt_exec_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
@@ -80,7 +119,7 @@ static int rt_exec_run(int argc, char **argv, struct hk_error **err)
 		{0},
 	};
 	_cleanup_json_ json_object *proc = NULL;
-	_cleanup_strv_ char **envs = NULL, **caps = NULL;
+	_cleanup_strv_ char **envs = NULL, **caps = NULL, **gids = NULL;
 	const char *process_file = NULL, *cwd = NULL, *user = NULL, *id;
 	struct runtime_opts o;
 	bool tty = false, detach = false, nnp = false;
@@ -128,9 +167,11 @@ static int rt_exec_run(int argc, char **argv, struct hk_error **err)
 		case 'n':
 			nnp = true;
 			break;
+		case 'g':
+			strv_push(&gids, optarg);
+			break;
 		case 'A':
 		case 'L':
-		case 'g':
 			break;
 		default:
 			return hk_error_set(err, 0, "exec: bad option (see --help)");
@@ -164,18 +205,23 @@ static int rt_exec_run(int argc, char **argv, struct hk_error **err)
 		long long uid, gid = 0;
 		_cleanup_free_ char *u = xstrdup(user);
 		char *colon = strchr(u, ':');
-		json_object *uo = json_object_new_object();
+		json_object *uo;
 		if (colon)
 			*colon = '\0';
 		if (parse_ll(u, 0, UINT32_MAX, &uid) < 0 ||
-		    (colon && parse_ll(colon + 1, 0, UINT32_MAX, &gid) < 0)) {
-			json_object_put(uo);
+		    (colon && parse_ll(colon + 1, 0, UINT32_MAX, &gid) < 0))
 			return hk_error_set(err, 0, "exec: --user %s: expected UID[:GID]", user);
+		/* the process's additionalGids stay, as with runc */
+		if (!json_object_object_get_ex(proc, "user", &uo) ||
+		    !json_object_is_type(uo, json_type_object)) {
+			uo = json_object_new_object();
+			json_object_object_add(proc, "user", uo);
 		}
 		json_object_object_add(uo, "uid", json_object_new_int64(uid));
 		json_object_object_add(uo, "gid", json_object_new_int64(gid));
-		json_object_object_add(proc, "user", uo);
 	}
+	if (add_gids(proc, gids, err) < 0)
+		return -1;
 	r = runtime_exec(runtime_globals.root, id, proc, &o, detach, NULL, err);
 	if (r < 0 && runtime_exec_error_status(*err)) {
 		hk_error_print(*err, "hako-runtime");
@@ -198,7 +244,8 @@ static const struct hk_command rt_exec = {
 		"      --console-socket PATH send the terminal's master there\n"
 		"      --cap CAP             add a capability\n"
 		"      --preserve-fds N      pass fds 3..3+N-1 to the process\n"
-		"      --no-new-privs        set no_new_privs\n",
+		"      --no-new-privs        set no_new_privs\n"
+		"  -g, --additional-gids G,...  add supplementary groups (repeatable)\n",
 	.run = rt_exec_run,
 };
 HK_COMMAND(runtime, rt_exec);

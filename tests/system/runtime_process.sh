@@ -97,3 +97,26 @@ test_runtime_oom_score_adj() {
 	assert_status 0
 	assert_eq "$output" 500
 }
+
+test_runtime_exec_additional_gids() {
+	rt_bundle "$TEST_TMP/b" sleep 30
+	jq_edit "$TEST_TMP/b/config.json" '.process.user = {"uid": 0, "gid": 0, "additionalGids": [10]}'
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	# the process's own additionalGids, then the listed ones (comma or repeated)
+	run hako_runtime exec --additional-gids 20,30 -g 40 c1 id -G
+	assert_status 0
+	assert_eq "$output" "0 10 20 30 40"
+	# with --user, the supplementary groups stay
+	run hako_runtime exec -u 1000:1000 -g 50 c1 id -G
+	assert_status 0
+	assert_eq "$output" "1000 10 50"
+	run hako_runtime exec c1 id -G
+	assert_eq "$output" "0 10"
+	run hako_runtime exec -g 7,x c1 id -G
+	assert_status 1
+	assert_contains "$output" "--additional-gids 7,x: 'x' is not a group id"
+	run hako_runtime exec -g 4294967295 c1 id -G
+	assert_status 1
+	assert_contains "$output" "'4294967295' is not a group id"
+}
