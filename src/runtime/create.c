@@ -361,6 +361,15 @@ static void init_child(struct create_ctx *c)
 	init_stage2(c);
 }
 
+/* After the start byte: the error goes to `start` through the exec fifo,
+ * and the container stops (the init is it). */
+static __attribute__((noreturn)) void init_start_fail(int fifo, struct hk_error *err, int code)
+{
+	if (hk_error_send(fifo, err) < 0)
+		hk_error_print(err, "hako-runtime: init");
+	_exit(code);
+}
+
 static void init_stage2(struct create_ctx *c)
 {
 	_cleanup_error_ struct hk_error *err = NULL;
@@ -426,23 +435,21 @@ static void init_stage2(struct create_ctx *c)
 	}
 	if (write(fifo, "0", 1) != 1)
 		_exit(127);
-	close(fifo);
 	close(c->dirfd);
-	if (c->spec.hooks[RT_HOOK_START_CONTAINER].n) {
-		/* the state as `start` sees it */
-		if (hooks_run(&c->spec.hooks[RT_HOOK_START_CONTAINER], "startContainer", state,
-			      &err) < 0) {
-			hk_error_print(err, "hako-runtime: init");
-			_exit(127);
-		}
-	}
-	if (process_finish(p, c->spec.seccomp, &err) < 0) {
-		hk_error_print(err, "hako-runtime: init");
-		_exit(127);
-	}
+	/* The fifo stays open (O_CLOEXEC) until execve: `start` reads on to
+	 * EOF, so it returns once the program runs, and gets an error report
+	 * instead when a startContainer hook or the last step fails ("the
+	 * runtime MUST generate an error, stop the container", runtime.md
+	 * lifecycle step 7).  The hooks run as in runc and crun: in the
+	 * container's namespaces, after pivot_root, with the process's own
+	 * user and capabilities (the spec asks nothing about privileges). */
+	if (hooks_run(&c->spec.hooks[RT_HOOK_START_CONTAINER], "startContainer", state, &err) < 0)
+		init_start_fail(fifo, err, 127);
+	if (process_finish(p, c->spec.seccomp, &err) < 0)
+		init_start_fail(fifo, err, 127);
 	execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
-	fprintf(stderr, "hako-runtime: init: exec \"%s\": %s\n", p->args[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	hk_error_errno(&err, "exec: \"%s\"", p->args[0]);
+	init_start_fail(fifo, err, errno == ENOENT ? 127 : 126);
 }
 
 /* ---- in the parent ---- */

@@ -52,6 +52,29 @@ static void run_saved_hooks(struct rt_container *c, const char *kind, enum rt_st
 	hooks_free(&h);
 }
 
+/* The init got the start byte: it runs the startContainer hooks and execs,
+ * holding the fifo open until execve closes it.  EOF is success; an error
+ * report in between is the hooks' or exec's failure, and the init is gone. */
+static int start_finish(struct rt_container *c, int fifo, struct hk_error **err)
+{
+	int flags = fcntl(fifo, F_GETFL);
+
+	if (flags < 0 || fcntl(fifo, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		hk_error_errno(err, "start: exec fifo");
+		container_free(c);
+		return -1;
+	}
+	if (hk_error_recv(fifo, err) < 0) {
+		hk_error_wrap(err, "start: container \"%s\"", c->id);
+		container_free(c);
+		return -1;
+	}
+	/* poststart: after the program is executed (config.md) */
+	run_saved_hooks(c, "poststart", RT_RUNNING, true, err);
+	container_free(c);
+	return 0;
+}
+
 int runtime_start(const char *state_root, const char *id, struct hk_error **err)
 {
 	struct rt_container c;
@@ -90,9 +113,7 @@ int runtime_start(const char *state_root, const char *id, struct hk_error **err)
 		if (p[0].revents & POLLIN) {
 			if (read(fifo, &b, 1) == 1) {
 				unlink(path);
-				run_saved_hooks(&c, "poststart", RT_RUNNING, true, err);
-				container_free(&c);
-				return 0;
+				return start_finish(&c, fifo, err);
 			}
 		}
 		if (p[1].revents & POLLIN) {

@@ -66,3 +66,64 @@ test_runtime_hook_timeout() {
 	assert_contains "$output" "hook prestart[0] (/bin/sleep): timed out after 1s"
 	assert_no_file "$TEST_TMP/rtstate/c1"
 }
+
+# startContainer: in the container (its path resolves there, after
+# pivot_root), before the program, with the process's own user and
+# capabilities, as runc and crun run it (the spec says nothing about
+# privileges); `start` returns once the program runs, so poststart sees it.
+test_runtime_start_container_hook_in_container() {
+	rt_bundle "$TEST_TMP/b" sh -c 'cat /tmp/hook.out; grep CapEff /proc/self/status'
+	mkdir -p "$TEST_TMP/b/rootfs/tmp"
+	# only in the rootfs: a path resolved on the host would not find it
+	cat >"$TEST_TMP/b/rootfs/start-hook" <<'EOS'
+#!/bin/sh
+cat >/dev/null
+{ echo "hook uid $(id -u)"; grep CapEff /proc/self/status; ls /marker-in-rootfs; } > /tmp/hook.out
+EOS
+	chmod 755 "$TEST_TMP/b/rootfs/start-hook"
+	chmod 1777 "$TEST_TMP/b/rootfs/tmp"
+	touch "$TEST_TMP/b/rootfs/marker-in-rootfs"
+	jq_edit "$TEST_TMP/b/config.json" '.root.readonly = false | .process.user = {uid: 1000, gid: 1000} |
+		.process.capabilities = {bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], inheritable: ["CAP_KILL"], ambient: ["CAP_KILL"]} |
+		.hooks = {startContainer: [{path: "/start-hook"}]}'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_contains "$output" "hook uid 1000"
+	assert_contains "$output" "/marker-in-rootfs"
+	# the hook and the program: the same capability set, CAP_KILL only
+	local caps
+	caps=$(echo "$output" | grep -c 'CapEff:.*0000000000000020')
+	assert_eq "$caps" 2 "hook and program capabilities: $output"
+}
+
+test_runtime_failing_start_container_hook_fails_start() {
+	rt_bundle "$TEST_TMP/b" sh -c 'echo program-ran > /tmp/ran'
+	mkdir -p "$TEST_TMP/b/rootfs/tmp"
+	jq_edit "$TEST_TMP/b/config.json" ".hooks = {
+		startContainer: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"exit 3\"]}],
+		poststart: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"touch $TEST_TMP/poststart-ran\"]}]}"
+	defer hako_runtime delete --force c1
+	hako_runtime create -b "$TEST_TMP/b" c1
+	run hako_runtime start c1
+	assert_ne "$status" 0
+	assert_contains "$output" 'start: container "c1": hook startContainer[0] (/bin/sh): exited with status 3'
+	wait_for 5 sh -c "'$HAKO_BIN_DIR/hako-runtime' --root '$TEST_TMP/rtstate' state c1 | grep -q '\"stopped\"'"
+	assert_no_file "$TEST_TMP/b/rootfs/tmp/ran"
+	assert_no_file "$TEST_TMP/poststart-ran"
+	# run: the same error, and nothing left behind
+	run hako_runtime run -b "$TEST_TMP/b" c2
+	assert_ne "$status" 0
+	assert_contains "$output" "hook startContainer[0]"
+	assert_no_file "$TEST_TMP/rtstate/c2"
+}
+
+test_runtime_poststart_after_program_runs() {
+	rt_bundle "$TEST_TMP/b" sleep 30
+	jq_edit "$TEST_TMP/b/config.json" ".hooks = {
+		startContainer: [{path: \"/bin/sleep\", args: [\"sleep\", \"0.3\"]}],
+		poststart: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"pid=\$(jq -r .pid); cat /proc/\$pid/comm > $TEST_TMP/comm\"], env: [\"PATH=/usr/bin:/bin\"]}]}"
+	defer hako_runtime delete --force c1
+	hako_runtime create -b "$TEST_TMP/b" c1
+	hako_runtime start c1
+	assert_eq "$(cat "$TEST_TMP/comm")" sleep "poststart ran before the program"
+}
