@@ -471,13 +471,17 @@ int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error
 	if (ctr_engine_open(&e, err) < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		if (fn(&e, names[i], arg, err) < 0) {
+		int r = fn(&e, names[i], arg, err);
+		if (r < 0) {
 			hk_error_print(*err, "hako");
 			hk_error_free(err);
 			rc = 1;
 			continue;
 		}
-		printf("%s\n", names[i]);
+		if (r != CTR_EACH_PRINTED)
+			printf("%s\n", names[i]);
+		/* each result as it comes: wait and stop can take long */
+		fflush(stdout);
 	}
 	engine_close(&e);
 	return rc;

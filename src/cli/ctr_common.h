@@ -11,12 +11,17 @@
 /* engine_open() with the global --root/--runroot. */
 int ctr_engine_open(struct engine *e, struct hk_error **err);
 
-/* The action of a command on one container or volume named by the user. */
+/* The action of a command on one container or volume named by the user:
+ * < 0 (with *err) when it failed, 0 when the name is to be printed,
+ * CTR_EACH_PRINTED when the action printed its own result (wait prints an
+ * exit code, start -a the container's output). */
+#define CTR_EACH_PRINTED 1
 typedef int (*ctr_each_fn)(struct engine *e, const char *name, void *arg, struct hk_error **err);
 
 /* Open the engine and apply fn to every name in names[0..n), as Docker does:
- * print each name that succeeded, print each error and go on; returns 1 when
- * any failed, 0 otherwise, or -1 (with *err) when the engine cannot open. */
+ * print each name that succeeded (unless fn printed its result), print each
+ * error and go on; returns 1 when any failed, 0 otherwise, or -1 (with *err)
+ * when the engine cannot open. */
 int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error **err);
 
 /* The options of create and run, parsed. */

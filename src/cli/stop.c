@@ -6,14 +6,28 @@
 #include "cli/ctr_common.h"
 #include "util/util.h"
 
+static int stop_one(struct engine *e, const char *name, void *arg, struct hk_error **err)
+{
+	bool killed = false;
+
+	if (engine_stop(e, name, *(int *)arg, &killed, err) < 0)
+		return -1;
+	if (killed)
+		fprintf(stderr,
+			"hako: %s did not exit within the stop timeout after its stop "
+			"signal (a shell as PID 1 ignores SIGTERM unless it traps it; use "
+			"--init or exec form), so it was killed with SIGKILL\n",
+			name);
+	return 0;
+}
+
 static int stop_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {{"time", required_argument, NULL, 't'},
 					     {"timeout", required_argument, NULL, 't'},
 					     {0}};
 	long long t = -1;
-	struct engine e;
-	int c, rc = 0;
+	int c, timeout;
 
 	while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
 		if (c != 't')
@@ -23,26 +37,8 @@ static int stop_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind >= argc)
 		return hk_error_set(err, 0, "stop: requires at least 1 container");
-	if (ctr_engine_open(&e, err) < 0)
-		return -1;
-	for (int i = optind; i < argc; i++) {
-		bool killed = false;
-		if (engine_stop(&e, argv[i], (int)t, &killed, err) < 0) {
-			hk_error_print(*err, "hako");
-			hk_error_free(err);
-			rc = 1;
-			continue;
-		}
-		if (killed)
-			fprintf(stderr,
-				"hako: %s did not exit within the stop timeout after its stop "
-				"signal (a shell as PID 1 ignores SIGTERM unless it traps it; use "
-				"--init or exec form), so it was killed with SIGKILL\n",
-				argv[i]);
-		printf("%s\n", argv[i]);
-	}
-	engine_close(&e);
-	return rc;
+	timeout = (int)t;
+	return ctr_for_each(argc - optind, argv + optind, stop_one, &timeout, err);
 }
 
 static const struct hk_command cmd_stop = {

@@ -5,28 +5,22 @@
 #include "cli/ctr_common.h"
 #include "util/util.h"
 
+static int wait_one(struct engine *e, const char *name, void *arg, struct hk_error **err)
+{
+	int code;
+
+	(void)arg;
+	if (engine_wait(e, name, &code, err) < 0)
+		return -1;
+	printf("%d\n", code);
+	return CTR_EACH_PRINTED;
+}
+
 static int wait_run(int argc, char **argv, struct hk_error **err)
 {
-	struct engine e;
-	int rc = 0;
-
 	if (argc < 2)
 		return hk_error_set(err, 0, "wait: requires at least 1 container");
-	if (ctr_engine_open(&e, err) < 0)
-		return -1;
-	for (int i = 1; i < argc; i++) {
-		int code;
-		if (engine_wait(&e, argv[i], &code, err) < 0) {
-			hk_error_print(*err, "hako");
-			hk_error_free(err);
-			rc = 1;
-			continue;
-		}
-		printf("%d\n", code);
-		fflush(stdout);
-	}
-	engine_close(&e);
-	return rc;
+	return ctr_for_each(argc - 1, argv + 1, wait_one, NULL, err);
 }
 
 static const struct hk_command cmd_wait = {
