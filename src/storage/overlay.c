@@ -192,39 +192,14 @@ static int overlay_unmount(const char *dir, struct hk_error **err)
 
 /* ------------------------------------------------------------------- diff */
 
-static int diff_walk(const char *const *lowers, size_t n, int dfd, const char *rel,
-		     struct storage_change **changes, size_t *count, struct hk_error **err)
+/* An entry of the upper dir: a whiteout deletes (D), else it is the
+ * image's changed (C) or a new one (A). */
+static char upper_kind(const struct stat *st, bool in_image, const struct stat *lst)
 {
-	_cleanup_dir_ DIR *d = fdopendir(dup(dfd));
-	struct dirent *de;
-
-	if (!d)
-		return hk_error_errno(err, "read %s", rel[0] ? rel : "/");
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *path = NULL;
-		struct stat st, lst;
-		char kind;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		path = xasprintf("%s/%s", rel, de->d_name);
-		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
-			kind = 'D';
-		else
-			kind = storage_lower_lookup(lowers, n, path + 1, &lst) > 0 ? 'C' : 'A';
-		storage_change_push(changes, count, kind, path);
-		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub = openat(
-				dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0)
-				return hk_error_errno(err, "open %s", path);
-			if (diff_walk(lowers, n, sub, path, changes, count, err) < 0)
-				return -1;
-		}
-	}
-	return 0;
+	(void)lst;
+	if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+		return 'D';
+	return in_image ? 'C' : 'A';
 }
 
 static int overlay_diff(const char *const *lowers, size_t n, const char *dir,
@@ -235,7 +210,7 @@ static int overlay_diff(const char *const *lowers, size_t n, const char *dir,
 
 	if (fd < 0)
 		return hk_error_errno(err, "open %s", upper);
-	if (diff_walk(lowers, n, fd, "", changes, count, err) < 0) {
+	if (storage_diff_tree(fd, lowers, n, upper_kind, changes, count, err) < 0) {
 		storage_changes_free(*changes, *count);
 		*changes = NULL;
 		*count = 0;

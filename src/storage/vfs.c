@@ -57,6 +57,54 @@ void storage_changes_sort(struct storage_change *changes, size_t count)
 		qsort(changes, count, sizeof(*changes), change_cmp);
 }
 
+struct diff_ctx {
+	const char *const *lowers;
+	size_t n;
+	storage_diff_kind_fn kind;
+	struct storage_change **changes;
+	size_t *count;
+};
+
+static int walk(int dfd, const char *rel, struct diff_ctx *d, struct hk_error **err)
+{
+	_cleanup_dir_ DIR *dir = fdopendir(dup(dfd));
+	struct dirent *de;
+
+	if (!dir)
+		return hk_error_errno(err, "read %s", rel[0] ? rel : "/");
+	while ((de = readdir(dir))) {
+		_cleanup_free_ char *path = NULL;
+		struct stat st, lst;
+		char k;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		path = xasprintf("%s/%s", rel, de->d_name);
+		k = d->kind(&st, storage_lower_lookup(d->lowers, d->n, path + 1, &lst) > 0, &lst);
+		if (k)
+			storage_change_push(d->changes, d->count, k, path);
+		if (S_ISDIR(st.st_mode)) {
+			_cleanup_close_ int sub = openat(
+				dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				return hk_error_errno(err, "open %s", path);
+			if (walk(sub, path, d, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int storage_diff_tree(int dfd, const char *const *lowers, size_t n, storage_diff_kind_fn kind,
+		      struct storage_change **changes, size_t *count, struct hk_error **err)
+{
+	struct diff_ctx d = {
+		.lowers = lowers, .n = n, .kind = kind, .changes = changes, .count = count};
+	return walk(dfd, "", &d, err);
+}
+
 int storage_lower_lookup(const char *const *lowers, size_t n, const char *rel, struct stat *st)
 {
 	_cleanup_strv_ char **comps = xzalloc(sizeof(char *));
@@ -349,36 +397,11 @@ static bool same_entry(const struct stat *a, const struct stat *b)
 }
 
 /* Entries of the rootfs that the image lacks (A) or has otherwise (C). */
-static int diff_added(const char *const *lowers, size_t n, int dfd, const char *rel,
-		      struct storage_change **ch, size_t *count, struct hk_error **err)
+static char added_kind(const struct stat *st, bool in_image, const struct stat *lst)
 {
-	_cleanup_dir_ DIR *d = fdopendir(dup(dfd));
-	struct dirent *de;
-
-	if (!d)
-		return hk_error_errno(err, "read %s", rel[0] ? rel : "/");
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *path = NULL;
-		struct stat st, lst;
-		bool in_image;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		path = xasprintf("%s/%s", rel, de->d_name);
-		in_image = storage_lower_lookup(lowers, n, path + 1, &lst) > 0;
-		if (!in_image)
-			storage_change_push(ch, count, 'A', path);
-		else if (!same_entry(&st, &lst))
-			storage_change_push(ch, count, 'C', path);
-		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub = openat(
-				dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0 || diff_added(lowers, n, sub, path, ch, count, err) < 0)
-				return sub < 0 ? hk_error_errno(err, "open %s", path) : -1;
-		}
-	}
-	return 0;
+	if (!in_image)
+		return 'A';
+	return same_entry(st, lst) ? 0 : 'C';
 }
 
 /* Entries of the image (walked per layer) missing from the rootfs (D). */
@@ -424,7 +447,7 @@ static int vfs_diff(const char *const *lowers, size_t n, const char *dir,
 
 	if (root < 0)
 		return hk_error_errno(err, "open %s", merged);
-	if (diff_added(lowers, n, root, "", ch, count, err) < 0)
+	if (storage_diff_tree(root, lowers, n, added_kind, ch, count, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_close_ int lfd = open(lowers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
