@@ -486,3 +486,33 @@ int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error
 	engine_close(&e);
 	return rc;
 }
+
+bool ctr_confirm(const char *what)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "WARNING! %sAre you sure you want to continue? [y/N] ", what);
+	return fgets(answer, sizeof(answer), stdin) && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+int ctr_prune_stopped(struct engine *e, bool report_errors, struct hk_error **err)
+{
+	struct engine_container **list = NULL;
+	size_t n = 0;
+
+	if (engine_list(e, &list, &n, err) < 0)
+		return -1;
+	printf("Deleted Containers:\n");
+	for (size_t i = 0; i < n; i++) {
+		if (list[i]->state != ENGINE_EXITED && list[i]->state != ENGINE_CREATED &&
+		    list[i]->state != ENGINE_DEAD)
+			continue;
+		if (engine_remove(e, list[i]->id, false, false, err) == 0)
+			printf("%s\n", list[i]->id);
+		else if (report_errors)
+			hk_error_print(*err, "hako");
+		hk_error_free(err);
+	}
+	engine_list_free(list, n);
+	return 0;
+}

@@ -24,6 +24,17 @@ typedef int (*ctr_each_fn)(struct engine *e, const char *name, void *arg, struct
  * when the engine cannot open. */
 int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error **err);
 
+/* The prune commands' question: print "WARNING! <what>" and "Are you sure
+ * you want to continue? [y/N] " on stderr; true when the line read from
+ * stdin starts with y or Y (a closed stdin says no). */
+bool ctr_confirm(const char *what);
+
+/* Remove every stopped (exited, created or dead) container and list them
+ * under "Deleted Containers:"; a failure is printed when report_errors,
+ * and the others are still removed.  -1 (with *err) when they cannot be
+ * listed. */
+int ctr_prune_stopped(struct engine *e, bool report_errors, struct hk_error **err);
+
 /* The options of create and run, parsed. */
 struct ctr_create_cli {
 	struct engine_create_opts o;

@@ -20,12 +20,10 @@ static int sprune_run(int argc, char **argv, struct hk_error **err)
 					     {"all", no_argument, NULL, 'a'},
 					     {"volumes", no_argument, NULL, 'V'},
 					     {0}};
-	struct engine_container **list = NULL;
 	struct image_store *store = NULL;
 	bool force = false, all = false, volumes = false;
 	int64_t reclaimed = 0;
 	struct engine e;
-	size_t n = 0;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+fa", opts, NULL)) != -1) {
@@ -39,32 +37,20 @@ static int sprune_run(int argc, char **argv, struct hk_error **err)
 			return hk_error_set(err, 0, "system prune: unknown flag");
 	}
 	if (!force) {
-		char answer[16] = "";
-		fprintf(stderr,
-			"WARNING! This will remove:\n  - all stopped containers\n%s%s"
-			"Are you sure you want to continue? [y/N] ",
+		_cleanup_free_ char *what = xasprintf(
+			"This will remove:\n  - all stopped containers\n%s%s",
 			volumes ? "  - all volumes not used by at least one container\n" : "",
 			all ? "  - all images without at least one container associated to them\n"
 			    : "  - all dangling images\n");
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+		if (!ctr_confirm(what))
 			return 0;
 	}
 	if (ctr_engine_open(&e, err) < 0)
 		return -1;
-	if (engine_list(&e, &list, &n, err) < 0) {
+	if (ctr_prune_stopped(&e, false, err) < 0) {
 		engine_close(&e);
 		return -1;
 	}
-	printf("Deleted Containers:\n");
-	for (size_t i = 0; i < n; i++) {
-		if (list[i]->state != ENGINE_EXITED && list[i]->state != ENGINE_CREATED &&
-		    list[i]->state != ENGINE_DEAD)
-			continue;
-		if (engine_remove(&e, list[i]->id, false, false, err) == 0)
-			printf("%s\n", list[i]->id);
-		hk_error_free(err);
-	}
-	engine_list_free(list, n);
 	if (volumes) {
 		struct engine_volume **vl = NULL;
 		size_t vn = 0;

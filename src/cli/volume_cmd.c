@@ -175,15 +175,10 @@ static int vprune_run(int argc, char **argv, struct hk_error **err)
 		else
 			return hk_error_set(err, 0, "volume prune: unknown flag");
 	}
-	if (!force) {
-		char answer[16] = "";
-		fprintf(stderr,
-			"WARNING! This will remove %s volumes not used by a container.\n"
-			"Are you sure you want to continue? [y/N] ",
-			all ? "all" : "anonymous");
-		if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-			return 0;
-	}
+	if (!force && !ctr_confirm(all ? "This will remove all volumes not used by a container.\n"
+				       : "This will remove anonymous volumes not used by a "
+					 "container.\n"))
+		return 0;
 	if (ctr_engine_open(&e, err) < 0)
 		return -1;
 	if (engine_volume_list(&e, NULL, &list, &n, err) < 0) {
