@@ -12,35 +12,25 @@
 static int pull_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"tls-verify", optional_argument, NULL, REGCLI_OPT_TLS},
-		{"authfile", required_argument, NULL, REGCLI_OPT_AUTHFILE},
+		REGCLI_XFER_LONGOPTS,
 		{"platform", required_argument, NULL, 'P'},
 		{"parallel", required_argument, NULL, 'j'},
 		{0},
 	};
 	_cleanup_image_store_ struct image_store *store = NULL;
 	_cleanup_free_ char *plat = NULL;
-	struct registry_xfer_opts o = {.tls_verify = -1};
-	struct regcli_progress *prog;
-	struct registry_events ev;
+	struct regcli_xfer x = REGCLI_XFER_INIT;
 	char id[72];
-	bool quiet = false;
 	long long par;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+		rc = regcli_xfer_opt(&x, c, optarg, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
 		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case REGCLI_OPT_TLS:
-			if (regcli_parse_tls(optarg, &o.tls_verify, err) < 0)
-				return -1;
-			break;
-		case REGCLI_OPT_AUTHFILE:
-			o.auth_file = optarg;
-			break;
 		case 'P': {
 			/* os/arch[/variant] */
 			char *a, *v;
@@ -53,13 +43,13 @@ static int pull_run(int argc, char **argv, struct hk_error **err)
 			v = strchr(a, '/');
 			if (v)
 				*v++ = '\0';
-			o.os = plat, o.arch = a, o.variant = v;
+			x.o.os = plat, x.o.arch = a, x.o.variant = v;
 			break;
 		}
 		case 'j':
 			if (parse_ll(optarg, 1, 8, &par) < 0)
 				return hk_error_set(err, 0, "--parallel: '%s' is not 1..8", optarg);
-			o.parallel = (int)par;
+			x.o.parallel = (int)par;
 			break;
 		default:
 			return hk_error_set(err, 0, "pull: see 'hako pull --help'");
@@ -69,12 +59,9 @@ static int pull_run(int argc, char **argv, struct hk_error **err)
 		return hk_error_set(err, 0, "pull: exactly one IMAGE expected");
 	if (image_store_open(hk_globals.root, &store, err) < 0)
 		return -1;
-	prog = regcli_progress_new(quiet);
-	ev = regcli_progress_events(prog);
-	o.ev = &ev;
-	rc = registry_pull(store, argv[optind], &o, id, err);
-	regcli_progress_flush(prog);
-	regcli_progress_free(prog);
+	regcli_xfer_start(&x);
+	rc = registry_pull(store, argv[optind], &x.o, id, err);
+	regcli_xfer_done(&x);
 	if (rc < 0)
 		return -1;
 	printf("%s\n", id + 7);

@@ -12,33 +12,23 @@
 static int push_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"tls-verify", optional_argument, NULL, REGCLI_OPT_TLS},
-		{"authfile", required_argument, NULL, REGCLI_OPT_AUTHFILE},
+		REGCLI_XFER_LONGOPTS,
 		{"digestfile", required_argument, NULL, 'd'},
 		{0},
 	};
 	_cleanup_image_store_ struct image_store *store = NULL;
-	struct registry_xfer_opts o = {.tls_verify = -1};
+	struct regcli_xfer x = REGCLI_XFER_INIT;
 	const char *digestfile = NULL;
-	struct regcli_progress *prog;
-	struct registry_events ev;
 	char digest[72];
-	bool quiet = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+		rc = regcli_xfer_opt(&x, c, optarg, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
 		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case REGCLI_OPT_TLS:
-			if (regcli_parse_tls(optarg, &o.tls_verify, err) < 0)
-				return -1;
-			break;
-		case REGCLI_OPT_AUTHFILE:
-			o.auth_file = optarg;
-			break;
 		case 'd':
 			digestfile = optarg;
 			break;
@@ -50,18 +40,15 @@ static int push_run(int argc, char **argv, struct hk_error **err)
 		return hk_error_set(err, 0, "push: IMAGE [DESTINATION] expected");
 	if (image_store_open(hk_globals.root, &store, err) < 0)
 		return -1;
-	prog = regcli_progress_new(quiet);
-	ev = regcli_progress_events(prog);
-	o.ev = &ev;
-	rc = registry_push(store, argv[optind], optind + 2 == argc ? argv[optind + 1] : NULL, &o,
+	regcli_xfer_start(&x);
+	rc = registry_push(store, argv[optind], optind + 2 == argc ? argv[optind + 1] : NULL, &x.o,
 			   digest, err);
-	regcli_progress_flush(prog);
-	regcli_progress_free(prog);
+	regcli_xfer_done(&x);
 	if (rc < 0)
 		return -1;
 	if (digestfile && write_file_atomic(digestfile, digest, strlen(digest), 0644, err) < 0)
 		return -1;
-	if (!quiet)
+	if (!x.quiet)
 		fprintf(stderr, "Pushed %s\n", digest);
 	return 0;
 }

@@ -222,3 +222,36 @@ void regcli_progress_free(struct regcli_progress *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
+
+int regcli_xfer_opt(struct regcli_xfer *x, int c, const char *arg, struct hk_error **err)
+{
+	switch (c) {
+	case 'q':
+		x->quiet = true;
+		return 1;
+	case REGCLI_OPT_TLS:
+		return regcli_parse_tls(arg, &x->o.tls_verify, err) < 0 ? -1 : 1;
+	case REGCLI_OPT_AUTHFILE:
+		x->o.auth_file = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void regcli_xfer_start(struct regcli_xfer *x)
+{
+	x->prog = regcli_progress_new(x->quiet);
+	x->ev = regcli_progress_events(x->prog);
+	x->o.ev = &x->ev;
+}
+
+void regcli_xfer_done(struct regcli_xfer *x)
+{
+	if (!x->prog)
+		return;
+	regcli_progress_flush(x->prog);
+	regcli_progress_free(x->prog);
+	x->prog = NULL;
+	x->o.ev = NULL;
+}

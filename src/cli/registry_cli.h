@@ -12,6 +12,32 @@
 #define REGCLI_OPT_TLS	    0x100
 #define REGCLI_OPT_AUTHFILE 0x101
 
+/* The options pull and push share (-q, --tls-verify, --authfile) and the
+ * progress display of their transfer. */
+struct regcli_xfer {
+	struct registry_xfer_opts o;
+	bool quiet;
+	struct regcli_progress *prog;
+	struct registry_events ev;
+};
+#define REGCLI_XFER_INIT                                                                           \
+	{                                                                                          \
+		.o = {.tls_verify = -1 }                                                           \
+	}
+#define REGCLI_XFER_LONGOPTS                                                                       \
+	{"quiet", no_argument, NULL, 'q'},                                                         \
+		{"tls-verify", optional_argument, NULL, REGCLI_OPT_TLS},                           \
+	{                                                                                          \
+		"authfile", required_argument, NULL, REGCLI_OPT_AUTHFILE                           \
+	}
+/* One getopt result c: 1 when it was a shared option (taken into x), 0 when
+ * it is the command's own, -1 (with *err) for a bad value. */
+int regcli_xfer_opt(struct regcli_xfer *x, int c, const char *arg, struct hk_error **err);
+/* Show progress (unless quiet) through x->o.ev from now on. */
+void regcli_xfer_start(struct regcli_xfer *x);
+/* Draw the final progress and stop showing it. */
+void regcli_xfer_done(struct regcli_xfer *x);
+
 /* Parse "--tls-verify[=true|false]" into *out (1/0).  NULL arg means true. */
 int regcli_parse_tls(const char *arg, int *out, struct hk_error **err);
 
