@@ -24,7 +24,7 @@ CFLAGS     += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DHAKO_VERSION='"$(VERSION
 LDLIBS     += $(PKG_LIBS) -lpthread
 
 # Everything under src/ but the static guest init is the hako library.
-LIB_SRCS   := $(filter-out src/cli/main.c src/cli/runtime_entry.c src/guest/%,$(wildcard src/*/*.c))
+LIB_SRCS   := $(filter-out src/cli/main.c src/cli/runtime_entry.c src/guest/% src/dns/main.c,$(wildcard src/*/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ   := $(BUILD)/src/cli/main.o
 # hako-runtime: only what the OCI runtime needs (src/cli/runtime_entry.c).
@@ -36,11 +36,13 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRC := $(wildcard tests/helper/*.c)
 GUEST_SRCS := $(wildcard src/guest/*.c)
+# hako-dns: the DNS responder of user networks (src/dns/; libc only).
+DNS_SRCS   := $(wildcard src/dns/*.c)
 # hako-vminit: PID 1 of VMs (src/vm/guest/, outside the hako library).
 GUEST_VM_SRCS := $(wildcard src/vm/guest/*.c)
 
 all: $(BUILD)/hako $(BUILD)/hako-runtime $(BUILD)/unit-tests $(BUILD)/hk-testhelper \
-     $(if $(GUEST_SRCS),$(BUILD)/hako-init) $(BUILD)/hako-vminit
+     $(if $(GUEST_SRCS),$(BUILD)/hako-init) $(BUILD)/hako-vminit $(BUILD)/hako-dns
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +78,18 @@ $(BUILD)/hako-init: $(GUEST_SRCS)
 $(BUILD)/hako-vminit: $(GUEST_VM_SRCS)
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $^
+
+# hako-dns: static and small; under SANITIZE=1 with the sanitizers instead
+# (dynamic), so the system tests run the responder under ASan+UBSan too.
+ifeq ($(SANITIZE),1)
+DNS_FLAGS  := $(OPT)
+else
+DNS_FLAGS  := -Os -static
+endif
+$(BUILD)/hako-dns: $(DNS_SRCS) src/dns/dns.h
+	@mkdir -p $(BUILD)
+	@echo '  LD      $@'
+	@$(CC) -std=gnu11 $(DNS_FLAGS) $(WARN) -D_GNU_SOURCE -Isrc -o $@ $(DNS_SRCS)
 
 asan:
 	$(MAKE) SANITIZE=1
@@ -114,6 +128,7 @@ install: all
 	install -m 0755 $(BUILD)/hako $(DESTDIR)$(PREFIX)/bin/hako
 	install -m 0755 $(BUILD)/hako-runtime $(DESTDIR)$(PREFIX)/bin/hako-runtime
 	install -m 0755 $(BUILD)/hako-vminit $(DESTDIR)$(PREFIX)/libexec/hako/hako-vminit
+	install -m 0755 $(BUILD)/hako-dns $(DESTDIR)$(PREFIX)/libexec/hako/hako-dns
 	if [ -f $(BUILD)/hako-init ]; then install -m 0755 $(BUILD)/hako-init $(DESTDIR)$(PREFIX)/libexec/hako/hako-init; fi
 
 clean:

@@ -9,6 +9,7 @@
  * endpoint is torn down.  A crashed monitor's endpoint is reclaimed by net
  * itself (its veth is gone with the namespace). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -148,6 +149,25 @@ static char **jstrv(json_object *o, const char *k)
 	return v;
 }
 
+/* On a user network, the container asks the network's DNS responder
+ * (unless --dns named servers): /etc/resolv.conf is rewritten in place (it
+ * is bind-mounted) before the process starts. */
+static int resolv_update(struct net_ctx *ctx, const struct engine_container *c, const char *dir,
+			 const char *mode, struct hk_error **err)
+{
+	json_object *hc = NULL, *dns = NULL;
+	_cleanup_free_ char *text = NULL, *path = path_join(dir, "resolv.conf");
+
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	if (json_object_object_get_ex(hc, "Dns", &dns) && json_object_array_length(dns) > 0)
+		return 0;
+	if (net_dns_resolv_content(ctx, mode, &text, err) < 0)
+		return -1;
+	if (!text || access(path, F_OK) < 0)
+		return 0;
+	return write_file_at(AT_FDCWD, path, text, strlen(text), 0644, err);
+}
+
 int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
 		       struct hk_error **err)
 {
@@ -202,6 +222,8 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 	if (net_ctx_open(e, &ctx, err) < 0)
 		return -1;
 	r = net_connect(ctx, c->id, mode, nspath, &o, NULL, err);
+	if (r == 0)
+		r = resolv_update(ctx, c, dir, mode, err);
 	net_close(ctx);
 	return r;
 }

@@ -455,6 +455,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 		goto undo;
 	if (net_hosts_refresh(ctx, r.name, err) < 0)
 		goto undo;
+	net_dns_update(ctx);
 	if (out)
 		fill_endpoint(out, &r, ifname, veth, ipstr, macstr, ports, o->n_ports);
 	rc = 0;
@@ -554,6 +555,7 @@ int net_disconnect(struct net_ctx *ctx, const char *container_id, const char *ne
 		goto out;
 	if (net_fw_sync(ctx, false, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0)
 		goto out;
+	net_dns_update(ctx);
 	rc = 0;
 out:
 	nl_close(&nl);
@@ -593,6 +595,8 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct
 	}
 	if (rows && (net_fw_sync(ctx, false, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0))
 		goto out;
+	if (rows)
+		net_dns_update(ctx);
 	rc = 0;
 out:
 	strv_free(rows);

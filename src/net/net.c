@@ -505,7 +505,17 @@ int net_bridge_ensure(struct nl *nl, const struct net_rec *r, struct hk_error **
 {
 	_cleanup_free_ char *rl = NULL;
 	struct in_addr gw = {.s_addr = htonl(r->gateway)};
-	struct nl_link_change up = {.up = true, .netns_fd = -1};
+	/* A fixed MAC (02:42 and the gateway's address, as the containers'
+	 * scheme): a bridge without one takes its lowest port's, so it changed
+	 * whenever a container came or went, and peers' ARP caches pointed at
+	 * the old one (the gateway, its DNS responder, unreachable for ~30 s). */
+	uint8_t mac[6] = {0x02,
+			  0x42,
+			  (uint8_t)(r->gateway >> 24),
+			  (uint8_t)(r->gateway >> 16),
+			  (uint8_t)(r->gateway >> 8),
+			  (uint8_t)r->gateway};
+	struct nl_link_change up = {.up = true, .netns_fd = -1, .mac = mac};
 	int idx = nl_link_index(nl, r->bridge, err);
 
 	if (idx != 0)
@@ -651,6 +661,7 @@ int net_repair(struct net_ctx *ctx, struct hk_error **err)
 		goto out;
 	if (net_repair_locked(ctx, &nl, err) < 0 || net_fw_sync(ctx, true, err) < 0)
 		goto out;
+	net_dns_update(ctx);
 	rc = 0;
 out:
 	nl_close(&nl);
@@ -805,6 +816,7 @@ int net_remove(struct net_ctx *ctx, const char *name_or_id, bool force, struct h
 		goto out;
 	if (net_fw_sync(ctx, false, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0)
 		goto out;
+	net_dns_update(ctx);
 	rc = 0;
 out:
 	net_rec_clear(&r);
@@ -844,6 +856,7 @@ int net_prune(struct net_ctx *ctx, char ***removed, struct hk_error **err)
 		if (removed)
 			strv_push(removed, *n);
 	}
+	net_dns_update(ctx);
 	rc = 0;
 out:
 	strv_free(names);

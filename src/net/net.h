@@ -166,6 +166,13 @@ int net_hosts_content(struct net_ctx *ctx, const char *container_id, const char 
 int net_resolv_content(char **dns, char **dns_search, char **dns_options, char **out,
 		       struct hk_error **err);
 
+/* /etc/resolv.conf of a container whose network mode is network: the
+ * network's DNS responder (its gateway), the host's search domains and
+ * options, "options ndots:0".  *out is NULL for the default network (its
+ * containers keep the host's resolvers) or an unknown one. */
+int net_dns_resolv_content(struct net_ctx *ctx, const char *network, char **out,
+			   struct hk_error **err);
+
 /* ---- helpers shared with the tests ---- */
 
 /* Parse "a.b.c.d/n" into network address (host bits cleared) and prefix. */

@@ -74,6 +74,12 @@ int net_endpoint_remove_locked(struct net_ctx *ctx, struct nl *nl, const char *c
 			       const char *network, const char *veth, struct hk_error **err);
 int net_repair_locked(struct net_ctx *ctx, struct nl *nl, struct hk_error **err);
 
+/* Bring the DNS responder in line with the database: rewrite its records
+ * file, start it when a user network has containers and it does not run
+ * (first use or crash repair), stop it when none is left.  Never fails: a
+ * problem is a warning (names still resolve through /etc/hosts). */
+void net_dns_update(struct net_ctx *ctx);
+
 /* Random lowercase hex, n characters, into buf (n + 1 bytes). */
 void net_random_hex(char *buf, size_t n);
 

@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +139,52 @@ static int cmd_recvtty(const char *path)
 	return 0;
 }
 
+/* dns-upstream ADDR PORT: a fake upstream resolver for the DNS tests (so no
+ * query ever leaves the test's namespace).  Every A query is answered with
+ * 198.51.100.7, a name starting with "nx" with NXDOMAIN, anything else with
+ * an empty NOERROR.  UDP only; runs until killed. */
+static int cmd_dns_upstream(const char *addr, const char *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	unsigned char b[512];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("dns-upstream");
+		return 1;
+	}
+	printf("dns-upstream: ready\n");
+	fflush(stdout);
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, b, sizeof(b) - 16, 0, (struct sockaddr *)&from, &fl);
+		size_t off = 12;
+		if (n < 17)
+			continue;
+		while (off < (size_t)n && b[off] && b[off] < 64)
+			off += b[off] + 1u;
+		if (off + 5 > (size_t)n)
+			continue;
+		off += 5;
+		int qtype = (b[off - 4] << 8) | b[off - 3];
+		b[2] = 0x81;
+		b[3] = 0x80;
+		b[6] = b[7] = b[8] = b[9] = b[10] = b[11] = 0;
+		if (b[12] >= 2 && b[13] == 'n' && b[14] == 'x') {
+			b[3] |= 3;
+		} else if (qtype == 1) {
+			static const unsigned char rr[] = {0xc0, 12, 0, 1, 0,	1,  0,	 0,
+							   0,	 60, 0, 4, 198, 51, 100, 7};
+			memcpy(b + off, rr, sizeof(rr));
+			off += sizeof(rr);
+			b[7] = 1;
+		}
+		sendto(fd, b, off, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -173,9 +221,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "recvtty") && argc > 2)
 		return cmd_recvtty(argv[2]);
+	if (!strcmp(cmd, "dns-upstream") && argc > 3)
+		return cmd_dns_upstream(argv[2], argv[3]);
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return atoi(argv[2]);
-	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
-			"oom | orphan | ignore-term | recvtty SOCKET | exit N\n");
+	fprintf(stderr,
+		"usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
+		"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT | exit N\n");
 	return 2;
 }
