@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct {
@@ -185,6 +186,64 @@ static int cmd_dns_upstream(const char *addr, const char *port)
 	}
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* dns-bench ADDR PORT NAME COUNT: COUNT A queries for NAME, one after the
+ * other over UDP; prints the round trip's mean, median and 99th percentile
+ * in microseconds, and how many got an answer with records. */
+static int cmd_dns_bench(const char *addr, const char *port, const char *name, int count)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	unsigned char q[300], r[1500];
+	long long *us = calloc((size_t)(count > 0 ? count : 1), sizeof(*us)), sum = 0;
+	struct timeval tv = {.tv_sec = 2};
+	size_t len = 12;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), answered = 0;
+
+	if (fd < 0 || !us || count <= 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("dns-bench");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(q, 0, 12);
+	q[2] = 1, q[5] = 1;
+	for (const char *p = name; *p && len < 250;) {
+		size_t l = strcspn(p, ".");
+		q[len++] = (unsigned char)l;
+		memcpy(q + len, p, l);
+		len += l;
+		p += l + (p[l] == '.');
+	}
+	q[len++] = 0;
+	q[len++] = 0, q[len++] = 1, q[len++] = 0, q[len++] = 1;
+	for (int i = 0; i < count; i++) {
+		struct timespec a, b;
+		ssize_t n;
+		q[0] = (unsigned char)(i >> 8), q[1] = (unsigned char)i;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (send(fd, q, len, 0) != (ssize_t)len)
+			return 1;
+		do
+			n = recv(fd, r, sizeof(r), 0);
+		while (n >= 2 && (r[0] != q[0] || r[1] != q[1]));
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us[i] = (b.tv_sec - a.tv_sec) * 1000000LL + (b.tv_nsec - a.tv_nsec) / 1000;
+		sum += us[i];
+		if (n >= 12 && (r[6] || r[7]))
+			answered++;
+	}
+	qsort(us, (size_t)count, sizeof(*us), cmp_ll);
+	printf("queries %d answered %d mean_us %lld p50_us %lld p99_us %lld\n", count, answered,
+	       sum / count, us[count / 2], us[(count * 99) / 100]);
+	free(us);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -223,10 +282,12 @@ int main(int argc, char **argv)
 		return cmd_recvtty(argv[2]);
 	if (!strcmp(cmd, "dns-upstream") && argc > 3)
 		return cmd_dns_upstream(argv[2], argv[3]);
+	if (!strcmp(cmd, "dns-bench") && argc > 5)
+		return cmd_dns_bench(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return atoi(argv[2]);
-	fprintf(stderr,
-		"usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
-		"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT | exit N\n");
+	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
+			"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT | "
+			"dns-bench ADDR PORT NAME N | exit N\n");
 	return 2;
 }

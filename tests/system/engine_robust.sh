@@ -55,7 +55,7 @@ test_crash_monitor_with_rm_removes() {
 test_crash_cli_during_attach() {
 	engine_setup
 	# the attached CLI dies; the container and its monitor go on
-	"$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" run --name att busybox \
+	HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" run --name att busybox \
 		sh -c 'trap "exit 0" TERM; while true; do sleep 0.05; done' >/dev/null 2>&1 &
 	cli=$!
 	wait_for 10 state_is att running
