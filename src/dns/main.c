@@ -583,7 +583,7 @@ out:
 	free(out);
 }
 
-static void on_tcp(struct listener *l, int keep_fd)
+static void on_tcp(struct listener *l)
 {
 	for (int burst = 0; burst < 16; burst++) {
 		struct sockaddr_in from;
@@ -602,10 +602,12 @@ static void on_tcp(struct listener *l, int keep_fd)
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
 			signal(SIGTERM, SIG_DFL);
-			for (int fd = 3; fd < 1024; fd++)
-				if (fd != c && fd != keep_fd)
-					close(fd);
-			serve_tcp(c, ntohl(from.sin_addr.s_addr), l->addr);
+			/* nothing of the parent's but the connection (our
+			 * POSIX lock is not inherited, closing is harmless) */
+			if (dup2(c, 3) < 0)
+				_exit(1);
+			close_range(4, ~0u, 0);
+			serve_tcp(3, ntohl(from.sin_addr.s_addr), l->addr);
 			_exit(0);
 		}
 		if (pid > 0)
@@ -780,7 +782,7 @@ int main(int argc, char **argv)
 			if (pfd[2 + 2 * i].revents & POLLIN)
 				on_udp(&S.ls[i]);
 			if (pfd[3 + 2 * i].revents & POLLIN)
-				on_tcp(&S.ls[i], lock_fd);
+				on_tcp(&S.ls[i]);
 		}
 		t = now_ms();
 		for (size_t i = 0; i < np; i++) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,17 +193,33 @@ static int cmp_ll(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* dns-bench ADDR PORT NAME COUNT: COUNT A queries for NAME, one after the
- * other over UDP; prints the round trip's mean, median and 99th percentile
- * in microseconds, and how many got an answer with records. */
+/* Read exactly len bytes (TCP). */
+static int read_exact(int fd, unsigned char *b, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, b + got, len - got);
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* dns-bench ADDR [tcp:]PORT NAME COUNT: COUNT A queries for NAME, one after
+ * the other over UDP (or one TCP connection); prints the round trip's mean,
+ * median and 99th percentile in microseconds, how many got an answer with
+ * records, and the first answer's address. */
 static int cmd_dns_bench(const char *addr, const char *port, const char *name, int count)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	bool tcp = !strncmp(port, "tcp:", 4);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)atoi(tcp ? port + 4 : port))};
 	unsigned char q[300], r[1500];
 	long long *us = calloc((size_t)(count > 0 ? count : 1), sizeof(*us)), sum = 0;
 	struct timeval tv = {.tv_sec = 2};
-	size_t len = 12;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), answered = 0;
+	size_t len = 14;
+	int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0), answered = 0;
+	char first[INET_ADDRSTRLEN] = "-";
 
 	if (fd < 0 || !us || count <= 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -210,8 +227,9 @@ static int cmd_dns_bench(const char *addr, const char *port, const char *name, i
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(q, 0, 12);
-	q[2] = 1, q[5] = 1;
+	/* q[0..1]: the TCP length prefix; the message starts at q + 2 */
+	memset(q, 0, 14);
+	q[4] = 1, q[7] = 1;
 	for (const char *p = name; *p && len < 250;) {
 		size_t l = strcspn(p, ".");
 		q[len++] = (unsigned char)l;
@@ -221,25 +239,39 @@ static int cmd_dns_bench(const char *addr, const char *port, const char *name, i
 	}
 	q[len++] = 0;
 	q[len++] = 0, q[len++] = 1, q[len++] = 0, q[len++] = 1;
+	q[0] = (unsigned char)((len - 2) >> 8), q[1] = (unsigned char)(len - 2);
 	for (int i = 0; i < count; i++) {
 		struct timespec a, b;
 		ssize_t n;
-		q[0] = (unsigned char)(i >> 8), q[1] = (unsigned char)i;
+		q[2] = (unsigned char)(i >> 8), q[3] = (unsigned char)i;
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		if (send(fd, q, len, 0) != (ssize_t)len)
-			return 1;
-		do
-			n = recv(fd, r, sizeof(r), 0);
-		while (n >= 2 && (r[0] != q[0] || r[1] != q[1]));
+		if (tcp) {
+			if (write(fd, q, len) != (ssize_t)len || read_exact(fd, r, 2) < 0)
+				return 1;
+			n = (r[0] << 8) | r[1];
+			if ((size_t)n > sizeof(r) || read_exact(fd, r, (size_t)n) < 0)
+				return 1;
+		} else {
+			if (send(fd, q + 2, len - 2, 0) != (ssize_t)(len - 2))
+				return 1;
+			do
+				n = recv(fd, r, sizeof(r), 0);
+			while (n >= 2 && (r[0] != q[2] || r[1] != q[3]));
+		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		us[i] = (b.tv_sec - a.tv_sec) * 1000000LL + (b.tv_nsec - a.tv_nsec) / 1000;
 		sum += us[i];
-		if (n >= 12 && (r[6] || r[7]))
+		if (n >= 12 && (r[6] || r[7])) {
 			answered++;
+			/* the answer after the echoed question: 12 + question + 12 */
+			size_t off = 12 + (len - 14) + 12;
+			if (i == 0 && (size_t)n >= off + 4)
+				inet_ntop(AF_INET, r + off, first, sizeof(first));
+		}
 	}
 	qsort(us, (size_t)count, sizeof(*us), cmp_ll);
-	printf("queries %d answered %d mean_us %lld p50_us %lld p99_us %lld\n", count, answered,
-	       sum / count, us[count / 2], us[(count * 99) / 100]);
+	printf("queries %d answered %d mean_us %lld p50_us %lld p99_us %lld first %s\n", count,
+	       answered, sum / count, us[count / 2], us[(count * 99) / 100], first);
 	free(us);
 	return 0;
 }
@@ -288,6 +320,6 @@ int main(int argc, char **argv)
 		return atoi(argv[2]);
 	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
 			"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT | "
-			"dns-bench ADDR PORT NAME N | exit N\n");
+			"dns-bench ADDR [tcp:]PORT NAME N | exit N\n");
 	return 2;
 }

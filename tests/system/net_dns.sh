@@ -34,7 +34,7 @@ test_net_dns_names_aliases_and_scope() {
 	hn network create --subnet 10.161.0.0/24 app >/dev/null
 	hn network create --subnet 10.162.0.0/24 other >/dev/null
 	hn run -d --name srv --network app --network-alias db busybox sh -c "$ECHO_SERVER" >/dev/null
-	hn run -d --name cli --network app busybox sleep 60 >/dev/null
+	hn run -d --name cli --network app -v "$HAKO_BIN_DIR/hk-testhelper:/hk:ro" busybox sleep 60 >/dev/null
 	hn run -d --name far --network other busybox sleep 60 >/dev/null
 	local id
 	id=$(hn inspect -f '{{.Id}}' srv)
@@ -48,6 +48,17 @@ test_net_dns_names_aliases_and_scope() {
 		assert_status 0
 		assert_contains "$output" "Address: 10.161.0.2" "lookup of $n"
 	done
+	# over TCP, several queries on one connection
+	run hn exec cli /hk dns-bench 10.161.0.1 tcp:53 srv 3
+	assert_status 0
+	assert_contains "$output" "answered 3"
+	assert_contains "$output" "first 10.161.0.2"
+	# garbage on the wire changes nothing
+	hn exec cli sh -c 'for i in 1 2 3 4 5 6 7 8; do
+		head -c $((i * 37)) /dev/urandom | nc -u -w 1 10.161.0.1 53 &
+	done; head -c 3000 /dev/urandom | nc -w 1 10.161.0.1 53 & wait' >/dev/null 2>&1 || true
+	run hn exec cli /hk dns-bench 10.161.0.1 53 db 2
+	assert_contains "$output" "answered 2"
 	# reach it by a name only DNS knows (not in /etc/hosts)
 	run hn exec cli sh -c 'echo ping-pong | nc -w 2 srv.app 7'
 	assert_eq "$output" "ping-pong"
