@@ -95,10 +95,11 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 static pid_t holder(const char *dir)
 {
 	_cleanup_free_ char *path = path_join(dir, "lock");
-	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
-	/* Closing fd later would drop *our* POSIX locks on the file; we hold
+	/* Read-only is enough for F_GETLK (and wakes no inotify watcher).
+	 * Closing fd later would drop *our* POSIX locks on the file; we hold
 	 * none, so the probe changes nothing. */
 	if (fd < 0 || fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
 		return 0;

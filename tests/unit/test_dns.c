@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
 #include "dns/dns.h"
+#include "net/net.h"
 #include "test.h"
+#include "util/util.h"
 
 /* A query for name/type with id 0x1234, RD set; its length. */
 static size_t make_query(uint8_t *b, const char *name, uint16_t type)
@@ -427,4 +430,37 @@ TEST(dns_upstreams_parse_forms)
 	CHECK(ntohl(s4->sin_addr.s_addr) == 0x7f000035);
 	CHECK(u[1].sa.ss_family == AF_INET6);
 	CHECK(dns_upstreams_parse(NULL, "", u, 4) == 0);
+}
+
+TEST(dns_resolv_content_of_user_networks)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_db_ sqlite3 *db = NULL;
+	_cleanup_free_ char *run = xasprintf("%s/run", test_tmpdir());
+	_cleanup_free_ char *out = NULL;
+	struct net_ctx *ctx = NULL;
+	struct net_create_opts o = {.subnet = "10.91.7.0/24", .gateway = "10.91.7.254"};
+
+	REQUIRE(db_open(test_tmpdir(), &db, &err) == 0);
+	REQUIRE(net_open(db, test_tmpdir(), run, &ctx, &err) == 0);
+	REQUIRE(net_create(ctx, "appnet", &o, NULL, &err) == 0);
+	REQUIRE(net_dns_resolv_content(ctx, "appnet", &out, &err) == 0);
+	REQUIRE(out);
+	CHECK(strstr(out, "nameserver 10.91.7.254\n") != NULL);
+	CHECK(strstr(out, "ndots:") != NULL);
+	/* the host's servers are not there: the responder forwards to them */
+	{
+		int n = 0;
+		for (const char *p = out; (p = strstr(p, "nameserver")); p++)
+			n++;
+		CHECK(n == 1);
+	}
+	free(out);
+	out = NULL;
+	/* the default network and unknown ones: none (the host's resolvers) */
+	REQUIRE(net_dns_resolv_content(ctx, "bridge", &out, &err) == 0);
+	CHECK(out == NULL);
+	REQUIRE(net_dns_resolv_content(ctx, "nosuch", &out, &err) == 0);
+	CHECK(out == NULL);
+	net_close(ctx);
 }
