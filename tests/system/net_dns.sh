@@ -82,6 +82,10 @@ test_net_dns_names_aliases_and_scope() {
 	hn network connect --alias late-alias app far
 	run hn exec cli nslookup late-alias
 	assert_contains "$output" "Address: 10.161.0."
+	# and disconnected, it is gone again
+	hn network disconnect app far
+	run hn exec cli nslookup late-alias
+	assert_not_contains "$output" "Address: 10.161.0."
 }
 
 test_net_dns_forwarding_and_internal_networks() {
