@@ -51,10 +51,8 @@ static int network_connect_run(int argc, char **argv, struct hk_error **err)
 			o.hosts_path = optarg;
 			break;
 		case 'p':
-			ports = xrealloc(ports, (o.n_ports + 1) * sizeof(*ports));
-			if (net_port_parse(optarg, &ports[o.n_ports], err) < 0)
+			if (net_ports_parse(optarg, &ports, &o.n_ports, err) < 0)
 				return hk_error_wrap(err, "network connect");
-			o.n_ports++;
 			break;
 		default:
 			return hk_error_set(err, 0,
@@ -104,7 +102,8 @@ static const struct hk_command cmd_network_connect = {
 		"      --netns PATH     the network namespace to connect (instead of a\n"
 		"                       container's; CONTAINER is then any id)\n"
 		"      --name NAME      the name peers resolve (with --netns)\n"
-		"  -p, --publish SPEC   publish a port (with --netns)\n"
+		"  -p, --publish SPEC   publish a port or range, as run's -p (with --netns;\n"
+		"                       a container keeps the ports of its run -p)\n"
 		"      --hosts-file F   a hosts file to keep current (with --netns)\n",
 	.run = network_connect_run,
 };

@@ -41,6 +41,8 @@ static const struct hk_command cmd_port = {
 	.name = "port",
 	.usage = "port CONTAINER [PRIVATE_PORT[/PROTO]]",
 	.summary = "List a container's published ports",
+	.help = "  Lines \"80/tcp -> 0.0.0.0:8080\" (a range shows one line per port);\n"
+		"  with PRIVATE_PORT, only its host address and port.\n",
 	.run = port_run,
 };
 HK_COMMAND(hako, cmd_port);

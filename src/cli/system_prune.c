@@ -38,7 +38,8 @@ static int sprune_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (!force) {
 		_cleanup_free_ char *what = xasprintf(
-			"This will remove:\n  - all stopped containers\n%s%s",
+			"This will remove:\n  - all stopped containers\n"
+			"  - all networks not used by at least one container\n%s%s",
 			volumes ? "  - all volumes not used by at least one container\n" : "",
 			all ? "  - all images without at least one container associated to them\n"
 			    : "  - all dangling images\n");
@@ -64,6 +65,14 @@ static int sprune_run(int argc, char **argv, struct hk_error **err)
 		}
 		hk_error_free(err);
 	}
+	{
+		_cleanup_strv_ char **nets = NULL;
+		printf("\nDeleted Networks:\n");
+		if (engine_network_prune(&e, &nets, err) == 0)
+			for (char **net = nets; net && *net; net++)
+				printf("%s\n", *net);
+		hk_error_free(err);
+	}
 	engine_close(&e);
 	printf("\nDeleted Images:\n");
 	if (image_store_open(hk_globals.root, &store, err) < 0)
@@ -80,7 +89,7 @@ static int sprune_run(int argc, char **argv, struct hk_error **err)
 static const struct hk_command cmd_system_prune = {
 	.name = "system prune",
 	.usage = "system prune [-f] [-a] [--volumes]",
-	.summary = "Remove stopped containers, unused images and (--volumes) volumes",
+	.summary = "Remove stopped containers, unused networks and images, (--volumes) volumes",
 	.help = "  -f, --force    do not ask\n"
 		"  -a, --all      every image no container uses, not only dangling ones\n"
 		"      --volumes  also volumes no container uses\n",

@@ -178,6 +178,10 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 			   char **aliases, struct hk_error **err);
 int engine_network_disconnect(struct engine *e, const char *ref, const char *network,
 			      struct hk_error **err);
+/* Remove every network no container uses (their names appended to
+ * *removed), and take the default network's bridge and rules down when it is
+ * unused (system prune). */
+int engine_network_prune(struct engine *e, char ***removed, struct hk_error **err);
 /* The published ports of a container: "80/tcp -> 0.0.0.0:8080" lines. */
 int engine_ports(struct engine *e, const char *ref, char ***lines, struct hk_error **err);
 

@@ -85,6 +85,15 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 /* Connect a created container (init pid) to its network, if it has one. */
 int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
 		       struct hk_error **err);
+/* Docker's NetworkSettings of c into ns: Networks.{NAME}.{IPAddress,
+ * IPPrefixLen, Gateway, MacAddress, Aliases, NetworkID, EndpointID}, Ports
+ * {"80/tcp": [{HostIp, HostPort}]} (null for an exposed port without a
+ * binding), SandboxKey, and the default network's legacy top-level fields. */
+void engine_net_settings(struct engine *e, const struct engine_container *c, json_object *ns);
+/* --network container:NAME: point the spec at NAME's namespace as it runs
+ * now (before each start); a clear error when NAME is not running. */
+int engine_net_refresh_joined(struct engine *e, const struct engine_container *c,
+			      struct hk_error **err);
 /* Disconnect a container from every network; never fails visibly. */
 void engine_net_teardown(struct engine *e, const char *id);
 /* "/proc/PID/ns/net" of the container named by mode "container:NAME" (NULL

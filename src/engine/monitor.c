@@ -230,7 +230,8 @@ static int start_container(struct mon *m, struct hk_error **err)
 	}
 	/* a previous run (a restart, a crash) may have left runtime state */
 	runtime_delete(m->runtime_root, m->c->id, true, NULL);
-	if (runtime_create(m->c->id, m->ctr_dir, &ro, &m->pid, err) < 0)
+	if (engine_net_refresh_joined(m->e, m->c, err) < 0 ||
+	    runtime_create(m->c->id, m->ctr_dir, &ro, &m->pid, err) < 0)
 		goto out;
 	if (m->private_net && !m->bridge_net && engine_bring_lo_up(m->pid, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
@@ -499,6 +500,10 @@ void monitor_main(struct monitor_args *a)
 
 	setsid();
 	prctl(PR_SET_NAME, "hako-monitor");
+	/* The runtime forks twice to join an existing namespace (--network
+	 * container:NAME): its init is then our grandchild and must come back
+	 * to us to be reaped, as conmon does. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {

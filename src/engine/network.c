@@ -52,7 +52,10 @@ static json_object *strv_array(char **v)
 static void add_binding(json_object *pb, const struct net_port *p)
 {
 	_cleanup_free_ char *key = xasprintf("%u/%s", p->container_port, p->proto);
-	_cleanup_free_ char *hp = p->host_port ? xasprintf("%u", p->host_port) : xstrdup("");
+	_cleanup_free_ char *hp = p->host_port_last
+					  ? xasprintf("%u-%u", p->host_port, p->host_port_last)
+				  : p->host_port ? xasprintf("%u", p->host_port)
+						 : xstrdup("");
 	json_object *arr = NULL, *b = json_object_new_object();
 
 	if (!json_object_object_get_ex(pb, key, &arr)) {
@@ -108,18 +111,24 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 			return hk_error_wrap(err, "--network");
 	}
 	for (char **p = o->publish; p && *p; p++) {
-		struct net_port port;
-		if (net_port_parse(*p, &port, err) < 0)
+		_cleanup_free_ struct net_port *ports = NULL;
+		size_t n = 0;
+		if (net_ports_parse(*p, &ports, &n, err) < 0)
 			return hk_error_wrap(err, "-p");
-		add_binding(pb, &port);
+		for (size_t i = 0; i < n; i++)
+			add_binding(pb, &ports[i]);
 	}
 	for (char **x = o->publish_all ? exposed : NULL; x && *x; x++) {
-		struct net_port port;
-		if (net_port_parse(*x, &port, NULL) < 0)
-			continue; /* a range or junk in the image: Docker skips it too */
-		_cleanup_free_ char *key = xasprintf("%u/%s", port.container_port, port.proto);
-		if (!json_object_object_get_ex(pb, key, NULL))
-			add_binding(pb, &port);
+		_cleanup_free_ struct net_port *ports = NULL;
+		size_t n = 0;
+		if (net_ports_parse(*x, &ports, &n, NULL) < 0)
+			continue; /* junk in the image: Docker skips it too */
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *key =
+				xasprintf("%u/%s", ports[i].container_port, ports[i].proto);
+			if (!json_object_object_get_ex(pb, key, NULL))
+				add_binding(pb, &ports[i]);
+		}
 	}
 	json_object_object_add(ep, "Aliases", strv_array(o->network_aliases));
 	json_object_object_add(ipam, "IPv4Address", json_object_new_string(o->ip ? o->ip : ""));
@@ -168,10 +177,32 @@ static int resolv_update(struct net_ctx *ctx, const struct engine_container *c, 
 	return write_file_at(AT_FDCWD, path, text, strlen(text), 0644, err);
 }
 
+/* The container's HostConfig.PortBindings as ports to publish. */
+static int bindings_ports(json_object *hc, struct net_port **ports, size_t *n,
+			  struct hk_error **err)
+{
+	json_object *pb = NULL;
+
+	if (!json_object_object_get_ex(hc, "PortBindings", &pb) || !pb)
+		return 0;
+	json_object_object_foreach(pb, key, arr)
+	{
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *b = json_object_array_get_idx(arr, i);
+			const char *hip = jget(b, "HostIp"), *hp = jget(b, "HostPort");
+			_cleanup_free_ char *spec =
+				xasprintf("%s:%s:%s", hip ? hip : "", hp ? hp : "", key);
+			if (net_ports_parse(spec, ports, n, err) < 0)
+				return hk_error_wrap(err, "PortBindings");
+		}
+	}
+	return 0;
+}
+
 int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
 		       struct hk_error **err)
 {
-	json_object *cfg = NULL, *hc = NULL, *nc = NULL, *ec = NULL, *ep = NULL, *pb = NULL;
+	json_object *cfg = NULL, *hc = NULL, *nc = NULL, *ec = NULL, *ep = NULL;
 	json_object *ipam = NULL;
 	_cleanup_free_ char *nspath = xasprintf("/proc/%d/ns/net", (int)pid);
 	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
@@ -196,21 +227,8 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 	mac = jget(ep, "MacAddress");
 	aliases = jstrv(ep, "Aliases");
 	extra = jstrv(hc, "ExtraHosts");
-	if (json_object_object_get_ex(hc, "PortBindings", &pb)) {
-		json_object_object_foreach(pb, key, arr)
-		{
-			for (size_t i = 0; i < json_object_array_length(arr); i++) {
-				json_object *b = json_object_array_get_idx(arr, i);
-				const char *hip = jget(b, "HostIp"), *hp = jget(b, "HostPort");
-				_cleanup_free_ char *spec =
-					xasprintf("%s:%s:%s", hip ? hip : "", hp ? hp : "", key);
-				ports = xrealloc(ports, (o.n_ports + 1) * sizeof(*ports));
-				if (net_port_parse(spec, &ports[o.n_ports], err) < 0)
-					return hk_error_wrap(err, "PortBindings");
-				o.n_ports++;
-			}
-		}
-	}
+	if (bindings_ports(hc, &ports, &o.n_ports, err) < 0)
+		return -1;
 	o.name = c->name;
 	o.hostname = jget(cfg, "Hostname");
 	o.ip = ip && *ip ? ip : NULL;
@@ -226,6 +244,115 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 		r = resolv_update(ctx, c, dir, mode, err);
 	net_close(ctx);
 	return r;
+}
+
+static void settings_endpoint(json_object *nets, const char *name, const struct net_endpoint *ep)
+{
+	json_object *n = json_object_new_object();
+	json_object *aliases = json_object_new_array();
+
+	for (char **a = ep ? ep->aliases : NULL; a && *a; a++)
+		json_object_array_add(aliases, json_object_new_string(*a));
+	json_object_object_add(n, "IPAMConfig", NULL);
+	json_object_object_add(n, "Links", NULL);
+	json_object_object_add(n, "Aliases", aliases);
+	json_object_object_add(n, "MacAddress",
+			       json_object_new_string(ep && ep->mac ? ep->mac : ""));
+	json_object_object_add(n, "NetworkID",
+			       json_object_new_string(ep && ep->network_id ? ep->network_id : ""));
+	/* the host end of the veth pair, as `network inspect` shows it */
+	json_object_object_add(n, "EndpointID",
+			       json_object_new_string(ep && ep->veth ? ep->veth : ""));
+	json_object_object_add(n, "Gateway",
+			       json_object_new_string(ep && ep->gateway ? ep->gateway : ""));
+	json_object_object_add(n, "IPAddress", json_object_new_string(ep && ep->ip ? ep->ip : ""));
+	json_object_object_add(n, "IPPrefixLen", json_object_new_int(ep ? ep->prefix : 0));
+	json_object_object_add(n, "IPv6Gateway", json_object_new_string(""));
+	json_object_object_add(n, "GlobalIPv6Address", json_object_new_string(""));
+	json_object_object_add(n, "GlobalIPv6PrefixLen", json_object_new_int(0));
+	json_object_object_add(nets, name, n);
+}
+
+static void settings_port(json_object *ports, const struct net_port *p)
+{
+	_cleanup_free_ char *key = xasprintf("%u/%s", p->container_port, p->proto);
+	_cleanup_free_ char *hp = xasprintf("%u", p->host_port);
+	json_object *arr = NULL, *b = json_object_new_object();
+
+	if (!json_object_object_get_ex(ports, key, &arr) || !arr) {
+		arr = json_object_new_array();
+		json_object_object_add(ports, key, arr);
+	}
+	json_object_object_add(b, "HostIp",
+			       json_object_new_string(*p->host_ip ? p->host_ip : "0.0.0.0"));
+	json_object_object_add(b, "HostPort", json_object_new_string(hp));
+	json_object_array_add(arr, b);
+}
+
+void engine_net_settings(struct engine *e, const struct engine_container *c, json_object *ns)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	json_object *nets = json_object_new_object(), *ports = json_object_new_object();
+	json_object *hc = NULL, *cfg = NULL, *v = NULL;
+	struct net_endpoint **eps = NULL, *legacy = NULL;
+	struct net_ctx *ctx = NULL;
+	bool running = c->state == ENGINE_RUNNING || c->state == ENGINE_PAUSED;
+	const char *mode;
+	size_t n = 0;
+
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	json_object_object_get_ex(c->config, "Config", &cfg);
+	mode = jget(hc, "NetworkMode");
+	if (engine_net_is_bridge(mode) && net_ctx_open(e, &ctx, &err) == 0)
+		net_container_endpoints(ctx, c->id, &eps, &n, &err);
+	net_close(ctx);
+	for (size_t i = 0; i < n; i++) {
+		settings_endpoint(nets, eps[i]->network, eps[i]);
+		for (size_t j = 0; j < eps[i]->n_ports; j++)
+			settings_port(ports, &eps[i]->ports[j]);
+		if (!legacy || str_eq(eps[i]->network, NET_DEFAULT_NAME))
+			legacy = eps[i];
+	}
+	/* not connected (stopped, created): the network it joins, empty */
+	if (!n && mode && strcmp(mode, "host") && !str_has_prefix(mode, "container:"))
+		settings_endpoint(nets, mode, NULL);
+	/* exposed or bound ports without a mapping now: null, as docker */
+	if (json_object_object_get_ex(cfg, "ExposedPorts", &v) && v) {
+		json_object_object_foreach(v, key, val)
+		{
+			(void)val;
+			if (!json_object_object_get_ex(ports, key, NULL))
+				json_object_object_add(ports, key, NULL);
+		}
+	}
+	if (json_object_object_get_ex(hc, "PortBindings", &v) && v) {
+		json_object_object_foreach(v, key, val)
+		{
+			(void)val;
+			if (!json_object_object_get_ex(ports, key, NULL))
+				json_object_object_add(ports, key, NULL);
+		}
+	}
+	json_object_object_add(ns, "Bridge", json_object_new_string(""));
+	json_object_object_add(ns, "SandboxID", json_object_new_string(running ? c->id : ""));
+	{
+		_cleanup_free_ char *key = running && mode && strcmp(mode, "host")
+						   ? xasprintf("/proc/%d/ns/net", (int)c->pid)
+						   : xstrdup("");
+		json_object_object_add(ns, "SandboxKey", json_object_new_string(key));
+	}
+	json_object_object_add(ns, "Ports", ports);
+	/* docker's deprecated top-level copy of the default network's fields */
+	json_object_object_add(ns, "EndpointID",
+			       json_object_new_string(legacy ? legacy->veth : ""));
+	json_object_object_add(
+		ns, "Gateway",
+		json_object_new_string(legacy && legacy->gateway ? legacy->gateway : ""));
+	json_object_object_add(ns, "IPAddress", json_object_new_string(legacy ? legacy->ip : ""));
+	json_object_object_add(ns, "IPPrefixLen", json_object_new_int(legacy ? legacy->prefix : 0));
+	json_object_object_add(ns, "MacAddress", json_object_new_string(legacy ? legacy->mac : ""));
+	json_object_object_add(ns, "Networks", nets);
+	net_endpoints_free(eps, n);
 }
 
 void engine_net_teardown(struct engine *e, const char *id)
@@ -256,20 +383,65 @@ char *engine_net_namespace_path(struct engine *e, const char *mode, struct hk_er
 	return xasprintf("/proc/%d/ns/net", (int)other->pid);
 }
 
+int engine_net_refresh_joined(struct engine *e, const struct engine_container *c,
+			      struct hk_error **err)
+{
+	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
+	_cleanup_free_ char *path = path_join(dir, "config.json");
+	_cleanup_free_ char *nspath = NULL, *text = NULL;
+	_cleanup_json_ json_object *spec = NULL;
+	json_object *hc = NULL, *lnx = NULL, *nss = NULL;
+	const char *mode;
+
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	mode = jget(hc, "NetworkMode");
+	if (!mode || !str_has_prefix(mode, "container:"))
+		return 0;
+	/* the namespace of the other container as it runs now: after it was
+	 * restarted, the one recorded at create time is gone (or, worse, its
+	 * pid belongs to another process) */
+	nspath = engine_net_namespace_path(e, mode, err);
+	if (!nspath)
+		return hk_error_wrap(err, "join the network of another container (start it first)");
+	if (json_parse_file(path, 64 << 20, &spec, err) < 0)
+		return -1;
+	json_object_object_get_ex(spec, "linux", &lnx);
+	json_object_object_get_ex(lnx, "namespaces", &nss);
+	for (size_t i = 0; nss && i < json_object_array_length(nss); i++) {
+		json_object *ns = json_object_array_get_idx(nss, i);
+		if (!str_eq(jget(ns, "type"), "network"))
+			continue;
+		if (str_eq(jget(ns, "path"), nspath))
+			return 0;
+		json_object_object_add(ns, "path", json_object_new_string(nspath));
+	}
+	text = json_to_string(spec, true);
+	return write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
 int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
 			   char **aliases, struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_free_ char *dir = NULL, *hosts = NULL, *nspath = NULL;
+	_cleanup_free_ struct net_port *ports = NULL;
+	struct net_endpoint **eps = NULL;
 	struct net_connect_opts o = {0};
 	struct net_ctx *ctx = NULL;
-	json_object *cfg = NULL;
+	json_object *cfg = NULL, *hc = NULL;
+	size_t n_eps = 0, published = 0;
 	int r;
 
 	if (engine_lookup(e, ref, &c, err) < 0)
 		return -1;
 	if (c->state != ENGINE_RUNNING && c->state != ENGINE_PAUSED)
 		return hk_error_set(err, 0, "container %s is not running", c->name);
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	if (!engine_net_is_bridge(jget(hc, "NetworkMode")))
+		return hk_error_set(err, 0,
+				    "container %s shares a network namespace (--network %s); it"
+				    " cannot join networks of its own",
+				    c->name, jget(hc, "NetworkMode"));
 	dir = engine_ctr_dir(e, c->id);
 	hosts = path_join(dir, "hosts");
 	nspath = xasprintf("/proc/%d/ns/net", (int)c->pid);
@@ -281,6 +453,22 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 	o.hosts_path = hosts;
 	if (net_ctx_open(e, &ctx, err) < 0)
 		return -1;
+	/* Its published ports (-p) follow it: when no endpoint carries them
+	 * (disconnected from the network that did), this one does, as docker
+	 * moves them to the endpoint that gives the container its way out. */
+	if (net_container_endpoints(ctx, c->id, &eps, &n_eps, err) < 0) {
+		net_close(ctx);
+		return -1;
+	}
+	for (size_t i = 0; i < n_eps; i++)
+		published += eps[i]->n_ports;
+	net_endpoints_free(eps, n_eps);
+	if (!published && bindings_ports(hc, &ports, &o.n_ports, err) < 0) {
+		net_close(ctx);
+		return -1;
+	}
+	o.ports = ports;
+	o.ports_if_routed = true;
 	r = net_connect(ctx, c->id, network, nspath, &o, NULL, err);
 	net_close(ctx);
 	return r;
@@ -298,6 +486,18 @@ int engine_network_disconnect(struct engine *e, const char *ref, const char *net
 	if (net_ctx_open(e, &ctx, err) < 0)
 		return -1;
 	r = net_disconnect(ctx, c->id, network, err);
+	net_close(ctx);
+	return r;
+}
+
+int engine_network_prune(struct engine *e, char ***removed, struct hk_error **err)
+{
+	struct net_ctx *ctx = NULL;
+	int r;
+
+	if (net_ctx_open(e, &ctx, err) < 0)
+		return -1;
+	r = net_prune(ctx, removed, err);
 	net_close(ctx);
 	return r;
 }

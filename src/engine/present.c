@@ -88,9 +88,7 @@ json_object *engine_inspect_json(struct engine *e, const struct engine_container
 	json_object_object_add(o, "Mounts",
 			       mounts ? json_object_get(mounts) : json_object_new_array());
 	json_object_object_add(o, "Config", json_object_get(cfg));
-	json_object_object_add(ns, "Networks", json_object_new_object());
-	json_object_object_add(ns, "Ports", json_object_new_object());
-	json_object_object_add(ns, "SandboxKey", json_object_new_string(""));
+	engine_net_settings(e, c, ns);
 	json_object_object_add(o, "NetworkSettings", ns);
 	return o;
 }

@@ -20,6 +20,8 @@ void net_endpoint_free(struct net_endpoint *ep)
 	if (!ep)
 		return;
 	free(ep->network);
+	free(ep->network_id);
+	strv_free(ep->aliases);
 	free(ep->ifname);
 	free(ep->veth);
 	free(ep->ip);
@@ -107,55 +109,103 @@ static int mac_parse(const char *s, uint8_t mac[6])
 
 /* ---- published ports ---- */
 
-int net_port_parse(const char *spec, struct net_port *out, struct hk_error **err)
+/* "N" or "N-M" (1..65535, N <= M) into *lo, *hi. */
+static int range_parse(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	const char *dash = strchr(s, '-');
+	_cleanup_free_ char *a = dash ? xstrndup(s, (size_t)(dash - s)) : xstrdup(s);
+	long long x, y;
+
+	if (parse_ll(a, 1, 65535, &x) < 0 || parse_ll(dash ? dash + 1 : a, 1, 65535, &y) < 0 ||
+	    y < x)
+		return -1;
+	*lo = (uint16_t)x;
+	*hi = (uint16_t)y;
+	return 0;
+}
+
+int net_ports_parse(const char *spec, struct net_port **ports, size_t *n, struct hk_error **err)
 {
 	_cleanup_free_ char *s = xstrdup(spec);
 	char *proto = strchr(s, '/'), *parts[3] = {0};
-	int n = 0;
-	long long v;
+	uint16_t clo, chi, hlo = 0, hhi = 0;
+	struct net_port base = {0};
+	int k = 0;
 
-	memset(out, 0, sizeof(*out));
-	strcpy(out->proto, "tcp");
+	strcpy(base.proto, "tcp");
 	if (proto) {
 		*proto++ = '\0';
 		if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
 			return hk_error_set(err, 0,
 					    "invalid port '%s': protocol must be tcp or udp", spec);
-		strcpy(out->proto, proto);
+		strcpy(base.proto, proto);
 	}
-	for (char *p = s, *c; n < 3; p = c + 1) {
-		parts[n++] = p;
+	for (char *p = s, *c; k < 3; p = c + 1) {
+		parts[k++] = p;
 		if (!(c = strchr(p, ':')))
 			break;
 		*c = '\0';
-		if (n == 3)
+		if (k == 3)
 			return hk_error_set(err, 0, "invalid port '%s': too many ':'", spec);
 	}
-	if (parse_ll(parts[n - 1], 1, 65535, &v) < 0)
-		return hk_error_set(err, 0, "invalid port '%s': container port must be 1..65535",
+	if (range_parse(parts[k - 1], &clo, &chi) < 0)
+		return hk_error_set(err, 0,
+				    "invalid port '%s': container port must be 1..65535"
+				    " (or a range N-M)",
 				    spec);
-	out->container_port = (uint16_t)v;
-	if (n >= 2 && *parts[n - 2]) {
-		if (parse_ll(parts[n - 2], 1, 65535, &v) < 0)
-			return hk_error_set(err, 0, "invalid port '%s': host port must be 1..65535",
-					    spec);
-		out->host_port = (uint16_t)v;
-	}
-	if (n == 3 && *parts[0]) {
+	if (k >= 2 && *parts[k - 2] && range_parse(parts[k - 2], &hlo, &hhi) < 0)
+		return hk_error_set(
+			err, 0, "invalid port '%s': host port must be 1..65535 (or a range N-M)",
+			spec);
+	if (k == 3 && *parts[0]) {
 		uint32_t ip;
 		if (net_ip_parse(parts[0], &ip) < 0)
 			return hk_error_set(err, 0, "invalid port '%s': bad host address '%s'",
 					    spec, parts[0]);
 		if (ip != 0)
-			snprintf(out->host_ip, sizeof(out->host_ip), "%s", parts[0]);
+			snprintf(base.host_ip, sizeof(base.host_ip), "%s", parts[0]);
 	}
+	/* docker's forms: ranges of equal length map one to one; a host range
+	 * for one container port means "the first free port of the range" */
+	if (chi > clo && hlo && hhi - hlo != chi - clo)
+		return hk_error_set(err, 0,
+				    "invalid port '%s': the host and container ranges differ in"
+				    " length",
+				    spec);
+	for (uint32_t c = clo; c <= chi; c++) {
+		struct net_port *p;
+		*ports = xrealloc(*ports, (*n + 1) * sizeof(**ports));
+		p = &(*ports)[(*n)++];
+		*p = base;
+		p->container_port = (uint16_t)c;
+		if (chi > clo) {
+			p->host_port = hlo ? (uint16_t)(hlo + (c - clo)) : 0;
+		} else {
+			p->host_port = hlo;
+			p->host_port_last = hhi > hlo ? hhi : 0;
+		}
+	}
+	return 0;
+}
+
+int net_port_parse(const char *spec, struct net_port *out, struct hk_error **err)
+{
+	_cleanup_free_ struct net_port *ports = NULL;
+	size_t n = 0;
+
+	if (net_ports_parse(spec, &ports, &n, err) < 0)
+		return -1;
+	if (n != 1)
+		return hk_error_set(err, 0, "invalid port '%s': one port expected, not a range",
+				    spec);
+	*out = ports[0];
 	return 0;
 }
 
 /* Is the host port free?  Bind it once (in the namespace of the caller):
  * a listener already there would otherwise silently lose its traffic to the
  * DNAT rule.  Port 0 picks a free port. */
-static int port_probe(struct net_port *p, struct hk_error **err)
+static int port_probe_one(struct net_port *p, struct hk_error **err)
 {
 	bool tcp = !strcmp(p->proto, "tcp");
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
@@ -175,8 +225,9 @@ static int port_probe(struct net_port *p, struct hk_error **err)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == EADDRINUSE)
 			return hk_error_set(
-				err, 0, "host port %s:%u/%s is already in use by another program",
-				where, p->host_port, p->proto);
+				err, EADDRINUSE,
+				"host port %s:%u/%s is already in use by another program", where,
+				p->host_port, p->proto);
 		if (errno == EADDRNOTAVAIL)
 			return hk_error_set(
 				err, 0,
@@ -193,35 +244,84 @@ static int port_probe(struct net_port *p, struct hk_error **err)
 	return 0;
 }
 
+/* Is the host port free?  Bind it once (in the namespace of the caller):
+ * a listener already there would otherwise silently lose its traffic to the
+ * DNAT rule.  Port 0 picks a free port; a range (host_port_last) its first
+ * free one (taken tells which are published already). */
+static int port_probe(struct net_port *p, bool (*taken)(void *, const struct net_port *), void *arg,
+		      struct hk_error **err)
+{
+	uint16_t first = p->host_port, last = p->host_port_last;
+
+	if (!last)
+		return port_probe_one(p, err);
+	for (uint32_t port = first; port <= last; port++) {
+		_cleanup_error_ struct hk_error *e = NULL;
+		p->host_port = (uint16_t)port;
+		p->host_port_last = 0;
+		if (!taken(arg, p) && port_probe_one(p, &e) == 0)
+			return 0;
+		if (e && e->errnum != EADDRINUSE) {
+			*err = steal_ptr(&e);
+			return -1;
+		}
+	}
+	p->host_port = first;
+	p->host_port_last = last;
+	return hk_error_set(err, 0, "no free host port in %u-%u/%s", first, last, p->proto);
+}
+
+struct ports_taken {
+	struct net_ctx *ctx;
+	sqlite3_stmt *s;
+	const struct net_port *ports; /* the ones before, of this container */
+	size_t n;
+};
+
+/* The container id that publishes p's host port already, or NULL. */
+static const char *published_by(struct ports_taken *t, const struct net_port *p)
+{
+	for (size_t j = 0; j < t->n; j++)
+		if (t->ports[j].host_port == p->host_port && !strcmp(t->ports[j].proto, p->proto))
+			return "";
+	sqlite3_reset(t->s);
+	sqlite3_bind_int(t->s, 1, p->host_port);
+	sqlite3_bind_text(t->s, 2, p->proto, -1, SQLITE_STATIC);
+	sqlite3_bind_text(t->s, 3, p->host_ip, -1, SQLITE_STATIC);
+	if (sqlite3_step(t->s) == SQLITE_ROW)
+		return (const char *)sqlite3_column_text(t->s, 0);
+	return NULL;
+}
+
+static bool port_taken(void *arg, const struct net_port *p)
+{
+	return published_by(arg, p) != NULL;
+}
+
 static int ports_check(struct net_ctx *ctx, struct net_port *ports, size_t n, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	struct ports_taken t = {ctx, NULL, ports, 0};
 
 	if (net_prepare(ctx,
 			"SELECT container_id FROM net_ports WHERE host_port = ?1 AND proto = ?2"
 			" AND (host_ip = ?3 OR host_ip = '' OR ?3 = '')",
 			&s, err) < 0)
 		return -1;
+	t.s = s;
 	for (size_t i = 0; i < n; i++) {
 		struct net_port *p = &ports[i];
-		for (size_t j = 0; j < i && p->host_port; j++) {
-			if (ports[j].host_port == p->host_port && !strcmp(ports[j].proto, p->proto))
+		const char *by;
+		t.n = i;
+		if (p->host_port && !p->host_port_last && (by = published_by(&t, p))) {
+			if (!*by)
 				return hk_error_set(err, 0, "host port %u/%s is published twice",
 						    p->host_port, p->proto);
+			return hk_error_set(
+				err, 0, "host port %u/%s is already published by container %.12s",
+				p->host_port, p->proto, by);
 		}
-		if (p->host_port) {
-			sqlite3_reset(s);
-			sqlite3_bind_int(s, 1, p->host_port);
-			sqlite3_bind_text(s, 2, p->proto, -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, 3, p->host_ip, -1, SQLITE_STATIC);
-			if (sqlite3_step(s) == SQLITE_ROW)
-				return hk_error_set(
-					err, 0,
-					"host port %u/%s is already published by container %.12s",
-					p->host_port, p->proto,
-					(const char *)sqlite3_column_text(s, 0));
-		}
-		if (port_probe(p, err) < 0)
+		if (port_probe(p, port_taken, &t, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -327,15 +427,16 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 	return 0;
 }
 
-/* Inside the container: address, link up, loopback up, default route. */
+/* Inside the container, in one netlink batch: loopback up, the address,
+ * the link up, the default route (the first network with a way out gives
+ * it; later ones find it there, EEXIST, ignored; internal networks never). */
 static int configure_inside(int nsfd, const char *ifname, uint32_t ip, const struct net_rec *r,
 			    struct hk_error **err)
 {
 	struct nl nl = {.fd = -1};
-	struct nl_link_change up = {.up = true, .netns_fd = -1};
-	struct in_addr a = {.s_addr = htonl(ip)}, gw = {.s_addr = htonl(r->gateway)};
-	struct in_addr any = {0};
-	int idx, lo, rc = -1;
+	struct in_addr a = {.s_addr = htonl(ip)};
+	struct in_addr gw = {.s_addr = r->internal ? 0 : htonl(r->gateway)};
+	int idx, rc = -1;
 
 	if (nl_open(&nl, nsfd, err) < 0)
 		return -1;
@@ -344,17 +445,7 @@ static int configure_inside(int nsfd, const char *ifname, uint32_t ip, const str
 			hk_error_set(err, ENODEV, "%s did not appear in the container", ifname);
 		goto out;
 	}
-	if ((lo = nl_link_index(&nl, "lo", err)) < 0)
-		goto out;
-	if (lo > 0 && nl_link_set(&nl, lo, &up, err) < 0)
-		goto out;
-	if (nl_addr_add(&nl, idx, a, r->prefix, err) < 0 || nl_link_set(&nl, idx, &up, err) < 0)
-		goto out;
-	/* The first network with a way out gives the default route; later
-	 * ones find it there (EEXIST, ignored).  Internal networks never do. */
-	if (!r->internal && nl_route_add(&nl, any, 0, gw, idx, err) < 0)
-		goto out;
-	rc = 0;
+	rc = nl_iface_setup(&nl, idx, a, r->prefix, gw, err);
 out:
 	nl_close(&nl);
 	return rc;
@@ -398,11 +489,12 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	struct net_rec r = {0};
 	_cleanup_free_ struct net_port *ports = NULL;
 	_cleanup_free_ char *ifname = NULL, *ipstr = NULL, *macstr = NULL, *aliases = NULL;
+	_cleanup_free_ char *fw = NULL;
 	char veth[16] = "hkv";
 	uint8_t mac[6];
 	uint32_t ip = 0;
 	int br, rc = -1;
-	bool committed = false;
+	bool brought_up = false;
 
 	if (str_eq(network, NET_DEFAULT_NAME) && net_ensure_default_locked(ctx, err) < 0)
 		return -1;
@@ -412,19 +504,22 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 		hk_error_set(err, 0, "invalid MAC address '%s'", o->mac);
 		goto out;
 	}
-	if (o->n_ports) {
+	if (o->n_ports && r.internal && !o->ports_if_routed) {
+		hk_error_set(err, 0, "network %s is internal: no port can be published on it",
+			     r.name);
+		goto out;
+	}
+	if (o->n_ports && !r.internal) {
 		ports = xmalloc(o->n_ports * sizeof(*ports));
 		memcpy(ports, o->ports, o->n_ports * sizeof(*ports));
 		if (ports_check(ctx, ports, o->n_ports, err) < 0)
 			goto out;
 	}
-	if ((br = net_bridge_ensure(nl, &r, err)) < 0)
-		goto out;
 
 	/* The address and the rows in one transaction: UNIQUE (network, ip)
 	 * and the lock make sure no address is handed out twice. */
 	if (db_begin_immediate(ctx->db, err) < 0)
-		goto out_bridge;
+		goto out;
 	if (ip_allocate(ctx, &r, o->ip, &ip, err) < 0)
 		goto rollback;
 	ipstr = net_ip_str(ip);
@@ -439,45 +534,52 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	net_random_hex(veth + 3, 12);
 	aliases = strv_json(o->aliases);
 	struct ep_row e = {cid, r.name, ipstr, macstr, aliases, veth, ifname, o->name};
-	if (record_endpoint(ctx, &e, o, ports, o->n_ports, err) < 0)
+	if (record_endpoint(ctx, &e, o, ports, ports ? o->n_ports : 0, err) < 0)
 		goto rollback;
 	if (db_commit(ctx->db, err) < 0)
-		goto out_bridge;
-	committed = true;
+		goto out;
 
+	/* The bridge and the network's rules stay once made: the usual case
+	 * costs one RTM_GETLINK here.  A network brought up now gets its
+	 * whole table, this container's ports included (the rows are in). */
+	if ((br = net_network_up(ctx, nl, &r, &brought_up, err)) < 0)
+		goto undo;
 	/* The peer is created directly in the container's namespace with its
 	 * final name and MAC: no window where it sits on the host. */
 	if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, err) < 0)
 		goto undo;
 	if (configure_inside(nsfd, ifname, ip, &r, err) < 0)
 		goto undo;
-	if (net_fw_sync(ctx, false, err) < 0)
-		goto undo;
+	if (!brought_up && ports) {
+		fw = net_fw_ports_cmd(ctx, cid, r.name, true);
+		if (net_fw_ports_apply(ctx, fw, err) < 0)
+			goto undo;
+	}
 	if (net_hosts_refresh(ctx, r.name, err) < 0)
 		goto undo;
-	net_dns_update(ctx);
+	/* the default network is not in the DNS responder's records: a
+	 * container on it costs the responder nothing */
+	if (!str_eq(r.name, NET_DEFAULT_NAME))
+		net_dns_update(ctx);
 	if (out)
-		fill_endpoint(out, &r, ifname, veth, ipstr, macstr, ports, o->n_ports);
+		fill_endpoint(out, &r, ifname, veth, ipstr, macstr, ports, ports ? o->n_ports : 0);
 	rc = 0;
 	goto out;
 
 rollback:
 	db_rollback(ctx->db);
-out_bridge:
-	/* a bridge made for this container alone goes again */
-	if (!committed) {
-		_cleanup_error_ struct hk_error *e2 = NULL;
-		if (net_count_rows(ctx, "SELECT count(*) FROM endpoints WHERE network = ?", r.name,
-				   &e2) == 0)
-			nl_link_del(nl, r.bridge, true, NULL);
-	}
 	goto out;
 undo : {
 	_cleanup_error_ struct hk_error *e2 = NULL;
 	if (net_endpoint_remove_locked(ctx, nl, cid, r.name, veth, &e2) < 0)
 		log_warn("net: undo endpoint of %.12s: %s", cid, hk_error_msg(e2));
 	hk_error_free(&e2);
-	net_fw_sync(ctx, false, &e2);
+	/* a network brought up for this container alone goes down again */
+	if (brought_up &&
+	    net_count_rows(ctx, "SELECT count(*) FROM endpoints WHERE network = ?", r.name, &e2) ==
+		    0 &&
+	    net_network_down(ctx, nl, &r, &e2) == 0)
+		net_fw_sync(ctx, &e2);
 	hk_error_free(&e2);
 	net_hosts_refresh(ctx, r.name, &e2);
 }
@@ -493,6 +595,7 @@ int net_connect(struct net_ctx *ctx, const char *container_id, const char *netwo
 	static const struct net_connect_opts none = {0};
 	struct nl nl = {.fd = -1};
 	_cleanup_close_ int nsfd = -1;
+	bool changed = false;
 	int rc = -1;
 
 	if (!opts)
@@ -508,7 +611,9 @@ int net_connect(struct net_ctx *ctx, const char *container_id, const char *netwo
 				    network, netns_path);
 	if (net_lock(ctx, err) < 0)
 		return -1;
-	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, err) < 0)
+	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, &changed, err) < 0)
+		goto out;
+	if (changed && net_fw_sync(ctx, err) < 0)
 		goto out;
 	rc = connect_locked(ctx, &nl, container_id, network, nsfd, opts, out, err);
 out:
@@ -518,6 +623,22 @@ out:
 }
 
 /* ---- disconnect ---- */
+
+static int hosts_refresh_networks_of(struct net_ctx *ctx, const char *cid, struct hk_error **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_strv_ char **nets = NULL;
+
+	if (net_prepare(ctx, "SELECT network FROM endpoints WHERE container_id = ?", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, cid, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		strv_push(&nets, (const char *)sqlite3_column_text(s, 0));
+	for (char **n = nets; n && *n; n++)
+		if (net_hosts_refresh(ctx, *n, err) < 0)
+			return -1;
+	return 0;
+}
 
 static int disconnect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid,
 			     const char *network, struct hk_error **err)
@@ -538,7 +659,13 @@ static int disconnect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid
 				    network);
 	veth = net_col_str(s, 0);
 	name = net_col_str(s, 1);
-	return net_endpoint_remove_locked(ctx, nl, cid, name, veth, err);
+	if (net_endpoint_remove_locked(ctx, nl, cid, name, veth, err) < 0)
+		return -1;
+	/* the peers left on it, and the container itself with the peers of
+	 * its other networks */
+	if (net_hosts_refresh(ctx, name, err) < 0)
+		return -1;
+	return hosts_refresh_networks_of(ctx, cid, err);
 }
 
 int net_disconnect(struct net_ctx *ctx, const char *container_id, const char *network,
@@ -552,8 +679,6 @@ int net_disconnect(struct net_ctx *ctx, const char *container_id, const char *ne
 	if (nl_open(&nl, -1, err) < 0)
 		goto out;
 	if (disconnect_locked(ctx, &nl, container_id, network, err) < 0)
-		goto out;
-	if (net_fw_sync(ctx, false, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0)
 		goto out;
 	net_dns_update(ctx);
 	rc = 0;
@@ -584,7 +709,8 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct
 	}
 	for (size_t i = 0; rows && rows[i]; i += 2)
 		if (net_endpoint_remove_locked(ctx, &nl, container_id, rows[i], rows[i + 1], err) <
-		    0)
+			    0 ||
+		    net_hosts_refresh(ctx, rows[i], err) < 0)
 			goto out;
 	if (net_prepare(ctx, "DELETE FROM net_hosts WHERE container_id = ?", &d, err) < 0)
 		goto out;
@@ -593,10 +719,12 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct
 		net_db_error(ctx, "delete hosts record", err);
 		goto out;
 	}
-	if (rows && (net_fw_sync(ctx, false, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0))
-		goto out;
-	if (rows)
-		net_dns_update(ctx);
+	/* the default network is not in the DNS responder's records */
+	for (size_t i = 0; rows && rows[i]; i += 2)
+		if (!str_eq(rows[i], NET_DEFAULT_NAME)) {
+			net_dns_update(ctx);
+			break;
+		}
 	rc = 0;
 out:
 	strv_free(rows);
@@ -616,7 +744,8 @@ int net_container_endpoints(struct net_ctx *ctx, const char *container_id,
 
 	if (net_prepare(ctx,
 			"SELECT e.network, e.ifname, e.veth, e.ip, e.mac, n.subnet, n.gateway,"
-			" n.internal FROM endpoints e JOIN networks n ON n.name = e.network"
+			" n.internal, n.id, e.aliases FROM endpoints e JOIN networks n"
+			" ON n.name = e.network"
 			" WHERE e.container_id = ? ORDER BY e.ifname",
 			&s, err) < 0 ||
 	    net_prepare(ctx,
@@ -636,6 +765,16 @@ int net_container_endpoints(struct net_ctx *ctx, const char *container_id,
 		ep->mac = net_col_str(s, 4);
 		ep->prefix = slash ? atoi(slash + 1) : 32;
 		ep->gateway = sqlite3_column_int(s, 7) ? NULL : net_col_str(s, 6);
+		ep->network_id = net_col_str(s, 8);
+		{
+			const char *t = (const char *)sqlite3_column_text(s, 9);
+			_cleanup_json_ json_object *a = t ? json_tokener_parse(t) : NULL;
+			for (size_t i = 0; a && json_object_is_type(a, json_type_array) &&
+					   i < json_object_array_length(a);
+			     i++)
+				strv_push(&ep->aliases,
+					  json_object_get_string(json_object_array_get_idx(a, i)));
+		}
 		sqlite3_reset(p);
 		sqlite3_bind_text(p, 1, container_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(p, 2, ep->network, -1, SQLITE_STATIC);

@@ -1,12 +1,16 @@
 /* hako net: NAT, published ports and forwarding in nftables' `table ip hako`.
  *
- * The whole table is generated from the database and replaced in one nft
- * transaction ("add table; delete table; table {...}"), so it is always
- * exactly what the database says, never patched rule by rule, and a crash
- * between two changes is healed by the next sync.  It exists only while a
- * container is connected somewhere.  The last text applied is kept under
- * <runroot>/net/ so that a change that does not alter the rules (a second
- * container on a network, without ports) costs no nft transaction.
+ * Two speeds of change:
+ *   - a network whose bridge comes up or goes away (rare) regenerates the
+ *     whole table from the database and swaps it in one nft transaction
+ *     ("add table; delete table; table {...}"), so it is exactly what the
+ *     database says and a crash between two changes is healed by the next one;
+ *   - a container's published ports (every run with -p) are elements of four
+ *     maps (tcp/udp, on every address or on one), added or deleted in one
+ *     small transaction that touches nothing else.  A container without
+ *     ports costs no nft transaction at all.
+ * The per-network rules (masquerade, forwarding, the 127/8 guard) stay while
+ * the network's bridge exists; see docs/network.md for the trade-off.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "net/net_priv.h"
+#include "util/log.h"
 #include "util/util.h"
 
 struct buf {
@@ -42,27 +47,42 @@ static void HK_PRINTF(2, 3) bprintf(struct buf *b, const char *fmt, ...)
 	}
 }
 
-/* Networks with at least one container, and their published ports. */
-static int gen_rules(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
+/* The map of a published port: pub_{tcp,udp} keyed by the port alone (every
+ * address of the host), pub_ip_{tcp,udp} keyed by address . port. */
+static void port_elem(struct buf *b, const char *verb, const char *hip, int hport,
+		      const char *proto, const char *cip, int cport)
+{
+	bool one = hip && *hip;
+
+	bprintf(b, "%s element ip hako pub_%s%s { ", verb, one ? "ip_" : "", proto);
+	if (one)
+		bprintf(b, "%s . ", hip);
+	bprintf(b, "%d", hport);
+	if (cip)
+		bprintf(b, " : %s . %d", cip, cport);
+	bprintf(b, " }\n");
+}
+
+#define PORTS_SQL                                                                                  \
+	"SELECT p.host_ip, p.host_port, p.container_port, p.proto, e.ip FROM net_ports p"          \
+	" JOIN endpoints e ON e.container_id = p.container_id AND e.network = p.network"           \
+	" JOIN networks nw ON nw.name = p.network WHERE nw.up"
+
+/* The whole table: the rules of every network whose bridge is up, the
+ * elements of every published port on them.  Empty when none is up. */
+static int gen_rules(struct net_ctx *ctx, struct buf *b, struct buf *elems, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *n = NULL, *p = NULL;
-	struct buf post = {0}, fwd = {0}, pub = {0}, raw = {0};
+	struct buf post = {0}, fwd = {0}, raw = {0};
 	int count = 0;
 
 	if (net_prepare(ctx,
-			"SELECT bridge, subnet, internal FROM networks WHERE name IN"
-			" (SELECT network FROM endpoints) ORDER BY rowid",
-			&n, err) < 0 ||
-	    net_prepare(ctx,
-			"SELECT p.host_ip, p.host_port, p.container_port, p.proto, e.ip, nw.bridge,"
-			" nw.subnet FROM net_ports p JOIN endpoints e ON e.container_id ="
-			" p.container_id AND e.network = p.network JOIN networks nw ON nw.name ="
-			" p.network ORDER BY p.rowid",
-			&p, err) < 0)
+			"SELECT bridge, subnet, internal FROM networks WHERE up ORDER BY rowid", &n,
+			err) < 0 ||
+	    net_prepare(ctx, PORTS_SQL " ORDER BY p.rowid", &p, err) < 0)
 		return -1;
 	bprintf(&post, "%s", "");
 	bprintf(&fwd, "%s", "");
-	bprintf(&pub, "%s", "");
 	bprintf(&raw, "%s", "");
 	while (sqlite3_step(n) == SQLITE_ROW) {
 		const char *br = (const char *)sqlite3_column_text(n, 0);
@@ -71,6 +91,14 @@ static int gen_rules(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
 		/* CVE-2020-8558: with route_localnet on, a neighbour on the
 		 * bridge could reach the host's 127.0.0.1 services. */
 		bprintf(&raw, "\t\tiifname \"%s\" ip daddr 127.0.0.0/8 drop\n", br);
+		/* A port published on the host's loopback: the source 127.0.0.1
+		 * cannot leave through the bridge as it is.  Hairpin: a container
+		 * reaching a published port of a peer on the same bridge must
+		 * see the reply come back through us. */
+		bprintf(&post,
+			"\t\toifname \"%s\" ip saddr 127.0.0.0/8 ct status dnat masquerade\n", br);
+		bprintf(&post, "\t\toifname \"%s\" ip saddr %s ct status dnat masquerade\n", br,
+			sub);
 		if (sqlite3_column_int(n, 2)) {
 			bprintf(&fwd, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", br, br);
 			bprintf(&fwd, "\t\toifname \"%s\" iifname != \"%s\" drop\n", br, br);
@@ -78,38 +106,22 @@ static int gen_rules(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
 		}
 		bprintf(&post, "\t\tip saddr %s oifname != \"%s\" masquerade\n", sub, br);
 		bprintf(&fwd, "\t\toifname \"%s\" ct state established,related accept\n", br);
+		bprintf(&fwd, "\t\toifname \"%s\" ct status dnat accept\n", br);
 		bprintf(&fwd, "\t\tiifname \"%s\" accept\n", br);
 	}
-	while (sqlite3_step(p) == SQLITE_ROW) {
-		const char *hip = (const char *)sqlite3_column_text(p, 0);
-		int hport = sqlite3_column_int(p, 1), cport = sqlite3_column_int(p, 2);
-		const char *proto = (const char *)sqlite3_column_text(p, 3);
-		const char *cip = (const char *)sqlite3_column_text(p, 4);
-		const char *br = (const char *)sqlite3_column_text(p, 5);
-		const char *sub = (const char *)sqlite3_column_text(p, 6);
-		if (hip && *hip)
-			bprintf(&pub, "\t\tip daddr %s %s dport %d dnat to %s:%d\n", hip, proto,
-				hport, cip, cport);
-		else
-			bprintf(&pub, "\t\t%s dport %d dnat to %s:%d\n", proto, hport, cip, cport);
-		/* Published on the host's loopback: the source 127.0.0.1 cannot
-		 * leave through the bridge as it is. */
-		bprintf(&post,
-			"\t\toifname \"%s\" ip saddr 127.0.0.0/8 ip daddr %s %s dport %d"
-			" masquerade\n",
-			br, cip, proto, cport);
-		/* Hairpin: a container reaching a published port of a peer on
-		 * the same bridge must see the reply come back through us. */
-		bprintf(&post,
-			"\t\toifname \"%s\" ip saddr %s ip daddr %s %s dport %d ct status dnat"
-			" masquerade\n",
-			br, sub, cip, proto, cport);
-		bprintf(&fwd, "\t\toifname \"%s\" ip daddr %s %s dport %d accept\n", br, cip, proto,
-			cport);
-	}
+	while (sqlite3_step(p) == SQLITE_ROW)
+		port_elem(elems, "add", (const char *)sqlite3_column_text(p, 0),
+			  sqlite3_column_int(p, 1), (const char *)sqlite3_column_text(p, 3),
+			  (const char *)sqlite3_column_text(p, 4), sqlite3_column_int(p, 2));
 	if (count)
 		bprintf(b,
 			"table ip hako {\n"
+			"\tmap pub_tcp { type inet_service : ipv4_addr . inet_service; }\n"
+			"\tmap pub_udp { type inet_service : ipv4_addr . inet_service; }\n"
+			"\tmap pub_ip_tcp {\n"
+			"\t\ttype ipv4_addr . inet_service : ipv4_addr . inet_service;\n\t}\n"
+			"\tmap pub_ip_udp {\n"
+			"\t\ttype ipv4_addr . inet_service : ipv4_addr . inet_service;\n\t}\n"
 			"\tchain raw_prerouting {\n"
 			"\t\ttype filter hook prerouting priority raw; policy accept;\n%s\t}\n"
 			"\tchain prerouting {\n"
@@ -118,16 +130,19 @@ static int gen_rules(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
 			"\tchain output {\n"
 			"\t\ttype nat hook output priority -100; policy accept;\n"
 			"\t\tfib daddr type local jump published\n\t}\n"
-			"\tchain published {\n%s\t}\n"
+			"\tchain published {\n"
+			"\t\tdnat ip to ip daddr . tcp dport map @pub_ip_tcp\n"
+			"\t\tdnat ip to ip daddr . udp dport map @pub_ip_udp\n"
+			"\t\tdnat ip to tcp dport map @pub_tcp\n"
+			"\t\tdnat ip to udp dport map @pub_udp\n\t}\n"
 			"\tchain postrouting {\n"
 			"\t\ttype nat hook postrouting priority srcnat; policy accept;\n%s\t}\n"
 			"\tchain forward {\n"
 			"\t\ttype filter hook forward priority filter; policy accept;\n%s\t}\n"
 			"}\n",
-			raw.p, pub.p, post.p, fwd.p);
+			raw.p, post.p, fwd.p);
 	free(post.p);
 	free(fwd.p);
-	free(pub.p);
 	free(raw.p);
 	return 0;
 }
@@ -155,37 +170,59 @@ static int nft_apply(const char *text, struct hk_error **err)
 	return 0;
 }
 
-int net_fw_sync(struct net_ctx *ctx, bool force, struct hk_error **err)
+int net_fw_sync(struct net_ctx *ctx, struct hk_error **err)
 {
-	struct buf rules = {0}, cmd = {0};
-	_cleanup_free_ char *dir = xasprintf("%s/net", ctx->runroot);
-	_cleanup_free_ char *path = xasprintf("%s/nft.applied", dir);
-	_cleanup_free_ char *last = NULL;
-	size_t last_len = 0;
+	struct buf rules = {0}, elems = {0}, cmd = {0};
 	int rc = -1;
 
-	if (gen_rules(ctx, &rules, err) < 0)
+	if (gen_rules(ctx, &rules, &elems, err) < 0)
 		goto out;
-	if (!rules.p)
-		bprintf(&rules, "%s", "");
-	if (!force && read_file_at(AT_FDCWD, path, 1 << 20, &last, &last_len, NULL) == 0 &&
-	    !strcmp(last, rules.p)) {
-		rc = 0;
-		goto out;
-	}
-	/* "add" makes the delete safe when the table is missing; the three
-	 * commands are one netlink batch, so the swap is atomic. */
-	bprintf(&cmd, "add table ip hako\ndelete table ip hako\n%s", rules.p);
+	/* "add" makes the delete safe when the table is missing; the commands
+	 * are one netlink batch, so the swap is atomic. */
+	bprintf(&cmd, "add table ip hako\ndelete table ip hako\n");
+	if (rules.p)
+		bprintf(&cmd, "%s%s", rules.p, elems.p ? elems.p : "");
 	if (nft_apply(cmd.p, err) < 0) {
 		hk_error_wrap(err, "firewall rules");
 		goto out;
 	}
-	if (mkdir_p(dir, 0700, err) < 0 ||
-	    write_file_at(AT_FDCWD, path, rules.p, rules.len, 0600, err) < 0)
-		goto out;
 	rc = 0;
 out:
 	free(rules.p);
+	free(elems.p);
 	free(cmd.p);
 	return rc;
+}
+
+char *net_fw_ports_cmd(struct net_ctx *ctx, const char *cid, const char *network, bool add)
+{
+	_cleanup_stmt_ sqlite3_stmt *p = NULL;
+	struct buf b = {0};
+
+	if (sqlite3_prepare_v2(ctx->db, PORTS_SQL " AND p.container_id = ?1 AND p.network = ?2", -1,
+			       &p, NULL) != SQLITE_OK)
+		return xstrdup("");
+	sqlite3_bind_text(p, 1, cid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p, 2, network, -1, SQLITE_STATIC);
+	while (sqlite3_step(p) == SQLITE_ROW)
+		port_elem(&b, add ? "add" : "delete", (const char *)sqlite3_column_text(p, 0),
+			  sqlite3_column_int(p, 1), (const char *)sqlite3_column_text(p, 3),
+			  add ? (const char *)sqlite3_column_text(p, 4) : NULL,
+			  sqlite3_column_int(p, 2));
+	return b.p;
+}
+
+int net_fw_ports_apply(struct net_ctx *ctx, const char *cmd, struct hk_error **err)
+{
+	_cleanup_error_ struct hk_error *e = NULL;
+
+	if (!cmd || !*cmd)
+		return 0;
+	if (nft_apply(cmd, &e) == 0)
+		return 0;
+	/* The table was flushed by someone, an element is stale after a
+	 * crash...: the whole table from the database puts it right. */
+	log_debug("net: incremental firewall change failed (%s); rebuilding the table",
+		  hk_error_msg(e));
+	return net_fw_sync(ctx, err);
 }

@@ -37,6 +37,9 @@ static const struct db_migration net_migrations[] = {
 	 "CREATE TABLE net_hosts ("
 	 " container_id TEXT PRIMARY KEY, name TEXT, hostname TEXT, hosts_path TEXT,"
 	 " extra_hosts TEXT NOT NULL DEFAULT '[]');"},
+	/* up: the bridge and its firewall rules exist; they stay until the
+	 * network is removed (or pruned, for the default one). */
+	{"ALTER TABLE networks ADD COLUMN up INTEGER NOT NULL DEFAULT 0;"},
 };
 
 /* ---- small helpers ---- */
@@ -214,6 +217,7 @@ static int rec_from_row(sqlite3_stmt *s, struct net_rec *r, struct hk_error **er
 	r->internal = sqlite3_column_int(s, 5) != 0;
 	r->created = sqlite3_column_int64(s, 6);
 	r->labels = net_col_str(s, 7);
+	r->up = sqlite3_column_int(s, 8) != 0;
 	if (net_cidr_parse(subnet, &r->subnet, &r->prefix, err) < 0 ||
 	    net_ip_parse(gw, &r->gateway) < 0)
 		return hk_error_set(err, 0, "network %s: corrupt subnet or gateway in the database",
@@ -221,7 +225,7 @@ static int rec_from_row(sqlite3_stmt *s, struct net_rec *r, struct hk_error **er
 	return 0;
 }
 
-#define REC_COLS "name, id, subnet, gateway, bridge, internal, created, labels"
+#define REC_COLS "name, id, subnet, gateway, bridge, internal, created, labels, up"
 
 /* Find a network by name, full id or unique id prefix (>= 3 characters).
  * Returns 1 when found, 0 when not. */
@@ -267,8 +271,10 @@ int net_rec_get(struct net_ctx *ctx, const char *key, struct net_rec *r, struct 
 }
 
 /* The host's own IPv4 networks (addresses on its interfaces), to keep new
- * subnets off them.  Our own bridges are in the database already. */
-static bool overlaps_host(uint32_t net, int prefix)
+ * subnets off them.  Our own bridges are in the database already; `own` (may
+ * be NULL) is the bridge the network will use: a default bridge left by an
+ * earlier database (or another --root) is adopted, not a conflict. */
+static bool overlaps_host(uint32_t net, int prefix, const char *own)
 {
 	struct ifaddrs *ifa = NULL;
 	bool hit = false;
@@ -278,7 +284,7 @@ static bool overlaps_host(uint32_t net, int prefix)
 	for (struct ifaddrs *i = ifa; i && !hit; i = i->ifa_next) {
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
 			continue;
-		if (!strcmp(i->ifa_name, "lo"))
+		if (!strcmp(i->ifa_name, "lo") || (own && !strcmp(i->ifa_name, own)))
 			continue;
 		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
 		uint32_t m = ntohl(((struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr);
@@ -395,7 +401,7 @@ static int create_locked(struct net_ctx *ctx, const char *name, const struct net
 		if ((other = overlaps_db(ctx, net, prefix)))
 			return hk_error_set(err, 0, "subnet %s overlaps network %s", opts->subnet,
 					    other);
-		if (overlaps_host(net, prefix))
+		if (overlaps_host(net, prefix, bridge_name))
 			return hk_error_set(
 				err, 0, "subnet %s overlaps an address of this host's interfaces",
 				opts->subnet);
@@ -409,7 +415,7 @@ static int create_locked(struct net_ctx *ctx, const char *name, const struct net
 			net = pool + (i << 8);
 			free(other);
 			other = overlaps_db(ctx, net, 24);
-			found = !other && !overlaps_host(net, 24);
+			found = !other && !overlaps_host(net, 24, NULL);
 		}
 		if (!found)
 			return hk_error_set(err, 0, "no free /24 left in %s; give --subnet",
@@ -499,9 +505,21 @@ static int write_sysctl(const char *path, const char *value, struct hk_error **e
 	return 0;
 }
 
-/* The bridge of r, made when missing: gateway address, up, and the sysctls
- * NAT needs.  Returns its ifindex. */
-int net_bridge_ensure(struct nl *nl, const struct net_rec *r, struct hk_error **err)
+static int set_up(struct net_ctx *ctx, const char *name, bool up, struct hk_error **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (net_prepare(ctx, "UPDATE networks SET up = ?2 WHERE name = ?1", &s, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, up);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return net_db_error(ctx, "mark network up or down", err);
+	return 0;
+}
+
+/* The bridge of r: gateway address, up, and the sysctls NAT needs. */
+static int bridge_make(struct nl *nl, const struct net_rec *r, struct hk_error **err)
 {
 	_cleanup_free_ char *rl = NULL;
 	struct in_addr gw = {.s_addr = htonl(r->gateway)};
@@ -516,10 +534,8 @@ int net_bridge_ensure(struct nl *nl, const struct net_rec *r, struct hk_error **
 			  (uint8_t)(r->gateway >> 8),
 			  (uint8_t)r->gateway};
 	struct nl_link_change up = {.up = true, .netns_fd = -1, .mac = mac};
-	int idx = nl_link_index(nl, r->bridge, err);
+	int idx;
 
-	if (idx != 0)
-		return idx;
 	if (nl_bridge_add(nl, r->bridge, err) < 0)
 		return -1;
 	idx = nl_link_index(nl, r->bridge, err);
@@ -541,6 +557,36 @@ fail:
 	return hk_error_wrap(err, "bridge %s", r->bridge);
 }
 
+int net_network_up(struct net_ctx *ctx, struct nl *nl, const struct net_rec *r, bool *brought_up,
+		   struct hk_error **err)
+{
+	int idx = nl_link_index(nl, r->bridge, err);
+
+	*brought_up = false;
+	if (idx < 0)
+		return -1;
+	if (idx > 0 && r->up)
+		return idx; /* the common case: one RTM_GETLINK */
+	if (idx == 0 && (idx = bridge_make(nl, r, err)) < 0)
+		return -1;
+	*brought_up = true;
+	if (set_up(ctx, r->name, true, err) < 0 || net_fw_sync(ctx, err) < 0) {
+		_cleanup_error_ struct hk_error *e2 = NULL;
+		set_up(ctx, r->name, false, &e2);
+		nl_link_del(nl, r->bridge, true, NULL);
+		return hk_error_wrap(err, "network %s", r->name);
+	}
+	return idx;
+}
+
+int net_network_down(struct net_ctx *ctx, struct nl *nl, const struct net_rec *r,
+		     struct hk_error **err)
+{
+	if (nl_link_del(nl, r->bridge, true, err) < 0)
+		return -1;
+	return set_up(ctx, r->name, false, err);
+}
+
 int net_count_rows(struct net_ctx *ctx, const char *sql, const char *arg, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -553,58 +599,51 @@ int net_count_rows(struct net_ctx *ctx, const char *sql, const char *arg, struct
 	return sqlite3_column_int(s, 0);
 }
 
-/* Delete the bridge of network when no endpoint is left on it. */
-static int bridge_release(struct net_ctx *ctx, struct nl *nl, const char *network,
-			  struct hk_error **err)
-{
-	struct net_rec r = {0};
-	int n, rc = 0;
-
-	n = net_count_rows(ctx, "SELECT count(*) FROM endpoints WHERE network = ?", network, err);
-	if (n != 0)
-		return n < 0 ? -1 : 0;
-	if (net_rec_find(ctx, network, &r, err) > 0)
-		rc = nl_link_del(nl, r.bridge, true, err);
-	net_rec_clear(&r);
-	return rc;
-}
-
-/* Remove one endpoint: its veth (the pair goes with it), rows, and the
- * bridge when it was the last.  Firewall and hosts files are the caller's. */
+/* Remove one endpoint: its veth (the pair goes with it), rows, and the map
+ * elements of its published ports.  Hosts files are the caller's. */
 int net_endpoint_remove_locked(struct net_ctx *ctx, struct nl *nl, const char *cid,
 			       const char *network, const char *veth, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *d1 = NULL, *d2 = NULL, *d3 = NULL;
+	_cleanup_free_ char *fw = NULL;
 
 	if (veth && nl_link_del(nl, veth, true, err) < 0)
 		return -1;
+	fw = net_fw_ports_cmd(ctx, cid, network, false);
 	if (net_prepare(ctx, "DELETE FROM endpoints WHERE container_id = ?1 AND network = ?2", &d1,
 			err) < 0 ||
 	    net_prepare(ctx, "DELETE FROM net_ports WHERE container_id = ?1 AND network = ?2", &d2,
 			err) < 0)
 		return -1;
-	sqlite3_bind_text(d1, 1, cid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(d1, 2, network, -1, SQLITE_STATIC);
-	sqlite3_bind_text(d2, 1, cid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(d2, 2, network, -1, SQLITE_STATIC);
-	if (sqlite3_step(d1) != SQLITE_DONE || sqlite3_step(d2) != SQLITE_DONE)
-		return net_db_error(ctx, "delete endpoint", err);
 	/* A container on no network has no peers to track. */
 	if (net_prepare(ctx,
 			"DELETE FROM net_hosts WHERE container_id = ?1 AND NOT EXISTS"
 			" (SELECT 1 FROM endpoints WHERE container_id = ?1)",
 			&d3, err) < 0)
 		return -1;
+	sqlite3_bind_text(d1, 1, cid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(d1, 2, network, -1, SQLITE_STATIC);
+	sqlite3_bind_text(d2, 1, cid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(d2, 2, network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(d3, 1, cid, -1, SQLITE_STATIC);
-	if (sqlite3_step(d3) != SQLITE_DONE)
-		return net_db_error(ctx, "delete hosts record", err);
-	return bridge_release(ctx, nl, network, err);
+	/* one write transaction, not three */
+	if (db_begin_immediate(ctx->db, err) < 0)
+		return -1;
+	if (sqlite3_step(d1) != SQLITE_DONE || sqlite3_step(d2) != SQLITE_DONE ||
+	    sqlite3_step(d3) != SQLITE_DONE) {
+		net_db_error(ctx, "delete endpoint", err);
+		db_rollback(ctx->db);
+		return -1;
+	}
+	if (db_commit(ctx->db, err) < 0)
+		return -1;
+	return net_fw_ports_apply(ctx, fw, err);
 }
 
-int net_repair_locked(struct net_ctx *ctx, struct nl *nl, struct hk_error **err)
+int net_repair_locked(struct net_ctx *ctx, struct nl *nl, bool *changed, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL, *nets = NULL;
-	char **stale = NULL;
+	char **stale = NULL, **gone = NULL;
 	int rc;
 
 	if (net_prepare(ctx, "SELECT container_id, network, veth FROM endpoints", &s, err) < 0)
@@ -627,26 +666,40 @@ int net_repair_locked(struct net_ctx *ctx, struct nl *nl, struct hk_error **err)
 		if (net_endpoint_remove_locked(ctx, nl, stale[i], stale[i + 1], NULL, err) < 0)
 			goto fail;
 	}
-	/* Bridges left by a crash between the last endpoint and its bridge. */
-	if (net_prepare(ctx,
-			"SELECT bridge FROM networks WHERE name NOT IN"
-			" (SELECT network FROM endpoints)",
-			&nets, err) < 0)
+	/* Networks marked up whose bridge is gone (a reboot: the database
+	 * outlives the kernel's objects, or someone deleted it). */
+	if (net_prepare(ctx, "SELECT name, bridge FROM networks WHERE up", &nets, err) < 0)
 		goto fail;
 	while (sqlite3_step(nets) == SQLITE_ROW) {
-		const char *br = (const char *)sqlite3_column_text(nets, 0);
-		if (nl_link_del(nl, br, true, err) < 0)
+		int idx = nl_link_index(nl, (const char *)sqlite3_column_text(nets, 1), err);
+		if (idx < 0)
 			goto fail;
+		if (idx == 0)
+			strv_push(&gone, (const char *)sqlite3_column_text(nets, 0));
 	}
-	if (net_exec(ctx,
-		     "DELETE FROM net_hosts WHERE container_id NOT IN"
-		     " (SELECT container_id FROM endpoints)",
-		     err) < 0)
+	db_stmt_finalizep(&nets);
+	for (char **g = gone; g && *g; g++) {
+		if (set_up(ctx, *g, false, err) < 0)
+			goto fail;
+		if (changed)
+			*changed = true;
+	}
+	/* a write only when there is something to delete */
+	rc = net_count_rows(ctx,
+			    "SELECT count(*) FROM net_hosts WHERE container_id NOT IN"
+			    " (SELECT container_id FROM endpoints) AND ?1 IS NULL",
+			    NULL, err);
+	if (rc < 0 || (rc > 0 && net_exec(ctx,
+					  "DELETE FROM net_hosts WHERE container_id NOT IN"
+					  " (SELECT container_id FROM endpoints)",
+					  err) < 0))
 		goto fail;
 	strv_free(stale);
+	strv_free(gone);
 	return 0;
 fail:
 	strv_free(stale);
+	strv_free(gone);
 	return -1;
 }
 
@@ -659,7 +712,7 @@ int net_repair(struct net_ctx *ctx, struct hk_error **err)
 		return -1;
 	if (nl_open(&nl, -1, err) < 0)
 		goto out;
-	if (net_repair_locked(ctx, &nl, err) < 0 || net_fw_sync(ctx, true, err) < 0)
+	if (net_repair_locked(ctx, &nl, NULL, err) < 0 || net_fw_sync(ctx, err) < 0)
 		goto out;
 	net_dns_update(ctx);
 	rc = 0;
@@ -786,7 +839,7 @@ static int remove_locked(struct net_ctx *ctx, struct nl *nl, const struct net_re
 				return -1;
 		}
 	}
-	if (nl_link_del(nl, r->bridge, true, err) < 0)
+	if (net_network_down(ctx, nl, r, err) < 0)
 		return -1;
 	if (net_prepare(ctx, "DELETE FROM networks WHERE name = ?", &d, err) < 0)
 		return -1;
@@ -804,7 +857,7 @@ int net_remove(struct net_ctx *ctx, const char *name_or_id, bool force, struct h
 
 	if (net_lock(ctx, err) < 0)
 		return -1;
-	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, err) < 0)
+	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, NULL, err) < 0)
 		goto out;
 	if (net_rec_get(ctx, name_or_id, &r, err) < 0)
 		goto out;
@@ -814,7 +867,7 @@ int net_remove(struct net_ctx *ctx, const char *name_or_id, bool force, struct h
 	}
 	if (remove_locked(ctx, &nl, &r, force, err) < 0)
 		goto out;
-	if (net_fw_sync(ctx, false, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0)
+	if (net_fw_sync(ctx, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0)
 		goto out;
 	net_dns_update(ctx);
 	rc = 0;
@@ -829,12 +882,14 @@ int net_prune(struct net_ctx *ctx, char ***removed, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	struct nl nl = {.fd = -1};
+	struct net_rec def = {0};
 	char **names = NULL;
+	bool changed = false;
 	int rc = -1;
 
 	if (net_lock(ctx, err) < 0)
 		return -1;
-	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, err) < 0)
+	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, &changed, err) < 0)
 		goto out;
 	if (net_prepare(ctx,
 			"SELECT name FROM networks WHERE name != '" NET_DEFAULT_NAME
@@ -853,12 +908,29 @@ int net_prune(struct net_ctx *ctx, char ***removed, struct hk_error **err)
 		net_rec_clear(&r);
 		if (r1 < 0)
 			goto out;
+		changed = true;
 		if (removed)
 			strv_push(removed, *n);
 	}
+	/* The default network cannot be removed, but its bridge and rules go
+	 * when no container uses it (they come back with the next one). */
+	if (net_rec_find(ctx, NET_DEFAULT_NAME, &def, err) < 0)
+		goto out;
+	if (def.name && def.up) {
+		int n = net_count_rows(ctx, "SELECT count(*) FROM endpoints WHERE network = ?",
+				       def.name, err);
+		if (n < 0 || (n == 0 && net_network_down(ctx, &nl, &def, err) < 0))
+			goto out;
+		changed = changed || n == 0;
+	}
+	/* nothing changed, no nft transaction (prune of a host without hako
+	 * networks touches no firewall) */
+	if (changed && net_fw_sync(ctx, err) < 0)
+		goto out;
 	net_dns_update(ctx);
 	rc = 0;
 out:
+	net_rec_clear(&def);
 	strv_free(names);
 	nl_close(&nl);
 	net_unlock(ctx);

@@ -15,8 +15,11 @@
  * of this module): an endpoint whose host-side veth is gone belonged to a
  * container whose network namespace is gone.
  *
- * The bridge of a network and the nft table exist only while some container
- * is connected: the last one to leave removes them.
+ * A network's bridge and its rules in the nft table are made with its first
+ * container and stay while the network exists (as docker0 does): a container
+ * joining costs a veth pair and, only when it publishes ports, one small nft
+ * transaction adding map elements.  `network rm` removes them; `network
+ * prune` also takes down the default network's when no container uses it.
  */
 #ifndef HAKO_NET_NET_H
 #define HAKO_NET_NET_H
@@ -57,7 +60,8 @@ struct net_create_opts {
 	char **labels;	     /* "key=value" strings, may be NULL */
 };
 
-/* Create a network record (the bridge itself comes with the first container).
+/* Create a network record (the bridge comes with the first container, and
+ * stays until the network is removed).
  * Fails on a duplicate name or a subnet that overlaps another network or an
  * address of the host.  *id_out (may be NULL) receives the 64-hex id. */
 int net_create(struct net_ctx *ctx, const char *name, const struct net_create_opts *opts,
@@ -67,8 +71,9 @@ int net_create(struct net_ctx *ctx, const char *name, const struct net_create_op
  * which disconnects them first).  The default network cannot be removed. */
 int net_remove(struct net_ctx *ctx, const char *name_or_id, bool force, struct hk_error **err);
 
-/* Remove every network without containers but the default; the names removed
- * are appended to *removed (may be NULL). */
+/* Remove every network without containers but the default, whose bridge and
+ * rules are taken down when no container uses it (its record stays); the
+ * names removed are appended to *removed (may be NULL). */
 int net_prune(struct net_ctx *ctx, char ***removed, struct hk_error **err);
 
 /* Networks as a JSON array of objects, in creation order:
@@ -87,12 +92,19 @@ int net_ensure_default(struct net_ctx *ctx, struct hk_error **err);
 struct net_port {
 	char host_ip[16];	 /* dotted quad, "" for every address of the host */
 	uint16_t host_port;	 /* 0: pick a free one */
+	uint16_t host_port_last; /* > host_port: the first free one of the range */
 	uint16_t container_port; /* required */
 	char proto[4];		 /* "tcp" or "udp" */
 };
 
 /* Parse one -p value: CONTAINER[/PROTO], HOST:CONTAINER[/PROTO],
- * IP:HOST:CONTAINER[/PROTO] or IP::CONTAINER[/PROTO]. */
+ * IP:HOST:CONTAINER[/PROTO] or IP::CONTAINER[/PROTO], where the ports may be
+ * ranges N-M as docker's: equal ranges map one to one (8000-8002:9000-9002),
+ * a container range alone gets free host ports, and a host range for one
+ * container port takes the first free port of it.  The ports are appended to
+ * *ports (*n of them, realloc'ed). */
+int net_ports_parse(const char *spec, struct net_port **ports, size_t *n, struct hk_error **err);
+/* The same for exactly one port (a range is an error). */
 int net_port_parse(const char *spec, struct net_port *out, struct hk_error **err);
 
 /* ---- containers ---- */
@@ -105,6 +117,9 @@ struct net_connect_opts {
 	char **aliases;		      /* more names on this network, may be NULL */
 	const struct net_port *ports; /* published through this network */
 	size_t n_ports;
+	/* ports on an --internal network (no way in from outside): dropped
+	 * when set, an error otherwise */
+	bool ports_if_routed;
 	/* The container's /etc/hosts on the host side (bind-mounted into the
 	 * container).  When set, net keeps it current as peers come and go;
 	 * it is rewritten in place, never replaced, so the bind mount sees it. */
@@ -114,8 +129,10 @@ struct net_connect_opts {
 
 struct net_endpoint {
 	char *network;
-	char *ifname; /* inside the container: eth0, eth1... */
-	char *veth;   /* host end */
+	char *network_id; /* filled by net_container_endpoints() */
+	char **aliases;	  /* the same; may be NULL */
+	char *ifname;	  /* inside the container: eth0, eth1... */
+	char *veth;	  /* host end */
 	char *ip;
 	int prefix;
 	char *gateway; /* NULL on internal networks */

@@ -29,6 +29,7 @@ struct net_rec {
 	bool internal;
 	char *labels; /* JSON object text */
 	long long created;
+	bool up; /* the bridge and its firewall rules exist */
 };
 void net_rec_clear(struct net_rec *r);
 
@@ -44,9 +45,16 @@ char *net_ip_str(uint32_t ip); /* caller frees */
 int net_ip_parse(const char *s, uint32_t *out);
 uint32_t net_mask(int prefix);
 
-/* The firewall: regenerate `table ip hako` from the database and apply it
- * when it differs from what was last applied (always with force). */
-int net_fw_sync(struct net_ctx *ctx, bool force, struct hk_error **err);
+/* The firewall: regenerate `table ip hako` from the database (the networks
+ * whose bridge is up, every published port on them) and swap it in. */
+int net_fw_sync(struct net_ctx *ctx, struct hk_error **err);
+
+/* The nft commands adding (or deleting) the map elements of a container's
+ * published ports on network, from the database rows; "" or NULL when it has
+ * none.  Deleting: build the text before the rows go. */
+char *net_fw_ports_cmd(struct net_ctx *ctx, const char *cid, const char *network, bool add);
+/* Apply such commands in one transaction; on failure rebuild the table. */
+int net_fw_ports_apply(struct net_ctx *ctx, const char *cmd, struct hk_error **err);
 
 /* Rewrite the hosts file of every container on network (NULL: all). */
 int net_hosts_refresh(struct net_ctx *ctx, const char *network, struct hk_error **err);
@@ -66,13 +74,21 @@ int net_rec_find(struct net_ctx *ctx, const char *key, struct net_rec *r, struct
 int net_rec_get(struct net_ctx *ctx, const char *key, struct net_rec *r, struct hk_error **err);
 int net_ensure_default_locked(struct net_ctx *ctx, struct hk_error **err);
 
-/* The bridge of r, created (address, up, sysctls) when missing; its ifindex. */
-int net_bridge_ensure(struct nl *nl, const struct net_rec *r, struct hk_error **err);
-/* Remove an endpoint's veth (when given) and rows, and the bridge when it
- * was the last on the network.  Lock held; firewall/hosts are the caller's. */
+/* The bridge of r with its firewall rules: made (address, up, sysctls,
+ * `up` in the database, the table rebuilt) when missing, and
+ * *brought_up set then.  Returns the bridge's ifindex. */
+int net_network_up(struct net_ctx *ctx, struct nl *nl, const struct net_rec *r, bool *brought_up,
+		   struct hk_error **err);
+/* Delete the bridge of r and mark it down; the firewall is the caller's. */
+int net_network_down(struct net_ctx *ctx, struct nl *nl, const struct net_rec *r,
+		     struct hk_error **err);
+/* Remove an endpoint's veth (when given), rows and published ports' map
+ * elements.  Lock held; hosts files are the caller's. */
 int net_endpoint_remove_locked(struct net_ctx *ctx, struct nl *nl, const char *cid,
 			       const char *network, const char *veth, struct hk_error **err);
-int net_repair_locked(struct net_ctx *ctx, struct nl *nl, struct hk_error **err);
+/* Reclaim endpoints whose veth is gone, mark down networks whose bridge is
+ * gone (*changed, may be NULL, set then: the table needs a rebuild). */
+int net_repair_locked(struct net_ctx *ctx, struct nl *nl, bool *changed, struct hk_error **err);
 
 /* Bring the DNS responder in line with the database: rewrite its records
  * file, start it when a user network has containers and it does not run

@@ -271,14 +271,12 @@ int nl_link_del(struct nl *nl, const char *name, bool missing_ok, struct hk_erro
 	return 0;
 }
 
-int nl_link_set(struct nl *nl, int ifindex, const struct nl_link_change *c, struct hk_error **err)
+static void build_link_set(struct nl_msg *m, int ifindex, const struct nl_link_change *c)
 {
-	struct nl_msg m;
 	struct ifinfomsg *ifi;
-	int r;
 
-	msg_init(&m, RTM_NEWLINK, 0, sizeof(*ifi));
-	ifi = NLMSG_DATA(&m.hdr);
+	msg_init(m, RTM_NEWLINK, 0, sizeof(*ifi));
+	ifi = NLMSG_DATA(&m->hdr);
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	if (c->up) {
@@ -286,53 +284,65 @@ int nl_link_set(struct nl *nl, int ifindex, const struct nl_link_change *c, stru
 		ifi->ifi_change = IFF_UP;
 	}
 	if (c->new_name)
-		attr_str(&m, IFLA_IFNAME, c->new_name);
+		attr_str(m, IFLA_IFNAME, c->new_name);
 	if (c->mac)
-		attr_put(&m, IFLA_ADDRESS, c->mac, 6);
+		attr_put(m, IFLA_ADDRESS, c->mac, 6);
 	if (c->master > 0)
-		attr_u32(&m, IFLA_MASTER, (uint32_t)c->master);
+		attr_u32(m, IFLA_MASTER, (uint32_t)c->master);
 	if (c->netns_fd >= 0)
-		attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)c->netns_fd);
+		attr_u32(m, IFLA_NET_NS_FD, (uint32_t)c->netns_fd);
+}
+
+int nl_link_set(struct nl *nl, int ifindex, const struct nl_link_change *c, struct hk_error **err)
+{
+	struct nl_msg m;
+	int r;
+
+	build_link_set(&m, ifindex, c);
 	r = nl_talk(nl, &m);
 	if (r < 0)
 		return hk_error_set(err, -r, "netlink: change link %d", ifindex);
 	return 0;
 }
 
-int nl_addr_add(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct hk_error **err)
+static void build_addr_add(struct nl_msg *m, int ifindex, struct in_addr addr, int prefix)
 {
-	struct nl_msg m;
 	struct ifaddrmsg *ifa;
-	int r;
 
-	msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*ifa));
-	ifa = NLMSG_DATA(&m.hdr);
+	msg_init(m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*ifa));
+	ifa = NLMSG_DATA(&m->hdr);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)prefix;
 	ifa->ifa_index = (unsigned)ifindex;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	attr_put(&m, IFA_LOCAL, &addr, sizeof(addr));
-	attr_put(&m, IFA_ADDRESS, &addr, sizeof(addr));
+	attr_put(m, IFA_LOCAL, &addr, sizeof(addr));
+	attr_put(m, IFA_ADDRESS, &addr, sizeof(addr));
 	if (prefix < 31) {
 		struct in_addr bc = addr;
 		bc.s_addr |= htonl(prefix ? (0xffffffffu >> prefix) : 0xffffffffu);
-		attr_put(&m, IFA_BROADCAST, &bc, sizeof(bc));
+		attr_put(m, IFA_BROADCAST, &bc, sizeof(bc));
 	}
+}
+
+int nl_addr_add(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct hk_error **err)
+{
+	struct nl_msg m;
+	int r;
+
+	build_addr_add(&m, ifindex, addr, prefix);
 	r = nl_talk(nl, &m);
 	if (r < 0 && r != -EEXIST)
 		return hk_error_set(err, -r, "netlink: add address to link %d", ifindex);
 	return 0;
 }
 
-int nl_route_add(struct nl *nl, struct in_addr dst, int prefix, struct in_addr gw, int ifindex,
-		 struct hk_error **err)
+static void build_route_add(struct nl_msg *m, struct in_addr dst, int prefix, struct in_addr gw,
+			    int ifindex)
 {
-	struct nl_msg m;
 	struct rtmsg *rt;
-	int r;
 
-	msg_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rt));
-	rt = NLMSG_DATA(&m.hdr);
+	msg_init(m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rt));
+	rt = NLMSG_DATA(&m->hdr);
 	rt->rtm_family = AF_INET;
 	rt->rtm_dst_len = (unsigned char)prefix;
 	rt->rtm_table = RT_TABLE_MAIN;
@@ -340,12 +350,113 @@ int nl_route_add(struct nl *nl, struct in_addr dst, int prefix, struct in_addr g
 	rt->rtm_scope = gw.s_addr ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	rt->rtm_type = RTN_UNICAST;
 	if (prefix)
-		attr_put(&m, RTA_DST, &dst, sizeof(dst));
+		attr_put(m, RTA_DST, &dst, sizeof(dst));
 	if (gw.s_addr)
-		attr_put(&m, RTA_GATEWAY, &gw, sizeof(gw));
-	attr_u32(&m, RTA_OIF, (uint32_t)ifindex);
+		attr_put(m, RTA_GATEWAY, &gw, sizeof(gw));
+	attr_u32(m, RTA_OIF, (uint32_t)ifindex);
+}
+
+int nl_route_add(struct nl *nl, struct in_addr dst, int prefix, struct in_addr gw, int ifindex,
+		 struct hk_error **err)
+{
+	struct nl_msg m;
+	int r;
+
+	build_route_add(&m, dst, prefix, gw, ifindex);
 	r = nl_talk(nl, &m);
 	if (r < 0 && r != -EEXIST)
 		return hk_error_set(err, -r, "netlink: add route via link %d", ifindex);
 	return 0;
+}
+
+/* ---- batches: several requests in one sendmsg, one ACK each ---- */
+
+#define BATCH_MAX 8
+
+struct batch {
+	char buf[NL_BUFSIZE * 2];
+	size_t len;
+	unsigned n;
+	uint32_t seq0;
+	const char *what[BATCH_MAX];
+	bool eexist_ok[BATCH_MAX];
+};
+
+static void batch_add(struct nl *nl, struct batch *b, struct nl_msg *m, const char *what,
+		      bool eexist_ok)
+{
+	if (b->n == BATCH_MAX || b->len + NLMSG_ALIGN(m->hdr.nlmsg_len) > sizeof(b->buf))
+		abort(); /* the callers' batches are fixed and small */
+	if (b->n == 0)
+		b->seq0 = nl->seq + 1;
+	m->hdr.nlmsg_seq = ++nl->seq;
+	memcpy(b->buf + b->len, m->buf, m->hdr.nlmsg_len);
+	b->len += NLMSG_ALIGN(m->hdr.nlmsg_len);
+	b->what[b->n] = what;
+	b->eexist_ok[b->n] = eexist_ok;
+	b->n++;
+}
+
+/* Send the batch and read every acknowledgement; the kernel processes the
+ * requests in order and keeps going after a failed one, so the first error
+ * is the one reported. */
+static int batch_run(struct nl *nl, struct batch *b, struct hk_error **err)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	char buf[NL_BUFSIZE];
+	unsigned acked = 0;
+	int first = 0;
+	const char *first_what = NULL;
+
+	if (sendto(nl->fd, b->buf, b->len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return hk_error_errno(err, "netlink: send %u requests", b->n);
+	while (acked < b->n) {
+		ssize_t n = recv(nl->fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return hk_error_errno(err, "netlink: receive");
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			uint32_t i = h->nlmsg_seq - b->seq0;
+			struct nlmsgerr *e = NLMSG_DATA(h);
+			if (i >= b->n || h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			acked++;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return hk_error_set(err, EBADMSG, "netlink: %s", b->what[i]);
+			if (e->error && !(e->error == -EEXIST && b->eexist_ok[i]) && !first) {
+				first = e->error;
+				first_what = b->what[i];
+			}
+		}
+	}
+	if (first)
+		return hk_error_set(err, -first, "netlink: %s", first_what);
+	return 0;
+}
+
+int nl_iface_setup(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct in_addr gw,
+		   struct hk_error **err)
+{
+	struct nl_link_change up = {.up = true, .netns_fd = -1};
+	struct in_addr any = {0};
+	struct batch b;
+	struct nl_msg m;
+
+	b.len = 0;
+	b.n = 0;
+	/* the loopback device of every namespace has ifindex 1 (LOOPBACK_IFINDEX) */
+	build_link_set(&m, 1, &up);
+	batch_add(nl, &b, &m, "bring lo up", false);
+	build_addr_add(&m, ifindex, addr, prefix);
+	batch_add(nl, &b, &m, "add the address", true);
+	build_link_set(&m, ifindex, &up);
+	batch_add(nl, &b, &m, "bring the link up", false);
+	if (gw.s_addr) {
+		build_route_add(&m, any, 0, gw, ifindex);
+		batch_add(nl, &b, &m, "add the default route", true);
+	}
+	return batch_run(nl, &b, err);
 }

@@ -56,4 +56,10 @@ int nl_addr_add(struct nl *nl, int ifindex, struct in_addr addr, int prefix, str
 int nl_route_add(struct nl *nl, struct in_addr dst, int prefix, struct in_addr gw, int ifindex,
 		 struct hk_error **err);
 
+/* In one batch of requests (one sendmsg): loopback up, ADDR/PREFIX on
+ * IFINDEX, IFINDEX up, and a default route via GW when gw.s_addr != 0 (an
+ * existing address or default route is fine). */
+int nl_iface_setup(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct in_addr gw,
+		   struct hk_error **err);
+
 #endif

@@ -15,9 +15,11 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/tcp.h>
 
 static const struct {
 	const char *name;
@@ -276,6 +278,144 @@ static int cmd_dns_bench(const char *addr, const char *port, const char *name, i
 	return 0;
 }
 
+/* ---- TCP throughput: a sink and a source fast enough to measure the
+ * kernel's path (busybox nc copies 1 KiB at a time) ---- */
+
+#define XFER_BUF (1 << 20)
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void report(const char *what, unsigned long long bytes, double secs)
+{
+	printf("%s %llu bytes in %.3f s: %.1f MB/s\n", what, bytes, secs,
+	       secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
+	fflush(stdout);
+}
+
+/* tcp-sink PORT [CONNECTIONS]: accept connections one after the other, read
+ * each to its end, print what arrived.  "listening" on stdout once ready. */
+static int cmd_tcp_sink(const char *port, int count)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+				  .sin6_port = htons((uint16_t)atoi(port))};
+	int one = 1, zero = 0, ls = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char *buf = malloc(XFER_BUF);
+
+	if (ls < 0 || !buf)
+		return perror("socket"), 1;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)); /* IPv4 too */
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 8) < 0)
+		return perror("bind/listen"), 1;
+	printf("listening\n");
+	fflush(stdout);
+	for (int i = 0; i < count; i++) {
+		unsigned long long total = 0;
+		int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		double t0;
+		ssize_t n;
+		if (c < 0)
+			return perror("accept"), 1;
+		t0 = now_s();
+		while ((n = read(c, buf, XFER_BUF)) > 0)
+			total += (unsigned long long)n;
+		report("received", total, now_s() - t0);
+		close(c);
+	}
+	free(buf);
+	return 0;
+}
+
+/* tcp-send ADDRESS PORT BYTES: send BYTES and wait until the peer has read
+ * them all (it closes after EOF), print the rate.  A numeric address: no
+ * resolver in a static program. */
+static int cmd_tcp_send(const char *host, const char *port, const char *bytes)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = sa.sin_port};
+	unsigned long long want = strtoull(bytes, NULL, 10), sent = 0;
+	char *buf = calloc(1, XFER_BUF);
+	bool v6 = strchr(host, ':') != NULL;
+	double t0;
+	int fd;
+
+	if (!buf || (v6 ? inet_pton(AF_INET6, host, &sa6.sin6_addr)
+			: inet_pton(AF_INET, host, &sa.sin_addr)) != 1)
+		return fprintf(stderr, "tcp-send: %s is not a numeric address\n", host), 1;
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || (v6 ? connect(fd, (struct sockaddr *)&sa6, sizeof(sa6))
+			  : connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0)
+		return perror("tcp-send: connect"), 1;
+	t0 = now_s();
+	while (sent < want) {
+		size_t chunk = want - sent < XFER_BUF ? (size_t)(want - sent) : XFER_BUF;
+		ssize_t n = write(fd, buf, chunk);
+		if (n <= 0)
+			return perror("tcp-send: write"), 1;
+		sent += (unsigned long long)n;
+	}
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, XFER_BUF) > 0)
+		;
+	report("sent", sent, now_s() - t0);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+/* udp-echo PORT: answer every datagram with "echo:" + its text (busybox nc
+ * has no UDP here).  udp-ask ADDRESS PORT TEXT: send TEXT, print the answer
+ * (retrying every 200 ms, 5 s at most). */
+static int cmd_udp_echo(const char *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char buf[1500], out[1510];
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return perror("udp-echo: bind"), 1;
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return perror("udp-echo: recvfrom"), 1;
+		buf[n] = '\0';
+		n = snprintf(out, sizeof(out), "echo:%s", buf);
+		sendto(fd, out, (size_t)n, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+static int cmd_udp_ask(const char *host, const char *port, const char *text)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char buf[1600];
+
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return fprintf(stderr, "udp-ask: %s is not a numeric address\n", host), 1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (int i = 0; i < 25; i++) {
+		ssize_t n;
+		sendto(fd, text, strlen(text), 0, (struct sockaddr *)&sa, sizeof(sa));
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			printf("%s\n", buf);
+			return 0;
+		}
+	}
+	fprintf(stderr, "udp-ask: no answer from %s:%s\n", host, port);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -318,8 +458,18 @@ int main(int argc, char **argv)
 		return cmd_dns_bench(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return atoi(argv[2]);
+	if (!strcmp(cmd, "tcp-sink") && argc > 2)
+		return cmd_tcp_sink(argv[2], argc > 3 ? atoi(argv[3]) : 1);
+	if (!strcmp(cmd, "tcp-send") && argc > 4)
+		return cmd_tcp_send(argv[2], argv[3], argv[4]);
+	if (!strcmp(cmd, "udp-echo") && argc > 2)
+		return cmd_udp_echo(argv[2]);
+	if (!strcmp(cmd, "udp-ask") && argc > 4)
+		return cmd_udp_ask(argv[2], argv[3], argv[4]);
 	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
-			"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT | "
-			"dns-bench ADDR [tcp:]PORT NAME N | exit N\n");
+			"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT |\n"
+			"  dns-bench ADDR [tcp:]PORT NAME N | exit N |\n"
+			"  tcp-sink PORT [CONNECTIONS] | tcp-send ADDRESS PORT BYTES |\n"
+			"  udp-echo PORT | udp-ask ADDRESS PORT TEXT\n");
 	return 2;
 }

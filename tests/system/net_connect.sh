@@ -75,9 +75,22 @@ test_net_default_bridge_on_first_use() {
 	assert_contains "$(in_ns ip -4 -o addr show hako0)" "10.89.0.1/16"
 	assert_contains "$(in_c c1 ip -4 -o addr show eth0)" "10.89.0.2/16"
 	assert_eq "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" 1
+	mac=$(in_ns ip -o link show hako0 | sed -n "s|.*link/ether \([^ ]*\).*|\1|p")
 	hn network disconnect bridge c1
-	# the bridge goes with the last container; the record stays
+	# the bridge stays for the next container (as docker0), with the MAC
+	# it was given (not one borrowed from a port)
+	assert_eq "$(in_ns ip -o link show hako0 | sed -n "s|.*link/ether \([^ ]*\).*|\1|p")" "$mac"
+	assert_eq "$mac" "02:42:0a:59:00:01"
+	net_container c2
+	hn network connect --netns "/run/netns/$NS-c2" bridge c2
+	assert_contains "$(in_c c2 ip -4 -o addr show eth0)" "10.89.0.2/16"
+	hn network disconnect bridge c2
+	# network prune takes the default network's bridge and rules down; the
+	# record stays
+	hn network prune -f >/dev/null
 	run in_ns ip link show hako0
+	assert_status 1
+	run in_ns nft list table ip hako
 	assert_status 1
 	assert_eq "$(hn network ls -q | wc -l)" 1
 }
@@ -94,12 +107,17 @@ test_net_teardown_leaves_nothing() {
 
 	hn network disconnect t c1
 	hn network disconnect t c2
-	assert_eq "$(in_ns ip -o link show | grep -c 'hkv\|hkbr' || true)" 0 "no veth or bridge left"
-	run in_ns nft list table ip hako
-	assert_status 1
+	assert_eq "$(in_ns ip -o link show | grep -c 'hkv' || true)" 0 "no veth left"
+	assert_not_contains "$(in_ns nft list table ip hako)" "18080" "no port left"
 	assert_eq "$(net_sql 'select count(*) from endpoints') $(net_sql 'select count(*) from net_ports')" \
 		"0 0" "no IPAM or port rows"
 	assert_eq "$(net_sql 'select count(*) from net_hosts')" 0
+	# the network keeps its bridge and rules until it is removed
+	assert_eq "$(in_ns ip -o link show | grep -c 'hkbr' || true)" 1 "the bridge stays"
+	hn network rm t >/dev/null
+	assert_eq "$(in_ns ip -o link show | grep -c 'hkv\|hkbr' || true)" 0 "no veth or bridge left"
+	run in_ns nft list table ip hako
+	assert_status 1
 	run hn network disconnect t c1
 	assert_status 125
 	assert_contains "$output" "not connected to network t"
@@ -117,10 +135,7 @@ test_net_crashed_container_is_reclaimed() {
 	run hn network inspect r
 	assert_eq "$(echo "$output" | jq -r '.[0].Containers | length')" 0 "endpoint reclaimed"
 	assert_eq "$(net_sql 'select count(*) from net_ports')" 0 "port freed"
-	run in_ns nft list table ip hako
-	assert_status 1
-	run in_ns ip link show "$(hn network inspect r | jq -r '.[0].Bridge')"
-	assert_status 1
+	assert_not_contains "$(in_ns nft list map ip hako pub_tcp)" "18081" "its map element too"
 	# the address is handed out again
 	net_container c2
 	hn network connect --netns "/run/netns/$NS-c2" -p 18081:80 r next

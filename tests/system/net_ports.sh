@@ -20,7 +20,8 @@ test_net_publish_on_loopback() {
 	serve c1 80 hello-from-c1
 	assert_eq "$(fetch 127.0.0.1 18080)" hello-from-c1
 	# only on the loopback address it was published on
-	assert_not_contains "$(in_ns nft list chain ip hako published)" "	tcp dport 18080"
+	assert_contains "$(in_ns nft list map ip hako pub_ip_tcp)" "127.0.0.1 . 18080 : 10.141.0.2 . 80"
+	assert_not_contains "$(in_ns nft list map ip hako pub_tcp)" "18080"
 }
 
 test_net_publish_all_addresses_and_random_port() {
@@ -81,4 +82,33 @@ test_net_taken_host_port_is_a_clear_error() {
 	run hn network connect --netns "/run/netns/$NS-c2" -p 80/sctp web c2
 	assert_status 125
 	assert_contains "$output" "protocol must be tcp or udp"
+}
+
+# Published ports are map elements: a container coming or going adds or
+# deletes its elements and leaves the rules (and their handles) alone.
+test_net_ports_change_only_map_elements() {
+	net_setup
+	hn network create --subnet 10.144.0.0/24 web >/dev/null
+	net_container c1
+	net_container c2
+	hn network connect --netns "/run/netns/$NS-c1" -p 18110:80 web c1 >/dev/null
+	rules() { in_ns nft -a list table ip hako | sed '/^\tmap /,/^\t}/d'; }
+	before=$(rules)
+	assert_contains "$before" "dnat ip to tcp dport map @pub_tcp"
+	hn network connect --netns "/run/netns/$NS-c2" -p 18111:81/udp -p 127.0.0.1:18112:82 web c2 \
+		>/dev/null
+	assert_contains "$(in_ns nft list map ip hako pub_udp)" "18111 : 10.144.0.3 . 81"
+	assert_contains "$(in_ns nft list map ip hako pub_ip_tcp)" "127.0.0.1 . 18112 : 10.144.0.3 . 82"
+	hn network disconnect web c1
+	assert_not_contains "$(in_ns nft list map ip hako pub_tcp)" "18110"
+	assert_eq "$(rules)" "$before" "rules and handles untouched by containers"
+	serve c2 82 still-there
+	assert_eq "$(fetch 127.0.0.1 18112)" still-there
+	# someone flushes the ruleset: the next change rebuilds the table
+	in_ns nft flush ruleset
+	net_container c3
+	hn network connect --netns "/run/netns/$NS-c3" -p 18113:83 web c3 >/dev/null
+	assert_contains "$(in_ns nft list map ip hako pub_tcp)" "18113 : 10.144.0.2 . 83" \
+		"c1's address again"
+	assert_contains "$(in_ns nft list map ip hako pub_ip_tcp)" "127.0.0.1 . 18112"
 }

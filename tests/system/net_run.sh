@@ -40,9 +40,16 @@ test_net_run_published_port_and_hako_port() {
 	assert_eq "$(hn port web 80)" "127.0.0.1:18200"
 	# the default network is the bridge
 	assert_eq "$(hn network inspect bridge | jq -r '.[0].Containers | length')" 1
+	assert_contains "$(in_ns nft list map ip hako pub_ip_tcp)" "127.0.0.1 . 18200 : 10.89.0.2 . 80"
 	hn rm -f web >/dev/null
 	assert_eq "$(net_sql 'select count(*) from endpoints') $(net_sql 'select count(*) from net_ports')" \
 		"0 0" "rows gone with the container"
+	assert_eq "$(in_ns ip -o link show | grep -c 'hkv' || true)" 0 "no veth left"
+	# the default bridge and its rules stay (as docker0), without the ports
+	in_ns ip link show hako0 >/dev/null || fail "hako0 went with the last container"
+	assert_not_contains "$(in_ns nft list table ip hako)" "18200"
+	# pruning takes them away: nothing of hako is left in the namespace
+	hn network prune -f >/dev/null
 	assert_eq "$(in_ns ip -o link show | grep -c 'hkv\|hako0' || true)" 0 "no veth or bridge left"
 	run in_ns nft list table ip hako
 	assert_status 1
@@ -84,4 +91,138 @@ test_net_connect_running_container() {
 	run hn network disconnect back box
 	assert_status 125
 	assert_contains "$output" "not connected to network back"
+}
+
+test_net_run_system_prune_leaves_nothing() {
+	net_setup
+	net_engine_setup
+	hn network create --subnet 10.155.0.0/24 app >/dev/null
+	hn run --rm --network app busybox true
+	hn run --rm -p 18210:80 busybox true
+	assert_eq "$(in_ns ip -o link show | grep -c 'hkbr\|hako0')" 2 "both bridges stay"
+	run hn system prune -f
+	assert_status 0
+	assert_contains "$output" "Deleted Networks:
+app"
+	assert_eq "$(in_ns ip -o link show | grep -c 'hkv\|hkbr\|hako0' || true)" 0 "no veth or bridge left"
+	run in_ns nft list table ip hako
+	assert_status 1
+	assert_eq "$(net_sql 'select count(*) from endpoints') $(net_sql 'select count(*) from networks where up')" \
+		"0 0"
+	# and the next container brings the default network up again
+	run hn run --rm busybox ip -4 -o addr show eth0
+	assert_contains "$output" "10.89.0.2/16"
+}
+
+test_net_run_inspect_network_settings() {
+	net_setup
+	net_engine_setup
+	hn network create --subnet 10.156.0.0/24 app >/dev/null
+	hn run -d --name web --network app --network-alias www -p 127.0.0.1:18220:80 -p 81/udp \
+		busybox sleep 60 >/dev/null
+	run hn inspect web
+	assert_status 0
+	ns=$(echo "$output" | jq -c '.[0].NetworkSettings')
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.IPAddress')" 10.156.0.2
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.IPPrefixLen')" 24
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.Gateway')" 10.156.0.1
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.MacAddress')" 02:42:0a:9c:00:02
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.Aliases | join(",")')" www
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.NetworkID')" \
+		"$(hn network inspect app | jq -r '.[0].Id')"
+	assert_eq "$(echo "$ns" | jq -r '.Networks.app.EndpointID')" \
+		"$(hn network inspect app | jq -r '.[0].Containers[].EndpointID')"
+	assert_eq "$(echo "$ns" | jq -c '.Ports["80/tcp"]')" '[{"HostIp":"127.0.0.1","HostPort":"18220"}]'
+	assert_eq "$(echo "$ns" | jq -r '.Ports["81/udp"][0].HostPort')" \
+		"$(hn port web 81/udp | sed 's/.*://')"
+	pid=$(hn inspect -f '{{.State.Pid}}' web)
+	assert_eq "$(echo "$ns" | jq -r '.SandboxKey')" "/proc/$pid/ns/net"
+	assert_eq "$(echo "$output" | jq -c '.[0].HostConfig.PortBindings["80/tcp"]')" \
+		'[{"HostIp":"127.0.0.1","HostPort":"18220"}]'
+	# docker's -f path into it
+	assert_eq "$(hn inspect -f '{{.NetworkSettings.Networks.app.IPAddress}}' web)" 10.156.0.2
+	# stopped: the network is named, without an address; the ports are unmapped
+	hn kill web >/dev/null
+	wait_for 10 bash -c "[ \"\$(nsenter --net=/run/netns/$NS $HAKO_BIN --root $TEST_TMP/root --runroot $TEST_TMP/run inspect -f '{{.State.Status}}' web)\" = exited ]"
+	run hn inspect web
+	assert_eq "$(echo "$output" | jq -r '.[0].NetworkSettings.Networks.app.IPAddress')" ""
+	assert_eq "$(echo "$output" | jq -c '.[0].NetworkSettings.Ports["80/tcp"]')" null
+}
+
+test_net_run_port_ranges() {
+	net_setup
+	net_engine_setup
+	hn run -d --name rng -p 127.0.0.1:18240-18242:9000-9002 -p 18243-18244:18243-18244/udp \
+		-p 127.0.0.1::80 -p 127.0.0.1:18250-18259:7000 -v "$TEST_ROOTFS/bin:/hkbin:ro" \
+		busybox sleep 60 >/dev/null
+	run hn port rng
+	assert_contains "$output" "9000/tcp -> 127.0.0.1:18240"
+	assert_contains "$output" "9001/tcp -> 127.0.0.1:18241"
+	assert_contains "$output" "9002/tcp -> 127.0.0.1:18242"
+	assert_contains "$output" "18243/udp -> 0.0.0.0:18243"
+	assert_contains "$output" "18244/udp -> 0.0.0.0:18244"
+	assert_contains "$output" "7000/tcp -> 127.0.0.1:18250" "the first free port of the range"
+	[[ $output =~ 80/tcp\ -\>\ 127.0.0.1:[1-9][0-9]* ]] || fail "no random port for 80: $output"
+	assert_eq "$(hn inspect rng | jq -c '.[0].HostConfig.PortBindings["9001/tcp"]')" \
+		'[{"HostIp":"127.0.0.1","HostPort":"18241"}]'
+	# traffic through a port of the range, tcp and udp
+	hn exec -d rng sh -c 'echo tcp-9001 | nc -l -p 9001' >/dev/null
+	wait_for 10 bash -c "nsenter --net=/run/netns/$NS $TEST_ROOTFS/bin/busybox nc 127.0.0.1 18241 </dev/null | grep -q tcp-9001"
+	hn exec -d rng sh -c 'exec /hkbin/hk-testhelper udp-echo 18244' >/dev/null
+	assert_eq "$(in_ns "$TEST_ROOTFS/bin/hk-testhelper" udp-ask 127.0.0.1 18244 hi)" "echo:hi"
+	# a second container finds 18250 taken and gets the next port of the range
+	hn run -d --name rng2 -p 127.0.0.1:18250-18259:7000 busybox sleep 60 >/dev/null
+	assert_eq "$(hn port rng2 7000)" "127.0.0.1:18251"
+	# bad ranges are clear errors and leave nothing
+	run hn run --rm -p 18260-18262:9000-9001 busybox true
+	assert_status 125
+	assert_contains "$output" "the host and container ranges differ in length"
+	run hn run --rm -p 9002-9000 busybox true
+	assert_status 125
+	assert_contains "$output" "container port must be 1..65535 (or a range N-M)"
+	run hn run --rm -p 127.0.0.1:18240-18242:9000-9002 busybox true
+	assert_status 125
+	assert_contains "$output" "already published by container"
+}
+
+test_net_run_ports_follow_restart_and_reconnect() {
+	net_setup
+	net_engine_setup
+	hn run -d --name web -p 127.0.0.1:18270:80 busybox sh -c "$HELLO_SERVER" >/dev/null
+	fetch_web() { nsenter --net=/run/netns/$NS "$TEST_ROOTFS/bin/busybox" nc 127.0.0.1 18270 </dev/null; }
+	wait_for 10 bash -c "$(declare -f fetch_web); NS=$NS TEST_ROOTFS=$TEST_ROOTFS fetch_web | grep -q hello-from-web"
+	hn restart -t 0 web >/dev/null
+	assert_eq "$(hn port web 80)" "127.0.0.1:18270" "published again after a restart"
+	wait_for 10 bash -c "$(declare -f fetch_web); NS=$NS TEST_ROOTFS=$TEST_ROOTFS fetch_web | grep -q hello-from-web"
+	# disconnected, the port goes; connected again, it comes back
+	hn network disconnect bridge web
+	assert_eq "$(hn port web)" ""
+	assert_not_contains "$(in_ns nft list table ip hako)" "18270"
+	hn network connect bridge web
+	assert_eq "$(hn port web 80)" "127.0.0.1:18270"
+	wait_for 10 bash -c "$(declare -f fetch_web); NS=$NS TEST_ROOTFS=$TEST_ROOTFS fetch_web | grep -q hello-from-web"
+	# a second network does not publish them twice
+	hn network create --subnet 10.157.0.0/24 side >/dev/null
+	hn network connect side web
+	assert_eq "$(hn port web | wc -l)" 1
+}
+
+test_net_run_container_mode_follows_a_restart() {
+	net_setup
+	net_engine_setup
+	hn run -d --name base busybox sleep 120 >/dev/null
+	hn run -d --name side --network container:base busybox sleep 120 >/dev/null
+	assert_contains "$(hn exec side ip -4 -o addr show eth0)" "10.89.0.2/16"
+	hn restart -t 0 base >/dev/null
+	# as docker: the joined container keeps the old namespace until it is
+	# restarted itself, and then joins the new one
+	hn restart -t 0 side >/dev/null
+	assert_eq "$(hn exec side readlink /proc/self/ns/net)" "$(hn exec base readlink /proc/self/ns/net)"
+	assert_contains "$(hn exec side ip -4 -o addr show eth0)" "10.89.0."
+	# the other container stopped: a clear error, not a broken namespace
+	hn stop -t 0 base >/dev/null
+	hn stop -t 0 side >/dev/null
+	run hn start side
+	assert_ne "$status" 0
+	assert_contains "$output" "container base is not running"
 }

@@ -44,6 +44,40 @@ TEST(net_port_parse_forms)
 	CHECK(strstr(hk_error_msg(err), "protocol must be tcp or udp") != NULL);
 }
 
+TEST(net_ports_parse_ranges)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_free_ struct net_port *p = NULL;
+	size_t n = 0;
+	struct net_port one;
+
+	REQUIRE(net_ports_parse("8000-8002:9000-9002", &p, &n, &err) == 0);
+	REQUIRE(n == 3);
+	CHECK(p[0].host_port == 8000 && p[0].container_port == 9000);
+	CHECK(p[2].host_port == 8002 && p[2].container_port == 9002 && !p[2].host_port_last);
+	REQUIRE(net_ports_parse("127.0.0.1:8000-8001:8000-8001/udp", &p, &n, &err) == 0);
+	REQUIRE(n == 5); /* appended */
+	CHECK_STR(p[4].proto, "udp");
+	CHECK_STR(p[4].host_ip, "127.0.0.1");
+	CHECK(p[4].host_port == 8001 && p[4].container_port == 8001);
+	REQUIRE(net_ports_parse("9000-9001", &p, &n, &err) == 0);
+	CHECK(n == 7 && p[6].host_port == 0 && p[6].container_port == 9001);
+	/* a host range for one port: the first free one, chosen at connect */
+	REQUIRE(net_port_parse("8000-8010:80", &one, &err) == 0);
+	CHECK(one.host_port == 8000 && one.host_port_last == 8010 && one.container_port == 80);
+	REQUIRE(net_port_parse("127.0.0.1::80", &one, &err) == 0);
+	CHECK(one.host_port == 0 && !one.host_port_last);
+
+	CHECK(net_ports_parse("8000-8002:9000-9001", &p, &n, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "ranges differ in length") != NULL);
+	CHECK(net_ports_parse("9002-9000", &p, &n, &err) < 0);
+	CHECK(net_ports_parse("9000-", &p, &n, &err) < 0);
+	CHECK(net_ports_parse("1-70000", &p, &n, &err) < 0);
+	CHECK(net_port_parse("9000-9001", &one, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "one port expected") != NULL);
+	CHECK(n == 7); /* nothing appended by the failures */
+}
+
 TEST(net_cidr_parse_clears_host_bits)
 {
 	_cleanup_error_ struct hk_error *err = NULL;
@@ -201,6 +235,17 @@ TEST(net_netlink_bridge_and_veth_in_private_namespaces)
 	CHECK(nl_link_del(&nl, "hk-v0", true, &err) == 0);
 	CHECK(nl_link_del(&nl, "hk-v0", false, &err) < 0);
 	CHECK(nl_link_index(&nl, "this-name-is-much-too-long", &err) < 0);
+
+	/* the batched set-up of a container's interface, twice (idempotent),
+	 * and a failing batch names its request */
+	REQUIRE(nl_veth_add(&nl, "hk-v3", "eth1", other, NULL, br, &err) == 0);
+	int e1 = nl_link_index(&in, "eth1", &err);
+	REQUIRE(e1 > 0);
+	REQUIRE(nl_iface_setup(&in, e1, a, 24, gw, &err) == 0);
+	CHECK(nl_iface_setup(&in, e1, a, 24, gw, &err) == 0);
+	CHECK(nl_iface_setup(&in, 99999, a, 24, gw, &err) < 0);
+	CHECK(err && strstr(hk_error_msg(err), "netlink: add the address") != NULL);
+	hk_error_free(&err);
 	nl_close(&in);
 	nl_close(&nl);
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# bench/net.sh - what a container network costs, all inside a network
+# namespace made for the run (unshare -n): the host's interfaces and nft
+# rules are never touched.
+#
+#   1. start-up: `run --rm busybox true` with --network bridge against
+#      --network none, for hako and (when set up) podman; the delta in ms of
+#      the medians, and of the paired runs (none and bridge alternate, so load
+#      from the rest of the machine hits both alike).
+#   2. throughput: BYTES over TCP (hk-testhelper tcp-send/tcp-sink) from the
+#      "host" into a container, straight to its address (bridge + veth) and
+#      through a published port (DNAT + route_localnet + masquerade), against
+#      a bare veth pair between two namespaces; best of 3 each.
+#
+#   bench/net.sh [RUNS] [BYTES]     (default 20 runs, 2000000000 bytes)
+# podman: /work/shared/bench/peers-setup.sh installs it and the image localhost/bb.
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+HAKO=${HAKO_BIN:-$TOP/build/hako}
+HELPER=$TOP/build/hk-testhelper
+RUNS=${1:-20}
+BYTES=${2:-2000000000}
+
+for c in unshare ip jq bc; do
+	command -v "$c" >/dev/null || { echo "bench/net.sh: $c is not installed" >&2; exit 1; }
+done
+[ -x "$HAKO" ] && [ -x "$HELPER" ] || { echo "bench/net.sh: build hako first (make)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench/net.sh: needs root" >&2; exit 1; }
+
+# Everything below runs in a namespace of its own.
+if [ -z "${HK_BENCH_NET_INSIDE:-}" ]; then
+	exec env HK_BENCH_NET_INSIDE=1 unshare -n -- "$0" "$@"
+fi
+ip link set lo up
+
+WORK=$(mktemp -d /var/tmp/hako-bench-net-XXXXXX)
+h() { "$HAKO" --root "$WORK/root" --runroot "$WORK/run" "$@"; }
+PIDS=()
+cleanup() {
+	local p id
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for id in $(h ps -aq --no-trunc 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
+	h network prune -f >/dev/null 2>&1 || true
+	for p in bench-a bench-b; do ip netns del "hk-$p-$$" 2>/dev/null || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ms CMD...: wall time of one run in ms (fractional)
+ms() {
+	local s e
+	s=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
+	e=$(date +%s%N)
+	echo "scale=3; ($e - $s) / 1000000" | bc
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# startup NAME NONE_CMD BRIDGE_CMD: prints "NAME none_ms bridge_ms delta_ms paired_delta_ms"
+startup() {
+	local name=$1 none=$2 bridge=$3 i a b
+	: >"$WORK/$name.none"
+	: >"$WORK/$name.bridge"
+	: >"$WORK/$name.diff"
+	$none >/dev/null 2>&1 || { echo "$name: '$none' fails" >&2; return 1; }
+	$bridge >/dev/null 2>&1 || { echo "$name: '$bridge' fails" >&2; return 1; }
+	for ((i = 0; i < RUNS; i++)); do
+		if ((i % 2)); then
+			a=$(ms $none)
+			b=$(ms $bridge)
+		else
+			b=$(ms $bridge)
+			a=$(ms $none)
+		fi
+		echo "$a" >>"$WORK/$name.none"
+		echo "$b" >>"$WORK/$name.bridge"
+		echo "$b - $a" | bc >>"$WORK/$name.diff"
+	done
+	a=$(median <"$WORK/$name.none")
+	b=$(median <"$WORK/$name.bridge")
+	echo "$name $a $b $(echo "$b - $a" | bc) $(median <"$WORK/$name.diff")"
+}
+
+h image build-default >/dev/null
+echo "== run --rm busybox true: --network bridge vs none ($RUNS runs each, medians)"
+results=()
+results+=("$(startup hako "h run --rm --network none busybox true" "h run --rm --network bridge busybox true")")
+if command -v podman >/dev/null && podman image exists localhost/bb 2>/dev/null; then
+	results+=("$(startup podman "podman run --rm --network none localhost/bb true" \
+		"podman run --rm --network bridge localhost/bb true")") || true
+else
+	echo "(podman: not set up; /work/shared/bench/peers-setup.sh installs it)"
+fi
+printf '%-8s %10s %10s %12s %14s %8s\n' "" "none ms" "bridge ms" "delta ms" "paired delta" "ratio"
+for r in "${results[@]}"; do
+	[ -n "$r" ] || continue
+	read -r n a b d p <<<"$r"
+	printf '%-8s %10.1f %10.1f %+12.1f %+14.1f %8.3f\n' "$n" "$a" "$b" "$d" "$p" "$(echo "$b / $a" | bc -l)"
+done
+if ((${#results[@]} > 1)); then
+	read -r _ _ _ hd hp <<<"${results[0]}"
+	read -r _ _ _ pd pp <<<"${results[1]}"
+	printf 'podman delta / hako delta (paired): %s ms / %s ms\n' "$pp" "$hp"
+fi
+
+echo "== TCP throughput, $BYTES bytes from the host into a container (best of 3)"
+# xfer LABEL ADDR PORT: best MB/s of 3 against a running sink
+xfer() {
+	local best=0 r i
+	for i in 1 2 3; do
+		r=$("$HELPER" tcp-send "$2" "$3" "$BYTES" | sed -n 's/.*: \([0-9.]*\) MB\/s/\1/p')
+		[ -n "$r" ] || { echo "transfer to $2:$3 failed" >&2; exit 1; }
+		best=$(echo "if ($r > $best) $r else $best" | bc -l)
+	done
+	echo "$best"
+}
+# a bare veth pair between two namespaces: the floor of what a bridge costs
+A=hk-bench-a-$$
+B=hk-bench-b-$$
+ip netns add "$A"
+ip netns add "$B"
+ip link add hkb0 netns "$A" type veth peer name hkb1 netns "$B"
+ip -n "$A" addr add 192.0.2.1/24 dev hkb0
+ip -n "$B" addr add 192.0.2.2/24 dev hkb1
+ip -n "$A" link set hkb0 up
+ip -n "$B" link set hkb1 up
+ip -n "$B" link set lo up
+ip netns exec "$B" "$HELPER" tcp-sink 5001 3 >"$WORK/veth.out" &
+PIDS+=($!)
+for _ in $(seq 50); do grep -q listening "$WORK/veth.out" 2>/dev/null && break; sleep 0.1; done
+veth=$(ip netns exec "$A" bash -c "$(declare -f xfer); HELPER=$HELPER BYTES=$BYTES xfer veth 192.0.2.2 5001")
+
+# a container with the sink, published on the host's loopback
+h run -d --name bench-sink -p 127.0.0.1:18500:5001 -v "$(dirname "$HELPER"):/hkbin:ro" busybox sh -c "exec /hkbin/hk-testhelper tcp-sink 5001 6" >/dev/null
+ip=$(h inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' bench-sink 2>/dev/null || true)
+[ -n "$ip" ] && [ "$ip" != "<no value>" ] || ip=$(h network inspect bridge | jq -r '.[0].Containers[].IPv4Address')
+for _ in $(seq 50); do h logs bench-sink 2>/dev/null | grep -q listening && break; sleep 0.1; done
+direct=$(xfer direct "$ip" 5001)
+published=$(xfer published 127.0.0.1 18500)
+printf '%-44s %8.0f MB/s\n' "bare veth pair (two namespaces)" "$veth"
+printf '%-44s %8.0f MB/s  (%.1f%% of the bare veth)\n' "container address $ip:5001 (bridge)" "$direct" \
+	"$(echo "100 * $direct / $veth" | bc -l)"
+printf '%-44s %8.0f MB/s  (%.1f%% of direct)\n' "published 127.0.0.1:18500 (DNAT)" "$published" \
+	"$(echo "100 * $published / $direct" | bc -l)"
