@@ -353,6 +353,25 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, struct 
 	return 0;
 }
 
+/* config.json is derived from the container's row: written atomically (a
+ * reader never sees half of it) but not fsync'ed; engine_start() generates
+ * it again when a power loss left it empty or torn. */
+static int write_spec_file(const char *path, const char *text, struct hk_error **err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	_cleanup_close_ int fd =
+		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return hk_error_errno(err, "create %s", tmp);
+	if (write_all(fd, text, strlen(text)) < 0 || rename(tmp, path) < 0) {
+		hk_error_errno(err, "write %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 static int write_spec(struct engine *e, struct engine_container *c, const char *rootfs,
 		      struct hk_error **err)
 {
@@ -377,7 +396,7 @@ static int write_spec(struct engine *e, struct engine_container *c, const char *
 	if (wfd < 0)
 		return hk_error_wrap(err, "working directory %s", json_object_get_string(cwd));
 	text = json_to_string(spec, true);
-	return write_file_atomic(path, text, strlen(text), 0600, err);
+	return write_spec_file(path, text, err);
 }
 
 static int do_create(struct engine *e, struct engine_container *c, struct image *img,
@@ -520,8 +539,9 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 		return hk_error_wrap(err, "mount the rootfs of %s", c->name);
 	}
 	storage_close(s);
-	if (read_spec(e, c->id, &spec, err) < 0)
-		return -1;
+	if (read_spec(e, c->id, &spec, NULL) < 0 &&
+	    (write_spec(e, c, mp, err) < 0 || read_spec(e, c->id, &spec, err) < 0))
+		return hk_error_wrap(err, "the OCI configuration of %s", c->name);
 	{
 		struct hk_error *cerr = NULL;
 		int k = spec_check_command(spec, mp, &cerr);

@@ -577,9 +577,9 @@ void monitor_main(struct monitor_args *a)
 			hk_error_free(&err);
 			restart = false;
 		}
-		store_close(m.e);
 		if (!restart)
-			break;
+			break; /* the handle serves the removal below */
+		store_close(m.e);
 		backoff(&m);
 		/* a stop during the back-off wins */
 		{
@@ -598,6 +598,8 @@ void monitor_main(struct monitor_args *a)
 		}
 	}
 	logfile_close(m.log);
+	if (!auto_remove)
+		store_close(m.e);
 	if (auto_remove) {
 		if (engine_remove_files(m.e, m.c, true, &err) == 0)
 			store_delete(m.e, m.c->id, NULL);
