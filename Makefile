@@ -5,6 +5,9 @@ VERSION    := 0.1.0
 CC         ?= gcc
 PREFIX     ?= /usr/local
 PKGS       := libseccomp libcap json-c libarchive libcurl sqlite3 libcrypto libnftables
+# Loaded on first use (src/lazy/): hako does not link them, so a command that
+# needs none of them starts without mapping some forty shared libraries.
+LAZY_PKGS  := libarchive libcurl libcrypto libnftables
 SANITIZE   ?=
 
 ifeq ($(SANITIZE),1)
@@ -18,7 +21,7 @@ endif
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 \
               -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wimplicit-fallthrough
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
 CFLAGS     += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DHAKO_VERSION='"$(VERSION)"' \
               -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS     += $(PKG_LIBS) -lpthread
@@ -49,9 +52,13 @@ $(BUILD)/%.o: %.c
 	@echo '  CC      $<'
 	@$(CC) $(CFLAGS) -c $< -o $@
 
+# A function of a lazy library that src/lazy/ does not forward yet: that
+# library is linked directly (scripts/lazy-libs.sh says which).
+LAZY_LINK   = $$(CC='$(CC)' ./scripts/lazy-libs.sh $(LAZY_PKGS) -- $^)
+
 $(BUILD)/hako: $(LIB_OBJS) $(MAIN_OBJ)
 	@echo '  LD      $@'
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LINK)
 
 # rm first: older builds left a symlink to hako here, which the linker would
 # write through.
@@ -62,7 +69,7 @@ $(BUILD)/hako-runtime: $(RT_OBJS)
 
 $(BUILD)/unit-tests: $(LIB_OBJS) $(UNIT_OBJS)
 	@echo '  LD      $@'
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LINK)
 
 # A tiny static program for checks busybox cannot make (capabilities, rlimits...).
 $(BUILD)/hk-testhelper: $(HELPER_SRC)

@@ -107,12 +107,39 @@ int overlay_mount_dirs(const char *const *lowers, size_t n, const char *upper, c
 	return mount_legacy(lowers, n, upper, work, merged, err);
 }
 
+/* The kernel's boot id, or "" when it cannot be read. */
+static void boot_id(char buf[64])
+{
+	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, 63) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
 static bool overlay_supported(const char *root)
 {
 	_cleanup_free_ char *dir = path_join(root, ".probe-XXXXXX");
+	_cleanup_free_ char *mark = NULL;
 	struct hk_error *e = NULL;
+	char boot[64];
 	bool ok = false;
 
+	/* A successful probe is remembered for the rest of the boot in
+	 * <root>/.overlay-ok (the boot id): probing mounts and unmounts an
+	 * overlay, some 15 ms of every `hako run`. */
+	boot_id(boot);
+	if (*boot) {
+		char seen[64];
+		_cleanup_close_ int fd = openat(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int mfd =
+			fd >= 0 ? openat(fd, ".overlay-ok", O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+		ssize_t n = mfd >= 0 ? read(mfd, seen, sizeof(seen) - 1) : -1;
+		if (n > 0) {
+			seen[n] = '\0';
+			if (!strcmp(seen, boot))
+				return true;
+		}
+	}
 	if (!mkdtemp(dir))
 		return false;
 	{
@@ -131,6 +158,11 @@ static bool overlay_supported(const char *root)
 	hk_error_free(&e);
 	rm_rf(dir, &e);
 	hk_error_free(&e);
+	if (ok && *boot) {
+		mark = path_join(root, ".overlay-ok");
+		if (write_file_atomic(mark, boot, strlen(boot), 0600, &e) < 0)
+			hk_error_free(&e); /* only a cache: probe again next time */
+	}
 	return ok;
 }
 
