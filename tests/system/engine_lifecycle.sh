@@ -134,7 +134,7 @@ test_attach_tty_detach_and_reattach() {
 	engine_setup
 	hako_cmd="HAKO_DEFAULT_NETWORK=none '$HAKO_BIN' --root '$TEST_TMP/root' --runroot '$TEST_TMP/run'"
 	out=$( (sleep 2; printf 'echo hi-$((6*7))\n'; sleep 0.5; printf '\020\021'; sleep 1) |
-		script -qfec "$hako_cmd run -it --name tt busybox sh" /dev/null || true)
+		script -qfec "$hako_cmd run -it --name tt --network none busybox sh" /dev/null || true)
 	assert_contains "$out" "hi-42"
 	state_is tt running
 	run hako inspect -f '{{.Config.Tty}}' tt
