@@ -82,7 +82,8 @@ static void usage(FILE *out)
 		     "  -h, --help          print this help\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-22s %s\n", sorted[i]->name, sorted[i]->summary);
+		if (strncmp(sorted[i]->name, "__", 2)) /* internal commands */
+			fprintf(out, "  %-22s %s\n", sorted[i]->name, sorted[i]->summary);
 	fprintf(out, "  %-22s %s\n", "runtime", "the OCI runtime (same as hako-runtime)");
 	fprintf(out, "\nRun 'hako COMMAND --help' for more on a command.\n");
 	free(sorted);

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -107,54 +108,29 @@ int engine_monitor_alive(struct engine *e, const char *id)
 int engine_bring_lo_up(pid_t pid, struct hk_error **err)
 {
 	_cleanup_free_ char *nspath = xasprintf("/proc/%d/ns/net", (int)pid);
-	int ep[2], status;
-	pid_t child;
+	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int s = -1;
+	struct ifreq ifr = {0};
 
-	if (pipe2(ep, O_CLOEXEC) < 0)
-		return hk_error_errno(err, "pipe");
-	child = fork();
-	if (child < 0) {
-		close(ep[0]);
-		close(ep[1]);
-		return hk_error_errno(err, "fork");
+	/* A socket belongs to the network namespace it was made in: enter the
+	 * container's just for socket(2), then come back (the monitor is one
+	 * thread; no fork of this big process is needed). */
+	if (self < 0 || nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
+		return hk_error_errno(err, "enter network namespace of %d", (int)pid);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* staying in the container's namespace would be wrong for all
+		 * that follows: there is no sane way on */
+		log_error("return to the host network namespace: %s", strerror(errno));
+		abort();
 	}
-	if (child == 0) {
-		struct hk_error *cerr = NULL;
-		struct ifreq ifr = {0};
-		int nsfd = open(nspath, O_RDONLY | O_CLOEXEC), s;
-
-		close(ep[0]);
-		if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-			hk_error_errno(&cerr, "enter network namespace of %d", (int)pid);
-			hk_error_send(ep[1], cerr);
-			_exit(1);
-		}
-		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-		if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-			hk_error_errno(&cerr, "loopback flags");
-			hk_error_send(ep[1], cerr);
-			_exit(1);
-		}
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
-			hk_error_errno(&cerr, "bring loopback up");
-			hk_error_send(ep[1], cerr);
-			_exit(1);
-		}
-		_exit(0);
-	}
-	close(ep[1]);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		hk_error_recv(ep[0], err); /* < 0 when an error came: that is expected */
-		if (!*err)
-			hk_error_set(err, 0, "bring loopback up: helper failed");
-		close(ep[0]);
-		return -1;
-	}
-	close(ep[0]);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return hk_error_errno(err, "loopback flags");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return hk_error_errno(err, "bring loopback up");
 	return 0;
 }
 

@@ -76,6 +76,15 @@ struct engine {
 int engine_open(struct engine *e, const char *root, const char *runroot, struct hk_error **err);
 void engine_close(struct engine *e);
 
+/* The monitor process after its small hako-monitor saw the init exit with
+ * code (`hako __monitor-exit`): record the exit, apply the restart policy
+ * (starting the container again and handing it back to hako-monitor) and
+ * --rm, send code to the attached clients.  lock_fd: the monitor.lock it
+ * holds; listen_fd: the attach socket; clients: attached connections.
+ * Never returns. */
+void engine_monitor_resume(struct engine *e, const char *id, int code, int lock_fd, int listen_fd,
+			   const int *clients, size_t n_clients) __attribute__((noreturn));
+
 /* Check every container whose monitor should be alive; a dead one is marked
  * exited, its processes killed, its cgroup and mounts removed.  Called by
  * engine_open(); cheap when nothing needs repair. */

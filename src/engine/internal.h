@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "monitor/mon.h"
 
 /* ---- misc.c ---- */
 int engine_state_from_name(const char *s);
@@ -51,27 +52,16 @@ struct monitor_args {
 /* Never returns: the monitor process body (after fork). */
 void monitor_main(struct monitor_args *a) __attribute__((noreturn));
 
-/* ---- attach protocol ---- */
-enum attach_frame {
-	ATTACH_STDIN = 0,
-	ATTACH_STDOUT = 1,
-	ATTACH_STDERR = 2,
-	ATTACH_EXIT = 3,
-	ATTACH_RESIZE = 4,
-	ATTACH_CLOSE_STDIN = 5,
-};
-#define ATTACH_MAX_FRAME 65536
-int attach_send(int fd, enum attach_frame type, const void *data, uint32_t len);
-/* Read one frame; returns 1 with the type and length set, 0 at EOF, -1 on error. */
-int attach_recv(int fd, enum attach_frame *type, char *buf, uint32_t *len);
+/* ---- the attach protocol and the monitor's event loop: src/monitor/mon.h ---- */
 
-/* ---- logfile.c ---- */
-struct logfile;
-int logfile_open(const char *dir, json_object *log_config, struct logfile **out,
+/* ---- logfile.c: a container's log configuration ---- */
+/* Parse HostConfig.LogConfig (NULL: the defaults, json-file 10m x 3). */
+int logfile_config(json_object *cfg, enum mon_log_format *fmt, int64_t *max_size, int *max_file,
+		   struct hk_error **err);
+/* Open <dir>/ctr.log as cfg says; free with logfile_close(). */
+int logfile_open(const char *dir, json_object *log_config, struct mon_log **out,
 		 struct hk_error **err);
-void logfile_write(struct logfile *l, const char *stream, const char *data, size_t len,
-		   bool partial);
-void logfile_close(struct logfile *l);
+void logfile_close(struct mon_log *l);
 
 /* ---- network.c: the glue to src/net/ ---- */
 /* The network of a container without --network ($HAKO_DEFAULT_NETWORK or bridge). */

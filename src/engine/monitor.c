@@ -6,199 +6,53 @@
  *     init is its direct child and its exit status is ours to reap;
  *   - holds the container's stdio: pipes (stdout, stderr and, with -i, stdin)
  *     or the pty master (-t);
- *   - writes the log (logfile.c) and copies output to attached clients;
- *   - serves attach on <rundir>/attach (protocol in attach.c);
+ *   - writes the log and copies output to attached clients, serves attach on
+ *     <rundir>/attach (src/monitor/);
  *   - records start, exit and restarts in the database, applies the restart
  *     policy, and with --rm removes the container when it is done;
  *   - holds <rundir>/monitor.lock (flock) for its whole life, so others can
  *     tell a live monitor from a dead one without trusting pids.
- * It opens the database only for the moments it writes, so an idle monitor
- * holds no database handle and little memory.
+ *
+ * The process changes its program while it lives, keeping its pid, its
+ * child and its fds: the fork of hako does the start, then exec()s the small
+ * static hako-monitor for the idle part, which exec()s `hako __monitor-exit`
+ * (engine_monitor_resume() below) when the init is gone.  Without
+ * hako-monitor (not installed) the fork runs the same loop itself.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db/db.h"
 #include "engine/internal.h"
+#include "engine/spec.h"
 #include "runtime/runtime.h"
 #include "util/json.h"
 #include "util/path.h"
 #include "util/util.h"
 
-#define MAX_CLIENTS  16
-#define LINE_MAX_BUF 16384
-
-struct stream {
-	int fd;		  /* read end (or the pty master for stdout) */
-	const char *name; /* "stdout" / "stderr" */
-	enum attach_frame frame;
-	char buf[LINE_MAX_BUF]; /* a partial line waiting for its newline */
-	size_t len;
-};
-
 struct mon {
 	struct engine *e;
 	struct engine_container *c;
 	char *run_dir, *ctr_dir, *runtime_root;
-	int listen_fd;
-	int sig_fd;
-	int clients[MAX_CLIENTS];
-	int stdin_fd; /* write end of the container's stdin pipe, or the master; -1 */
-	bool tty, open_stdin, private_net, bridge_net;
-	struct stream out, err;
-	struct logfile *log;
-	pid_t pid;
+	struct mon_io io;
+	int lock_fd;
+	int sync_fd; /* report the first start here, then -1 */
+	bool open_stdin, private_net, bridge_net, auto_remove;
 };
 
-static void add_client(struct mon *m, int fd)
-{
-	struct timeval tv = {.tv_sec = 2};
-
-	/* a client that stops reading must not stall the container: writes to
-	 * it time out and it is dropped */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (m->clients[i] < 0) {
-			m->clients[i] = fd;
-			return;
-		}
-	}
-	close(fd);
-}
-
-static void drop_client(struct mon *m, int i)
-{
-	close(m->clients[i]);
-	m->clients[i] = -1;
-}
-
-static void broadcast(struct mon *m, enum attach_frame type, const void *data, uint32_t len)
-{
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (m->clients[i] >= 0 && attach_send(m->clients[i], type, data, len) < 0)
-			drop_client(m, i);
-}
-
-/* Log complete lines; keep a partial one until its newline (or until the
- * buffer is full, then it is logged as a partial entry, as Docker does). */
-static void stream_data(struct mon *m, struct stream *s, const char *data, size_t len)
-{
-	broadcast(m, s->frame, data, (uint32_t)len);
-	while (len) {
-		const char *nl = memchr(data, '\n', len);
-		size_t take = nl ? (size_t)(nl - data) + 1 : len;
-
-		if (s->len + take > sizeof(s->buf)) {
-			logfile_write(m->log, s->name, s->buf, s->len, true);
-			s->len = 0;
-			if (take > sizeof(s->buf)) {
-				logfile_write(m->log, s->name, data, take, !nl);
-				data += take;
-				len -= take;
-				continue;
-			}
-		}
-		memcpy(s->buf + s->len, data, take);
-		s->len += take;
-		if (nl) {
-			logfile_write(m->log, s->name, s->buf, s->len, false);
-			s->len = 0;
-		}
-		data += take;
-		len -= take;
-	}
-}
-
-static void stream_flush(struct mon *m, struct stream *s)
-{
-	if (s->len)
-		logfile_write(m->log, s->name, s->buf, s->len, true);
-	s->len = 0;
-}
-
-/* Read what is there; returns 0 at EOF / error (the fd is then closed). */
-static int stream_read(struct mon *m, struct stream *s)
-{
-	char buf[32768];
-	ssize_t n;
-
-	n = read(s->fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 1;
-	if (n <= 0) {
-		/* EIO on a pty master: every slave fd is closed */
-		close(s->fd);
-		s->fd = -1;
-		return 0;
-	}
-	stream_data(m, s, buf, (size_t)n);
-	return 1;
-}
-
-static void client_input(struct mon *m, int i)
-{
-	char buf[ATTACH_MAX_FRAME];
-	enum attach_frame type;
-	uint32_t len;
-	int r = attach_recv(m->clients[i], &type, buf, &len);
-
-	if (r <= 0) {
-		drop_client(m, i);
-		return;
-	}
-	switch (type) {
-	case ATTACH_STDIN:
-		if (m->stdin_fd >= 0 && write_all(m->stdin_fd, buf, len) < 0 && !m->tty) {
-			close(m->stdin_fd);
-			m->stdin_fd = -1;
-		}
-		break;
-	case ATTACH_RESIZE:
-		if (m->tty && m->out.fd >= 0 && len == 4) {
-			struct winsize ws = {
-				.ws_row = (unsigned short)((unsigned char)buf[0] << 8 |
-							   (unsigned char)buf[1]),
-				.ws_col = (unsigned short)((unsigned char)buf[2] << 8 |
-							   (unsigned char)buf[3]),
-			};
-			ioctl(m->out.fd, TIOCSWINSZ, &ws);
-		}
-		break;
-	case ATTACH_CLOSE_STDIN:
-		if (!m->tty && m->stdin_fd >= 0) {
-			close(m->stdin_fd);
-			m->stdin_fd = -1;
-		}
-		break;
-	default:
-		break;
-	}
-}
-
-static int status_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 255;
-}
-
-/* Create and start the container; on success m->pid runs. */
+/* Create and start the container; on success io.pid runs. */
 static int start_container(struct mon *m, struct hk_error **err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
@@ -207,7 +61,7 @@ static int start_container(struct mon *m, struct hk_error **err)
 	int r = -1;
 
 	runtime_opts_init(&ro, m->runtime_root);
-	if (m->tty) {
+	if (m->io.tty) {
 		ro.console_master_out = &master;
 	} else {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -231,37 +85,37 @@ static int start_container(struct mon *m, struct hk_error **err)
 	/* a previous run (a restart, a crash) may have left runtime state */
 	runtime_delete(m->runtime_root, m->c->id, true, NULL);
 	if (engine_net_refresh_joined(m->e, m->c, err) < 0 ||
-	    runtime_create(m->c->id, m->ctr_dir, &ro, &m->pid, err) < 0)
+	    runtime_create(m->c->id, m->ctr_dir, &ro, &m->io.pid, err) < 0)
 		goto out;
-	if (m->private_net && !m->bridge_net && engine_bring_lo_up(m->pid, err) < 0) {
+	if (m->private_net && !m->bridge_net && engine_bring_lo_up(m->io.pid, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
 		goto out;
 	}
 	/* eth0 is there before the process runs: connect between create and
 	 * start, as CNI runtimes do */
-	if (m->bridge_net && engine_net_connect(m->e, m->c, m->pid, err) < 0) {
+	if (m->bridge_net && engine_net_connect(m->e, m->c, m->io.pid, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
 		engine_net_teardown(m->e, m->c->id);
-		waitpid(m->pid, NULL, WNOHANG);
+		waitpid(m->io.pid, NULL, WNOHANG);
 		goto out;
 	}
 	if (runtime_start(m->runtime_root, m->c->id, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
 		if (m->bridge_net)
 			engine_net_teardown(m->e, m->c->id);
-		waitpid(m->pid, NULL, WNOHANG);
+		waitpid(m->io.pid, NULL, WNOHANG);
 		goto out;
 	}
-	if (m->tty) {
-		m->out.fd = steal_fd(&master);
-		m->stdin_fd = dup(m->out.fd);
-		fcntl(m->out.fd, F_SETFL, O_NONBLOCK);
+	if (m->io.tty) {
+		m->io.out.fd = steal_fd(&master);
+		m->io.stdin_fd = dup(m->io.out.fd);
+		fcntl(m->io.out.fd, F_SETFL, O_NONBLOCK);
 	} else {
-		m->out.fd = steal_fd(&out[0]);
-		m->err.fd = steal_fd(&errp[0]);
-		fcntl(m->out.fd, F_SETFL, O_NONBLOCK);
-		fcntl(m->err.fd, F_SETFL, O_NONBLOCK);
-		m->stdin_fd = m->open_stdin ? steal_fd(&in[1]) : -1;
+		m->io.out.fd = steal_fd(&out[0]);
+		m->io.err.fd = steal_fd(&errp[0]);
+		fcntl(m->io.out.fd, F_SETFL, O_NONBLOCK);
+		fcntl(m->io.err.fd, F_SETFL, O_NONBLOCK);
+		m->io.stdin_fd = m->open_stdin ? steal_fd(&in[1]) : -1;
 	}
 	r = 0;
 out:
@@ -276,99 +130,6 @@ out:
 	if (master >= 0)
 		close(master);
 	return r;
-}
-
-static void close_streams(struct mon *m)
-{
-	if (m->out.fd >= 0)
-		close(m->out.fd);
-	if (m->err.fd >= 0)
-		close(m->err.fd);
-	if (m->stdin_fd >= 0)
-		close(m->stdin_fd);
-	m->out.fd = m->err.fd = m->stdin_fd = -1;
-}
-
-/* Drain the output after the init exited: the pid namespace is gone, so
- * every writer is too and EOF follows soon; do not wait forever (a process
- * outside the namespace could hold a pipe, e.g. with --network host...). */
-static void drain(struct mon *m)
-{
-	unsigned long long deadline = now_ns() + 500000000ULL;
-
-	while ((m->out.fd >= 0 || m->err.fd >= 0) && now_ns() < deadline) {
-		struct pollfd p[2] = {{.fd = m->out.fd, .events = POLLIN},
-				      {.fd = m->err.fd, .events = POLLIN}};
-		if (poll(p, 2, 50) <= 0)
-			continue;
-		if (p[0].revents && stream_read(m, &m->out) && (p[0].revents & POLLHUP) &&
-		    !(p[0].revents & POLLIN)) {
-			close(m->out.fd);
-			m->out.fd = -1;
-		}
-		if (p[1].revents && stream_read(m, &m->err) && (p[1].revents & POLLHUP) &&
-		    !(p[1].revents & POLLIN)) {
-			close(m->err.fd);
-			m->err.fd = -1;
-		}
-	}
-	stream_flush(m, &m->out);
-	stream_flush(m, &m->err);
-}
-
-/* Wait for the init to exit while serving output and clients. */
-static int event_loop(struct mon *m)
-{
-	for (;;) {
-		struct pollfd p[4 + MAX_CLIENTS];
-		int n = 0, idx_out = -1, idx_err = -1, idx_listen, idx_sig;
-
-		p[n] = (struct pollfd){.fd = m->sig_fd, .events = POLLIN};
-		idx_sig = n++;
-		p[n] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
-		idx_listen = n++;
-		if (m->out.fd >= 0) {
-			p[n] = (struct pollfd){.fd = m->out.fd, .events = POLLIN};
-			idx_out = n++;
-		}
-		if (m->err.fd >= 0) {
-			p[n] = (struct pollfd){.fd = m->err.fd, .events = POLLIN};
-			idx_err = n++;
-		}
-		int first_client = n;
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			p[n++] = (struct pollfd){.fd = m->clients[i], .events = POLLIN};
-		if (poll(p, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return 255;
-		}
-		if (idx_out >= 0 && p[idx_out].revents)
-			stream_read(m, &m->out);
-		if (idx_err >= 0 && p[idx_err].revents)
-			stream_read(m, &m->err);
-		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (m->clients[i] >= 0 && p[first_client + i].revents)
-				client_input(m, i);
-		if (p[idx_listen].revents & POLLIN) {
-			int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0)
-				add_client(m, fd);
-		}
-		if (p[idx_sig].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			int status;
-			pid_t r;
-
-			if (read(m->sig_fd, &si, sizeof(si)) < 0 && errno != EAGAIN)
-				continue;
-			while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-				if (r == m->pid)
-					return status_code(status);
-			if (r < 0 && errno == ECHILD)
-				return 255; /* should not happen: the init is our child */
-		}
-	}
 }
 
 static bool should_restart(struct engine_container *c, int code)
@@ -449,7 +210,7 @@ static int record_running(struct mon *m, struct hk_error **err)
 	int r = store_update(m->e, m->c->id,
 			     "state = 'running', pid = ?, monitor_pid = ?, started_at = ?,"
 			     " error = NULL",
-			     "iii", err, (int64_t)m->pid, (int64_t)getpid(), engine_now());
+			     "iii", err, (int64_t)m->io.pid, (int64_t)getpid(), engine_now());
 	store_close(m->e);
 	return r;
 }
@@ -475,7 +236,7 @@ static int open_listener(struct mon *m, struct hk_error **err)
 		close(fd);
 		return -1;
 	}
-	m->listen_fd = fd;
+	m->io.listen_fd = fd;
 	return 0;
 }
 
@@ -489,22 +250,248 @@ static void backoff(struct mon *m)
 	nanosleep(&ts, NULL);
 }
 
-void monitor_main(struct monitor_args *a)
+/* What every program of the monitor process sets up the same way. */
+static void mon_setup(struct mon *m, struct engine *e, struct engine_container *c)
 {
-	_cleanup_error_ struct hk_error *err = NULL;
-	struct mon m = {.e = a->e, .c = a->c, .listen_fd = -1, .stdin_fd = -1};
-	json_object *cfg = NULL, *hc = NULL, *v, *lc = NULL;
-	int sync_fd = a->sync_fd, code = 255, devnull;
-	bool restart = false, auto_remove = false;
+	json_object *cfg = NULL, *hc = NULL, *v;
 	sigset_t mask;
 
-	setsid();
+	m->e = e;
+	m->c = c;
+	m->run_dir = engine_run_dir(e, c->id);
+	m->ctr_dir = engine_ctr_dir(e, c->id);
+	m->runtime_root = engine_runtime_root(e);
+	json_object_object_get_ex(c->config, "Config", &cfg);
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	m->io.tty = json_object_object_get_ex(cfg, "Tty", &v) && json_object_get_boolean(v);
+	m->open_stdin =
+		json_object_object_get_ex(cfg, "OpenStdin", &v) && json_object_get_boolean(v);
+	m->auto_remove =
+		json_object_object_get_ex(hc, "AutoRemove", &v) && json_object_get_boolean(v);
+	m->private_net = !(json_object_object_get_ex(hc, "NetworkMode", &v) &&
+			   !strcmp(json_object_get_string(v), "host"));
+	m->bridge_net = json_object_object_get_ex(hc, "NetworkMode", &v) &&
+			engine_net_is_bridge(json_object_get_string(v));
+
 	prctl(PR_SET_NAME, "hako-monitor");
 	/* The runtime forks twice to join an existing namespace (--network
 	 * container:NAME): its init is then our grandchild and must come back
-	 * to us to be reaped, as conmon does. */
+	 * to us to be reaped, as conmon does.  Kept across our execs. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
+	/* a terminal hangup or ^C of the starting shell must not end us */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+/* HostConfig.LogConfig (m->c is replaced at every exit: look it up anew) */
+static json_object *log_config(struct mon *m)
+{
+	json_object *hc = NULL, *lc = NULL;
+
+	json_object_object_get_ex(m->c->config, "HostConfig", &hc);
+	json_object_object_get_ex(hc, "LogConfig", &lc);
+	return lc;
+}
+
+static void add_arg(char ***argv, size_t *n, char *s)
+{
+	*argv = xrealloc(*argv, (*n + 2) * sizeof(**argv));
+	(*argv)[(*n)++] = s;
+	(*argv)[*n] = NULL;
+}
+
+static void add_fd_arg(char ***argv, size_t *n, const char *opt, int fd)
+{
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFD, 0); /* survives the exec */
+	add_arg(argv, n, xstrdup(opt));
+	add_arg(argv, n, xasprintf("%d", fd));
+}
+
+/* After a failed exec: every fd of ours is close-on-exec again (the runtime
+ * execs the container's init from a child of ours on a restart). */
+static void cloexec_again(struct mon *m)
+{
+	int fds[] = {m->lock_fd, m->io.listen_fd, m->io.out.fd, m->io.err.fd, m->io.stdin_fd};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	for (int i = 0; i < MON_MAX_CLIENTS; i++)
+		if (m->io.clients[i] >= 0)
+			fcntl(m->io.clients[i], F_SETFD, FD_CLOEXEC);
+}
+
+/* Hand the running container to the small hako-monitor.  Returns only when
+ * it cannot be run (then the fds are as they were, minus CLOEXEC). */
+static void exec_small_monitor(struct mon *m)
+{
+	_cleanup_free_ char *prog = NULL, *log_path = NULL;
+	char self[PATH_MAX], **argv = NULL;
+	enum mon_log_format fmt;
+	int64_t max_size;
+	int max_file, log_fd = -1;
+	ssize_t k;
+	size_t n = 0;
+
+	if (getenv("HAKO_MONITOR_INPROCESS"))
+		return;
+	prog = engine_find_helper("hako-monitor");
+	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (!prog || k <= 0)
+		return;
+	self[k] = '\0';
+	if (logfile_config(log_config(m), &fmt, &max_size, &max_file, NULL) < 0)
+		return; /* checked at create; the in-process loop reports it */
+	log_path = path_join(m->ctr_dir, "ctr.log");
+	if (fmt != MON_LOG_NONE) {
+		/* opened here, where an error can still be reported */
+		log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (log_fd < 0)
+			return;
+	}
+	add_arg(&argv, &n, xstrdup(prog));
+	add_arg(&argv, &n, xstrdup("--hako"));
+	add_arg(&argv, &n, xstrdup(self));
+	add_arg(&argv, &n, xstrdup("--root"));
+	add_arg(&argv, &n, xstrdup(m->e->root));
+	add_arg(&argv, &n, xstrdup("--runroot"));
+	add_arg(&argv, &n, xstrdup(m->e->runroot));
+	add_arg(&argv, &n, xstrdup("--id"));
+	add_arg(&argv, &n, xstrdup(m->c->id));
+	add_arg(&argv, &n, xstrdup("--pid"));
+	add_arg(&argv, &n, xasprintf("%d", (int)m->io.pid));
+	add_fd_arg(&argv, &n, "--lock", m->lock_fd);
+	add_fd_arg(&argv, &n, "--listen", m->io.listen_fd);
+	add_fd_arg(&argv, &n, "--out", m->io.out.fd);
+	add_fd_arg(&argv, &n, "--err", m->io.err.fd);
+	add_fd_arg(&argv, &n, "--stdin", m->io.stdin_fd);
+	for (int i = 0; i < MON_MAX_CLIENTS; i++)
+		add_fd_arg(&argv, &n, "--client", m->io.clients[i]);
+	if (m->io.tty)
+		add_arg(&argv, &n, xstrdup("--tty"));
+	add_arg(&argv, &n, xstrdup("--log"));
+	add_arg(&argv, &n, xstrdup(log_path));
+	add_fd_arg(&argv, &n, "--log-fd", log_fd);
+	add_arg(&argv, &n, xstrdup("--log-format"));
+	add_arg(&argv, &n,
+		xstrdup(fmt == MON_LOG_K8S    ? "k8s-file"
+			: fmt == MON_LOG_NONE ? "none"
+					      : "json-file"));
+	add_arg(&argv, &n, xstrdup("--log-max-size"));
+	add_arg(&argv, &n, xasprintf("%lld", (long long)max_size));
+	add_arg(&argv, &n, xstrdup("--log-max-file"));
+	add_arg(&argv, &n, xasprintf("%d", max_file));
+	execv(prog, argv);
+	cloexec_again(m);
+	if (log_fd >= 0)
+		close(log_fd);
+	for (size_t i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* The monitor from here on: io.listen_fd and the lock are set up; code >= 0
+ * is an exit of the init still to record (when resumed after hako-monitor).
+ * Never returns. */
+static void mon_run(struct mon *m, int code) __attribute__((noreturn));
+static void mon_run(struct mon *m, int code)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct mon_log *log = NULL;
+	bool restart = false;
+
+	for (;;) {
+		if (code >= 0) {
+			runtime_delete(m->runtime_root, m->c->id, true, NULL);
+			if (m->bridge_net)
+				engine_net_teardown(m->e, m->c->id);
+			if (record_exit(m, code, &restart, &err) < 0) {
+				hk_error_free(&err);
+				restart = false;
+			}
+			if (!restart)
+				break; /* the handle serves the removal below */
+			store_close(m->e);
+			backoff(m);
+			/* a stop during the back-off wins */
+			struct engine_container *fresh = NULL;
+			if (store_load_id(m->e, m->c->id, &fresh, NULL) == 0) {
+				bool stop = fresh->stop_requested;
+				engine_container_free(fresh);
+				if (stop) {
+					store_update(m->e, m->c->id,
+						     "state = 'exited', monitor_pid = 0", "", NULL);
+					break;
+				}
+			}
+			store_close(m->e);
+		}
+		if ((!log && logfile_open(m->ctr_dir, log_config(m), &log, &err) < 0) ||
+		    start_container(m, &err) < 0) {
+			hk_error_wrap(&err, "start container %s", m->c->name);
+			store_update(
+				m->e, m->c->id,
+				"state = CASE WHEN started_at = 0 THEN 'created' ELSE 'exited' "
+				"END, error = ?, pid = 0, monitor_pid = 0, exit_code = ?",
+				"si", NULL, hk_error_msg(err),
+				(int64_t)(m->sync_fd >= 0 ? 0 : 125));
+			store_close(m->e);
+			report(&m->sync_fd, 125, err);
+			mon_broadcast_exit(&m->io, 125);
+			_exit(1);
+		}
+		if (record_running(m, &err) < 0) {
+			/* the container runs; the record will be repaired at exit */
+			hk_error_free(&err);
+		}
+		report(&m->sync_fd, 0, NULL);
+		exec_small_monitor(m);
+		/* no hako-monitor: the same loop, here */
+		m->io.log = log;
+		code = mon_loop(&m->io);
+		mon_finish_streams(&m->io);
+	}
+	logfile_close(log);
+	m->io.log = NULL;
+	if (!m->auto_remove)
+		store_close(m->e);
+	if (m->auto_remove) {
+		if (engine_remove_files(m->e, m->c, true, &err) == 0)
+			store_delete(m->e, m->c->id, NULL);
+		store_close(m->e);
+	}
+	mon_broadcast_exit(&m->io, code);
+	/* unlink the socket before the lock goes, so a new monitor never finds
+	 * a stale one */
+	if (!m->auto_remove) {
+		_cleanup_free_ char *sock = path_join(m->run_dir, "attach");
+		unlink(sock);
+	}
+	_exit(0);
+}
+
+static void open_sigfd(struct mon *m)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	m->io.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+void monitor_main(struct monitor_args *a)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct mon m = {.lock_fd = a->lock_fd, .sync_fd = a->sync_fd};
+	int devnull;
+
+	setsid();
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -512,110 +499,41 @@ void monitor_main(struct monitor_args *a)
 		dup2(devnull, 2);
 		close(devnull);
 	}
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		m.clients[i] = -1;
-	m.out = (struct stream){.fd = -1, .name = "stdout", .frame = ATTACH_STDOUT};
-	m.err = (struct stream){.fd = -1, .name = "stderr", .frame = ATTACH_STDERR};
+	mon_io_init(&m.io);
+	mon_setup(&m, a->e, a->c);
 	if (a->attach_fd >= 0)
-		add_client(&m, a->attach_fd);
-	m.run_dir = engine_run_dir(m.e, m.c->id);
-	m.ctr_dir = engine_ctr_dir(m.e, m.c->id);
-	m.runtime_root = engine_runtime_root(m.e);
-	json_object_object_get_ex(m.c->config, "Config", &cfg);
-	json_object_object_get_ex(m.c->config, "HostConfig", &hc);
-	json_object_object_get_ex(hc, "LogConfig", &lc);
-	m.tty = json_object_object_get_ex(cfg, "Tty", &v) && json_object_get_boolean(v);
-	m.open_stdin =
-		json_object_object_get_ex(cfg, "OpenStdin", &v) && json_object_get_boolean(v);
-	auto_remove = json_object_object_get_ex(hc, "AutoRemove", &v) && json_object_get_boolean(v);
-	m.private_net = !(json_object_object_get_ex(hc, "NetworkMode", &v) &&
-			  !strcmp(json_object_get_string(v), "host"));
-	m.bridge_net = json_object_object_get_ex(hc, "NetworkMode", &v) &&
-		       engine_net_is_bridge(json_object_get_string(v));
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	m.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	/* a terminal hangup or ^C of the starting shell must not end us */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-
-	if (m.sig_fd < 0 || open_listener(&m, &err) < 0 ||
-	    logfile_open(m.ctr_dir, lc, &m.log, &err) < 0) {
+		mon_add_client(&m.io, a->attach_fd);
+	open_sigfd(&m);
+	if (m.io.sig_fd < 0 || open_listener(&m, &err) < 0) {
 		if (!err)
 			hk_error_errno(&err, "signalfd");
-		report(&sync_fd, 125, err);
+		report(&m.sync_fd, 125, err);
 		_exit(1);
 	}
+	mon_run(&m, -1);
+}
 
-	for (;;) {
-		if (start_container(&m, &err) < 0) {
-			hk_error_wrap(&err, "start container %s", m.c->name);
-			store_update(
-				m.e, m.c->id,
-				"state = CASE WHEN started_at = 0 THEN 'created' ELSE 'exited' "
-				"END, error = ?, pid = 0, monitor_pid = 0, exit_code = ?",
-				"si", NULL, hk_error_msg(err), (int64_t)(sync_fd >= 0 ? 0 : 125));
-			store_close(m.e);
-			report(&sync_fd, 125, err);
-			broadcast(&m, ATTACH_EXIT, "\0\0\0\x7d", 4);
-			_exit(1);
-		}
-		if (record_running(&m, &err) < 0) {
-			/* the container runs; the record will be repaired at exit */
-			hk_error_free(&err);
-		}
-		report(&sync_fd, 0, NULL);
-		code = event_loop(&m);
-		drain(&m);
-		close_streams(&m);
-		runtime_delete(m.runtime_root, m.c->id, true, NULL);
-		if (m.bridge_net)
-			engine_net_teardown(m.e, m.c->id);
-		if (record_exit(&m, code, &restart, &err) < 0) {
-			hk_error_free(&err);
-			restart = false;
-		}
-		if (!restart)
-			break; /* the handle serves the removal below */
-		store_close(m.e);
-		backoff(&m);
-		/* a stop during the back-off wins */
-		{
-			struct engine_container *fresh = NULL;
-			if (store_load_id(m.e, m.c->id, &fresh, NULL) == 0) {
-				bool stop = fresh->stop_requested;
-				engine_container_free(fresh);
-				if (stop) {
-					store_update(m.e, m.c->id,
-						     "state = 'exited', monitor_pid = 0", "", NULL);
-					store_close(m.e);
-					break;
-				}
-			}
-			store_close(m.e);
-		}
+void engine_monitor_resume(struct engine *e, const char *id, int code, int lock_fd, int listen_fd,
+			   const int *clients, size_t n_clients)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct engine_container *c = NULL;
+	struct mon m = {.lock_fd = lock_fd, .sync_fd = -1};
+
+	mon_io_init(&m.io);
+	m.io.listen_fd = listen_fd;
+	for (size_t i = 0; i < n_clients; i++) {
+		fcntl(clients[i], F_SETFD, FD_CLOEXEC);
+		mon_add_client(&m.io, clients[i]);
 	}
-	logfile_close(m.log);
-	if (!auto_remove)
-		store_close(m.e);
-	if (auto_remove) {
-		if (engine_remove_files(m.e, m.c, true, &err) == 0)
-			store_delete(m.e, m.c->id, NULL);
-		store_close(m.e);
+	fcntl(lock_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+	if (store_load_id(e, id, &c, &err) < 0) {
+		/* nothing to record into: whoever comes next repairs it */
+		mon_broadcast_exit(&m.io, code);
+		_exit(1);
 	}
-	{
-		unsigned char c4[4] = {(unsigned char)(code >> 24), (unsigned char)(code >> 16),
-				       (unsigned char)(code >> 8), (unsigned char)code};
-		broadcast(&m, ATTACH_EXIT, c4, 4);
-	}
-	/* unlink the socket before the lock goes, so a new monitor never finds
-	 * a stale one */
-	{
-		_cleanup_free_ char *sock = path_join(m.run_dir, "attach");
-		if (!auto_remove)
-			unlink(sock);
-	}
-	_exit(0);
+	mon_setup(&m, e, c);
+	open_sigfd(&m);
+	mon_run(&m, code);
 }

@@ -509,31 +509,41 @@ static json_object *caps_set(json_object *hc)
 	return set;
 }
 
-char *engine_find_init(void)
+char *engine_find_helper(const char *name)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *p;
 
 	if (n > 0) {
 		self[n] = '\0';
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			char *p = xasprintf("%s/hako-init", self);
+			p = xasprintf("%s/%s", self, name);
 			if (access(p, X_OK) == 0)
 				return p;
 			free(p);
-			p = xasprintf("%s/../libexec/hako/hako-init", self);
+			p = xasprintf("%s/../libexec/hako/%s", self, name);
 			if (access(p, X_OK) == 0)
 				return p;
 			free(p);
 		}
 	}
-	if (access("/usr/local/libexec/hako/hako-init", X_OK) == 0)
-		return xstrdup("/usr/local/libexec/hako/hako-init");
-	if (access("/usr/libexec/hako/hako-init", X_OK) == 0)
-		return xstrdup("/usr/libexec/hako/hako-init");
+	p = xasprintf("/usr/local/libexec/hako/%s", name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	p = xasprintf("/usr/libexec/hako/%s", name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
 	return NULL;
+}
+
+char *engine_find_init(void)
+{
+	return engine_find_helper("hako-init");
 }
 
 static int add_resources(json_object *hc, json_object *lnx, bool privileged)

@@ -128,3 +128,50 @@ test_cp_both_ways_and_symlink_escape() {
 	assert_contains "$output" "A /f"
 	assert_contains "$output" "A /in"
 }
+
+# The idle monitor is the small static hako-monitor (exec'ed by the fork of
+# hako after the start), not a copy of the whole hako; it still holds the
+# lock, serves logs, and hands the exit back to hako in the same process.
+test_idle_monitor_is_the_small_program() {
+	engine_setup
+	hako run -d --name small busybox \
+		sh -c 'echo hello; trap "echo bye; exit 3" TERM; while :; do sleep 0.05; done' >/dev/null
+	mon=$(hako inspect -f '{{.State.MonitorPid}}' small)
+	assert_ne "$mon" "0"
+	wait_for 10 sh -c "readlink /proc/$mon/exe | grep -q '/hako-monitor\$'"
+	assert_eq "$(cat /proc/$mon/comm)" "hako-monitor"
+	hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$mon/status)
+	[ "$hwm" -lt 1024 ] || fail "idle monitor peak RSS ${hwm} KiB, want < 1024"
+	id=$(hako inspect -f '{{.Id}}' small)
+	run flock -n "$TEST_TMP/run/containers/$id/monitor.lock" true
+	assert_status 1
+	logs_have() { hako logs small | grep -q "$1"; }
+	wait_for 10 logs_have hello
+	run hako stop small
+	assert_status 0
+	assert_eq "$(hako inspect -f '{{.State.Status}} {{.State.ExitCode}}' small)" "exited 3"
+	run hako logs small
+	assert_contains "$output" "bye"
+	wait_for 10 sh -c "! kill -0 $mon 2>/dev/null"
+}
+
+# Without hako-monitor (HAKO_MONITOR_INPROCESS, as when it is not installed)
+# the fork of hako serves the container itself, with the same behaviour.
+test_monitor_in_process_fallback() {
+	engine_setup
+	export HAKO_MONITOR_INPROCESS=1
+	defer unset HAKO_MONITOR_INPROCESS
+	hako run -d --name inproc --restart on-failure:1 busybox sh -c 'echo once; exit 1' >/dev/null
+	mon=$(hako inspect -f '{{.State.MonitorPid}}' inproc)
+	restarted() { [ "$(hako inspect -f '{{.RestartCount}}/{{.State.Status}}' inproc)" = 1/exited ]; }
+	wait_for 10 restarted
+	[ "$mon" = 0 ] || ! readlink "/proc/$mon/exe" | grep -q hako-monitor ||
+		fail "hako-monitor ran with HAKO_MONITOR_INPROCESS"
+	run hako logs inproc
+	assert_eq "$(echo "$output" | grep -c once)" "2"
+	run hako run --rm busybox sh -c 'echo out; exit 4'
+	assert_status 4
+	assert_contains "$output" "out"
+	run hako ps -a --format '{{.Names}}'
+	assert_eq "$output" "inproc"
+}

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <regex.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -169,7 +171,7 @@ TEST(engine_logfile_json_and_rotation)
 	const char *dir = test_tmpdir();
 	_cleanup_json_ json_object *cfg = NULL;
 	struct hk_error *err = NULL;
-	struct logfile *l = NULL;
+	struct mon_log *l = NULL;
 
 	REQUIRE(json_parse("cfg",
 			   "{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"200\",\"max-file\":"
@@ -180,7 +182,7 @@ TEST(engine_logfile_json_and_rotation)
 			   &cfg, &err) == 0);
 	REQUIRE(logfile_open(dir, cfg, &l, &err) == 0);
 	for (int i = 0; i < 40; i++)
-		logfile_write(l, i % 2 ? "stderr" : "stdout", "a line with \"quotes\"\n", 21,
+		mon_log_write(l, i % 2 ? "stderr" : "stdout", "a line with \"quotes\"\n", 21,
 			      false);
 	logfile_close(l);
 	_cleanup_free_ char *p0 = path_join(dir, "ctr.log");
@@ -208,10 +210,49 @@ TEST(engine_logfile_json_and_rotation)
 	      engine_parse_time(json_object_get_string(v)) > 0);
 }
 
+/* the monitor's own JSON and time writer (no json-c in hako-monitor): what
+ * json-c reads back is what was logged, the time is what engine_parse_time
+ * reads; k8s-file lines end in one newline */
+TEST(engine_logfile_escapes_and_k8s)
+{
+	char dir[4096];
+	struct mon_log l;
+	static const char odd[] = "tab\there \"q\" back\\slash \x01\x1f caf\xc3\xa9\n";
+	_cleanup_free_ char *p = NULL, *data = NULL;
+	size_t len;
+
+	snprintf(dir, sizeof(dir), "%s/esc", test_tmpdir());
+	REQUIRE(mkdir(dir, 0700) == 0);
+	p = path_join(dir, "ctr.log");
+	REQUIRE(mon_log_open(&l, p, -1, MON_LOG_JSON, 0, 1) == 0);
+	mon_log_write(&l, "stdout", odd, sizeof(odd) - 1, false);
+	mon_log_close(&l);
+	REQUIRE(read_file_at(AT_FDCWD, p, 1 << 20, &data, &len, NULL) == 0);
+	_cleanup_json_ json_object *o = json_tokener_parse(data);
+	json_object *v;
+	REQUIRE(o);
+	CHECK(json_object_object_get_ex(o, "log", &v) && !strcmp(json_object_get_string(v), odd));
+	CHECK(json_object_object_get_ex(o, "time", &v));
+	int64_t t = engine_parse_time(json_object_get_string(v));
+	CHECK(t > 0 && llabs(t - engine_now()) < 60LL * 1000000000LL);
+	free(data);
+	data = NULL;
+	unlink(p);
+	REQUIRE(mon_log_open(&l, p, -1, MON_LOG_K8S, 0, 1) == 0);
+	mon_log_write(&l, "stderr", "full\n", 5, false);
+	mon_log_write(&l, "stdout", "part", 4, true);
+	mon_log_close(&l);
+	REQUIRE(read_file_at(AT_FDCWD, p, 1 << 20, &data, &len, NULL) == 0);
+	char *sp = strchr(data, ' ');
+	REQUIRE(sp);
+	CHECK(!strncmp(sp, " stderr F full\n", 15));
+	CHECK(strstr(data, " stdout P part\n") != NULL);
+}
+
 TEST(engine_logfile_rejects_bad_options)
 {
 	struct hk_error *err = NULL;
-	struct logfile *l = NULL;
+	struct mon_log *l = NULL;
 	const char *bad[] = {"{\"Type\":\"syslog\"}", "{\"Config\":{\"max-size\":\"big\"}}",
 			     "{\"Config\":{\"max-file\":\"0\"}}",
 			     "{\"Config\":{\"color\":\"red\"}}"};
