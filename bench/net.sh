@@ -10,7 +10,8 @@
 #   2. throughput: BYTES over TCP (hk-testhelper tcp-send/tcp-sink) from the
 #      "host" into a container, straight to its address (bridge + veth) and
 #      through a published port (DNAT + route_localnet + masquerade), against
-#      a bare veth pair between two namespaces; best of 3 each.
+#      a bare veth pair between two namespaces; best of ROUNDS (5) each,
+#      the three kinds interleaved so load from the machine hits them alike.
 #
 #   bench/net.sh [RUNS] [BYTES]     (default 20 runs, 2000000000 bytes)
 # podman: /work/shared/bench/peers-setup.sh installs it and the image localhost/bb.
@@ -103,17 +104,16 @@ if ((${#results[@]} > 1)); then
 	printf 'podman delta / hako delta (paired): %s ms / %s ms\n' "$pp" "$hp"
 fi
 
-echo "== TCP throughput, $BYTES bytes from the host into a container (best of 3)"
-# xfer LABEL ADDR PORT: best MB/s of 3 against a running sink
-xfer() {
-	local best=0 r i
-	for i in 1 2 3; do
-		r=$("$HELPER" tcp-send "$2" "$3" "$BYTES" | sed -n 's/.*: \([0-9.]*\) MB\/s/\1/p')
-		[ -n "$r" ] || { echo "transfer to $2:$3 failed" >&2; exit 1; }
-		best=$(echo "if ($r > $best) $r else $best" | bc -l)
-	done
-	echo "$best"
+ROUNDS=${ROUNDS:-5}
+echo "== TCP throughput, $BYTES bytes from the host into a container (best of $ROUNDS, interleaved)"
+# once ADDR PORT: MB/s of one transfer to a running sink
+once() {
+	local r
+	r=$("$HELPER" tcp-send "$1" "$2" "$BYTES" | sed -n 's/.*: \([0-9.]*\) MB\/s/\1/p')
+	[ -n "$r" ] || { echo "transfer to $1:$2 failed" >&2; exit 1; }
+	echo "$r"
 }
+best() { sort -n | tail -1; }
 # a bare veth pair between two namespaces: the floor of what a bridge costs
 A=hk-bench-a-$$
 B=hk-bench-b-$$
@@ -125,18 +125,26 @@ ip -n "$B" addr add 192.0.2.2/24 dev hkb1
 ip -n "$A" link set hkb0 up
 ip -n "$B" link set hkb1 up
 ip -n "$B" link set lo up
-ip netns exec "$B" "$HELPER" tcp-sink 5001 3 >"$WORK/veth.out" &
+ip netns exec "$B" "$HELPER" tcp-sink 5001 "$ROUNDS" >"$WORK/veth.out" &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q listening "$WORK/veth.out" 2>/dev/null && break; sleep 0.1; done
-veth=$(ip netns exec "$A" bash -c "$(declare -f xfer); HELPER=$HELPER BYTES=$BYTES xfer veth 192.0.2.2 5001")
 
 # a container with the sink, published on the host's loopback
-h run -d --name bench-sink -p 127.0.0.1:18500:5001 -v "$(dirname "$HELPER"):/hkbin:ro" busybox sh -c "exec /hkbin/hk-testhelper tcp-sink 5001 6" >/dev/null
-ip=$(h inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' bench-sink 2>/dev/null || true)
-[ -n "$ip" ] && [ "$ip" != "<no value>" ] || ip=$(h network inspect bridge | jq -r '.[0].Containers[].IPv4Address')
+h run -d --name bench-sink -p 127.0.0.1:18500:5001 -v "$(dirname "$HELPER"):/hkbin:ro" busybox \
+	sh -c "exec /hkbin/hk-testhelper tcp-sink 5001 $((2 * ROUNDS))" >/dev/null
+ip=$(h inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' bench-sink)
 for _ in $(seq 50); do h logs bench-sink 2>/dev/null | grep -q listening && break; sleep 0.1; done
-direct=$(xfer direct "$ip" 5001)
-published=$(xfer published 127.0.0.1 18500)
+: >"$WORK/veth.r"
+: >"$WORK/direct.r"
+: >"$WORK/published.r"
+for ((i = 0; i < ROUNDS; i++)); do
+	ip netns exec "$A" bash -c "$(declare -f once); HELPER=$HELPER BYTES=$BYTES once 192.0.2.2 5001" >>"$WORK/veth.r"
+	once "$ip" 5001 >>"$WORK/direct.r"
+	once 127.0.0.1 18500 >>"$WORK/published.r"
+done
+veth=$(best <"$WORK/veth.r")
+direct=$(best <"$WORK/direct.r")
+published=$(best <"$WORK/published.r")
 printf '%-44s %8.0f MB/s\n' "bare veth pair (two namespaces)" "$veth"
 printf '%-44s %8.0f MB/s  (%.1f%% of the bare veth)\n' "container address $ip:5001 (bridge)" "$direct" \
 	"$(echo "100 * $direct / $veth" | bc -l)"
