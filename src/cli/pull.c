@@ -9,22 +9,50 @@
 #include "registry/registry.h"
 #include "util/util.h"
 
+/* pull --all-tags: every tag of the repository, one after the other (each
+ * pull is whole or nothing); the first failure ends it, as with docker. */
+static int pull_all_tags(struct image_store *store, const char *repo, struct regcli_xfer *x,
+			 struct hk_error **err)
+{
+	_cleanup_strv_ char **tags = NULL;
+	char id[72];
+
+	if (registry_list_tags(store, repo, &x->o, &tags, err) < 0)
+		return -1;
+	if (!tags[0])
+		return hk_error_set(err, 0, "pull %s: the repository has no tags", repo);
+	for (char **t = tags; *t; t++) {
+		_cleanup_free_ char *ref = xasprintf("%s:%s", repo, *t);
+		int rc;
+		regcli_xfer_start(x);
+		rc = registry_pull(store, ref, &x->o, id, err);
+		regcli_xfer_done(x);
+		if (rc < 0)
+			return -1;
+		printf("%s\n", id + 7);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 static int pull_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
 		REGCLI_XFER_LONGOPTS,
 		{"platform", required_argument, NULL, 'P'},
 		{"parallel", required_argument, NULL, 'j'},
+		{"all-tags", no_argument, NULL, 'a'},
 		{0},
 	};
 	_cleanup_image_store_ struct image_store *store = NULL;
 	_cleanup_free_ char *plat = NULL;
 	struct regcli_xfer x = REGCLI_XFER_INIT;
+	bool all_tags = false;
 	char id[72];
 	long long par;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+qa", opts, NULL)) != -1) {
 		rc = regcli_xfer_opt(&x, c, optarg, err);
 		if (rc < 0)
 			return -1;
@@ -51,6 +79,9 @@ static int pull_run(int argc, char **argv, struct hk_error **err)
 				return hk_error_set(err, 0, "--parallel: '%s' is not 1..8", optarg);
 			x.o.parallel = (int)par;
 			break;
+		case 'a':
+			all_tags = true;
+			break;
 		default:
 			return hk_error_set(err, 0, "pull: see 'hako pull --help'");
 		}
@@ -59,6 +90,8 @@ static int pull_run(int argc, char **argv, struct hk_error **err)
 		return hk_error_set(err, 0, "pull: exactly one IMAGE expected");
 	if (image_store_open(hk_globals.root, &store, err) < 0)
 		return -1;
+	if (all_tags)
+		return pull_all_tags(store, argv[optind], &x, err);
 	regcli_xfer_start(&x);
 	rc = registry_pull(store, argv[optind], &x.o, id, err);
 	regcli_xfer_done(&x);
@@ -71,9 +104,11 @@ static int pull_run(int argc, char **argv, struct hk_error **err)
 static const struct hk_command cmd_pull = {
 	.name = "pull",
 	.aliases = "image pull",
-	.usage = "pull [OPTIONS] IMAGE",
+	.usage = "pull [OPTIONS] IMAGE | pull -a REPOSITORY",
 	.summary = "Pull an image from a registry",
 	.help = "Options:\n"
+		"  -a, --all-tags          every tag of the repository (image ids printed\n"
+		"                          one a line)\n"
 		"  -q, --quiet             no progress output\n"
 		"      --tls-verify=BOOL   verify TLS certificates; false also allows http\n"
 		"                          (loopback registries may use http anyway)\n"

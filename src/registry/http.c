@@ -28,6 +28,7 @@ void reg_resp_free(struct reg_resp *r)
 	free(r->location);
 	free(r->www_auth);
 	free(r->range);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -57,8 +58,9 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 		free(x->resp->location);
 		free(x->resp->www_auth);
 		free(x->resp->range);
+		free(x->resp->link);
 		x->resp->content_type = x->resp->docker_digest = x->resp->location = NULL;
-		x->resp->www_auth = x->resp->range = NULL;
+		x->resp->www_auth = x->resp->range = x->resp->link = NULL;
 		return len;
 	}
 	colon = memchr(buf, ':', len);
@@ -76,6 +78,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 		slot = &x->resp->www_auth;
 	else if (IS("range"))
 		slot = &x->resp->range;
+	else if (IS("link"))
+		slot = &x->resp->link;
 #undef IS
 	if (!slot || *slot)
 		return len; /* first WWW-Authenticate wins */

@@ -296,15 +296,7 @@ bool reg_repo_valid(const char *repo)
 
 static bool reference_valid(const char *ref)
 {
-	if (registry_digest_valid(ref))
-		return true;
-	if (!*ref || strlen(ref) > 128)
-		return false;
-	for (const char *p = ref; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("._-", *p)))
-			return false;
-	return true;
+	return registry_digest_valid(ref) || reg_tag_valid(ref);
 }
 
 char *reg_url(struct registry *r, const char *fmt, ...)

@@ -225,6 +225,16 @@ int registry_pull(struct image_store *store, const char *ref, const struct regis
 int registry_push(struct image_store *store, const char *src, const char *dest,
 		  const struct registry_xfer_opts *o, char out_digest[72], struct hk_error **err);
 
+/* Upper bound on the tags of one repository that hako reads. */
+#define REGISTRY_MAX_TAGS 10000
+
+/* The tags of the repository ref names ("127.0.0.1:5000/app"; a tag or
+ * digest in ref is an error), from GET /v2/<name>/tags/list, following the
+ * Link rel="next" pages.  Each tag is checked against the spec's grammar;
+ * *tags is NULL-terminated, in the registry's order.  Caller frees (strv). */
+int registry_list_tags(struct image_store *store, const char *ref,
+		       const struct registry_xfer_opts *o, char ***tags, struct hk_error **err);
+
 /* The API host of a reference's domain ("docker.io" is served by
  * "registry-1.docker.io"). */
 const char *registry_api_host(const char *domain);

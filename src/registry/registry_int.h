@@ -53,6 +53,7 @@ struct reg_resp {
 	char *location;
 	char *www_auth;
 	char *range;
+	char *link; /* the first Link header (tags/list pages) */
 };
 
 void reg_resp_free(struct reg_resp *r);
@@ -93,6 +94,9 @@ void reg_hash_free(struct reg_hash *h);
 
 /* base + the printf-formatted path. Caller frees. */
 char *reg_url(struct registry *r, const char *fmt, ...) HK_PRINTF(2, 3);
+/* A tag the distribution spec allows: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. */
+bool reg_tag_valid(const char *tag);
+
 /* A repository name the distribution spec allows. */
 bool reg_repo_valid(const char *repo);
 
