@@ -1,6 +1,7 @@
 /* hako registry: push an image from the store.  Blobs go as stored (the
  * compressed layers as pulled), so digests round-trip bit for bit. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -26,20 +27,29 @@ static void up_progress(void *ud, int64_t done)
 	}
 }
 
+/* One blob to push; from (may be NULL) is a repository of the same registry
+ * known to have it. */
+struct push_job {
+	const struct registry_desc *d;
+	const char *verb;
+	char *from;
+	int rc;
+	struct hk_error *err;
+};
+
 static int push_blob(struct image_store *store, struct registry *r, const char *repo,
-		     const struct registry_desc *d, const char *verb, size_t idx,
-		     const struct registry_xfer_opts *o, struct hk_error **err)
+		     const struct push_job *j, size_t idx, const struct registry_xfer_opts *o,
+		     struct hk_error **err)
 {
 	const struct registry_events *ev = o->ev;
+	const struct registry_desc *d = j->d;
+	const char *from = j->from;
 	enum registry_blob_result res = REGISTRY_BLOB_DONE;
-	_cleanup_free_ char *from = NULL;
 	_cleanup_close_ int fd = -1;
 	struct up_ud u = {.ev = ev, .idx = idx};
 	struct stat st;
 	int rc;
 
-	if (ev && ev->blob_start)
-		ev->blob_start(ev->ud, idx, verb, d->digest, d->size);
 	rc = registry_blob_exists(r, repo, d->digest, err);
 	if (rc < 0)
 		goto fail;
@@ -47,7 +57,6 @@ static int push_blob(struct image_store *store, struct registry *r, const char *
 		res = REGISTRY_BLOB_EXISTS;
 		goto done;
 	}
-	from = reg_blobinfo_find(store, registry_host(r), repo, d->digest);
 	if (from) {
 		rc = registry_blob_mount(r, repo, d->digest, from, err);
 		if (rc < 0)
@@ -81,12 +90,109 @@ fail:
 	return hk_error_wrap(err, "blob %s", d->digest);
 }
 
+/* Blobs go up PUSH_PARALLEL at once by default: uploads are bound by the
+ * registry's side (hashing, storage), so a few streams fill the link
+ * without the registry throttling us. */
+#define PUSH_PARALLEL 3
+
+struct push_pool {
+	struct image_store *store;
+	struct registry *r;
+	const char *repo;
+	const struct registry_xfer_opts *o;
+	struct push_job *jobs;
+	size_t n, next;
+	bool failed;
+	pthread_mutex_t lock;
+};
+
+static void *push_worker(void *arg)
+{
+	struct push_pool *p = arg;
+
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&p->lock);
+		/* after a failure nothing new starts; what runs finishes */
+		if (p->failed || p->next >= p->n) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		p->jobs[i].rc =
+			push_blob(p->store, p->r, p->repo, &p->jobs[i], i, p->o, &p->jobs[i].err);
+		if (p->jobs[i].rc < 0) {
+			pthread_mutex_lock(&p->lock);
+			p->failed = true;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+}
+
+/* Push the n blobs, up to o->parallel (default PUSH_PARALLEL) at once: the
+ * first in this thread alone, so that the token for the repository is got
+ * once, then the others from a pool.  The first failure (in blob order)
+ * comes back in *err. */
+static int push_blobs(struct push_pool *p, struct hk_error **err)
+{
+	const struct registry_events *ev = p->o->ev;
+	pthread_t tids[8];
+	int nt = 0, par = p->o->parallel > 0 ? p->o->parallel : PUSH_PARALLEL;
+	int rc = 0;
+
+	if (par > (int)ARRAY_SIZE(tids))
+		par = ARRAY_SIZE(tids);
+	/* blob_start from the calling thread, as registry_events asks; the
+	 * state database is read here too, never from the workers */
+	for (size_t i = 0; i < p->n; i++) {
+		struct push_job *j = &p->jobs[i];
+		j->rc = 1; /* not started */
+		j->from = reg_blobinfo_find(p->store, registry_host(p->r), p->repo, j->d->digest);
+		if (ev && ev->blob_start)
+			ev->blob_start(ev->ud, i, j->verb, j->d->digest, j->d->size);
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	if (p->n) {
+		p->next = 1;
+		p->jobs[0].rc =
+			push_blob(p->store, p->r, p->repo, &p->jobs[0], 0, p->o, &p->jobs[0].err);
+		p->failed = p->jobs[0].rc < 0;
+	}
+	for (int i = 1; i < par && !p->failed && (size_t)i < p->n - 1; i++) {
+		if (pthread_create(&tids[nt], NULL, push_worker, p) != 0)
+			break;
+		nt++;
+	}
+	push_worker(p);
+	for (int i = 0; i < nt; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	for (size_t i = 0; i < p->n; i++) {
+		struct push_job *j = &p->jobs[i];
+		if (j->rc < 0 && rc == 0) {
+			hk_error_free(err);
+			*err = steal_ptr(&j->err);
+			rc = -1;
+		} else if (j->rc == 1 && rc == 0) {
+			/* not started: an earlier failure stopped the pool */
+			rc = hk_error_set(err, 0, "blob %s: not pushed", j->d->digest);
+		}
+		hk_error_free(&j->err);
+		free(j->from);
+		j->from = NULL;
+	}
+	return rc;
+}
+
 int registry_push(struct image_store *store, const char *src, const char *dest,
 		  const struct registry_xfer_opts *o, char out_digest[72], struct hk_error **err)
 {
 	_cleanup_image_ struct image *img = NULL;
 	_cleanup_free_ char *gen = NULL, *mt = NULL, *digest = NULL, *name = NULL;
+	_cleanup_free_ struct push_job *jobs = NULL;
 	struct registry_manifest man = {0};
+	struct push_pool pool;
 	struct image_ref ref = {0};
 	struct registry *r = NULL;
 	const char *body;
@@ -118,10 +224,17 @@ int registry_push(struct image_store *store, const char *src, const char *dest,
 		_cleanup_free_ char *m = xasprintf("Pushing %s to %s...", src, dest);
 		o->ev->note(o->ev->ud, m);
 	}
+	jobs = xzalloc((man.n_layers + 1) * sizeof(*jobs));
 	for (size_t i = 0; i < man.n_layers; i++)
-		if (push_blob(store, r, ref.path, &man.layers[i], "Copying blob", i, o, err) < 0)
-			goto out;
-	if (push_blob(store, r, ref.path, &man.config, "Copying config", man.n_layers, o, err) < 0)
+		jobs[i] = (struct push_job){.d = &man.layers[i], .verb = "Copying blob"};
+	jobs[man.n_layers] = (struct push_job){.d = &man.config, .verb = "Copying config"};
+	pool = (struct push_pool){.store = store,
+				  .r = r,
+				  .repo = ref.path,
+				  .o = o,
+				  .jobs = jobs,
+				  .n = man.n_layers + 1};
+	if (push_blobs(&pool, err) < 0)
 		goto out;
 	if (o->ev && o->ev->note)
 		o->ev->note(o->ev->ud, "Writing manifest to image destination");
