@@ -72,32 +72,46 @@ registry_blob_path() {
 	echo "$REG_DIR/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data"
 }
 
-# make_oci_layout DIR [TAG]: an OCI image layout holding one image: the test
-# rootfs (busybox) as a gzip layer.  Built with tar, gzip and jq only, so it
-# does not depend on hako.
+# make_oci_layout DIR [TAG [N]]: an OCI image layout holding one image: the
+# test rootfs (busybox) as a gzip layer, then N (default 0) layers of 256 KiB
+# of random bytes each.  Built with tar, gzip and jq only, so it does not
+# depend on hako.  Sets OCI_MANIFEST_DIGEST, OCI_CONFIG_DIGEST and
+# OCI_LAYERS (a JSON array of the layer digests).
 make_oci_layout() {
-	local dir=$1 tag=${2:-latest} tmp=$1.tmp diff layer cfg man lsize csize msize
+	local dir=$1 tag=${2:-latest} n=${3:-0} tmp=$1.tmp i diff layer size cfg csize man msize
+	local diffs="[]" layers="[]"
 	mkdir -p "$dir/blobs/sha256" "$tmp"
-	tar -C "$TEST_ROOTFS" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-		-cf "$tmp/layer.tar" .
-	diff=$(sha256sum "$tmp/layer.tar" | cut -d' ' -f1)
-	gzip -n -c "$tmp/layer.tar" >"$tmp/layer.tar.gz"
-	layer=$(sha256sum "$tmp/layer.tar.gz" | cut -d' ' -f1)
-	lsize=$(stat -c %s "$tmp/layer.tar.gz")
-	mv "$tmp/layer.tar.gz" "$dir/blobs/sha256/$layer"
-	jq -cn --arg d "sha256:$diff" '{architecture:"amd64",os:"linux",
+	for ((i = 0; i <= n; i++)); do
+		if ((i == 0)); then
+			tar -C "$TEST_ROOTFS" --sort=name --mtime=@0 --owner=0 --group=0 \
+				--numeric-owner -cf "$tmp/layer.tar" .
+		else
+			mkdir -p "$tmp/l$i"
+			head -c 262144 /dev/urandom >"$tmp/l$i/data-$i"
+			tar -C "$tmp/l$i" --sort=name --mtime=@0 --owner=0 --group=0 \
+				--numeric-owner -cf "$tmp/layer.tar" .
+		fi
+		diff=$(sha256sum "$tmp/layer.tar" | cut -d' ' -f1)
+		gzip -n -c "$tmp/layer.tar" >"$tmp/layer.tar.gz"
+		layer=$(sha256sum "$tmp/layer.tar.gz" | cut -d' ' -f1)
+		size=$(stat -c %s "$tmp/layer.tar.gz")
+		mv "$tmp/layer.tar.gz" "$dir/blobs/sha256/$layer"
+		diffs=$(jq -c --arg d "sha256:$diff" '. + [$d]' <<<"$diffs")
+		layers=$(jq -c --arg l "sha256:$layer" --argjson s "$size" \
+			'. + [{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$l,size:$s}]' \
+			<<<"$layers")
+	done
+	jq -cn --argjson d "$diffs" '{architecture:"amd64",os:"linux",
 		created:"2024-01-01T00:00:00Z",
 		config:{Cmd:["/bin/sh"],Env:["PATH=/bin"]},
-		rootfs:{type:"layers",diff_ids:[$d]}}' | tr -d '\n' >"$tmp/config.json"
+		rootfs:{type:"layers",diff_ids:$d}}' | tr -d '\n' >"$tmp/config.json"
 	cfg=$(sha256sum "$tmp/config.json" | cut -d' ' -f1)
 	csize=$(stat -c %s "$tmp/config.json")
 	mv "$tmp/config.json" "$dir/blobs/sha256/$cfg"
-	jq -cn --arg c "sha256:$cfg" --argjson cs "$csize" --arg l "sha256:$layer" \
-		--argjson ls "$lsize" '{schemaVersion:2,
+	jq -cn --arg c "sha256:$cfg" --argjson cs "$csize" --argjson l "$layers" '{schemaVersion:2,
 		mediaType:"application/vnd.oci.image.manifest.v1+json",
 		config:{mediaType:"application/vnd.oci.image.config.v1+json",digest:$c,size:$cs},
-		layers:[{mediaType:"application/vnd.oci.image.layer.v1.tar+gzip",digest:$l,size:$ls}]}' |
-		tr -d '\n' >"$tmp/manifest.json"
+		layers:$l}' | tr -d '\n' >"$tmp/manifest.json"
 	man=$(sha256sum "$tmp/manifest.json" | cut -d' ' -f1)
 	msize=$(stat -c %s "$tmp/manifest.json")
 	mv "$tmp/manifest.json" "$dir/blobs/sha256/$man"
@@ -108,6 +122,7 @@ make_oci_layout() {
 	rm -rf "$tmp"
 	OCI_MANIFEST_DIGEST=sha256:$man
 	OCI_CONFIG_DIGEST=sha256:$cfg
+	OCI_LAYERS=$(jq -c '[.[].digest]' <<<"$layers")
 }
 
 # start_token_registry USER PASS: a docker-registry with bearer token auth
