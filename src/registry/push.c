@@ -139,6 +139,7 @@ static int push_blobs(struct push_pool *p, struct hk_error **err)
 	const struct registry_events *ev = p->o->ev;
 	pthread_t tids[8];
 	int nt = 0, par = p->o->parallel > 0 ? p->o->parallel : PUSH_PARALLEL;
+	bool first_ok = false;
 	int rc = 0;
 
 	if (par > (int)ARRAY_SIZE(tids))
@@ -159,7 +160,9 @@ static int push_blobs(struct push_pool *p, struct hk_error **err)
 			push_blob(p->store, p->r, p->repo, &p->jobs[0], 0, p->o, &p->jobs[0].err);
 		p->failed = p->jobs[0].rc < 0;
 	}
-	for (int i = 1; i < par && !p->failed && (size_t)i < p->n - 1; i++) {
+	/* read before any worker runs: no race on p->failed */
+	first_ok = !p->failed;
+	for (int i = 1; first_ok && i < par && (size_t)i < p->n - 1; i++) {
 		if (pthread_create(&tids[nt], NULL, push_worker, p) != 0)
 			break;
 		nt++;
