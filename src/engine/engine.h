@@ -180,6 +180,26 @@ int engine_rename(struct engine *e, const char *ref, const char *name, struct hk
 /* Process ids in the container (for top). */
 int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n, struct hk_error **err);
 
+/* ---- stats (src/engine/stats.c) ---- */
+
+/* One reading of a container's resource usage (zeros when not running). */
+struct engine_stats {
+	bool running;
+	uint64_t when_ns;	      /* monotonic time of the reading */
+	uint64_t cpu_ns;	      /* the cgroup's total CPU time */
+	uint64_t mem_usage;	      /* bytes, without the inactive file cache (as Docker) */
+	uint64_t mem_limit;	      /* the memory limit, or the host's memory */
+	uint64_t net_rx, net_tx;      /* bytes, every interface but lo */
+	uint64_t blk_read, blk_write; /* bytes */
+	uint64_t pids;
+};
+/* Read the container's cgroup (v1, v2 or hybrid) and network counters. */
+int engine_stats_read(struct engine *e, const struct engine_container *c, struct engine_stats *st,
+		      struct hk_error **err);
+/* CPU % between two readings as Docker computes it: CPU time used over wall
+ * time, x 100 (a container busy on two CPUs shows 200%). */
+double engine_stats_cpu_percent(const struct engine_stats *prev, const struct engine_stats *cur);
+
 /* ---- networks (src/engine/network.c) ---- */
 
 /* Connect a running container to one more network (network connect). */
@@ -251,6 +271,22 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
  * through an existing symlink at the destination is refused. */
 int engine_cp(struct engine *e, const char *ref, const char *src, const char *dst,
 	      bool to_container, struct hk_error **err);
+
+/* export: the container's filesystem (running or stopped; mounted for the
+ * time of the call when it is not) as a tar written to fd. */
+int engine_export(struct engine *e, const char *ref, int fd, struct hk_error **err);
+
+/* commit: a new image = the container's image + one layer of its changes
+ * (storage_diff_tar), its config from the container's Config with the
+ * Dockerfile instructions of changes applied, a history entry. */
+struct engine_commit_opts {
+	const char *tag; /* REPO[:TAG] or NULL */
+	const char *author, *message;
+	char **changes; /* NULL-terminated or NULL */
+	bool pause;	/* freeze a running container while its layer is read */
+};
+int engine_commit(struct engine *e, const char *ref, const struct engine_commit_opts *o,
+		  char out_id[72], struct hk_error **err);
 
 /* ---- volumes (local driver, <root>/volumes/<name>/_data) ---- */
 struct engine_volume {

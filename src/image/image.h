@@ -14,6 +14,7 @@
 #ifndef HAKO_IMAGE_IMAGE_H
 #define HAKO_IMAGE_IMAGE_H
 
+#include <json-c/json.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -238,6 +239,13 @@ int image_config_parse(const char *json, size_t len, struct image_config **out,
 void image_config_free(struct image_config *cfg);
 void image_config_freep(struct image_config **cfg);
 #define _cleanup_image_config_ __attribute__((cleanup(image_config_freep)))
+
+/* Apply one Dockerfile instruction to cfg, the "config" object of an image
+ * config (Docker's names: Cmd, Entrypoint, Env, ExposedPorts, Labels,
+ * StopSignal, User, Volumes, WorkingDir): CMD and ENTRYPOINT (JSON or shell
+ * form), ENV and LABEL ("k=v k2=v2" or "k v"), EXPOSE, USER, WORKDIR
+ * (absolute), VOLUME, STOPSIGNAL.  Others are refused by name. */
+int image_config_apply_change(json_object *cfg, const char *change, struct hk_error **err);
 
 /* A new image to register.  Blobs of the layers must already be in the store
  * (store_blob_put_*); the config and manifest are given as bytes and stored by

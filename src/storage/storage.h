@@ -102,6 +102,27 @@ int storage_diff(struct storage *s, const char *id, struct storage_change **chan
 		 struct hk_error **err);
 void storage_changes_free(struct storage_change *changes, size_t n);
 
+/* ------------------------------------------------------------ tar streams */
+
+/* Where a tar stream goes: called with the bytes in order; < 0 with *err
+ * stops the archive. */
+typedef int (*storage_write_fn)(void *arg, const void *buf, size_t len, struct hk_error **err);
+
+/* docker export: a tar (pax) of the whole tree of rootfs id, mounted for the
+ * time of the call when it is not.  Entries are never followed (symlinks are
+ * archived as symlinks), hard links are kept, sockets skipped. */
+int storage_export(struct storage *s, const char *id, storage_write_fn fn, void *arg,
+		   struct hk_error **err);
+
+/* docker commit: the changes of rootfs id against its layers as an OCI layer
+ * tar: added and changed entries (with their parent directories), ".wh.NAME"
+ * for a deletion, ".wh..wh..opq" in an overlay opaque directory.  Overlay
+ * reads the upper dir (no mount needed); vfs compares the copy.  skip
+ * (absolute paths, NULL-terminated, may be NULL) are left out when they were
+ * added as empty files: the placeholders of the engine's bind mounts. */
+int storage_diff_tar(struct storage *s, const char *id, const char *const *skip,
+		     storage_write_fn fn, void *arg, struct hk_error **err);
+
 /* ------------------------------------------------------------------ drivers */
 
 /* A driver: how a rootfs is assembled from layer dirs.  Paths are absolute. */

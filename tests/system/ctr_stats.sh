@@ -1,0 +1,77 @@
+# hako stats: figures from the container's cgroup, Docker's columns and formats.
+
+stats_setup() {
+	hako image build-default >/dev/null
+	defer stats_cleanup
+}
+
+stats_cleanup() {
+	local id
+	for id in $(hako ps -aq --no-trunc 2>/dev/null); do hako rm -f "$id"; done
+}
+
+test_stats_busy_loop_and_memory_limit() {
+	stats_setup
+	hako run -d --name busy -m 64m busybox sh -c 'while :; do :; done' >/dev/null
+	run hako stats --no-stream busy
+	assert_status 0
+	assert_contains "$output" "CONTAINER ID   NAME"
+	assert_contains "$output" "MEM USAGE / LIMIT"
+	assert_contains "$output" "BLOCK I/O"
+	assert_contains "$output" "/ 64MiB" "the --memory limit is the LIMIT"
+	json=$(hako stats --no-stream --format json busy)
+	name=$(echo "$json" | jq -r .Name)
+	assert_eq "$name" busy
+	cpu=$(echo "$json" | jq -r .CPUPerc | tr -d %)
+	pids=$(echo "$json" | jq -r .PIDs)
+	awk -v c="$cpu" 'BEGIN { exit !(c > 0) }' || fail "CPU % of a busy loop is $cpu"
+	((pids >= 1)) || fail "PIDS is $pids"
+	memperc=$(echo "$json" | jq -r .MemPerc)
+	assert_contains "$memperc" "%"
+	# a template
+	run hako stats --no-stream --format '{{.Name}}:{{.PIDs}}' busy
+	assert_eq "$output" "busy:$pids"
+}
+
+test_stats_without_limit_shows_host_memory() {
+	stats_setup
+	hako run -d --name idle busybox sleep 100 >/dev/null
+	host_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+	limit=$(hako stats --no-stream --format '{{.MemUsage}}' idle | sed 's|.* / ||')
+	# the limit in GiB/MiB, compared with MemTotal within rounding
+	want=$(awk -v k="$host_kib" 'BEGIN { v = k * 1024; u = "B"; split("KiB MiB GiB TiB", n, " ");
+		for (i = 1; v >= 1024 && i <= 4; i++) { v /= 1024; u = n[i] } printf "%.4g%s", v, u }')
+	assert_eq "$limit" "$want" "LIMIT without --memory is the host's memory"
+	# the idle container and the busy loop: only running ones without -a
+	hako create --name stopped busybox true >/dev/null
+	run hako stats --no-stream --format '{{.Name}}'
+	assert_eq "$output" "idle"
+	run hako stats --no-stream -a --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}'
+	assert_contains "$output" "stopped 0.00% 0"
+	assert_contains "$output" "idle "
+}
+
+test_stats_stream_ends_when_the_container_exits() {
+	stats_setup
+	hako run -d --name short busybox sleep 1 >/dev/null
+	out=$(timeout 20 "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" stats short)
+	status=$?
+	assert_eq "$status" 0 "stats ends by itself once the container exited"
+	# redrawn like docker: clear screen + home before each frame
+	frames=$(printf '%s' "$out" | grep -c $'\033\\[2J\033\\[H')
+	((frames >= 1)) || fail "no ANSI redraw in: $out"
+	assert_contains "$out" "short"
+}
+
+test_stats_errors() {
+	stats_setup
+	run hako stats --no-stream nosuch
+	assert_status 1
+	assert_contains "$output" "no such container: nosuch"
+	run hako stats --no-stream --format bogus
+	assert_status 125
+	assert_contains "$output" "--format 'bogus'"
+	run hako stats --help
+	assert_status 0
+	assert_contains "$output" "--no-stream"
+}
