@@ -297,7 +297,8 @@ int engine_repair(struct engine *e, struct hk_error **err)
 
 /* ------------------------------------------------------------ create */
 
-static int prepare_volumes(struct engine *e, struct engine_container *c, struct hk_error **err)
+static int prepare_volumes(struct engine *e, struct engine_container *c, const char *rootfs,
+			   struct hk_error **err)
 {
 	json_object *mounts = NULL;
 
@@ -325,6 +326,16 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, struct 
 		    store_volume_link(e, c->id, name, err) < 0)
 			return -1;
 		json_object_object_del(m, "Anonymous");
+		/* Docker: an empty volume gets the image's files at its mount
+		 * point, unless "nocopy" */
+		const char *mode =
+			json_object_object_get_ex(m, "Mode", &v) ? json_object_get_string(v) : "";
+		const char *dst = json_object_object_get_ex(m, "Destination", &v)
+					  ? json_object_get_string(v)
+					  : NULL;
+		if (dst && !strstr(mode, "nocopy") &&
+		    engine_volume_copy_up(rootfs, dst, src, err) < 0)
+			return hk_error_wrap(err, "volume %s", name);
 	}
 	return 0;
 }
@@ -400,7 +411,7 @@ static int do_create(struct engine *e, struct engine_container *c, struct image 
 		return -1;
 	if (image_user_add(store, img->id, c->id, err) < 0)
 		return -1;
-	if (prepare_volumes(e, c, err) < 0)
+	if (prepare_volumes(e, c, mp, err) < 0)
 		return -1;
 	return write_spec(e, c, mp, err);
 }

@@ -288,6 +288,41 @@ struct engine_commit_opts {
 int engine_commit(struct engine *e, const char *ref, const struct engine_commit_opts *o,
 		  char out_id[72], struct hk_error **err);
 
+/* ---- disk usage (system df, src/engine/df.c) ---- */
+struct engine_df_image {
+	char *id;
+	char **tags;
+	int64_t created;	      /* seconds */
+	int64_t size, shared, unique; /* bytes of its layers; shared with other images */
+	int containers;
+};
+struct engine_df_container {
+	char *id, *name, *image, *command, *status;
+	int64_t created; /* ns */
+	int64_t size;	 /* its writable layer */
+	int volumes;
+	bool running;
+};
+struct engine_df_volume {
+	char *name;
+	int links;
+	int64_t size;
+};
+struct engine_df {
+	struct engine_df_image *images;
+	struct engine_df_container *containers;
+	struct engine_df_volume *volumes;
+	size_t n_images, n_containers, n_volumes;
+	size_t images_active, containers_active, volumes_active;
+	int64_t images_size, containers_size, volumes_size; /* apparent bytes (du -sb) */
+	int64_t images_reclaimable, containers_reclaimable, volumes_reclaimable;
+};
+/* Measure every layer (each once), writable layer and volume now.  Active:
+ * images with containers, running containers, volumes with containers;
+ * reclaimable: the rest. */
+int engine_disk_usage(struct engine *e, struct engine_df *df, struct hk_error **err);
+void engine_df_free(struct engine_df *df);
+
 /* ---- volumes (local driver, <root>/volumes/<name>/_data) ---- */
 struct engine_volume {
 	char *name, *driver, *labels /* JSON object */, *mountpoint;

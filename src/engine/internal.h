@@ -40,6 +40,11 @@ int store_set_state(struct engine *e, const char *id, enum engine_state s, struc
 int store_volume_create(struct engine *e, const char *name, bool anonymous, json_object *labels,
 			bool *created, struct hk_error **err);
 int store_volume_link(struct engine *e, const char *ctr, const char *vol, struct hk_error **err);
+/* volume.c: copy what the rootfs has at dest (a directory) into the volume
+ * directory data when data is empty, as Docker does for a new volume;
+ * symlink-safe, owners, modes and times kept.  Nothing there: nothing done. */
+int engine_volume_copy_up(const char *rootfs, const char *dest, const char *data,
+			  struct hk_error **err);
 
 /* ---- monitor.c ---- */
 struct monitor_args {

@@ -1,6 +1,9 @@
 /* hako engine: named volumes (local driver: <root>/volumes/<name>/_data). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "engine/internal.h"
@@ -144,4 +147,186 @@ int engine_volume_remove(struct engine *e, const char *name, bool force, struct 
 		return -1;
 	}
 	return rm_rf(dir, err);
+}
+
+/* ---- copy-up: the image's files at the mount point into a new volume ----
+ *
+ * Docker copies what the image has at a volume's mount point into the volume
+ * when the volume is empty (unless -v ...:nocopy).  The source tree is the
+ * container's rootfs, so hostile: every entry is read relative to its
+ * parent's fd with O_NOFOLLOW (a symlink is copied as a symlink, never
+ * followed), and written into the (empty, ours) volume with *at() calls and
+ * O_EXCL | O_NOFOLLOW.  Owners, modes and times are kept; set-id bits are
+ * set after chown (which clears them). */
+
+#define COPYUP_MAX_DEPTH 256
+
+static int copy_meta(int dstdir, const char *name, int fd, const struct stat *st, const char *path,
+		     struct hk_error **err)
+{
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+
+	if (fd >= 0) {
+		if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0)
+			return hk_error_errno(err, "volume copy: set owner/mode of %s", path);
+		if (futimens(fd, ts) < 0)
+			return hk_error_errno(err, "volume copy: set times of %s", path);
+		return 0;
+	}
+	if (fchownat(dstdir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return hk_error_errno(err, "volume copy: set owner of %s", path);
+	if (!S_ISLNK(st->st_mode) && fchmodat(dstdir, name, st->st_mode & 07777, 0) < 0)
+		return hk_error_errno(err, "volume copy: set mode of %s", path);
+	if (utimensat(dstdir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return hk_error_errno(err, "volume copy: set times of %s", path);
+	return 0;
+}
+
+static int copy_file_data(int in, int out, const char *path, struct hk_error **err)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n > 0)
+			continue;
+		if (n == 0)
+			return 0;
+		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+			return hk_error_errno(err, "volume copy: %s", path);
+		break;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, (size_t)n) != n)
+			return hk_error_errno(err, "volume copy: write %s", path);
+	return n < 0 ? hk_error_errno(err, "volume copy: read %s", path) : 0;
+}
+
+static int copy_tree(int src, int dst, const char *rel, int depth, struct hk_error **err);
+
+static int copy_one(int src, int dst, const char *name, const char *rel, int depth,
+		    struct hk_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", rel, name);
+	_cleanup_close_ int in = -1, out = -1;
+	struct stat st;
+
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : hk_error_errno(err, "volume copy: stat %s", path);
+	switch (st.st_mode & S_IFMT) {
+	case S_IFDIR:
+		in = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return hk_error_errno(err, "volume copy: open %s", path);
+		if (mkdirat(dst, name, 0700) < 0)
+			return hk_error_errno(err, "volume copy: mkdir %s", path);
+		out = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (out < 0)
+			return hk_error_errno(err, "volume copy: open %s", path);
+		if (copy_tree(in, out, path, depth + 1, err) < 0)
+			return -1;
+		/* last: the children changed its mtime */
+		return copy_meta(dst, name, out, &st, path, err);
+	case S_IFREG:
+		in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return hk_error_errno(err, "volume copy: open %s", path);
+		out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0)
+			return hk_error_errno(err, "volume copy: create %s", path);
+		if (copy_file_data(in, out, path, err) < 0)
+			return -1;
+		return copy_meta(dst, name, out, &st, path, err);
+	case S_IFLNK: {
+		char target[4096];
+		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return hk_error_errno(err, "volume copy: readlink %s", path);
+		target[n] = '\0';
+		if (symlinkat(target, dst, name) < 0)
+			return hk_error_errno(err, "volume copy: symlink %s", path);
+		return copy_meta(dst, name, -1, &st, path, err);
+	}
+	case S_IFCHR:
+	case S_IFBLK:
+	case S_IFIFO:
+		if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0)
+			return hk_error_errno(err, "volume copy: mknod %s", path);
+		return copy_meta(dst, name, -1, &st, path, err);
+	default:
+		return 0; /* sockets belong to a process, not to an image */
+	}
+}
+
+static int copy_tree(int src, int dst, const char *rel, int depth, struct hk_error **err)
+{
+	_cleanup_dir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (depth > COPYUP_MAX_DEPTH)
+		return hk_error_set(err, ELOOP, "volume copy: %s: nested too deeply", rel);
+	d = fdopendir(dup(src));
+	if (!d)
+		return hk_error_errno(err, "volume copy: read %s", rel);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    copy_one(src, dst, de->d_name, rel, depth, err) < 0)
+			return -1;
+	return 0;
+}
+
+static bool dir_empty(int fd)
+{
+	_cleanup_dir_ DIR *d = fdopendir(dup(fd));
+	struct dirent *de;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			return false;
+	return true;
+}
+
+int engine_volume_copy_up(const char *rootfs, const char *dest, const char *data,
+			  struct hk_error **err)
+{
+	_cleanup_close_ int root = -1, src = -1, dst = -1;
+	struct stat st;
+
+	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return hk_error_errno(err, "open rootfs %s", rootfs);
+	src = path_open_in_root(root, dest, O_RDONLY | O_DIRECTORY, 0, NULL);
+	if (src < 0)
+		return 0; /* nothing (or no directory) there in the image */
+	dst = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dst < 0)
+		return hk_error_errno(err, "open volume %s", data);
+	if (!dir_empty(dst))
+		return 0; /* Docker copies into empty volumes only */
+	if (fstat(src, &st) < 0)
+		return hk_error_errno(err, "stat %s in the rootfs", dest);
+	if (copy_tree(src, dst, dest, 0, err) < 0) {
+		/* leave the volume as empty as it was */
+		_cleanup_strv_ char **names = NULL;
+		_cleanup_dir_ DIR *d = fdopendir(dup(dst));
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				strv_push(&names, de->d_name);
+		for (char **n = names; n && *n; n++) {
+			struct hk_error *e2 = NULL;
+			rm_rf_at(dst, *n, &e2);
+			hk_error_free(&e2);
+		}
+		return hk_error_wrap(err, "copy %s of the image into the volume", dest);
+	}
+	/* the volume's root takes the owner and mode of the image's directory */
+	struct timespec ts[2] = {st.st_atim, st.st_mtim};
+	if (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0 ||
+	    futimens(dst, ts) < 0)
+		return hk_error_errno(err, "volume %s: set owner and mode", data);
+	return 0;
 }

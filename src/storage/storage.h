@@ -123,6 +123,16 @@ int storage_export(struct storage *s, const char *id, storage_write_fn fn, void 
 int storage_diff_tar(struct storage *s, const char *id, const char *const *skip,
 		     storage_write_fn fn, void *arg, struct hk_error **err);
 
+/* ------------------------------------------------------------ disk usage */
+
+/* Apparent bytes under and including path, as `du -sb`: every entry's
+ * st_size, a file with several hard links once, symlinks not followed.  A
+ * missing path is 0 bytes. */
+int storage_du(const char *path, int64_t *bytes, struct hk_error **err);
+/* The writable layer of rootfs id: overlay's upper dir (du); vfs: the
+ * changed and added entries of its copy.  A missing rootfs is 0 bytes. */
+int storage_rw_size(struct storage *s, const char *id, int64_t *bytes, struct hk_error **err);
+
 /* ------------------------------------------------------------------ drivers */
 
 /* A driver: how a rootfs is assembled from layer dirs.  Paths are absolute. */
