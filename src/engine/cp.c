@@ -175,6 +175,7 @@ static int cpath_resolve(const struct engine_container *c, int rootfd, const cha
 	_cleanup_close_ int base = -1;
 	const char *rest = NULL;
 	json_object *m, *v = NULL;
+	bool dot;
 
 	out->dirfd = out->selffd = -1;
 	out->name = NULL;
@@ -183,6 +184,9 @@ static int cpath_resolve(const struct engine_container *c, int rootfd, const cha
 		full = xasprintf("/%s", user_path);
 		path = path_clean(full);
 	}
+	/* "DIR/." names the directory's content, not a file to copy: a
+	 * destination directory only */
+	dot = str_has_suffix(user_path, "/.") || !strcmp(user_path, ".");
 	m = find_mount(c, path, &rest);
 	if (m) {
 		const char *src =
@@ -191,6 +195,11 @@ static int cpath_resolve(const struct engine_container *c, int rootfd, const cha
 		if (for_write && !rw)
 			return hk_error_set(err, EROFS, "cp: %s:%s is on a read-only mount",
 					    c->name, user_path);
+		if (!*rest && dot) {
+			out->selffd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			return out->selffd < 0 ? hk_error_errno(err, "cp: mount source %s", src)
+					       : 0;
+		}
 		if (!*rest) {
 			/* the mount point itself: the source, a host path the
 			 * user chose (not the container's) */
@@ -212,6 +221,11 @@ static int cpath_resolve(const struct engine_container *c, int rootfd, const cha
 		if (base < 0)
 			return hk_error_errno(err, "cp: dup");
 		split(path, &parent, &name);
+	}
+	if (dot) {
+		out->selffd =
+			path_open_in_root(base, m ? rest : path, O_RDONLY | O_DIRECTORY, 0, err);
+		return out->selffd < 0 ? hk_error_wrap(err, "cp: %s:%s", c->name, user_path) : 0;
 	}
 	if (!strcmp(name, "/") || !strcmp(name, ".")) {
 		/* the root of the rootfs: a destination directory only */

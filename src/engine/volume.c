@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -304,6 +305,10 @@ int engine_volume_copy_up(const char *rootfs, const char *dest, const char *data
 	dst = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dst < 0)
 		return hk_error_errno(err, "open volume %s", data);
+	/* two containers created at once with the same new volume: one
+	 * copies, the other then finds it filled */
+	if (flock(dst, LOCK_EX) < 0)
+		return hk_error_errno(err, "lock volume %s", data);
 	if (!dir_empty(dst))
 		return 0; /* Docker copies into empty volumes only */
 	if (fstat(src, &st) < 0)
