@@ -319,7 +319,15 @@ int engine_stats_read(struct engine *e, const struct engine_container *c, struct
 		blkio_v1(p.blkio, &st->blk_read, &st->blk_write);
 	else if (p.v2)
 		io_v2(p.v2, &st->blk_read, &st->blk_write);
-	net_dev(c->pid, &st->net_rx, &st->net_tx);
+	/* --network host: the host's interfaces are not the container's
+	 * traffic (Docker shows nothing either) */
+	{
+		json_object *hc = NULL, *nm = NULL;
+		json_object_object_get_ex(c->config, "HostConfig", &hc);
+		json_object_object_get_ex(hc, "NetworkMode", &nm);
+		if (!str_eq(json_object_get_string(nm), "host"))
+			net_dev(c->pid, &st->net_rx, &st->net_tx);
+	}
 	cg_paths_free(&p);
 	return 0;
 }
