@@ -75,3 +75,15 @@ test_stats_errors() {
 	assert_status 0
 	assert_contains "$output" "--no-stream"
 }
+
+test_stats_net_io_counts_the_containers_interfaces() {
+	source "$TOP/tests/system/net_lib.sh"
+	net_setup
+	net_engine_setup
+	hn network create --subnet 10.158.0.0/24 statsnet >/dev/null
+	hn run -d --name pinger --network statsnet busybox sh -c \
+		'ping -c 3 -s 1000 10.158.0.1 >/dev/null 2>&1; sleep 100' >/dev/null
+	wait_for 20 sh -c "nsenter --net=/run/netns/$NS '$HAKO_BIN' --root '$TEST_TMP/root' --runroot '$TEST_TMP/run' stats --no-stream --format '{{.NetIO}}' pinger | grep -q 'kB / .*kB'"
+	netio=$(hn stats --no-stream --format '{{.NetIO}}' pinger)
+	assert_ne "$netio" "0B / 0B" "NET I/O of a container that pinged"
+}
