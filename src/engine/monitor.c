@@ -442,8 +442,10 @@ static void mon_run(struct mon *m, int code)
 				"si", NULL, hk_error_msg(err),
 				(int64_t)(m->sync_fd >= 0 ? 0 : 125));
 			store_close(m->e);
-			report(&m->sync_fd, 125, err);
-			mon_broadcast_exit(&m->io, 125);
+			/* a program missing from a mount is found only now: 127/126 */
+			int xs = runtime_exec_error_status(err);
+			report(&m->sync_fd, xs ? xs : 125, err);
+			mon_broadcast_exit(&m->io, xs ? xs : 125);
 			_exit(1);
 		}
 		if (record_running(m, &err) < 0) {

@@ -1011,6 +1011,33 @@ static int check_exec(int rootfd, const char *path, struct hk_error **err)
 	return 0;
 }
 
+/* Is @path at or below the destination of one of the spec's mounts (other
+ * than "/")? What a mount will show there is not in the rootfs yet, so the
+ * pre-check cannot judge it; the runtime will when it execs. */
+static bool path_under_mount(json_object *spec, const char *path)
+{
+	json_object *mounts = NULL;
+
+	json_object_object_get_ex(spec, "mounts", &mounts);
+	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
+		const char *dst = cfg_str(json_object_array_get_idx(mounts, i), "destination");
+		size_t n;
+
+		if (!dst)
+			continue;
+		while (dst[0] == '/' && dst[1] == '/')
+			dst++;
+		n = strlen(dst);
+		while (n > 1 && dst[n - 1] == '/')
+			n--;
+		if (n <= 1)
+			continue;
+		if (!strncmp(path, dst, n) && (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **err)
 {
 	json_object *proc = NULL, *args = NULL, *env = NULL;
@@ -1033,8 +1060,12 @@ int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **
 		const char *cwd = cfg_str(proc, "cwd");
 		_cleanup_free_ char *full =
 			arg0[0] == '/' ? xstrdup(arg0) : path_join(cwd ? cwd : "/", arg0);
+		if (path_under_mount(spec, full))
+			return 0;
 		r = check_exec(rootfd, full, err);
 	} else {
+		bool unknown = false;
+
 		for (size_t i = 0; env && i < json_object_array_length(env); i++) {
 			const char *s = json_object_get_string(json_object_array_get_idx(env, i));
 			if (str_has_prefix(s, "PATH="))
@@ -1045,7 +1076,13 @@ int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **
 		r = 127;
 		for (char *d = strtok_r(p, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 			_cleanup_free_ char *full = path_join(d, arg0);
-			int k = check_exec(rootfd, full, err);
+			int k;
+
+			if (path_under_mount(spec, full)) {
+				unknown = true;
+				continue;
+			}
+			k = check_exec(rootfd, full, err);
 			if (k == 0) {
 				r = 0;
 				break;
@@ -1053,6 +1090,8 @@ int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **
 			if (k == 126)
 				r = 126;
 		}
+		if (r != 0 && unknown)
+			return 0;
 	}
 	if (r == 127)
 		hk_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", arg0);

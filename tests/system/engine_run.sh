@@ -45,6 +45,29 @@ test_run_exit_codes() {
 	assert_nothing_left
 }
 
+# A program that only a mount provides runs (the pre-check cannot see it
+# in the rootfs); one missing from the mount is still 127, one that is not
+# executable 126, and nothing is left.
+test_run_program_from_a_mount() {
+	engine_setup
+	mkdir "$TEST_TMP/bin"
+	printf '#!/bin/sh\necho from-the-mount "$@"\n' >"$TEST_TMP/bin/prog"
+	chmod 755 "$TEST_TMP/bin/prog"
+	run hako run --rm -v "$TEST_TMP/bin:/x:ro" busybox /x/prog a
+	assert_status 0
+	assert_eq "$output" "from-the-mount a"
+	run hako run --rm -v "$TEST_TMP/bin:/x:ro" -e PATH=/x:/bin busybox prog b
+	assert_status 0
+	assert_eq "$output" "from-the-mount b"
+	run hako run --rm -v "$TEST_TMP/bin:/x:ro" busybox /x/missing
+	assert_status 127
+	assert_contains "$output" '/x/missing'
+	chmod 644 "$TEST_TMP/bin/prog"
+	run hako run --rm -v "$TEST_TMP/bin:/x:ro" busybox /x/prog
+	assert_status 126
+	assert_nothing_left
+}
+
 test_run_stdout_stderr_split() {
 	engine_setup
 	out=$(hako run --rm busybox sh -c 'echo to-out; echo to-err >&2' 2>/dev/null)
