@@ -615,6 +615,8 @@ static int check_spec(struct create_ctx *c, struct hk_error **err)
 				    "--console-socket was given");
 	if (s->seccomp && seccomp_validate(s->seccomp, err) < 0)
 		return hk_error_wrap(err, "config.json: linux.seccomp");
+	if (seccomp_prepare(s->seccomp, c->opts->state_root, err) < 0)
+		return hk_error_wrap(err, "config.json");
 	return 0;
 }
 

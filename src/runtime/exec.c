@@ -23,6 +23,7 @@
 
 #include "runtime/cgroup.h"
 #include "runtime/internal.h"
+#include "runtime/seccomp.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -212,6 +213,10 @@ int runtime_exec(const char *state_root, const char *id, json_object *process,
 	}
 	if (json_object_object_get_ex(c.json, "seccomp", &v))
 		x.seccomp = v;
+	if (seccomp_prepare(x.seccomp, state_root, err) < 0) {
+		hk_error_wrap(err, "exec");
+		goto out;
+	}
 	x.pidfd = rt_pidfd_open(c.pid);
 	if (x.pidfd < 0 || !rt_pid_alive(c.pid, c.start_time)) {
 		hk_error_set(err, ESRCH, "exec: container \"%s\" is not running", id);

@@ -344,6 +344,9 @@ int seccomp_validate(json_object *linux_seccomp, struct hk_error **err)
 	return walk(linux_seccomp, NULL, err);
 }
 
+static int load_prepared(struct hk_error **err);
+static struct prepared_filter *prepared_for(json_object *sec);
+
 int seccomp_apply(json_object *linux_seccomp, struct hk_error **err)
 {
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
@@ -351,6 +354,8 @@ int seccomp_apply(json_object *linux_seccomp, struct hk_error **err)
 
 	if (!linux_seccomp)
 		return 0;
+	if (prepared_for(linux_seccomp))
+		return load_prepared(err);
 	if (walk(linux_seccomp, &ctx, err) < 0)
 		return -1;
 	r = seccomp_load(ctx);
@@ -359,4 +364,182 @@ int seccomp_apply(json_object *linux_seccomp, struct hk_error **err)
 		return hk_error_errno(err, "load the seccomp filter");
 	}
 	return 0;
+}
+
+/*
+ * The compiled-filter cache.  Building Docker's profile with libseccomp
+ * costs ~20 ms per container start (rule database + BPF generation), more
+ * than the rest of the runtime.  seccomp_prepare() runs in the runtime's
+ * parent before the clone: it reads the BPF from
+ * <state_root>/.seccomp/<hash>.bpf when the stored profile text equals this
+ * one exactly (the hash only picks the file; a collision is a miss), or
+ * compiles and stores it.  The child then loads the raw program (memory is
+ * copied by the clone), so no libseccomp work happens there.  Profiles with
+ * "flags" keep the libseccomp path (the flags map to load-time attributes).
+ * The state root lives on /run: emptied at boot, like the kernel it was
+ * compiled for.
+ */
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define BPF_CACHE_MAGIC 0x3143534bu /* "KSC1" */
+
+static struct prepared_filter {
+	json_object *sec; /* the object the program was prepared for */
+	struct sock_filter *insns;
+	unsigned short len;
+} prepared;
+
+static struct prepared_filter *prepared_for(json_object *sec)
+{
+	return prepared.sec == sec && prepared.insns ? &prepared : NULL;
+}
+
+static uint64_t fnv1a64(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The exact text a cached program stands for: the profile and the
+ * libseccomp version that compiled it. */
+static char *cache_key(json_object *sec)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	return xasprintf("%u.%u.%u\n%s", v->major, v->minor, v->micro,
+			 json_object_to_json_string_ext(
+				 sec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static bool cache_read(const char *path, const char *key, size_t keylen)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	uint32_t hdr[3];
+	size_t need;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return false;
+	if (read_all(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) || hdr[0] != BPF_CACHE_MAGIC ||
+	    hdr[1] != keylen || hdr[2] == 0 || hdr[2] > BPF_MAXINSNS)
+		return false;
+	need = keylen + (size_t)hdr[2] * sizeof(struct sock_filter);
+	if ((size_t)st.st_size != sizeof(hdr) + need)
+		return false;
+	buf = xmalloc(need);
+	if (read_all(fd, buf, need) != (ssize_t)need || memcmp(buf, key, keylen) != 0)
+		return false;
+	prepared.insns = xmalloc((size_t)hdr[2] * sizeof(struct sock_filter));
+	memcpy(prepared.insns, buf + keylen, (size_t)hdr[2] * sizeof(struct sock_filter));
+	prepared.len = (unsigned short)hdr[2];
+	return true;
+}
+
+static void cache_write(const char *state_root, const char *dir, const char *path, const char *key,
+			size_t keylen)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+	_cleanup_close_ int fd = -1;
+	uint32_t hdr[3] = {BPF_CACHE_MAGIC, (uint32_t)keylen, prepared.len};
+	bool ok;
+
+	/* the first container may come before the state root exists */
+	if (mkdir_p(state_root, 0711, NULL) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	ok = write_all(fd, hdr, sizeof(hdr)) >= 0 && write_all(fd, key, keylen) >= 0 &&
+	     write_all(fd, prepared.insns, prepared.len * sizeof(struct sock_filter)) >= 0;
+	if (!ok || rename(tmp, path) < 0) {
+		log_debug("seccomp: cannot store the compiled filter in %s", dir);
+		unlink(tmp);
+	}
+}
+
+/* Compile with libseccomp and export the program into memory. */
+static int compile(json_object *sec, struct hk_error **err)
+{
+	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	if (walk(sec, &ctx, err) < 0)
+		return -1;
+	fd = memfd_create("hako-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return hk_error_errno(err, "linux.seccomp: memfd_create");
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0) {
+		errno = -r;
+		return hk_error_errno(err, "linux.seccomp: export the filter");
+	}
+	if (fstat(fd, &st) < 0)
+		return hk_error_errno(err, "linux.seccomp: export the filter");
+	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return hk_error_set(err, 0, "linux.seccomp: the filter has %lld bytes of BPF",
+				    (long long)st.st_size);
+	prepared.insns = xmalloc((size_t)st.st_size);
+	if (pread(fd, prepared.insns, (size_t)st.st_size, 0) != st.st_size) {
+		free(prepared.insns);
+		prepared.insns = NULL;
+		return hk_error_errno(err, "linux.seccomp: read the exported filter");
+	}
+	prepared.len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	return 0;
+}
+
+int seccomp_prepare(json_object *sec, const char *state_root, struct hk_error **err)
+{
+	json_object *fl = NULL;
+	_cleanup_free_ char *key = NULL, *dir = NULL, *path = NULL;
+	size_t keylen;
+
+	free(prepared.insns);
+	prepared.insns = NULL;
+	prepared.sec = NULL;
+	if (!sec || !json_object_is_type(sec, json_type_object))
+		return 0;
+	if (json_object_object_get_ex(sec, "flags", &fl) &&
+	    json_object_is_type(fl, json_type_array) && json_object_array_length(fl) > 0)
+		return 0;
+	key = cache_key(sec);
+	keylen = strlen(key);
+	dir = xasprintf("%s/.seccomp", state_root);
+	path = xasprintf("%s/%016llx.bpf", dir, (unsigned long long)fnv1a64(key, keylen));
+	if (!cache_read(path, key, keylen)) {
+		if (compile(sec, err) < 0)
+			return -1;
+		cache_write(state_root, dir, path, key, keylen);
+	}
+	prepared.sec = sec;
+	return 0;
+}
+
+/* Load a prepared program as libseccomp would with no attributes set:
+ * seccomp(2) without flags, prctl() where that syscall is missing. */
+static int load_prepared(struct hk_error **err)
+{
+	struct sock_fprog prog = {.len = prepared.len, .filter = prepared.insns};
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+		return 0;
+	if (errno == ENOSYS && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
+		return 0;
+	return hk_error_errno(err, "load the seccomp filter");
 }

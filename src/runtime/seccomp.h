@@ -14,6 +14,13 @@
  * PR_SET_NO_NEW_PRIVS or before dropping capabilities. */
 int seccomp_apply(json_object *linux_seccomp, struct hk_error **err);
 
+/* Compile linux.seccomp once, before the runtime clones the process that
+ * will call seccomp_apply() with the same object: the BPF comes from the
+ * cache <state_root>/.seccomp/ when an identical profile was compiled
+ * before, else from libseccomp (and is stored there).  seccomp_apply() of
+ * that object then loads the raw program.  NULL: nothing to prepare. */
+int seccomp_prepare(json_object *linux_seccomp, const char *state_root, struct hk_error **err);
+
 /* Check a linux.seccomp object without loading it (bad action names, bad
  * operators...), so create fails early with a clear error. */
 int seccomp_validate(json_object *linux_seccomp, struct hk_error **err);

@@ -47,3 +47,35 @@ test_runtime_seccomp_bad_profile() {
 	assert_contains "$output" "linux.seccomp"
 	assert_no_file "$TEST_TMP/rtstate/c1"
 }
+
+# The compiled filter is kept in <root>/.seccomp/ and reused only for the
+# same profile text: a second run loads it (same effect), a damaged file is
+# a miss (recompiled, still enforced), another profile gets its own file,
+# and a profile with flags keeps the libseccomp path (no file).
+test_runtime_seccomp_compiled_filter_cache() {
+	local cache="$TEST_TMP/rtstate/.seccomp" f
+	seccomp_bundle hk-testhelper syscall personality
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_contains "$output" "errno 1"
+	assert_eq "$(ls "$cache" | wc -l)" 1 "one cached filter"
+	f=$(ls "$cache"/*.bpf)
+	run hako_runtime run -b "$TEST_TMP/b" c2
+	assert_contains "$output" "errno 1"
+	assert_eq "$(ls "$cache" | wc -l)" 1 "the same profile reuses its file"
+	# damage the program: the stored profile text no longer matches the size
+	truncate -s 100 "$f"
+	run hako_runtime run -b "$TEST_TMP/b" c3
+	assert_contains "$output" "errno 1"
+	[ "$(stat -c %s "$f")" -gt 100 ] || fail "a damaged cache file was not rewritten"
+	# another profile (EPERM -> EACCES) gets its own program, and it is enforced
+	jq_edit "$TEST_TMP/b/config.json" '.linux.seccomp.syscalls[0].errnoRet = 13'
+	run hako_runtime run -b "$TEST_TMP/b" c4
+	assert_contains "$output" "errno 13"
+	assert_eq "$(ls "$cache" | wc -l)" 2 "a second profile, a second file"
+	# flags: compiled by libseccomp in the container, nothing stored
+	jq_edit "$TEST_TMP/b/config.json" '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_LOG"] |
+		.linux.seccomp.syscalls[0].errnoRet = 22'
+	run hako_runtime run -b "$TEST_TMP/b" c5
+	assert_contains "$output" "errno 22"
+	assert_eq "$(ls "$cache" | wc -l)" 2 "a profile with flags is not cached"
+}
