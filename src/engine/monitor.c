@@ -339,7 +339,14 @@ static void exec_small_monitor(struct mon *m)
 	ssize_t k;
 	size_t n = 0;
 
+	siginfo_t si = {0};
+
 	if (getenv("HAKO_MONITOR_INPROCESS"))
+		return;
+	/* A container that is already gone (`run --rm IMAGE true`) has nothing
+	 * to idle for: this process, loaded already, records the exit at once
+	 * instead of exec'ing hako-monitor, which would exec hako again. */
+	if (waitid(P_PID, (id_t)m->io.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
 		return;
 	prog = engine_find_helper("hako-monitor");
 	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
