@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "lazy/lazy.h"
 
@@ -41,6 +42,10 @@ LAZY_FN(arc, int, archive_write_close, (A), (a))
 LAZY_FN(arc, la_ssize_t, archive_write_data, (A, const void *buf, size_t n), (a, buf, n))
 LAZY_FN(arc, int, archive_write_free, (A), (a))
 LAZY_FN(arc, int, archive_write_header, (A, E), (a, e))
+LAZY_FN(arc, int, archive_write_open2,
+	(A, void *data, archive_open_callback *o, archive_write_callback *w,
+	 archive_close_callback *c, archive_free_callback *fr),
+	(a, data, o, w, c, fr))
 LAZY_FN(arc, int, archive_write_open_fd, (A, int fd), (a, fd))
 LAZY_FN(arc, int, archive_write_open_filename, (A, const char *file), (a, file))
 LAZY_FN(arc, int, archive_write_set_bytes_in_last_block, (A, int n), (a, n))
@@ -66,6 +71,18 @@ void(archive_set_error)(struct archive *a, int err, const char *fmt, ...)
 }
 
 /* archive_entry */
+LAZY_FN(arc, void, archive_entry_copy_pathname, (E, const char *s), (e, s))
+LAZY_FN(arc, void, archive_entry_copy_stat, (E, const struct stat *st), (e, st))
+LAZY_FN(arc, void, archive_entry_copy_symlink, (E, const char *s), (e, s))
+LAZY_FN(arc, void, archive_entry_xattr_add_entry, (E, const char *name, const void *v, size_t n),
+	(e, name, v, n))
+LAZY_FN(arc, struct archive_entry_linkresolver *, archive_entry_linkresolver_new, (void), ())
+LAZY_FN(arc, void, archive_entry_linkresolver_free, (struct archive_entry_linkresolver * r), (r))
+LAZY_FN(arc, void, archive_entry_linkresolver_set_strategy,
+	(struct archive_entry_linkresolver * r, int format), (r, format))
+LAZY_FN(arc, void, archive_entry_linkify,
+	(struct archive_entry_linkresolver * r, struct archive_entry **a, struct archive_entry **b),
+	(r, a, b))
 LAZY_FN(arc, struct archive_entry *, archive_entry_new, (void), ())
 LAZY_FN(arc, void, archive_entry_free, (E), (e))
 LAZY_FN(arc, time_t, archive_entry_atime, (E), (e))

@@ -3,42 +3,7 @@
 #include <unistd.h>
 
 #include "monitor/mon.h"
-
-ssize_t mon_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-ssize_t mon_read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, p + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
+#include "util/util.h"
 
 int attach_send(int fd, enum attach_frame type, const void *data, uint32_t len)
 {
@@ -46,9 +11,9 @@ int attach_send(int fd, enum attach_frame type, const void *data, uint32_t len)
 				(unsigned char)(len >> 16), (unsigned char)(len >> 8),
 				(unsigned char)len};
 
-	if (mon_write_all(fd, hdr, sizeof(hdr)) != sizeof(hdr))
+	if (write_all(fd, hdr, sizeof(hdr)) != sizeof(hdr))
 		return -1;
-	if (len && mon_write_all(fd, data, len) != (ssize_t)len)
+	if (len && write_all(fd, data, len) != (ssize_t)len)
 		return -1;
 	return 0;
 }
@@ -56,7 +21,7 @@ int attach_send(int fd, enum attach_frame type, const void *data, uint32_t len)
 int attach_recv(int fd, enum attach_frame *type, char *buf, uint32_t *len)
 {
 	unsigned char hdr[5];
-	ssize_t r = mon_read_all(fd, hdr, sizeof(hdr));
+	ssize_t r = read_all(fd, hdr, sizeof(hdr));
 	uint32_t n;
 
 	if (r == 0)
@@ -68,7 +33,7 @@ int attach_recv(int fd, enum attach_frame *type, char *buf, uint32_t *len)
 		errno = EPROTO;
 		return -1;
 	}
-	if (n && mon_read_all(fd, buf, n) != (ssize_t)n)
+	if (n && read_all(fd, buf, n) != (ssize_t)n)
 		return -1;
 	*type = (enum attach_frame)hdr[0];
 	*len = n;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "monitor/mon.h"
+#include "util/util.h"
 
 int mon_log_open(struct mon_log *l, const char *path, int fd, enum mon_log_format format,
 		 int64_t max_size, int max_file)
@@ -102,7 +103,7 @@ static void emit(struct mon_log *l, const char *line, size_t len)
 		return;
 	if (l->max_size > 0 && l->size > 0 && l->size + (int64_t)len > l->max_size)
 		rotate(l);
-	if (l->fd >= 0 && mon_write_all(l->fd, line, len) == (ssize_t)len)
+	if (l->fd >= 0 && write_all(l->fd, line, len) == (ssize_t)len)
 		l->size += (int64_t)len;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "monitor/mon.h"
+#include "util/util.h"
 
 void mon_io_init(struct mon_io *io)
 {
@@ -136,7 +137,7 @@ static void client_input(struct mon_io *io, int i)
 	}
 	switch (type) {
 	case ATTACH_STDIN:
-		if (io->stdin_fd >= 0 && mon_write_all(io->stdin_fd, buf, len) < 0 && !io->tty) {
+		if (io->stdin_fd >= 0 && write_all(io->stdin_fd, buf, len) < 0 && !io->tty) {
 			close(io->stdin_fd);
 			io->stdin_fd = -1;
 		}

@@ -104,8 +104,4 @@ void mon_finish_streams(struct mon_io *io);
 /* A wait status as a shell exit code. */
 int mon_status_code(int status);
 
-/* write(2)/read(2) all of it unless EOF or an error (EINTR retried). */
-ssize_t mon_write_all(int fd, const void *buf, size_t len);
-ssize_t mon_read_all(int fd, void *buf, size_t len);
-
 #endif

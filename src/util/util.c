@@ -141,42 +141,6 @@ bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-ssize_t write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-ssize_t read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, p + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
 		 struct hk_error **err)
 {
