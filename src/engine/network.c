@@ -72,8 +72,7 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 {
 	const char *mode = o->network ? o->network : engine_default_network();
 	json_object *pb = json_object_new_object(), *ec = json_object_new_object();
-	json_object *nc = json_object_new_object(), *ep = json_object_new_object();
-	json_object *ipam = json_object_new_object();
+	json_object *nc = json_object_new_object(), *ep, *ipam;
 
 	if (!strcmp(mode, "default"))
 		mode = engine_default_network();
@@ -130,6 +129,9 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 				add_binding(pb, &ports[i]);
 		}
 	}
+	/* made last: the returns above would leak them */
+	ep = json_object_new_object();
+	ipam = json_object_new_object();
 	json_object_object_add(ep, "Aliases", strv_array(o->network_aliases));
 	json_object_object_add(ipam, "IPv4Address", json_object_new_string(o->ip ? o->ip : ""));
 	json_object_object_add(ep, "IPAMConfig", ipam);
