@@ -20,21 +20,25 @@ int cli_image_store(struct image_store **out, struct hk_error **err)
 	return image_store_open(hk_globals.root, out, err);
 }
 
-void cli_human_size(int64_t bytes, char *buf, size_t len)
+void cli_size_units(double v, bool binary, int digits, char *buf, size_t len)
 {
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-	double v = (double)bytes;
+	static const char *const dec[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+	static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	const char *const *units = binary ? bin : dec;
+	double base = binary ? 1024.0 : 1000.0;
 	size_t u = 0;
 
-	while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1000.0;
+	while (v >= base && u + 1 < ARRAY_SIZE(dec)) {
+		v /= base;
 		u++;
 	}
+	snprintf(buf, len, "%.*g%s", digits, v, units[u]);
+}
+
+void cli_human_size(int64_t bytes, char *buf, size_t len)
+{
 	/* Docker prints 3 significant digits: "1.23MB", "12.3kB", "123B". */
-	if (u == 0)
-		snprintf(buf, len, "%lldB", (long long)bytes);
-	else
-		snprintf(buf, len, "%.3g%s", v, units[u]);
+	cli_size_units((double)bytes, false, 3, buf, len);
 }
 
 void cli_time_ago(int64_t when, char *buf, size_t len)

@@ -12,7 +12,11 @@
 /* Open the image store under --root. */
 int cli_image_store(struct image_store **out, struct hk_error **err);
 
-/* Docker's sizes: "1.23MB", "567kB", "12B" (powers of 1000). */
+/* Docker's go-units sizes with `digits` significant digits: powers of 1000
+ * ("1.23MB", "567kB", "12B") or, with binary, of 1024 ("1.5GiB"). */
+void cli_size_units(double v, bool binary, int digits, char *buf, size_t len);
+
+/* Docker's sizes: "1.23MB", "567kB", "12B" (powers of 1000, 3 digits). */
 void cli_human_size(int64_t bytes, char *buf, size_t len);
 
 /* Docker's "2 minutes ago", "About an hour ago", "3 days ago". */

@@ -42,34 +42,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* Docker's units.BytesSize: binary units, 4 significant digits. */
-static void bytes_size(uint64_t b, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	double v = (double)b;
-	size_t u = 0;
-
-	while (v >= 1024.0 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1024.0;
-		u++;
-	}
-	snprintf(buf, len, "%.4g%s", v, units[u]);
-}
-
-/* Docker's units.HumanSizeWithPrecision(v, 3): decimal units. */
-static void human3(uint64_t b, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-	double v = (double)b;
-	size_t u = 0;
-
-	while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1000.0;
-		u++;
-	}
-	snprintf(buf, len, "%.3g%s", v, units[u]);
-}
-
 static struct sample *find_sample(struct sample *v, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -140,8 +112,8 @@ static json_object *sample_json(const struct sample *s, bool no_trunc)
 	double cpu = engine_stats_cpu_percent(s->have_prev ? &s->prev : NULL, st);
 	double mem = st->mem_limit ? (double)st->mem_usage / (double)st->mem_limit * 100.0 : 0.0;
 
-	human3(st->blk_read, a, sizeof(a));
-	human3(st->blk_write, b, sizeof(b));
+	cli_human_size((int64_t)st->blk_read, a, sizeof(a));
+	cli_human_size((int64_t)st->blk_write, b, sizeof(b));
 	snprintf(buf, sizeof(buf), "%s / %s", a, b);
 	json_object_object_add(j, "BlockIO", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%.2f%%", cpu);
@@ -151,13 +123,13 @@ static json_object *sample_json(const struct sample *s, bool no_trunc)
 	json_object_object_add(j, "ID", json_object_new_string(no_trunc ? s->id : buf));
 	snprintf(buf, sizeof(buf), "%.2f%%", mem);
 	json_object_object_add(j, "MemPerc", json_object_new_string(buf));
-	bytes_size(st->mem_usage, a, sizeof(a));
-	bytes_size(st->mem_limit, b, sizeof(b));
+	cli_size_units((double)st->mem_usage, true, 4, a, sizeof(a));
+	cli_size_units((double)st->mem_limit, true, 4, b, sizeof(b));
 	snprintf(buf, sizeof(buf), "%s / %s", a, b);
 	json_object_object_add(j, "MemUsage", json_object_new_string(buf));
 	json_object_object_add(j, "Name", json_object_new_string(s->name));
-	human3(st->net_rx, a, sizeof(a));
-	human3(st->net_tx, b, sizeof(b));
+	cli_human_size((int64_t)st->net_rx, a, sizeof(a));
+	cli_human_size((int64_t)st->net_tx, b, sizeof(b));
 	snprintf(buf, sizeof(buf), "%s / %s", a, b);
 	json_object_object_add(j, "NetIO", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st->pids);

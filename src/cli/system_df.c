@@ -14,15 +14,7 @@
 /* Docker's units.HumanSize: decimal units, 4 significant digits. */
 static void human4(int64_t b, char *buf, size_t len)
 {
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-	double v = (double)b;
-	size_t u = 0;
-
-	while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
-		v /= 1000.0;
-		u++;
-	}
-	snprintf(buf, len, "%.4g%s", v, units[u]);
+	cli_size_units((double)b, false, 4, buf, len);
 }
 
 static char *reclaimable(int64_t r, int64_t total)
