@@ -1017,22 +1017,15 @@ static int check_exec(int rootfd, const char *path, struct hk_error **err)
 static bool path_under_mount(json_object *spec, const char *path)
 {
 	json_object *mounts = NULL;
+	_cleanup_free_ char *p = path_clean(path);
 
 	json_object_object_get_ex(spec, "mounts", &mounts);
 	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
 		const char *dst = cfg_str(json_object_array_get_idx(mounts, i), "destination");
-		size_t n;
+		_cleanup_free_ char *d = dst ? path_clean(dst) : NULL;
+		size_t n = d ? strlen(d) : 0;
 
-		if (!dst)
-			continue;
-		while (dst[0] == '/' && dst[1] == '/')
-			dst++;
-		n = strlen(dst);
-		while (n > 1 && dst[n - 1] == '/')
-			n--;
-		if (n <= 1)
-			continue;
-		if (!strncmp(path, dst, n) && (path[n] == '\0' || path[n] == '/'))
+		if (n > 1 && !strncmp(p, d, n) && (p[n] == '\0' || p[n] == '/'))
 			return true;
 	}
 	return false;
