@@ -44,7 +44,7 @@ GUEST_SRCS := $(wildcard src/guest/*.c)
 DNS_SRCS   := $(wildcard src/dns/*.c)
 # hako-monitor: the small static program of an idle container monitor
 # (src/monitor/: libc only; its loop is also in the hako library).
-MON_SRCS   := $(wildcard src/monitor/*.c) src/util/io.c
+MON_SRCS   := $(wildcard src/monitor/*.c) src/util/io.c src/util/trace.c
 # hako-vminit: PID 1 of VMs (src/vm/guest/, outside the hako library).
 GUEST_VM_SRCS := $(wildcard src/vm/guest/*.c)
 

@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "util/trace.h"
 
 #ifndef HAKO_VERSION
 #define HAKO_VERSION "0.1.0"
@@ -167,6 +168,12 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *self = xstrdup(argv[0]);
 	const char *base = basename(self);
 
+	if (getenv("HAKO_TRACE")) {
+		char line[256] = "";
+		for (int i = 1; i < argc; i++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", argv[i]);
+		hk_trace("main%s", line);
+	}
 	if (!strcmp(base, "hako-runtime"))
 		return runtime_cli_main(argc, argv);
 	return hako_main(argc, argv);

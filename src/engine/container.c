@@ -191,7 +191,7 @@ int engine_remove_files(struct engine *e, const struct engine_container *c, bool
 	struct storage *s = NULL;
 
 	runtime_delete(rt, c->id, true, NULL);
-	engine_net_teardown(e, c->id);
+	engine_net_teardown(e, c->id, false);
 	if (storage_open(e->root, NULL, &s, err) < 0)
 		return hk_error_wrap(err, "remove container %s", c->name);
 	if (storage_remove(s, c->id, err) < 0) {

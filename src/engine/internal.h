@@ -89,8 +89,9 @@ void engine_net_settings(struct engine *e, const struct engine_container *c, jso
  * now (before each start); a clear error when NAME is not running. */
 int engine_net_refresh_joined(struct engine *e, const struct engine_container *c,
 			      struct hk_error **err);
-/* Disconnect a container from every network; never fails visibly. */
-void engine_net_teardown(struct engine *e, const char *id);
+/* Disconnect a container from every network; never fails visibly.  exited:
+ * its processes are gone (see net_teardown_container). */
+void engine_net_teardown(struct engine *e, const char *id, bool exited);
 /* "/proc/PID/ns/net" of the container named by mode "container:NAME" (NULL
  * and no error for other modes; NULL with *err when it cannot be joined). */
 char *engine_net_namespace_path(struct engine *e, const char *mode, struct hk_error **err);

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 #include "util/json.h"
 #include "util/path.h"
 #include "util/util.h"
+#include "util/trace.h"
 
 struct mon {
 	struct engine *e;
@@ -84,9 +86,11 @@ static int start_container(struct mon *m, struct hk_error **err)
 	}
 	/* a previous run (a restart, a crash) may have left runtime state */
 	runtime_delete(m->runtime_root, m->c->id, true, NULL);
+	hk_trace("runtime_create");
 	if (engine_net_refresh_joined(m->e, m->c, err) < 0 ||
 	    runtime_create(m->c->id, m->ctr_dir, &ro, &m->io.pid, err) < 0)
 		goto out;
+	hk_trace("runtime_create done");
 	if (m->private_net && !m->bridge_net && engine_bring_lo_up(m->io.pid, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
 		goto out;
@@ -95,14 +99,15 @@ static int start_container(struct mon *m, struct hk_error **err)
 	 * start, as CNI runtimes do */
 	if (m->bridge_net && engine_net_connect(m->e, m->c, m->io.pid, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
-		engine_net_teardown(m->e, m->c->id);
+		engine_net_teardown(m->e, m->c->id, false);
 		waitpid(m->io.pid, NULL, WNOHANG);
 		goto out;
 	}
+	hk_trace("runtime_start");
 	if (runtime_start(m->runtime_root, m->c->id, err) < 0) {
 		runtime_delete(m->runtime_root, m->c->id, true, NULL);
 		if (m->bridge_net)
-			engine_net_teardown(m->e, m->c->id);
+			engine_net_teardown(m->e, m->c->id, false);
 		waitpid(m->io.pid, NULL, WNOHANG);
 		goto out;
 	}
@@ -117,6 +122,7 @@ static int start_container(struct mon *m, struct hk_error **err)
 		fcntl(m->io.err.fd, F_SETFL, O_NONBLOCK);
 		m->io.stdin_fd = m->open_stdin ? steal_fd(&in[1]) : -1;
 	}
+	hk_trace("runtime_start done");
 	r = 0;
 out:
 	for (int i = 0; i < 2; i++) {
@@ -327,6 +333,38 @@ static void cloexec_again(struct mon *m)
 			fcntl(m->io.clients[i], F_SETFD, FD_CLOEXEC);
 }
 
+/* Whether the container's init is gone, or goes within MON_GRACE_MS of its
+ * start: a short-lived one (`run --rm IMAGE true`) is then finished by this
+ * process, loaded already, instead of exec'ing hako-monitor, which would
+ * exec hako again to record the exit.  Its output waits in the pipes. */
+#define MON_GRACE_MS 10
+static bool init_exits_soon(struct mon *m)
+{
+	struct pollfd p = {.fd = m->io.sig_fd, .events = POLLIN};
+	struct timespec t0, t;
+	siginfo_t si;
+	long left = MON_GRACE_MS;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)m->io.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    si.si_pid)
+			return true; /* the pending SIGCHLD stays for mon_loop */
+		if (left <= 0 || poll(&p, 1, (int)left) == 0)
+			return false;
+		if (p.revents & POLLIN) {
+			struct signalfd_siginfo ssi;
+			/* another child's: keep waiting for the init's */
+			if (read(m->io.sig_fd, &ssi, sizeof(ssi)) < 0 && errno != EAGAIN)
+				return false;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = MON_GRACE_MS -
+		       ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+	}
+}
+
 /* Hand the running container to the small hako-monitor.  Returns only when
  * it cannot be run (then the fds are as they were, minus CLOEXEC). */
 static void exec_small_monitor(struct mon *m)
@@ -339,15 +377,11 @@ static void exec_small_monitor(struct mon *m)
 	ssize_t k;
 	size_t n = 0;
 
-	siginfo_t si = {0};
-
 	if (getenv("HAKO_MONITOR_INPROCESS"))
 		return;
-	/* A container that is already gone (`run --rm IMAGE true`) has nothing
-	 * to idle for: this process, loaded already, records the exit at once
-	 * instead of exec'ing hako-monitor, which would exec hako again. */
-	if (waitid(P_PID, (id_t)m->io.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
+	if (init_exits_soon(m))
 		return;
+	hk_trace("exec small monitor");
 	prog = engine_find_helper("hako-monitor");
 	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (!prog || k <= 0)
@@ -415,9 +449,12 @@ static void mon_run(struct mon *m, int code)
 
 	for (;;) {
 		if (code >= 0) {
+			hk_trace("exit %d", code);
 			runtime_delete(m->runtime_root, m->c->id, true, NULL);
+			hk_trace("runtime deleted");
 			if (m->bridge_net)
-				engine_net_teardown(m->e, m->c->id);
+				engine_net_teardown(m->e, m->c->id, true);
+			hk_trace("net down");
 			if (record_exit(m, code, &restart, &err) < 0) {
 				hk_error_free(&err);
 				restart = false;
@@ -470,11 +507,13 @@ static void mon_run(struct mon *m, int code)
 	m->io.log = NULL;
 	if (!m->auto_remove)
 		store_close(m->e);
+	hk_trace("exit recorded");
 	if (m->auto_remove) {
 		if (engine_remove_files(m->e, m->c, true, &err) == 0)
 			store_delete(m->e, m->c->id, NULL);
 		store_close(m->e);
 	}
+	hk_trace("removed");
 	mon_broadcast_exit(&m->io, code);
 	/* unlink the socket before the lock goes, so a new monitor never finds
 	 * a stale one */

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "db/db.h"
 #include "engine/internal.h"
 #include "net/net.h"
 #include "util/json.h"
@@ -357,13 +358,42 @@ void engine_net_settings(struct engine *e, const struct engine_container *c, jso
 	net_endpoints_free(eps, n);
 }
 
-void engine_net_teardown(struct engine *e, const char *id)
+/* Whether a running container joined the network namespace of container
+ * id (--network container:NAME): the namespace then outlives id's
+ * processes.  In doubt, yes. */
+static bool netns_joined(struct engine *e, const char *id)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *s = NULL;
+	sqlite3 *db;
+
+	if (store_db(e, &db, NULL) < 0 ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT substr(json_extract(config, '$.HostConfig.NetworkMode'), 11)"
+			       " FROM containers WHERE state IN ('running', 'paused')"
+			       " AND json_extract(config, '$.HostConfig.NetworkMode')"
+			       " LIKE 'container:%'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return true;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		_cleanup_container_ struct engine_container *other = NULL;
+		const char *ref = (const char *)sqlite3_column_text(s, 0);
+
+		if (ref && engine_lookup(e, ref, &other, NULL) == 0 && str_eq(other->id, id))
+			return true;
+	}
+	return false;
+}
+
+void engine_net_teardown(struct engine *e, const char *id, bool exited)
 {
 	_cleanup_error_ struct hk_error *err = NULL;
+	enum net_teardown_mode mode = NET_TEARDOWN_DELETE;
 	struct net_ctx *ctx = NULL;
 
+	if (exited)
+		mode = netns_joined(e, id) ? NET_TEARDOWN_DETACHED : NET_TEARDOWN_WITH_NAMESPACE;
 	if (net_ctx_open(e, &ctx, &err) == 0)
-		net_teardown_container(ctx, id, &err);
+		net_teardown_container(ctx, id, mode, &err);
 	net_close(ctx);
 }
 

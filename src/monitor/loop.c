@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/trace.h"
+
 #include "monitor/mon.h"
 #include "util/util.h"
 
@@ -180,8 +182,10 @@ static int reap(struct mon_io *io)
 	pid_t r;
 
 	while ((r = waitpid(-1, &status, WNOHANG)) > 0)
-		if (r == io->pid)
+		if (r == io->pid) {
+			hk_trace("reaped");
 			return mon_status_code(status);
+		}
 	if (r < 0 && errno == ECHILD)
 		return 255; /* should not happen: the init is our child */
 	return -1;

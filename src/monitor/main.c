@@ -28,6 +28,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "util/trace.h"
+
 #include "monitor/mon.h"
 
 static void say(const char *a, const char *b)
@@ -207,6 +209,7 @@ int main(int argc, char **argv)
 		args[n] = NULL;
 		keep_open(lock_fd);
 		keep_open(io.listen_fd);
+		hk_trace("exec hako");
 		execv(hako, (char *const *)args);
 		say("cannot run ", hako);
 	}

@@ -14,6 +14,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "util/trace.h"
 
 void net_endpoint_free(struct net_endpoint *ep)
 {
@@ -538,6 +539,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 		goto rollback;
 	if (db_commit(ctx->db, err) < 0)
 		goto out;
+	hk_trace("connect rows committed");
 
 	/* The bridge and the network's rules stay once made: the usual case
 	 * costs one RTM_GETLINK here.  A network brought up now gets its
@@ -548,8 +550,10 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	 * final name and MAC: no window where it sits on the host. */
 	if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, err) < 0)
 		goto undo;
+	hk_trace("connect veth made");
 	if (configure_inside(nsfd, ifname, ip, &r, err) < 0)
 		goto undo;
+	hk_trace("connect inside configured");
 	if (!brought_up && ports) {
 		fw = net_fw_ports_cmd(ctx, cid, r.name, true);
 		if (net_fw_ports_apply(ctx, fw, err) < 0)
@@ -557,6 +561,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	}
 	if (net_hosts_refresh(ctx, r.name, err) < 0)
 		goto undo;
+	hk_trace("connect hosts refreshed");
 	/* the default network is not in the DNS responder's records: a
 	 * container on it costs the responder nothing */
 	if (!str_eq(r.name, NET_DEFAULT_NAME))
@@ -609,16 +614,19 @@ int net_connect(struct net_ctx *ctx, const char *container_id, const char *netwo
 	if (same_netns(nsfd) != 0)
 		return hk_error_set(err, 0, "connect to %s: %s is the host's own network namespace",
 				    network, netns_path);
+	hk_trace("net_connect begin");
 	if (net_lock(ctx, err) < 0)
 		return -1;
 	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, &changed, err) < 0)
 		goto out;
+	hk_trace("net_connect repaired");
 	if (changed && net_fw_sync(ctx, err) < 0)
 		goto out;
 	rc = connect_locked(ctx, &nl, container_id, network, nsfd, opts, out, err);
 out:
 	nl_close(&nl);
 	net_unlock(ctx);
+	hk_trace("net_connect end");
 	return rc < 0 ? hk_error_wrap(err, "connect to network %s", network) : 0;
 }
 
@@ -688,13 +696,36 @@ out:
 	return rc;
 }
 
-int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct hk_error **err)
+/* Delete host-side veths (rows[1], rows[3], ...) from a detached process
+ * (NET_TEARDOWN_DETACHED): the rows are gone already. */
+static void veths_delete_detached(char **rows)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		log_warn("net: fork to delete veths: %s", strerror(errno));
+	if (pid != 0)
+		return; /* not waited for: whoever reaps our children reaps it */
+	/* Nothing of the caller's stays open: its locks (flock) and pipes
+	 * would be held for as long as the kernel makes us wait. */
+	struct nl nl = {.fd = -1};
+	setsid();
+	close_range(0, ~0U, 0);
+	if (nl_open(&nl, -1, NULL) == 0)
+		for (size_t i = 0; rows[i] && rows[i + 1]; i += 2)
+			nl_link_del(&nl, rows[i + 1], true, NULL);
+	_exit(0);
+}
+
+int net_teardown_container(struct net_ctx *ctx, const char *container_id,
+			   enum net_teardown_mode mode, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL, *d = NULL;
 	struct nl nl = {.fd = -1};
 	char **rows = NULL;
 	int rc = -1;
 
+	hk_trace("teardown begin");
 	if (net_lock(ctx, err) < 0)
 		return -1;
 	if (nl_open(&nl, -1, err) < 0)
@@ -708,8 +739,9 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct
 		strv_push(&rows, (const char *)sqlite3_column_text(s, 1));
 	}
 	for (size_t i = 0; rows && rows[i]; i += 2)
-		if (net_endpoint_remove_locked(ctx, &nl, container_id, rows[i], rows[i + 1], err) <
-			    0 ||
+		if (net_endpoint_remove_locked(ctx, &nl, container_id, rows[i],
+					       mode == NET_TEARDOWN_DELETE ? rows[i + 1] : NULL,
+					       err) < 0 ||
 		    net_hosts_refresh(ctx, rows[i], err) < 0)
 			goto out;
 	if (net_prepare(ctx, "DELETE FROM net_hosts WHERE container_id = ?", &d, err) < 0)
@@ -727,9 +759,12 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct
 		}
 	rc = 0;
 out:
-	strv_free(rows);
 	nl_close(&nl);
 	net_unlock(ctx);
+	hk_trace("teardown end");
+	if (mode == NET_TEARDOWN_DETACHED && rows)
+		veths_delete_detached(rows);
+	strv_free(rows);
 	return rc < 0 ? hk_error_wrap(err, "network teardown of %.12s", container_id) : 0;
 }
 

@@ -158,8 +158,23 @@ int net_connect(struct net_ctx *ctx, const char *container_id, const char *netwo
 int net_disconnect(struct net_ctx *ctx, const char *container_id, const char *network,
 		   struct hk_error **err);
 
+/* How the veths of a container that leaves every network go. */
+enum net_teardown_mode {
+	/* deleted now (the container's network namespace lives on) */
+	NET_TEARDOWN_DELETE,
+	/* the container's processes are gone and nothing else holds its
+	 * network namespace: the kernel is destroying it, and the pairs with
+	 * it.  A DELLINK now would wait on RTNL through that cleanup's RCU
+	 * grace periods (~20 ms), so the rows go and the links are left to it */
+	NET_TEARDOWN_WITH_NAMESPACE,
+	/* the processes are gone but another container shares the namespace:
+	 * deleted from a detached process, so nobody waits for the kernel */
+	NET_TEARDOWN_DETACHED,
+};
+
 /* Disconnect a container from all its networks and forget it. */
-int net_teardown_container(struct net_ctx *ctx, const char *container_id, struct hk_error **err);
+int net_teardown_container(struct net_ctx *ctx, const char *container_id,
+			   enum net_teardown_mode mode, struct hk_error **err);
 
 /* The container's endpoints (for inspect, `hako port`), *n of them. */
 int net_container_endpoints(struct net_ctx *ctx, const char *container_id,

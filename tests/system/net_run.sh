@@ -44,7 +44,9 @@ test_net_run_published_port_and_hako_port() {
 	hn rm -f web >/dev/null
 	assert_eq "$(net_sql 'select count(*) from endpoints') $(net_sql 'select count(*) from net_ports')" \
 		"0 0" "rows gone with the container"
-	assert_eq "$(in_ns ip -o link show | grep -c 'hkv' || true)" 0 "no veth left"
+	# the pair goes with the container's namespace, which the kernel
+	# destroys in the background (hako does not wait for it)
+	wait_for 5 bash -c "! ip netns exec $NS ip -o link show | grep -q hkv"
 	# the default bridge and its rules stay (as docker0), without the ports
 	in_ns ip link show hako0 >/dev/null || fail "hako0 went with the last container"
 	assert_not_contains "$(in_ns nft list table ip hako)" "18200"
@@ -215,7 +217,12 @@ test_net_run_container_mode_follows_a_restart() {
 	assert_contains "$(hn exec side ip -4 -o addr show eth0)" "10.89.0.2/16"
 	hn restart -t 0 base >/dev/null
 	# as docker: the joined container keeps the old namespace until it is
-	# restarted itself, and then joins the new one
+	# restarted itself, and then joins the new one.  The old namespace
+	# outlives base's processes (side holds it), so base's veth there is
+	# deleted by hako, not left holding an address handed out again
+	side_lost_eth0() { ! hn exec side ip -o link show eth0 >/dev/null 2>&1; }
+	wait_for 5 side_lost_eth0
+	assert_eq "$(hn exec side ip -o link | grep -c eth || true)" 0 "the old namespace has loopback only"
 	hn restart -t 0 side >/dev/null
 	assert_eq "$(hn exec side readlink /proc/self/ns/net)" "$(hn exec base readlink /proc/self/ns/net)"
 	assert_contains "$(hn exec side ip -4 -o addr show eth0)" "10.89.0."
