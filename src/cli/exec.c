@@ -64,6 +64,9 @@ static int exec_run(int argc, char **argv, struct hk_error **err)
 		fprintf(stderr, "hako: exec -t: the input device is not a TTY\n");
 	if (ctr_engine_open(&e, err) < 0)
 		return -1;
+	/* an error before the process runs (no such container, not running)
+	 * is hako's own: 125, as every other command's (it used to exit 0) */
+	code = 125;
 	r = engine_exec(&e, argv[optind], &o, &code, err);
 	engine_close(&e);
 	if (r < 0) {

@@ -521,7 +521,7 @@ static void mon_run(struct mon *m, int code)
 		_cleanup_free_ char *sock = path_join(m->run_dir, "attach");
 		unlink(sock);
 	}
-	_exit(0);
+	hk_child_exit(0);
 }
 
 static void open_sigfd(struct mon *m)

@@ -247,11 +247,11 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 		      struct hk_error **err)
 {
 	_cleanup_json_ json_object *all = json_object_new_object();
+	/* Each object is attached to `all` as it is made, before it is filled,
+	 * so that every early error return frees it with `all`. */
 	json_object *cfg = json_object_new_object(), *hc = json_object_new_object();
-	json_object *env = json_object_new_array(), *labels = json_object_new_object();
-	json_object *mounts = json_object_new_array(), *binds = json_object_new_array();
-	json_object *tmpfs = json_object_new_object(), *rp = json_object_new_object();
-	json_object *lc = json_object_new_object(), *lopts = json_object_new_object();
+	json_object *mounts = json_object_new_array();
+	json_object *env, *labels, *binds, *tmpfs, *rp, *lc, *lopts;
 	json_object *cap_add = NULL, *cap_drop = NULL;
 	_cleanup_free_ char *hostname = NULL;
 	char *const *cmd;
@@ -287,6 +287,8 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 			       json_object_new_boolean(o->interactive && o->attach_stdout));
 
 	/* Env: HOSTNAME, the image's, then -e in order (later wins). */
+	env = json_object_new_array();
+	json_object_object_add(cfg, "Env", env);
 	{
 		_cleanup_free_ char *h = xasprintf("HOSTNAME=%s", hostname);
 		env_set(env, h);
@@ -310,7 +312,6 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 		env_set(env, "PATH=" DEFAULT_PATH);
 	if (o->tty && !env_has(env, "TERM"))
 		env_set(env, "TERM=xterm");
-	json_object_object_add(cfg, "Env", env);
 
 	/* Docker's rule: --entrypoint replaces the image's Entrypoint and
 	 * drops its Cmd; a Cmd given on the command line replaces the image's. */
@@ -343,6 +344,8 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	if (o->workdir && o->workdir[0] != '/')
 		return hk_error_set(err, 0, "-w %s: the working directory must be absolute",
 				    o->workdir);
+	labels = json_object_new_object();
+	json_object_object_add(cfg, "Labels", labels);
 	for (char **v = ic ? ic->labels : NULL; v && *v; v++) {
 		const char *eq = strchr(*v, '=');
 		_cleanup_free_ char *k = eq ? xstrndup(*v, (size_t)(eq - *v)) : xstrdup(*v);
@@ -355,7 +358,6 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 			return hk_error_set(err, 0, "--label %s: empty key", *v);
 		json_object_object_add(labels, k, json_object_new_string(eq ? eq + 1 : ""));
 	}
-	json_object_object_add(cfg, "Labels", labels);
 	{
 		const char *ss = o->stop_signal		 ? o->stop_signal
 				 : ic && ic->stop_signal ? ic->stop_signal
@@ -368,12 +370,15 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 			       json_object_new_int(o->stop_timeout >= 0 ? o->stop_timeout : 10));
 
 	/* HostConfig */
+	binds = json_object_new_array();
+	json_object_object_add(hc, "Binds", binds);
 	for (char **v = o->volumes; v && *v; v++) {
 		if (parse_volume(e, *v, mounts, err) < 0)
 			return -1;
 		json_object_array_add(binds, json_object_new_string(*v));
 	}
-	json_object_object_add(hc, "Binds", binds);
+	tmpfs = json_object_new_object();
+	json_object_object_add(hc, "Tmpfs", tmpfs);
 	for (char **v = o->tmpfs; v && *v; v++) {
 		const char *colon = strchr(*v, ':');
 		_cleanup_free_ char *dst = colon ? xstrndup(*v, (size_t)(colon - *v)) : xstrdup(*v);
@@ -381,7 +386,6 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 			return hk_error_set(err, 0, "--tmpfs %s: the path must be absolute", *v);
 		json_object_object_add(tmpfs, dst, json_object_new_string(colon ? colon + 1 : ""));
 	}
-	json_object_object_add(hc, "Tmpfs", tmpfs);
 	if (engine_net_config(e, o, ic ? ic->exposed_ports : NULL, all, hc, err) < 0)
 		return -1;
 	if (spec_parse_restart(o->restart, &policy, &max_retry, err) < 0)
@@ -389,12 +393,17 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	if (o->auto_remove && strcmp(policy, "no"))
 		return hk_error_set(err, 0, "--restart %s and --rm cannot be used together",
 				    o->restart);
+	rp = json_object_new_object();
+	json_object_object_add(hc, "RestartPolicy", rp);
 	json_object_object_add(rp, "Name", json_object_new_string(policy));
 	json_object_object_add(rp, "MaximumRetryCount", json_object_new_int(max_retry));
-	json_object_object_add(hc, "RestartPolicy", rp);
 	json_object_object_add(hc, "AutoRemove", json_object_new_boolean(o->auto_remove));
+	lc = json_object_new_object();
+	json_object_object_add(hc, "LogConfig", lc);
 	json_object_object_add(lc, "Type",
 			       json_object_new_string(o->log_driver ? o->log_driver : "json-file"));
+	lopts = json_object_new_object();
+	json_object_object_add(lc, "Config", lopts);
 	for (char **v = o->log_opts; v && *v; v++) {
 		const char *eq = strchr(*v, '=');
 		if (!eq)
@@ -402,8 +411,6 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 		_cleanup_free_ char *k = xstrndup(*v, (size_t)(eq - *v));
 		json_object_object_add(lopts, k, json_object_new_string(eq + 1));
 	}
-	json_object_object_add(lc, "Config", lopts);
-	json_object_object_add(hc, "LogConfig", lc);
 	if (logfile_check_config(lc, err) < 0)
 		return -1;
 	if (caps_json(o->cap_add, "--cap-add", &cap_add, err) < 0)

@@ -8,6 +8,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
 void hk_freep(void *p)
 {
 	free(*(void **)p);
@@ -325,4 +329,12 @@ unsigned long long now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+void hk_child_exit(int code)
+{
+#ifdef __SANITIZE_ADDRESS__
+	__lsan_do_leak_check();
+#endif
+	_exit(code);
 }

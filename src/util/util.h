@@ -95,4 +95,10 @@ int parse_ll(const char *s, long long min, long long max, long long *out);
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 
+/* End a forked child as _exit(2) does.  Under AddressSanitizer, run
+ * LeakSanitizer's check first: its at-exit pass never runs after _exit(), so
+ * a long-lived child (a container monitor) would hide its leaks.  A leak ends
+ * the process with ASAN_OPTIONS' exitcode instead of code. */
+void hk_child_exit(int code) __attribute__((noreturn));
+
 #endif
