@@ -10,7 +10,7 @@ PKGS="gcc make pkg-config clang-format libc6-dev
   libsqlite3-dev libssl-dev libnftables-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file
   docker-registry apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
-  containerd
+  containerd strace
   qemu-system-x86 qemu-utils e2fsprogs cpio time"
 if [ "${1:-}" = --if-missing ]; then
 	missing=

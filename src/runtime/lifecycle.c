@@ -91,11 +91,26 @@ int runtime_start(const char *state_root, const char *id, struct hk_error **err)
 		return hk_error_set(err, 0, "start: container \"%s\" is %s, not created", id,
 				    rt_status_name(st));
 	}
+	/* The pidfd first, while the init is blocked in open(exec.fifo) and so
+	 * alive: opening the fifo for reading releases it, and a short program
+	 * ("true") may then run, exit and be reaped by the caller's subreaper
+	 * (containerd's shim) before a later pidfd_open(), which failed with
+	 * ESRCH although the start had worked.  ESRCH here (or a pid reused
+	 * since create) means the init died before the start. */
+	pidfd = rt_pidfd_open(c.pid);
+	if (pidfd < 0 && errno != ESRCH) {
+		hk_error_errno(err, "start: open pidfd of pid %d", (int)c.pid);
+		container_free(&c);
+		return -1;
+	}
+	if (pidfd < 0 || !rt_pid_alive(c.pid, c.start_time)) {
+		container_free(&c);
+		return hk_error_set(err, 0, "start: container \"%s\" init exited before start", id);
+	}
 	path = xasprintf("%s/exec.fifo", c.dir);
 	fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	pidfd = rt_pidfd_open(c.pid);
-	if (fifo < 0 || pidfd < 0) {
-		hk_error_errno(err, "start: open %s", fifo < 0 ? path : "pidfd");
+	if (fifo < 0) {
+		hk_error_errno(err, "start: open %s", path);
 		container_free(&c);
 		return -1;
 	}

@@ -103,6 +103,33 @@ static int cmd_orphan(void)
 /* The other end of --console-socket: accept one connection on a unix socket,
  * receive the pty master (SCM_RIGHTS), copy what it says to stdout until
  * the terminal closes. */
+/* reaper CMD...: run CMD as a child subreaper that reaps every orphan the
+ * moment it exits, as containerd's shim does for the containers it starts
+ * (PID 1 of a test VM may leave them zombies, hiding reaping races).  Exits
+ * with CMD's status once CMD and every orphan are gone. */
+static int cmd_reaper(char **argv)
+{
+	int st, code = 125;
+	pid_t child, p;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		perror("reaper: PR_SET_CHILD_SUBREAPER");
+		return 125;
+	}
+	child = fork();
+	if (child < 0)
+		return 125;
+	if (child == 0) {
+		execvp(argv[0], argv);
+		perror("reaper: exec");
+		_exit(127);
+	}
+	while ((p = waitpid(-1, &st, 0)) > 0 || (p < 0 && errno == EINTR))
+		if (p == child)
+			code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return code;
+}
+
 static int cmd_recvtty(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -450,6 +477,8 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	if (!strcmp(cmd, "reaper") && argc > 2)
+		return cmd_reaper(argv + 2);
 	if (!strcmp(cmd, "recvtty") && argc > 2)
 		return cmd_recvtty(argv[2]);
 	if (!strcmp(cmd, "dns-upstream") && argc > 3)
@@ -467,7 +496,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "udp-ask") && argc > 4)
 		return cmd_udp_ask(argv[2], argv[3], argv[4]);
 	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
-			"oom | orphan | ignore-term | recvtty SOCKET | dns-upstream ADDR PORT |\n"
+			"oom | orphan | ignore-term | reaper CMD... | recvtty SOCKET | "
+			"dns-upstream ADDR PORT |\n"
 			"  dns-bench ADDR [tcp:]PORT NAME N | exit N |\n"
 			"  tcp-sink PORT [CONNECTIONS] | tcp-send ADDRESS PORT BYTES |\n"
 			"  udp-echo PORT | udp-ask ADDRESS PORT TEXT\n");
