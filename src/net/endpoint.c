@@ -559,7 +559,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 		if (net_fw_ports_apply(ctx, fw, err) < 0)
 			goto undo;
 	}
-	if (net_hosts_refresh(ctx, r.name, err) < 0)
+	if (net_hosts_refresh(ctx, r.name, cid, err) < 0)
 		goto undo;
 	hk_trace("connect hosts refreshed");
 	/* the default network is not in the DNS responder's records: a
@@ -586,7 +586,7 @@ undo : {
 	    net_network_down(ctx, nl, &r, &e2) == 0)
 		net_fw_sync(ctx, &e2);
 	hk_error_free(&e2);
-	net_hosts_refresh(ctx, r.name, &e2);
+	net_hosts_refresh(ctx, r.name, cid, &e2);
 }
 out:
 	net_rec_clear(&r);
@@ -643,7 +643,7 @@ static int hosts_refresh_networks_of(struct net_ctx *ctx, const char *cid, struc
 	while (sqlite3_step(s) == SQLITE_ROW)
 		strv_push(&nets, (const char *)sqlite3_column_text(s, 0));
 	for (char **n = nets; n && *n; n++)
-		if (net_hosts_refresh(ctx, *n, err) < 0)
+		if (net_hosts_refresh(ctx, *n, cid, err) < 0)
 			return -1;
 	return 0;
 }
@@ -671,7 +671,7 @@ static int disconnect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid
 		return -1;
 	/* the peers left on it, and the container itself with the peers of
 	 * its other networks */
-	if (net_hosts_refresh(ctx, name, err) < 0)
+	if (net_hosts_refresh(ctx, name, cid, err) < 0)
 		return -1;
 	return hosts_refresh_networks_of(ctx, cid, err);
 }
@@ -742,7 +742,7 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id,
 		if (net_endpoint_remove_locked(ctx, &nl, container_id, rows[i],
 					       mode == NET_TEARDOWN_DELETE ? rows[i + 1] : NULL,
 					       err) < 0 ||
-		    net_hosts_refresh(ctx, rows[i], err) < 0)
+		    net_hosts_refresh(ctx, rows[i], container_id, err) < 0)
 			goto out;
 	if (net_prepare(ctx, "DELETE FROM net_hosts WHERE container_id = ?", &d, err) < 0)
 		goto out;

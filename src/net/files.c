@@ -86,8 +86,8 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 			" ORDER BY ifname",
 			&own, NULL) == 0 &&
 	    net_prepare(ctx,
-			"SELECT ip, name, aliases, container_id FROM endpoints WHERE network = ?"
-			" AND container_id != ? ORDER BY rowid",
+			"SELECT ip, name, aliases, container_id FROM endpoints WHERE network = ?1"
+			" AND container_id != ?2 AND network != ?3 ORDER BY rowid",
 			&peers, NULL) == 0) {
 		bool first = true;
 		sqlite3_bind_text(own, 1, cid, -1, SQLITE_STATIC);
@@ -106,6 +106,7 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 			sqlite3_bind_text(peers, 1, (const char *)sqlite3_column_text(own, 0), -1,
 					  SQLITE_TRANSIENT);
 			sqlite3_bind_text(peers, 2, cid, -1, SQLITE_STATIC);
+			sqlite3_bind_text(peers, 3, NET_DEFAULT_NAME, -1, SQLITE_STATIC);
 			while (sqlite3_step(peers) == SQLITE_ROW) {
 				_cleanup_strv_ char **pn = NULL;
 				const char *pname = (const char *)sqlite3_column_text(peers, 1);
@@ -152,24 +153,28 @@ static int rewrite(const char *path, const char *text, struct hk_error **err)
 	return 0;
 }
 
-int net_hosts_refresh(struct net_ctx *ctx, const char *network, struct hk_error **err)
+int net_hosts_refresh(struct net_ctx *ctx, const char *network, const char *cid,
+		      struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
 	if (net_prepare(ctx,
 			"SELECT h.container_id, h.hosts_path FROM net_hosts h WHERE"
-			" h.hosts_path IS NOT NULL AND (?1 IS NULL OR h.container_id IN"
-			" (SELECT container_id FROM endpoints WHERE network = ?1))",
+			" h.hosts_path IS NOT NULL AND (?1 IS NULL OR h.container_id = ?2 OR"
+			" (?1 != ?3 AND h.container_id IN"
+			" (SELECT container_id FROM endpoints WHERE network = ?1)))",
 			&s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, network, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, NET_DEFAULT_NAME, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		_cleanup_free_ char *text = NULL;
-		const char *cid = (const char *)sqlite3_column_text(s, 0);
+		const char *id = (const char *)sqlite3_column_text(s, 0);
 		const char *path = (const char *)sqlite3_column_text(s, 1);
-		if (net_hosts_content(ctx, cid, NULL, NULL, &text, err) < 0 ||
+		if (net_hosts_content(ctx, id, NULL, NULL, &text, err) < 0 ||
 		    rewrite(path, text, err) < 0)
-			return hk_error_wrap(err, "hosts file of %.12s", cid);
+			return hk_error_wrap(err, "hosts file of %.12s", id);
 	}
 	return 0;
 }

@@ -867,7 +867,7 @@ int net_remove(struct net_ctx *ctx, const char *name_or_id, bool force, struct h
 	}
 	if (remove_locked(ctx, &nl, &r, force, err) < 0)
 		goto out;
-	if (net_fw_sync(ctx, err) < 0 || net_hosts_refresh(ctx, NULL, err) < 0)
+	if (net_fw_sync(ctx, err) < 0 || net_hosts_refresh(ctx, NULL, NULL, err) < 0)
 		goto out;
 	net_dns_update(ctx);
 	rc = 0;

@@ -56,8 +56,13 @@ char *net_fw_ports_cmd(struct net_ctx *ctx, const char *cid, const char *network
 /* Apply such commands in one transaction; on failure rebuild the table. */
 int net_fw_ports_apply(struct net_ctx *ctx, const char *cmd, struct hk_error **err);
 
-/* Rewrite the hosts file of every container on network (NULL: all). */
-int net_hosts_refresh(struct net_ctx *ctx, const char *network, struct hk_error **err);
+/* Rewrite hosts files after cid (may be NULL) joined or left network: cid's
+ * own, and those of every container on network, except on the default
+ * network, where containers do not list each other (as on docker's default
+ * bridge), so a container coming or going costs one file, not one per
+ * container running.  network NULL: every file. */
+int net_hosts_refresh(struct net_ctx *ctx, const char *network, const char *cid,
+		      struct hk_error **err);
 
 struct nl;
 

@@ -29,6 +29,21 @@ test_net_run_containers_reach_each_other_by_name() {
 	assert_ne "$status" 0 "srv is not on network other"
 }
 
+test_net_run_default_network_lists_no_peers() {
+	net_setup
+	net_engine_setup
+	# as docker's default bridge: no names between containers, so a
+	# container coming or going rewrites no other container's hosts file
+	hn run -d --name first busybox sleep 60 >/dev/null
+	run hn run --rm --name second busybox cat /etc/hosts
+	assert_status 0
+	assert_contains "$(grep 10.89.0.3 <<<"$output")" "second"
+	assert_not_contains "$output" "first"
+	run hn exec first cat /etc/hosts
+	assert_contains "$(grep 10.89.0.2 <<<"$output")" "first"
+	assert_not_contains "$output" "second"
+}
+
 test_net_run_published_port_and_hako_port() {
 	net_setup
 	net_engine_setup
