@@ -1,31 +1,56 @@
 /* hako network inspect */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/command.h"
+#include "cli/image_common.h"
 #include "cli/network_cli.h"
 #include "util/json.h"
 #include "util/util.h"
 
 static int network_inspect_run(int argc, char **argv, struct hk_error **err)
 {
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{0},
+	};
 	_cleanup_network_cli_ struct network_cli c = {0};
 	_cleanup_json_ json_object *out = NULL;
-	_cleanup_free_ char *s = NULL;
+	const char *format = NULL;
+	int ch;
 
-	if (argc < 2)
+	while ((ch = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+		if (ch != 'f')
+			return hk_error_set(err, 0,
+					    "network inspect: see 'hako network inspect --help'");
+		format = optarg;
+	}
+	if (optind >= argc)
 		return hk_error_set(err, 0, "network inspect: expected at least one NETWORK");
 	if (network_cli_open(&c, err) < 0 || net_repair(c.net, err) < 0 ||
-	    net_inspect(c.net, argv + 1, &out, err) < 0)
+	    net_inspect(c.net, argv + optind, &out, err) < 0)
 		return hk_error_wrap(err, "network inspect");
-	s = json_to_string(out, true);
+	if (format && !str_eq(format, "json")) {
+		/* one line per network, as docker */
+		for (size_t i = 0; i < json_object_array_length(out); i++) {
+			_cleanup_free_ char *s =
+				cli_template(json_object_array_get_idx(out, i), format, err);
+			if (!s)
+				return hk_error_wrap(err, "network inspect --format");
+			printf("%s\n", s);
+		}
+		return 0;
+	}
+	_cleanup_free_ char *s = json_to_string(out, true);
 	printf("%s\n", s);
 	return 0;
 }
 
 static const struct hk_command cmd_network_inspect = {
 	.name = "network inspect",
-	.usage = "network inspect NETWORK...",
+	.usage = "network inspect [-f FORMAT] NETWORK...",
 	.summary = "Show networks as JSON (subnet, gateway, bridge, containers)",
+	.help = "  -f, --format FMT     json (default) or a template, e.g. '{{.Subnet}}'\n",
 	.run = network_inspect_run,
 };
 HK_COMMAND(hako, cmd_network_inspect);

@@ -1,9 +1,10 @@
-/* hako network ls */
+/* hako network ls: docker's columns, filters and --format. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/command.h"
+#include "cli/image_common.h"
 #include "cli/network_cli.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -15,16 +16,132 @@ static const char *jstr(json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
 }
 
+static bool jbool(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+/* One of docker's filters: name= (substring), id= (prefix), driver=,
+ * label=K or label=K=V, type=builtin|custom, dangling=true|false. */
+static int filter_check(const char *f, struct hk_error **err)
+{
+	static const char *const keys[] = {
+		"name=", "id=", "driver=", "label=", "type=", "dangling="};
+	const char *v = strchr(f, '=');
+
+	for (size_t i = 0; v && i < ARRAY_SIZE(keys); i++)
+		if (str_has_prefix(f, keys[i])) {
+			if (str_has_prefix(f, "type=") && !str_eq(v + 1, "builtin") &&
+			    !str_eq(v + 1, "custom"))
+				break;
+			if (str_has_prefix(f, "dangling=") && !str_eq(v + 1, "true") &&
+			    !str_eq(v + 1, "false") && !str_eq(v + 1, "1") && !str_eq(v + 1, "0"))
+				break;
+			return 0;
+		}
+	return hk_error_set(err, 0,
+			    "network ls: invalid filter '%s' (name=, id=, driver=, label=K[=V], "
+			    "type=builtin|custom, dangling=true|false)",
+			    f);
+}
+
+static bool label_matches(json_object *n, const char *want)
+{
+	json_object *labels = NULL, *v;
+	const char *eq = strchr(want, '=');
+	_cleanup_free_ char *key = eq ? xstrndup(want, (size_t)(eq - want)) : xstrdup(want);
+
+	json_object_object_get_ex(n, "Labels", &labels);
+	if (!json_object_object_get_ex(labels, key, &v))
+		return false;
+	return !eq || str_eq(json_object_get_string(v), eq + 1);
+}
+
+/* Filters of one key are OR'ed, different keys AND'ed (docker's rule). */
+static bool matches(json_object *n, char **filters)
+{
+	static const char *const keys[] = {
+		"name=", "id=", "driver=", "label=", "type=", "dangling="};
+
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		bool seen = false, ok = false;
+		for (char **f = filters; f && *f; f++) {
+			const char *v = *f + strlen(keys[k]);
+			json_object *ctrs = NULL;
+			if (!str_has_prefix(*f, keys[k]))
+				continue;
+			seen = true;
+			if (k == 0)
+				ok |= strstr(jstr(n, "Name"), v) != NULL;
+			else if (k == 1)
+				ok |= str_has_prefix(jstr(n, "Id"), v);
+			else if (k == 2)
+				ok |= str_eq(jstr(n, "Driver"), v);
+			else if (k == 3)
+				ok |= label_matches(n, v);
+			else if (k == 4)
+				ok |= str_eq(v, "builtin") ==
+				      str_eq(jstr(n, "Name"), NET_DEFAULT_NAME);
+			else {
+				bool dangling = str_eq(v, "true") || str_eq(v, "1");
+				json_object_object_get_ex(n, "Containers", &ctrs);
+				/* docker: the built-in networks never dangle */
+				ok |= dangling == (!str_eq(jstr(n, "Name"), NET_DEFAULT_NAME) &&
+						   json_object_object_length(ctrs) == 0);
+			}
+		}
+		if (seen && !ok)
+			return false;
+	}
+	return true;
+}
+
+/* The fields docker's `network ls --format` knows, for a template. */
+static json_object *ls_row(json_object *n, bool trunc)
+{
+	json_object *row = json_object_new_object(), *labels = NULL;
+	char created[64];
+	_cleanup_free_ char *lbl = NULL;
+	size_t len = 0;
+
+	json_object_object_get_ex(n, "Labels", &labels);
+	json_object_object_foreach(labels, k, v)
+	{
+		const char *s = json_object_get_string(v);
+		lbl = xrealloc(lbl, len + strlen(k) + strlen(s) + 3);
+		len += (size_t)sprintf(lbl + len, "%s%s=%s", len ? "," : "", k, s);
+	}
+	cli_rfc3339(json_object_get_int64(json_object_object_get(n, "Created")), created,
+		    sizeof(created));
+	json_object_object_add(row, "ID",
+			       json_object_new_string_len(jstr(n, "Id"), trunc ? 12 : 64));
+	json_object_object_add(row, "Name", json_object_new_string(jstr(n, "Name")));
+	json_object_object_add(row, "Driver", json_object_new_string(jstr(n, "Driver")));
+	json_object_object_add(row, "Scope", json_object_new_string("local"));
+	json_object_object_add(row, "IPv6",
+			       json_object_new_string(jbool(n, "EnableIPv6") ? "true" : "false"));
+	json_object_object_add(row, "Internal",
+			       json_object_new_string(jbool(n, "Internal") ? "true" : "false"));
+	json_object_object_add(row, "Labels", json_object_new_string(lbl ? lbl : ""));
+	json_object_object_add(row, "CreatedAt", json_object_new_string(created));
+	json_object_object_add(row, "Subnet", json_object_new_string(jstr(n, "Subnet")));
+	return row;
+}
+
 static int network_ls_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
 		{"quiet", no_argument, NULL, 'q'},
-		{"format", required_argument, NULL, 'f'},
+		{"filter", required_argument, NULL, 'f'},
+		{"format", required_argument, NULL, 'F'},
 		{"no-trunc", no_argument, NULL, 'T'},
 		{0},
 	};
 	_cleanup_network_cli_ struct network_cli c = {0};
 	_cleanup_json_ json_object *all = NULL;
+	_cleanup_strv_ char **filters = NULL;
 	const char *format = NULL;
 	bool quiet = false, trunc = true;
 	int ch;
@@ -35,6 +152,11 @@ static int network_ls_run(int argc, char **argv, struct hk_error **err)
 			quiet = true;
 			break;
 		case 'f':
+			if (filter_check(optarg, err) < 0)
+				return -1;
+			strv_push(&filters, optarg);
+			break;
+		case 'F':
 			format = optarg;
 			break;
 		case 'T':
@@ -44,32 +166,39 @@ static int network_ls_run(int argc, char **argv, struct hk_error **err)
 			return hk_error_set(err, 0, "network ls: see 'hako network ls --help'");
 		}
 	}
-	if (format && strcmp(format, "json") && strcmp(format, "table"))
-		return hk_error_set(err, 0, "network ls: --format must be json or table");
 	if (optind < argc)
 		return hk_error_set(err, 0, "network ls: unexpected argument '%s'", argv[optind]);
 	if (network_cli_open(&c, err) < 0 || net_repair(c.net, err) < 0 ||
 	    net_ensure_default(c.net, err) < 0 || net_inspect(c.net, NULL, &all, err) < 0)
 		return hk_error_wrap(err, "network ls");
-	if (format && !strcmp(format, "json")) {
-		_cleanup_free_ char *s = json_to_string(all, true);
-		printf("%s\n", s);
-		return 0;
-	}
-	if (!quiet)
+	if (format && str_eq(format, "table"))
+		format = NULL;
+	if (!quiet && !format)
 		printf("%-*s  %-20s  %-7s  %-18s  %s\n", trunc ? 12 : 64, "NETWORK ID", "NAME",
 		       "DRIVER", "SUBNET", "INTERNAL");
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
-		json_object *n = json_object_array_get_idx(all, i), *in = NULL;
+		json_object *n = json_object_array_get_idx(all, i);
 		const char *id = jstr(n, "Id");
+		if (!matches(n, filters))
+			continue;
 		if (quiet) {
 			printf("%.*s\n", trunc ? 12 : 64, id);
-			continue;
+		} else if (format && str_eq(format, "json")) {
+			_cleanup_json_ json_object *row = ls_row(n, trunc);
+			_cleanup_free_ char *s = json_to_string(row, false);
+			printf("%s\n", s);
+		} else if (format) {
+			_cleanup_json_ json_object *row = ls_row(n, trunc);
+			const char *f = str_has_prefix(format, "table ") ? format + 6 : format;
+			_cleanup_free_ char *s = cli_template(row, f, err);
+			if (!s)
+				return hk_error_wrap(err, "network ls --format");
+			printf("%s\n", s);
+		} else {
+			printf("%-*.*s  %-20s  %-7s  %-18s  %s\n", trunc ? 12 : 64, trunc ? 12 : 64,
+			       id, jstr(n, "Name"), jstr(n, "Driver"), jstr(n, "Subnet"),
+			       jbool(n, "Internal") ? "true" : "false");
 		}
-		json_object_object_get_ex(n, "Internal", &in);
-		printf("%-*.*s  %-20s  %-7s  %-18s  %s\n", trunc ? 12 : 64, trunc ? 12 : 64, id,
-		       jstr(n, "Name"), jstr(n, "Driver"), jstr(n, "Subnet"),
-		       json_object_get_boolean(in) ? "true" : "false");
 	}
 	return 0;
 }
@@ -80,7 +209,12 @@ static const struct hk_command cmd_network_ls = {
 	.usage = "network ls [OPTIONS]",
 	.summary = "List networks",
 	.help = "  -q, --quiet          only the ids\n"
-		"  -f, --format FMT     table (default) or json\n"
+		"  -f, --filter K=V     name=, id=, driver=, label=K[=V], type=builtin|custom,\n"
+		"                       dangling=true|false (repeatable: the same key ORs,\n"
+		"                       different keys AND)\n"
+		"      --format FMT     table (default), json (one object a line), or a\n"
+		"                       template over .ID .Name .Driver .Scope .IPv6\n"
+		"                       .Internal .Labels .CreatedAt .Subnet\n"
 		"      --no-trunc       full ids\n",
 	.run = network_ls_run,
 };

@@ -15,7 +15,7 @@ test_net_create_ls_inspect_rm() {
 	assert_contains "$output" "10.123.4.0/24"
 	assert_contains "$output" "bridge"
 	assert_eq "$(hn network ls -q | wc -l)" 3 "ls -q lines (blue, green, bridge)"
-	assert_eq "$(hn network ls --format json | jq -r '.[] | select(.Name == "green") | .Subnet')" \
+	assert_eq "$(hn network ls --format json | jq -r 'select(.Name == "green") | .Subnet')" \
 		"10.90.0.0/24" "green gets the first free /24 of the pool"
 
 	run hn network inspect blue
@@ -26,6 +26,30 @@ test_net_create_ls_inspect_rm() {
 	assert_eq "$(echo "$output" | jq -r '.[0].Internal')" "false"
 	# by id prefix too
 	assert_eq "$(hn network inspect "${id:0:12}" | jq -r '.[0].Name')" blue
+	# docker's -f/--format: a line per network
+	assert_eq "$(hn network inspect -f '{{.Name}} {{.Gateway}} {{.Labels.team}}' blue green)" \
+		"blue 10.123.4.1 blue
+green 10.90.0.1 <no value>"
+
+	# docker's filters: one key ORs, different keys AND
+	assert_eq "$(hn network ls --format '{{.Name}}' -f name=blu)" blue
+	assert_eq "$(hn network ls --format '{{.Name}}' -f name=blue -f name=green | sort | xargs)" \
+		"blue green"
+	assert_eq "$(hn network ls --format '{{.Name}}' -f label=team=blue)" blue
+	assert_eq "$(hn network ls --format '{{.Name}}' -f label=team -f name=green)" ""
+	assert_eq "$(hn network ls --format '{{.Name}}' -f type=builtin)" bridge
+	assert_eq "$(hn network ls -q -f type=custom | wc -l)" 2
+	assert_eq "$(hn network ls -q -f dangling=true | wc -l)" 2 "no containers on blue and green"
+	assert_eq "$(hn network ls -q -f "id=${id:0:6}")" "${id:0:12}"
+	assert_eq "$(hn network ls --format '{{.Name}}/{{.Labels}}' -f driver=bridge -f name=blue)" \
+		"blue/team=blue,x=1"
+	run hn network ls -f colour=red
+	assert_status 125
+	assert_contains "$output" "invalid filter 'colour=red'"
+	run hn network ls -f type=other
+	assert_status 125
+	run hn network inspect -f '{{.Name' blue
+	assert_status 125
 
 	run hn network rm blue green
 	assert_status 0
