@@ -422,50 +422,6 @@ int ctr_attach_and_wait(struct engine *e, const char *id, int fd, bool tty, bool
 	return code;
 }
 
-/* A small subset of Go templates: text with {{.A.B}} and {{json .A}}. */
-void ctr_print_template(const char *fmt, json_object *o)
-{
-	const char *p = fmt;
-
-	while (*p) {
-		const char *open = strstr(p, "{{");
-		const char *close = open ? strstr(open, "}}") : NULL;
-		if (!open || !close) {
-			fputs(p, stdout);
-			break;
-		}
-		fwrite(p, 1, (size_t)(open - p), stdout);
-		_cleanup_free_ char *expr = xstrndup(open + 2, (size_t)(close - open - 2));
-		char *x = expr;
-		bool as_json = false;
-		while (*x == ' ')
-			x++;
-		if (!strncmp(x, "json ", 5)) {
-			as_json = true;
-			x += 5;
-			while (*x == ' ')
-				x++;
-		}
-		x[strcspn(x, " ")] = '\0';
-		json_object *cur = o;
-		char *save = NULL;
-		for (char *k = strtok_r(x, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
-			if (!json_object_object_get_ex(cur, k, &cur))
-				cur = NULL;
-		if (as_json || (cur && (json_object_is_type(cur, json_type_object) ||
-					json_object_is_type(cur, json_type_array)))) {
-			_cleanup_free_ char *s = json_to_string(cur, false);
-			fputs(cur ? s : "null", stdout);
-		} else if (!cur) {
-			fputs("<no value>", stdout);
-		} else {
-			fputs(json_object_get_string(cur), stdout);
-		}
-		p = close + 2;
-	}
-	fputc('\n', stdout);
-}
-
 int ctr_for_each(int n, char **names, ctr_each_fn fn, void *arg, struct hk_error **err)
 {
 	struct engine e;

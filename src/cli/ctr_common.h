@@ -61,7 +61,4 @@ int ctr_start_failed(int status, struct hk_error **err);
 int ctr_attach_and_wait(struct engine *e, const char *id, int fd, bool tty, bool stdin_on,
 			const char *detach_keys, struct hk_error **err);
 
-/* Print fmt with {{.A.B}} / {{json .A}} replaced from o, and a newline. */
-void ctr_print_template(const char *fmt, json_object *o);
-
 #endif

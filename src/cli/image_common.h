@@ -32,11 +32,6 @@ const char *cli_short_id(const char *id, char buf[16]);
  * three spaces.  rows[r][c], cells may not be NULL. */
 void cli_print_table(const char *const *headers, size_t ncols, char ***rows, size_t nrows);
 
-/* A small subset of Go templates over a JSON object, as `--format` takes:
- * text with {{.Field.Sub}} (strings raw, others as JSON; a missing field is
- * "<no value>") and {{json .Field}} / {{json .}}.  Caller frees. */
-char *cli_template(json_object *obj, const char *fmt, struct hk_error **err);
-
 /* Free a rows array made of strv rows. */
 void cli_rows_free(char ***rows, size_t nrows);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/command.h"
+#include "cli/format.h"
 #include "cli/image_common.h"
 #include "image/image.h"
 #include "util/json.h"
@@ -74,7 +75,9 @@ static int history_run(int argc, char **argv, struct hk_error **err)
 	size_t n = 0, nrows = 0;
 	char ***rows = NULL;
 	bool no_trunc = false, quiet = false, human = true;
+	static const char *const headers[] = {"ID", "IMAGE", "CreatedSince", "CREATED", NULL};
 	const char *format = NULL;
+	struct cli_format f = {0};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "+qH:", opts, NULL)) != -1) {
@@ -97,9 +100,15 @@ static int history_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (argc - optind != 1)
 		return hk_error_set(err, EINVAL, "history: requires exactly one IMAGE");
+	if (cli_format_init(&f, format, headers, err) < 0)
+		return hk_error_wrap(err, "history");
+	if (f.kind == CLI_FORMAT_DEFAULT)
+		format = NULL;
 	if (cli_image_store(&s, err) < 0 || image_lookup(s, argv[optind], &img, err) < 0 ||
-	    load_history(img, &h, &n, err) < 0)
+	    load_history(img, &h, &n, err) < 0) {
+		cli_format_free(&f);
 		return -1;
+	}
 	for (size_t k = n; k-- > 0;) {
 		char id[16], ago[64], size[32];
 		const char *shown =
@@ -120,7 +129,6 @@ static int history_run(int argc, char **argv, struct hk_error **err)
 		}
 		if (format) {
 			_cleanup_json_ json_object *j = json_object_new_object();
-			_cleanup_free_ char *t = NULL;
 			json_object_object_add(j, "ID", json_object_new_string(shown));
 			json_object_object_add(j, "CreatedSince", json_object_new_string(ago));
 			json_object_object_add(j, "CreatedBy", json_object_new_string(by));
@@ -128,11 +136,8 @@ static int history_run(int argc, char **argv, struct hk_error **err)
 			json_object_object_add(
 				j, "Comment",
 				json_object_new_string(h[k].comment ? h[k].comment : ""));
-			t = str_eq(format, "json") ? json_to_string(j, false)
-						   : cli_template(j, format, err);
-			if (!t)
+			if (cli_format_row(&f, j, err) < 0)
 				goto fail;
-			printf("%s\n", t);
 			continue;
 		}
 		rows = xrealloc(rows, (nrows + 1) * sizeof(*rows));
@@ -148,14 +153,18 @@ static int history_run(int argc, char **argv, struct hk_error **err)
 		const char *hd[] = {"IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"};
 		cli_print_table(hd, 5, rows, nrows);
 	}
+	if (!quiet && cli_format_end(&f, err) < 0)
+		goto fail;
 	cli_rows_free(rows, nrows);
 	for (size_t k = 0; k < n; k++) {
 		free(h[k].created_by);
 		free(h[k].comment);
 	}
 	free(h);
+	cli_format_free(&f);
 	return 0;
 fail:
+	cli_format_free(&f);
 	cli_rows_free(rows, nrows);
 	for (size_t k = 0; k < n; k++) {
 		free(h[k].created_by);
@@ -173,7 +182,7 @@ static const struct hk_command cmd_history = {
 	.help = "      --no-trunc    do not shorten\n"
 		"  -q, --quiet       only image ids\n"
 		"  -H, --human BOOL  human sizes and dates (default true)\n"
-		"      --format F    'json' or a template\n",
+		"      --format F    'json', a Go template or 'table TEMPLATE' (docs/format.md)\n",
 	.run = history_run,
 };
 HK_COMMAND(hako, cmd_history);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/command.h"
+#include "cli/format.h"
 #include "cli/image_common.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -86,6 +87,7 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 	_cleanup_image_store_ struct image_store *s = NULL;
 	_cleanup_json_ json_object *arr = json_object_new_array();
 	const char *format = NULL;
+	struct cli_format f = {0};
 	int c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
@@ -95,8 +97,14 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind >= argc)
 		return hk_error_set(err, EINVAL, "image inspect: requires at least one IMAGE");
-	if (cli_image_store(&s, err) < 0)
+	if (str_eq(format, "json"))
+		format = NULL;
+	if (format && cli_format_init_template(&f, format, err) < 0)
+		return hk_error_wrap(err, "image inspect");
+	if (cli_image_store(&s, err) < 0) {
+		cli_format_free(&f);
 		return -1;
+	}
 	for (int i = optind; i < argc; i++) {
 		_cleanup_image_ struct image *img = NULL;
 		struct hk_error *e = NULL;
@@ -107,17 +115,19 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 			status = 1;
 			continue;
 		}
-		if (format && !str_eq(format, "json")) {
-			_cleanup_free_ char *t = cli_template(j, format, err);
+		if (format) {
+			int r = cli_format_row(&f, j, err);
 			json_object_put(j);
-			if (!t)
-				return -1;
-			printf("%s\n", t);
+			if (r < 0) {
+				cli_format_free(&f);
+				return hk_error_wrap(err, "image inspect");
+			}
 			continue;
 		}
 		json_object_array_add(arr, j);
 	}
-	if (!format || str_eq(format, "json")) {
+	cli_format_free(&f);
+	if (!format) {
 		_cleanup_free_ char *t = json_to_string(arr, true);
 		printf("%s\n", t);
 	}

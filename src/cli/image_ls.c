@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/command.h"
+#include "cli/format.h"
 #include "cli/image_common.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -12,6 +13,7 @@
 struct ls_opts {
 	bool quiet, digests, no_trunc, all;
 	const char *format;
+	struct cli_format fmt;
 	struct image_ref filter; /* domain set when a REPOSITORY[:TAG] was given */
 	bool filter_tag;	 /* the filter named a tag */
 };
@@ -66,11 +68,10 @@ static bool matches(const struct ls_opts *o, const char *full_tag)
 	return ok;
 }
 
-static void emit_json(const struct image *img, const char *repo, const char *tag,
-		      const char *digest, const struct ls_opts *o)
+static int emit_row(const struct image *img, const char *repo, const char *tag, const char *digest,
+		    struct ls_opts *o, struct hk_error **err)
 {
 	_cleanup_json_ json_object *j = json_object_new_object();
-	_cleanup_free_ char *s = NULL;
 	char id[16], size[32], ago[64], at[64];
 
 	cli_human_size(img->size, size, sizeof(size));
@@ -86,18 +87,7 @@ static void emit_json(const struct image *img, const char *repo, const char *tag
 	json_object_object_add(j, "Size", json_object_new_string(size));
 	json_object_object_add(j, "Tag", json_object_new_string(tag));
 	json_object_object_add(j, "VirtualSize", json_object_new_string(size));
-	if (str_eq(o->format, "json")) {
-		s = json_to_string(j, false);
-	} else {
-		struct hk_error *e = NULL;
-		s = cli_template(j, o->format, &e);
-		if (!s) {
-			fprintf(stderr, "hako: %s\n", hk_error_msg(e));
-			hk_error_free(&e);
-			return;
-		}
-	}
-	printf("%s\n", s);
+	return cli_format_row(&o->fmt, j, err);
 }
 
 static int images_run(int argc, char **argv, struct hk_error **err)
@@ -130,8 +120,6 @@ static int images_run(int argc, char **argv, struct hk_error **err)
 			break;
 		case 'f':
 			o.format = optarg;
-			if (str_eq(o.format, "table"))
-				o.format = NULL;
 			break;
 		default:
 			return 125;
@@ -139,14 +127,22 @@ static int images_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (argc - optind > 1)
 		return hk_error_set(err, EINVAL, "images: at most one REPOSITORY[:TAG]");
+	static const char *const headers[] = {"ID", "IMAGE ID", "CreatedSince", "CREATED", NULL};
+	if (cli_format_init(&o.fmt, o.format, headers, err) < 0)
+		return hk_error_wrap(err, "images");
+	if (o.fmt.kind == CLI_FORMAT_DEFAULT)
+		o.format = NULL;
 	if (optind < argc) {
 		const char *a = argv[optind];
 		const char *slash = strrchr(a, '/');
 		o.filter_tag = strchr(slash ? slash : a, ':') != NULL;
-		if (image_ref_parse(a, &o.filter, err) < 0)
+		if (image_ref_parse(a, &o.filter, err) < 0) {
+			cli_format_free(&o.fmt);
 			return -1;
+		}
 	}
 	if (cli_image_store(&s, err) < 0 || image_list(s, &list, &n, err) < 0) {
+		cli_format_free(&o.fmt);
 		image_ref_free(&o.filter);
 		return -1;
 	}
@@ -182,7 +178,9 @@ static int images_run(int argc, char **argv, struct hk_error **err)
 				continue;
 			}
 			if (o.format) {
-				emit_json(img, repo, tag, digest, &o);
+				r = emit_row(img, repo, tag, digest, &o, err);
+				if (r < 0)
+					goto out;
 				continue;
 			}
 			cli_human_size(img->size, size, sizeof(size));
@@ -216,6 +214,9 @@ static int images_run(int argc, char **argv, struct hk_error **err)
 			cli_print_table(h, 5, rows, nrows);
 		}
 	}
+	r = o.quiet ? 0 : cli_format_end(&o.fmt, err);
+out:
+	cli_format_free(&o.fmt);
 	cli_rows_free(rows, nrows);
 	image_list_free(list, n);
 	image_ref_free(&o.filter);
@@ -231,8 +232,9 @@ static const struct hk_command cmd_images = {
 		"  -q, --quiet        only image ids\n"
 		"      --digests      show digests\n"
 		"      --no-trunc     full image ids\n"
-		"      --format F     'table' (default), 'json' (one object a line) or a\n"
-		"                     template such as '{{.Repository}}:{{.Tag}}'\n",
+		"      --format F     'table' (default), 'json' (one object a line), a Go\n"
+		"                     template such as '{{.Repository}}:{{.Tag}}', or\n"
+		"                     'table {{.Repository}}\\t{{.Size}}' (docs/format.md)\n",
 	.run = images_run,
 };
 HK_COMMAND(hako, cmd_images);

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/format.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -14,6 +15,7 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 					     {"type", required_argument, NULL, 'T'},
 					     {0}};
 	const char *fmt = NULL;
+	struct cli_format f = {0};
 	json_object *arr;
 	struct engine e;
 	int c, rc = 0;
@@ -30,8 +32,15 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind >= argc)
 		return hk_error_set(err, 0, "inspect: requires at least 1 container");
-	if (ctr_engine_open(&e, err) < 0)
+	/* "json" is the default output, as Docker's */
+	if (fmt && !strcmp(fmt, "json"))
+		fmt = NULL;
+	if (fmt && cli_format_init_template(&f, fmt, err) < 0)
+		return hk_error_wrap(err, "inspect");
+	if (ctr_engine_open(&e, err) < 0) {
+		cli_format_free(&f);
 		return -1;
+	}
 	arr = json_object_new_array();
 	for (int i = optind; i < argc; i++) {
 		struct engine_container *ct = NULL;
@@ -42,13 +51,17 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 			continue;
 		}
 		json_object *o = engine_inspect_json(&e, ct);
+		engine_container_free(ct);
 		if (fmt) {
-			ctr_print_template(fmt, o);
+			int r = cli_format_row(&f, o, err);
 			json_object_put(o);
+			if (r < 0) {
+				rc = hk_error_wrap(err, "inspect");
+				break;
+			}
 		} else {
 			json_object_array_add(arr, o);
 		}
-		engine_container_free(ct);
 	}
 	if (!fmt) {
 		_cleanup_free_ char *s = json_to_string(arr, true);
@@ -56,6 +69,7 @@ static int inspect_run(int argc, char **argv, struct hk_error **err)
 	}
 	json_object_put(arr);
 	engine_close(&e);
+	cli_format_free(&f);
 	return rc;
 }
 
@@ -64,7 +78,9 @@ static const struct hk_command cmd_inspect = {
 	.aliases = "container inspect",
 	.usage = "inspect [OPTIONS] CONTAINER...",
 	.summary = "Show containers' configuration and state as JSON",
-	.help = "  -f, --format TEMPLATE   print fields: '{{.State.Status}}', '{{json .Config}}'\n",
+	.help = "  -f, --format TEMPLATE   a Go template per container (docs/format.md):\n"
+		"                          '{{.State.Status}}', '{{json .Config}}',\n"
+		"                          '{{range .Mounts}}{{.Destination}} {{end}}'\n",
 	.run = inspect_run,
 };
 HK_COMMAND(hako, cmd_inspect);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/command.h"
+#include "cli/format.h"
 #include "cli/image_common.h"
 #include "cli/network_cli.h"
 #include "util/json.h"
@@ -142,9 +143,11 @@ static int network_ls_run(int argc, char **argv, struct hk_error **err)
 	_cleanup_network_cli_ struct network_cli c = {0};
 	_cleanup_json_ json_object *all = NULL;
 	_cleanup_strv_ char **filters = NULL;
+	static const char *const headers[] = {"ID", "NETWORK ID", NULL};
 	const char *format = NULL;
+	struct cli_format fmt = {0};
 	bool quiet = false, trunc = true;
-	int ch;
+	int ch, r = 0;
 
 	while ((ch = getopt_long(argc, argv, "+qf:", opts, NULL)) != -1) {
 		switch (ch) {
@@ -168,39 +171,38 @@ static int network_ls_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind < argc)
 		return hk_error_set(err, 0, "network ls: unexpected argument '%s'", argv[optind]);
-	if (network_cli_open(&c, err) < 0 || net_repair(c.net, err) < 0 ||
-	    net_ensure_default(c.net, err) < 0 || net_inspect(c.net, NULL, &all, err) < 0)
+	if (cli_format_init(&fmt, format, headers, err) < 0)
 		return hk_error_wrap(err, "network ls");
-	if (format && str_eq(format, "table"))
+	if (fmt.kind == CLI_FORMAT_DEFAULT)
 		format = NULL;
+	if (network_cli_open(&c, err) < 0 || net_repair(c.net, err) < 0 ||
+	    net_ensure_default(c.net, err) < 0 || net_inspect(c.net, NULL, &all, err) < 0) {
+		cli_format_free(&fmt);
+		return hk_error_wrap(err, "network ls");
+	}
 	if (!quiet && !format)
 		printf("%-*s  %-20s  %-7s  %-18s  %s\n", trunc ? 12 : 64, "NETWORK ID", "NAME",
 		       "DRIVER", "SUBNET", "INTERNAL");
-	for (size_t i = 0; i < json_object_array_length(all); i++) {
+	for (size_t i = 0; i < json_object_array_length(all) && r == 0; i++) {
 		json_object *n = json_object_array_get_idx(all, i);
 		const char *id = jstr(n, "Id");
 		if (!matches(n, filters))
 			continue;
 		if (quiet) {
 			printf("%.*s\n", trunc ? 12 : 64, id);
-		} else if (format && str_eq(format, "json")) {
-			_cleanup_json_ json_object *row = ls_row(n, trunc);
-			_cleanup_free_ char *s = json_to_string(row, false);
-			printf("%s\n", s);
 		} else if (format) {
 			_cleanup_json_ json_object *row = ls_row(n, trunc);
-			const char *f = str_has_prefix(format, "table ") ? format + 6 : format;
-			_cleanup_free_ char *s = cli_template(row, f, err);
-			if (!s)
-				return hk_error_wrap(err, "network ls --format");
-			printf("%s\n", s);
+			r = cli_format_row(&fmt, row, err);
 		} else {
 			printf("%-*.*s  %-20s  %-7s  %-18s  %s\n", trunc ? 12 : 64, trunc ? 12 : 64,
 			       id, jstr(n, "Name"), jstr(n, "Driver"), jstr(n, "Subnet"),
 			       jbool(n, "Internal") ? "true" : "false");
 		}
 	}
-	return 0;
+	if (r == 0 && !quiet)
+		r = cli_format_end(&fmt, err);
+	cli_format_free(&fmt);
+	return r < 0 ? hk_error_wrap(err, "network ls") : 0;
 }
 
 static const struct hk_command cmd_network_ls = {
@@ -212,9 +214,10 @@ static const struct hk_command cmd_network_ls = {
 		"  -f, --filter K=V     name=, id=, driver=, label=K[=V], type=builtin|custom,\n"
 		"                       dangling=true|false (repeatable: the same key ORs,\n"
 		"                       different keys AND)\n"
-		"      --format FMT     table (default), json (one object a line), or a\n"
-		"                       template over .ID .Name .Driver .Scope .IPv6\n"
-		"                       .Internal .Labels .CreatedAt .Subnet\n"
+		"      --format FMT     table (default), json (one object a line), a Go\n"
+		"                       template or 'table TEMPLATE' (docs/format.md) over\n"
+		"                       .ID .Name .Driver .Scope .IPv6 .Internal .Labels\n"
+		"                       .CreatedAt .Subnet\n"
 		"      --no-trunc       full ids\n",
 	.run = network_ls_run,
 };

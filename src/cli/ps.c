@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/format.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -100,7 +101,9 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 					   "Status", "Ports", "Names"};
 	static const char *const heads[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
 					    "STATUS",	    "PORTS", "NAMES"};
+	static const char *const headers[] = {"ID", "CONTAINER ID", "RunningFor", "CREATED", NULL};
 	bool all = false, quiet = false, latest = false, trunc = true;
+	struct cli_format fmt;
 	_cleanup_strv_ char **filters = NULL;
 	const char *format = NULL;
 	struct engine_container **list = NULL;
@@ -155,10 +158,15 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (latest || last >= 0)
 		all = true;
-	if (ctr_engine_open(&e, err) < 0)
+	if (cli_format_init(&fmt, format, headers, err) < 0)
+		return hk_error_wrap(err, "ps");
+	if (ctr_engine_open(&e, err) < 0) {
+		cli_format_free(&fmt);
 		return -1;
+	}
 	if (engine_list(&e, &list, &n, err) < 0) {
 		engine_close(&e);
+		cli_format_free(&fmt);
 		return -1;
 	}
 	now = engine_now();
@@ -186,16 +194,17 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 			json_object_object_get_ex(json_object_array_get_idx(rows, i), "ID", &v);
 			printf("%s\n", json_object_get_string(v));
 		}
-	} else if (format && !strcmp(format, "json")) {
-		for (size_t i = 0; i < n; i++) {
-			_cleanup_free_ char *s =
-				json_to_string(json_object_array_get_idx(rows, i), false);
-			printf("%s\n", s);
+	} else if (fmt.kind != CLI_FORMAT_DEFAULT) {
+		int r = 0;
+		for (size_t i = 0; i < n && r == 0; i++)
+			r = cli_format_row(&fmt, json_object_array_get_idx(rows, i), err);
+		if (r == 0)
+			r = cli_format_end(&fmt, err);
+		if (r < 0) {
+			json_object_put(rows);
+			cli_format_free(&fmt);
+			return hk_error_wrap(err, "ps");
 		}
-	} else if (format && strcmp(format, "table")) {
-		const char *f = str_has_prefix(format, "table ") ? format + 6 : format;
-		for (size_t i = 0; i < n; i++)
-			ctr_print_template(f, json_object_array_get_idx(rows, i));
 	} else {
 		for (size_t k = 0; k < 7; k++)
 			width[k] = strlen(heads[k]);
@@ -231,6 +240,7 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 			}
 	}
 	json_object_put(rows);
+	cli_format_free(&fmt);
 	return 0;
 }
 
@@ -245,7 +255,10 @@ static const struct hk_command cmd_ps = {
 		"  -n, --last N          the N newest\n"
 		"      --no-trunc        full ids and commands\n"
 		"  -f, --filter K=V      name=, id=, status=, label=K[=V], ancestor=, exited=\n"
-		"      --format FMT      json, table, or a template such as '{{.Names}}'\n",
+		"      --format FMT      table (default), json, a Go template such as\n"
+		"                        '{{.Names}}: {{.Status}}', or 'table "
+		"{{.Names}}\\t{{.Status}}'\n"
+		"                        (docs/format.md)\n",
 	.run = ps_run,
 };
 HK_COMMAND(hako, cmd_ps);

@@ -13,6 +13,7 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/format.h"
 #include "cli/image_common.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -145,9 +146,18 @@ static int print_frame(const struct stats_opts *o, struct sample *v, size_t n,
 					 "BLOCK I/O",	      "PIDS"};
 	static const char *const keys[] = {"ID",      "Name",  "CPUPerc", "MemUsage",
 					   "MemPerc", "NetIO", "BlockIO", "PIDs"};
-	bool table = !o->format || !strcmp(o->format, "table");
+	static const char *const headers[] = {
+		"ID",	   "CONTAINER ID", "CPUPerc", "CPU %",	 "MemUsage", "MEM USAGE / LIMIT",
+		"MemPerc", "MEM %",	   "NetIO",   "NET I/O", "BlockIO",  "BLOCK I/O",
+		"PIDs",	   "PIDS",	   NULL};
+	struct cli_format f;
+	bool table;
 	char ***rows = NULL;
 	size_t nrows = 0;
+
+	if (cli_format_init(&f, o->format, headers, err) < 0)
+		return hk_error_wrap(err, "stats");
+	table = f.kind == CLI_FORMAT_DEFAULT;
 
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_json_ json_object *j = NULL;
@@ -163,20 +173,15 @@ static int print_frame(const struct stats_opts *o, struct sample *v, size_t n,
 				rows[nrows][k] = xstrdup(json_object_get_string(x));
 			}
 			nrows++;
-		} else if (!strcmp(o->format, "json")) {
-			_cleanup_free_ char *t = json_to_string(j, false);
-			printf("%s\n", t);
-		} else {
-			_cleanup_free_ char *t = cli_template(j, o->format, err);
-			if (!t) {
-				cli_rows_free(rows, nrows);
-				return hk_error_wrap(err, "stats: --format");
-			}
-			printf("%s\n", t);
+		} else if (cli_format_row(&f, j, err) < 0) {
+			cli_format_free(&f);
+			return hk_error_wrap(err, "stats");
 		}
 	}
 	if (table)
 		cli_print_table(hd, ARRAY_SIZE(hd), rows, nrows);
+	else if (cli_format_end(&f, err) < 0)
+		return hk_error_wrap(err, "stats");
 	cli_rows_free(rows, nrows);
 	fflush(stdout);
 	return 0;
@@ -238,6 +243,13 @@ static int stats_run(int argc, char **argv, struct hk_error **err)
 				    "stats: --format '%s': expected table, json or a template such "
 				    "as '{{.Name}} {{.CPUPerc}}'",
 				    o.format);
+	{
+		/* a bad template fails before any sampling */
+		struct cli_format f;
+		if (cli_format_init(&f, o.format, NULL, err) < 0)
+			return hk_error_wrap(err, "stats");
+		cli_format_free(&f);
+	}
 	if (ctr_engine_open(&e, err) < 0)
 		return -1;
 	if (refresh(&e, &o, &v, &n, true, err) < 0) {
@@ -274,8 +286,9 @@ static const struct hk_command cmd_stats = {
 	.help = "  -a, --all          every container (default: the running ones)\n"
 		"      --no-stream    print one sample and exit\n"
 		"      --no-trunc     full container ids\n"
-		"      --format F     table (default), json (one object a line), or a template:\n"
-		"                     {{.ID}} {{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}}\n"
+		"      --format F     table (default), json (one object a line), a Go template\n"
+		"                     or 'table TEMPLATE' (docs/format.md) over {{.ID}}\n"
+		"                     {{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.MemPerc}}\n"
 		"                     {{.NetIO}} {{.BlockIO}} {{.PIDs}}\n"
 		"Figures come from the container's cgroup (v1, v2 or hybrid) and network\n"
 		"namespace; CPU % is CPU time over wall time x 100 (200% = two busy CPUs);\n"

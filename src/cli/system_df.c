@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/format.h"
 #include "cli/image_common.h"
 #include "util/json.h"
 #include "util/util.h"
@@ -175,7 +176,9 @@ static int df_run(int argc, char **argv, struct hk_error **err)
 		{"verbose", no_argument, NULL, 'v'}, {"format", required_argument, NULL, 'f'}, {}};
 	struct engine_df df;
 	struct engine e;
+	static const char *const headers[] = {"TotalCount", "TOTAL", NULL};
 	const char *format = NULL;
+	struct cli_format f = {0};
 	bool verbose = false;
 	json_object *j[4];
 	char ***rows = NULL;
@@ -192,12 +195,18 @@ static int df_run(int argc, char **argv, struct hk_error **err)
 	}
 	if (optind != argc)
 		return hk_error_set(err, EINVAL, "system df: takes no arguments");
-	if (ctr_engine_open(&e, err) < 0)
+	if (cli_format_init(&f, format, headers, err) < 0)
+		return hk_error_wrap(err, "system df");
+	if (ctr_engine_open(&e, err) < 0) {
+		cli_format_free(&f);
 		return -1;
+	}
 	r = engine_disk_usage(&e, &df, err);
 	engine_close(&e);
-	if (r < 0)
+	if (r < 0) {
+		cli_format_free(&f);
 		return -1;
+	}
 	j[0] = row_json("Images", df.n_images, df.images_active, df.images_size,
 			df.images_reclaimable);
 	j[1] = row_json("Containers", df.n_containers, df.containers_active, df.containers_size,
@@ -206,19 +215,15 @@ static int df_run(int argc, char **argv, struct hk_error **err)
 			df.volumes_reclaimable);
 	j[3] = row_json("Build Cache", 0, 0, 0, 0);
 	r = 0;
-	if (verbose && !format) {
+	if (verbose && f.kind == CLI_FORMAT_DEFAULT) {
 		print_verbose(&df);
-	} else if (format && strcmp(format, "table")) {
-		for (size_t i = 0; i < 4; i++) {
-			_cleanup_free_ char *t = !strcmp(format, "json")
-							 ? json_to_string(j[i], false)
-							 : cli_template(j[i], format, err);
-			if (!t) {
-				r = hk_error_wrap(err, "system df: --format");
-				break;
-			}
-			printf("%s\n", t);
-		}
+	} else if (f.kind != CLI_FORMAT_DEFAULT) {
+		for (size_t i = 0; i < 4 && r == 0; i++)
+			r = cli_format_row(&f, j[i], err);
+		if (r == 0)
+			r = cli_format_end(&f, err);
+		if (r < 0)
+			r = hk_error_wrap(err, "system df");
 	} else {
 		const char *hd[] = {"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"};
 		for (size_t i = 0; i < 4; i++)
@@ -229,6 +234,7 @@ static int df_run(int argc, char **argv, struct hk_error **err)
 	for (size_t i = 0; i < 4; i++)
 		json_object_put(j[i]);
 	engine_df_free(&df);
+	cli_format_free(&f);
 	return r;
 }
 
@@ -238,7 +244,8 @@ static const struct hk_command cmd_system_df = {
 	.summary = "Show the disk space used by images, containers and volumes",
 	.help = "  -v, --verbose     one line per image, container and volume\n"
 		"      --format F    json (one object a line, with the exact SizeBytes and\n"
-		"                    ReclaimableBytes) or a template ({{.Type}} {{.Size}} ...)\n"
+		"                    ReclaimableBytes), a Go template ({{.Type}} {{.Size}} ...)\n"
+		"                    or 'table TEMPLATE' (docs/format.md)\n"
 		"Sizes are apparent bytes, as `du -sb` (every entry's size, hard links once):\n"
 		"images = their unpacked layers, each shared layer once; containers = their\n"
 		"writable layers; volumes = their data.  RECLAIMABLE: images no container\n"

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/format.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -57,12 +58,14 @@ static int vls_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
 		{"quiet", no_argument, NULL, 'q'}, {"format", required_argument, NULL, 'f'}, {0}};
+	static const char *const headers[] = {"Name", "VOLUME NAME", NULL};
 	struct engine_volume **list = NULL;
 	const char *format = NULL;
+	struct cli_format f;
 	bool quiet = false;
 	struct engine e;
 	size_t n = 0;
-	int c;
+	int c, r = 0;
 
 	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
 		if (c == 'q')
@@ -72,33 +75,38 @@ static int vls_run(int argc, char **argv, struct hk_error **err)
 		else
 			return hk_error_set(err, 0, "volume ls: unknown flag");
 	}
-	if (ctr_engine_open(&e, err) < 0)
+	if (cli_format_init(&f, format, headers, err) < 0)
+		return hk_error_wrap(err, "volume ls");
+	if (f.kind == CLI_FORMAT_DEFAULT)
+		format = NULL;
+	if (ctr_engine_open(&e, err) < 0) {
+		cli_format_free(&f);
 		return -1;
+	}
 	if (engine_volume_list(&e, NULL, &list, &n, err) < 0) {
 		engine_close(&e);
+		cli_format_free(&f);
 		return -1;
 	}
 	if (!quiet && !format)
 		printf("%-10s%s\n", "DRIVER", "VOLUME NAME");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && r == 0; i++) {
 		if (quiet) {
 			printf("%s\n", list[i]->name);
 		} else if (format) {
 			json_object *o = volume_json(list[i]);
-			if (!strcmp(format, "json")) {
-				_cleanup_free_ char *s = json_to_string(o, false);
-				printf("%s\n", s);
-			} else {
-				ctr_print_template(format, o);
-			}
+			r = cli_format_row(&f, o, err);
 			json_object_put(o);
 		} else {
 			printf("%-10s%s\n", list[i]->driver, list[i]->name);
 		}
 	}
+	if (r == 0 && !quiet)
+		r = cli_format_end(&f, err);
 	engine_volume_list_free(list, n);
 	engine_close(&e);
-	return 0;
+	cli_format_free(&f);
+	return r < 0 ? hk_error_wrap(err, "volume ls") : 0;
 }
 
 static int vrm_one(struct engine *e, const char *name, void *arg, struct hk_error **err)
@@ -124,20 +132,31 @@ static int vrm_run(int argc, char **argv, struct hk_error **err)
 
 static int vinspect_run(int argc, char **argv, struct hk_error **err)
 {
-	json_object *arr = json_object_new_array();
+	static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {0}};
+	_cleanup_json_ json_object *arr = json_object_new_array();
+	const char *format = NULL;
+	struct cli_format f = {0};
 	struct engine e;
-	int rc = 0;
+	int c, rc = 0;
 
-	if (argc < 2) {
-		json_object_put(arr);
-		return hk_error_set(err, 0, "volume inspect: requires at least 1 volume");
+	while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+		if (c != 'f')
+			return hk_error_set(err, 0, "volume inspect: unknown flag");
+		format = optarg;
 	}
+	if (optind >= argc)
+		return hk_error_set(err, 0, "volume inspect: requires at least 1 volume");
+	if (str_eq(format, "json"))
+		format = NULL;
+	if (format && cli_format_init_template(&f, format, err) < 0)
+		return hk_error_wrap(err, "volume inspect");
 	if (ctr_engine_open(&e, err) < 0) {
-		json_object_put(arr);
+		cli_format_free(&f);
 		return -1;
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = optind; i < argc; i++) {
 		struct engine_volume **list = NULL;
+		json_object *o;
 		size_t n = 0;
 		if (engine_volume_list(&e, argv[i], &list, &n, err) < 0) {
 			hk_error_print(*err, "hako");
@@ -145,14 +164,24 @@ static int vinspect_run(int argc, char **argv, struct hk_error **err)
 			rc = 1;
 			continue;
 		}
-		json_object_array_add(arr, volume_json(list[0]));
+		o = volume_json(list[0]);
 		engine_volume_list_free(list, n);
+		if (!format) {
+			json_object_array_add(arr, o);
+			continue;
+		}
+		int r = cli_format_row(&f, o, err);
+		json_object_put(o);
+		if (r < 0) {
+			rc = hk_error_wrap(err, "volume inspect");
+			break;
+		}
 	}
-	{
+	if (!format) {
 		_cleanup_free_ char *s = json_to_string(arr, true);
 		printf("%s\n", s);
 	}
-	json_object_put(arr);
+	cli_format_free(&f);
 	engine_close(&e);
 	return rc;
 }
@@ -209,7 +238,7 @@ HK_COMMAND(hako, cmd_vcreate);
 static const struct hk_command cmd_vls = {
 	.name = "volume ls",
 	.aliases = "volume list",
-	.usage = "volume ls [-q] [--format json|TEMPLATE]",
+	.usage = "volume ls [-q] [--format json|TEMPLATE|'table TEMPLATE']",
 	.summary = "List volumes",
 	.run = vls_run,
 };
@@ -225,8 +254,8 @@ HK_COMMAND(hako, cmd_vrm);
 
 static const struct hk_command cmd_vinspect = {
 	.name = "volume inspect",
-	.usage = "volume inspect VOLUME...",
-	.summary = "Show volumes as JSON",
+	.usage = "volume inspect [-f TEMPLATE] VOLUME...",
+	.summary = "Show volumes as JSON (or a Go template per volume: docs/format.md)",
 	.run = vinspect_run,
 };
 HK_COMMAND(hako, cmd_vinspect);
