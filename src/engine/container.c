@@ -343,21 +343,6 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, const c
 /* config.json is derived from the container's row: written atomically (a
  * reader never sees half of it) but not fsync'ed; engine_start() generates
  * it again when a power loss left it empty or torn. */
-static int write_spec_file(const char *path, const char *text, struct hk_error **err)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	_cleanup_close_ int fd =
-		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd < 0)
-		return hk_error_errno(err, "create %s", tmp);
-	if (write_all(fd, text, strlen(text)) < 0 || rename(tmp, path) < 0) {
-		hk_error_errno(err, "write %s", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
 
 static int write_spec(struct engine *e, struct engine_container *c, const char *rootfs,
 		      struct hk_error **err)
@@ -383,7 +368,7 @@ static int write_spec(struct engine *e, struct engine_container *c, const char *
 	if (wfd < 0)
 		return hk_error_wrap(err, "working directory %s", json_object_get_string(cwd));
 	text = json_to_string(spec, true);
-	return write_spec_file(path, text, err);
+	return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 static int do_create(struct engine *e, struct engine_container *c, struct image *img,

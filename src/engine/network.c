@@ -175,9 +175,8 @@ static int resolv_update(struct net_ctx *ctx, const struct engine_container *c, 
 		return 0;
 	if (net_dns_resolv_content(ctx, mode, &text, err) < 0)
 		return -1;
-	if (!text || access(path, F_OK) < 0)
-		return 0;
-	return write_file_at(AT_FDCWD, path, text, strlen(text), 0644, err);
+	/* bind-mounted: the same inode, rewritten in place */
+	return text ? file_rewrite_in_place(path, text, strlen(text), err) : 0;
 }
 
 /* The container's HostConfig.PortBindings as ports to publish. */
@@ -448,7 +447,7 @@ int engine_net_refresh_joined(struct engine *e, const struct engine_container *c
 		json_object_object_add(ns, "path", json_object_new_string(nspath));
 	}
 	text = json_to_string(spec, true);
-	return write_file_atomic(path, text, strlen(text), 0600, err);
+	return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,

@@ -248,7 +248,8 @@ static int dns_sync(struct net_ctx *ctx, struct hk_error **err)
 	if (mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	if (read_file_at(AT_FDCWD, rec, 16 << 20, &old, &len, NULL) < 0 || strcmp(old, text)) {
-		if (write_file_atomic(rec, text, strlen(text), 0644, err) < 0)
+		/* the runroot: no fsync, it is gone at boot anyway */
+		if (write_file_replace(rec, text, strlen(text), 0644, err) < 0)
 			return -1;
 	}
 	if (pid == 0) {

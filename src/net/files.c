@@ -137,22 +137,6 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 	return 0;
 }
 
-/* Rewrite in place (O_TRUNC, not rename): the file is bind-mounted into the
- * container, and a bind mount keeps pointing at the old inode. */
-static int rewrite(const char *path, const char *text, struct hk_error **err)
-{
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0; /* the container is being removed */
-		return hk_error_errno(err, "open %s", path);
-	}
-	if (write_all(fd, text, strlen(text)) < 0)
-		return hk_error_errno(err, "write %s", path);
-	return 0;
-}
-
 int net_hosts_refresh(struct net_ctx *ctx, const char *network, const char *cid,
 		      struct hk_error **err)
 {
@@ -173,7 +157,7 @@ int net_hosts_refresh(struct net_ctx *ctx, const char *network, const char *cid,
 		const char *id = (const char *)sqlite3_column_text(s, 0);
 		const char *path = (const char *)sqlite3_column_text(s, 1);
 		if (net_hosts_content(ctx, id, NULL, NULL, &text, err) < 0 ||
-		    rewrite(path, text, err) < 0)
+		    file_rewrite_in_place(path, text, strlen(text), err) < 0)
 			return hk_error_wrap(err, "hosts file of %.12s", id);
 	}
 	return 0;

@@ -539,7 +539,8 @@ static int save_state(struct create_ctx *c, pid_t pid, struct hk_error **err)
 	json_object_object_add(o, "userns", json_object_new_boolean(c->userns));
 	text = json_to_string(o, false);
 	path = xasprintf("%s/state.json", c->dir);
-	return write_file_atomic(path, text, strlen(text), 0600, err);
+	/* runtime state (a tmpfs normally, gone at boot): no fsync, as runc and crun */
+	return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 static int wait_ready(struct create_ctx *c, pid_t pid, struct hk_error **err)

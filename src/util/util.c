@@ -194,8 +194,28 @@ int write_file_at(int dirfd, const char *path, const void *data, size_t len, mod
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct hk_error **err)
+int file_rewrite_in_place(const char *path, const void *data, size_t len, struct hk_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t done = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : hk_error_errno(err, "open %s", path);
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)data + done, len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return hk_error_errno(err, "write %s", path);
+		done += (size_t)n;
+	}
+	if (ftruncate(fd, (off_t)len) < 0)
+		return hk_error_errno(err, "truncate %s", path);
+	return 0;
+}
+
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+			 struct hk_error **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd =
@@ -203,7 +223,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 	if (fd < 0)
 		return hk_error_errno(err, "create %s", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		hk_error_errno(err, "write %s", tmp);
 		unlink(tmp);
 		return -1;
@@ -214,6 +234,18 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return -1;
 	}
 	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct hk_error **err)
+{
+	return write_replace(path, data, len, mode, true, err);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+		       struct hk_error **err)
+{
+	return write_replace(path, data, len, mode, false, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, struct hk_error **err)

@@ -80,9 +80,20 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 /* Write data to path relative to dirfd (O_TRUNC|O_CREAT with mode). */
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
 		  struct hk_error **err);
+/* Replace the content of an existing regular file in place, keeping its
+ * inode (for files bind-mounted into containers: /etc/hosts, resolv.conf):
+ * written from offset 0, then cut to len.  Not O_TRUNC: ext4 flushes a file
+ * truncated to zero and rewritten when it is closed (auto_da_alloc), ~1 ms
+ * a file.  A missing file is left missing (returns 0). */
+int file_rewrite_in_place(const char *path, const void *data, size_t len, struct hk_error **err);
 /* Write atomically: a temp file in the same directory, fsync'ed, renamed. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct hk_error **err);
+/* The same without the fsync: a reader never sees half of the file, but a
+ * power loss may leave it empty.  For files that are regenerated (a
+ * container's config.json) or live in the runroot (a tmpfs, gone at boot). */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+		       struct hk_error **err);
 /* mkdir -p; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode, struct hk_error **err);
 /* rm -rf without following symlinks and without crossing mount points. */

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,4 +143,28 @@ TEST(json_parse_reports_position)
 
 	CHECK(json_parse("x.json", "{\"a\": }", 7, &o, &err) < 0);
 	CHECK(strstr(hk_error_msg(err), "x.json: invalid JSON at byte") != NULL);
+}
+
+TEST(file_rewrite_in_place_keeps_the_inode)
+{
+	_cleanup_free_ char *p = path_join(test_tmpdir(), "hosts");
+	_cleanup_free_ char *gone = path_join(test_tmpdir(), "gone");
+	_cleanup_free_ char *text = NULL;
+	struct stat a, b;
+	size_t len = 0;
+
+	REQUIRE(write_file_at(AT_FDCWD, p, "a long first content\n", 21, 0644, NULL) == 0);
+	REQUIRE(stat(p, &a) == 0);
+	REQUIRE(file_rewrite_in_place(p, "short\n", 6, NULL) == 0);
+	REQUIRE(read_file_at(AT_FDCWD, p, 1024, &text, &len, NULL) == 0);
+	CHECK(len == 6 && !strcmp(text, "short\n"));
+	REQUIRE(stat(p, &b) == 0);
+	CHECK(a.st_ino == b.st_ino);
+	CHECK((b.st_mode & 07777) == 0644);
+	/* a missing file stays missing */
+	CHECK(file_rewrite_in_place(gone, "x", 1, NULL) == 0);
+	CHECK(access(gone, F_OK) < 0 && errno == ENOENT);
+	/* never through a symlink */
+	REQUIRE(symlink(p, gone) == 0);
+	CHECK(file_rewrite_in_place(gone, "evil", 4, NULL) < 0);
 }
