@@ -221,6 +221,67 @@ out:
 	return r;
 }
 
+/* Docker's list rows have a method `.Label "key"` (ps, images, volume ls,
+ * network ls): the value of one label, "" when it is not set.  Our rows are
+ * JSON, so X.Label KEY reads X.Labels, an object or Docker's "k=v,k2=v2". */
+static bool is_label_method(const struct expr *first, size_t nargs)
+{
+	return (first->kind == E_FIELD || first->kind == E_VAR || first->kind == E_PIPE) &&
+	       first->nfields > 0 && nargs == 1 &&
+	       !strcmp(first->fields[first->nfields - 1], "Label");
+}
+
+static int label_method(struct exec *ex, const struct cmd *c, const struct val *dot,
+			const struct val *final, struct val *out)
+{
+	struct expr recv_expr = *c->args[0]; /* the chain without .Label */
+	struct val recv = {0}, key = {0};
+	json_object *labels = NULL, *v;
+	const char *k, *s;
+	int r = -1;
+
+	recv_expr.nfields--;
+	if (eval_arg(ex, &recv_expr, dot, &recv) < 0)
+		goto out;
+	if (c->nargs > 1 ? eval_arg(ex, c->args[1], dot, &key) < 0 : (key = val_copy(final), 0))
+		goto out;
+	ex->at = c->pos;
+	ex->at_end = c->end;
+	if (vtype(&key) != VT_STRING) {
+		tmpl_ex_fail(ex, "wrong type for value; expected string; got %s",
+			     type_name(vtype(&key)));
+		goto out;
+	}
+	k = json_object_get_string(key.j);
+	*out = val_str("", 0);
+	r = 0;
+	if (vtype(&recv) != VT_OBJECT || !json_object_object_get_ex(recv.j, "Labels", &labels))
+		goto out;
+	if (json_object_is_type(labels, json_type_object)) {
+		if (json_object_object_get_ex(labels, k, &v)) {
+			val_put(out);
+			*out = val_ref(v);
+		}
+		goto out;
+	}
+	if (!json_object_is_type(labels, json_type_string))
+		goto out;
+	size_t kl = strlen(k);
+	for (s = json_object_get_string(labels); *s;) {
+		size_t n = strcspn(s, ",");
+		if (n > kl && !strncmp(s, k, kl) && s[kl] == '=') {
+			val_put(out);
+			*out = val_str(s + kl + 1, n - kl - 1);
+			break;
+		}
+		s += n + (s[n] == ',');
+	}
+out:
+	val_put(&recv);
+	val_put(&key);
+	return r;
+}
+
 static int eval_cmd(struct exec *ex, const struct cmd *c, const struct val *dot,
 		    const struct val *final, struct val *out)
 {
@@ -232,6 +293,8 @@ static int eval_cmd(struct exec *ex, const struct cmd *c, const struct val *dot,
 		return call(ex, c, dot, final, out);
 	if (first->kind == E_NIL)
 		return tmpl_ex_fail(ex, "nil is not a command");
+	if (is_label_method(first, c->nargs - 1 + (final != NULL)))
+		return label_method(ex, c, dot, final, out);
 	if (c->nargs > 1 || final)
 		return tmpl_ex_fail(ex, "can't give argument to non-function %.*s",
 				    (int)(first->end - first->pos), ex->src + first->pos);

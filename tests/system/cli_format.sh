@@ -54,9 +54,9 @@ test_format_inspect_templates() {
 
 test_format_list_commands_and_tables() {
 	format_setup
-	run hako ps --format '{{.Names}}: {{.Ports}}|{{.Image}}'
+	run hako ps --format '{{.Names}}: {{.Ports}}|{{.Image}}|{{.Label "com.example.x"}}|{{.Label "no"}}|'
 	assert_status 0
-	assert_eq "$output" "fmt1: |busybox"
+	assert_eq "$output" "fmt1: |busybox|yes||"
 	run hako ps --format 'table {{.Names}}\t{{.Status}}\t{{.ID}}'
 	assert_status 0
 	local head row

@@ -19,7 +19,7 @@ static const char data_text[] =
 	"\"Ports\":{\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8080\"}],\"443/tcp\":null}},"
 	"\"Mounts\":[{\"Destination\":\"/data\"},{\"Destination\":\"/logs\"}],"
 	"\"Nil\":null,\"F\":1.5,\"Big\":1000000.0,\"Small\":0.0001,\"Empty\":[],"
-	"\"Str\":\"Hello World\",\"N\":3}";
+	"\"Str\":\"Hello World\",\"N\":3,\"Row\":{\"Labels\":\"k=v,k2=v2,kk=x\"}}";
 
 static json_object *data(void)
 {
@@ -145,6 +145,11 @@ static const struct {
 	{"{{range .Config.Labels}}{{.}};{{end}}", "2;y;"},
 	{"{{range $k, $v := .Config.Labels}}{{$k}}={{$v}} {{end}}", "b=2 com.example.x=y "},
 	{"}} {{\"}}\"}} {", "}} }} {"},
+	/* Docker's .Label method of list rows */
+	{"[{{.Config.Label \"com.example.x\"}}][{{.Config.Label \"nope\"}}]", "[y][]"},
+	{"{{\"b\" | .Config.Label}}", "2"},
+	{"{{with $r := .Row}}{{$r.Label \"k2\"}}|{{.Label \"k\"}}|{{.Label \"zz\"}}{{end}}",
+	 "v2|v|"},
 };
 
 TEST(template_cases_match_go)
@@ -211,6 +216,8 @@ static const struct {
 	{"{{range .Name}}{{end}}", "range can't iterate over /c1"},
 	{"{{range $k, $v := 3}}{{end}}", "iterate over more than one variable"},
 	{"{{.Name 1}}", "can't give argument to non-function .Name"},
+	{"{{.Label 1}}", "expected string; got int"},
+	{"{{.Label \"a\" \"b\"}}", "can't give argument to non-function .Label"},
 	{"{{\"a\" | .Name}}", "can't give argument to non-function"},
 	{"{{nil}}", "nil is not a command"},
 	{"{{not}}", "wrong number of args for not: want 1 got 0"},
@@ -340,11 +347,17 @@ TEST(template_fuzz_does_not_crash)
 	_cleanup_json_ json_object *d = data();
 	uint32_t seed = 0x9e3779b9;
 	char buf[512];
+	int ran = 0;
 
 	for (int iter = 0; iter < 4000; iter++) {
 		size_t len = 0;
 		if (iter % 2) {
 			int k = (int)(rnd(&seed) % 12) + 1;
+			bool action = rnd(&seed) % 2; /* inside one {{ }}: reaches the evaluator */
+			if (action) {
+				memcpy(buf, "{{", 2);
+				len = 2;
+			}
 			for (int j = 0; j < k; j++) {
 				const char *f = frag[rnd(&seed) % ARRAY_SIZE(frag)];
 				size_t fl = strlen(f);
@@ -352,6 +365,10 @@ TEST(template_fuzz_does_not_crash)
 					break;
 				memcpy(buf + len, f, fl);
 				len += fl;
+			}
+			if (action && len + 2 < sizeof(buf)) {
+				memcpy(buf + len, "}}", 2);
+				len += 2;
 			}
 		} else {
 			const char *base = cases[rnd(&seed) % ARRAY_SIZE(cases)].tmpl;
@@ -380,6 +397,8 @@ TEST(template_fuzz_does_not_crash)
 		_cleanup_error_ struct hk_error *err = NULL;
 		char *out = tmpl_render(buf, d, &err);
 		CHECK(out || err);
+		ran += out != NULL;
 		free(out);
 	}
+	CHECK(ran > 400); /* enough of them got past the parser to run */
 }
