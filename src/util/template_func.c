@@ -557,9 +557,8 @@ static void fmt_one(struct buf *b, const struct spec *sp, const struct val *v, i
 
 static void fmt_int(struct buf *b, const struct spec *sp, long long x)
 {
-	char cf[48], tmp[128];
+	char cf[48];
 	struct buf q = {0};
-	int n;
 
 	switch (sp->verb) {
 	case 'd':
@@ -631,15 +630,12 @@ static void fmt_int(struct buf *b, const struct spec *sp, long long x)
 		return;
 	}
 	}
-	n = snprintf(tmp, sizeof(tmp), cf, x);
-	if (n > 0 && (size_t)n < sizeof(tmp))
-		buf_add(b, tmp, (size_t)n);
+	buf_addf(b, cf, x);
 }
 
 static void fmt_float(struct buf *b, const struct spec *sp, double d)
 {
 	char cf[48], tmp[512];
-	int n;
 
 	if (sp->verb == 'v' && sp->prec < 0) {
 		go_float(d, tmp, sizeof(tmp));
@@ -685,9 +681,7 @@ static void fmt_float(struct buf *b, const struct spec *sp, double d)
 		pad(b, sp, tmp, strlen(tmp), false);
 		return;
 	}
-	n = snprintf(tmp, sizeof(tmp), cf, d);
-	if (n > 0 && (size_t)n < sizeof(tmp))
-		buf_add(b, tmp, (size_t)n);
+	buf_addf(b, cf, d);
 }
 
 static void fmt_string(struct buf *b, const struct spec *sp, const char *s, size_t n)
@@ -857,18 +851,12 @@ static int fn_printf(struct exec *ex, struct args *a, struct val *out)
 			buf_addc(&b, '%');
 			continue;
 		}
-		if (!strchr("vTtbcdoOqxXeEfFgGsU", sp.verb)) {
-			buf_addf(&b, "%%!%c(", sp.verb);
-			if (argi < a->n) {
-				buf_adds(&b, type_name(vtype(&a->v[argi])));
-				buf_addc(&b, '=');
-				print_val(&b, &a->v[argi++]);
-			}
-			buf_addc(&b, ')');
-			continue;
-		}
 		if (argi >= a->n) {
 			buf_addf(&b, "%%!%c(MISSING)", sp.verb);
+			continue;
+		}
+		if (!strchr("vTtbcdoOqxXeEfFgGsU", sp.verb)) {
+			bad_verb(&b, &sp, &a->v[argi++]);
 			continue;
 		}
 		fmt_one(&b, &sp, &a->v[argi++], 0);

@@ -102,6 +102,8 @@ static const struct {
 	{"{{printf \"%d\" \"x\"}}", "%!d(string=x)"},
 	{"{{printf \"%s\" 5}}", "%!s(int=5)"},
 	{"{{printf \"%s\"}}", "%!s(MISSING)"},
+	{"{{printf \"%z %d|%!\" 3}}", "%!z(int=3) %!d(MISSING)|%!!(MISSING)"},
+	{"{{printf \"%300d|\" 5 | len}} {{printf \"%.50g\" 0.1 | len}}", "301 51"},
 	{"{{printf \"%s\" \"a\" \"b\"}}", "a%!(EXTRA string=b)"},
 	{"{{printf \"%v\" .Config.Labels}}", "map[b:2 com.example.x:y]"},
 	{"{{printf \"%s\" .Config.Env}}", "[A=1 B=2]"},
