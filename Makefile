@@ -32,7 +32,9 @@ LIB_SRCS   := $(filter-out src/cli/main.c src/cli/runtime_entry.c src/guest/% sr
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ   := $(BUILD)/src/cli/main.o
 # hako-runtime: only what the OCI runtime needs (src/cli/runtime_entry.c).
-RT_SRCS    := $(wildcard src/runtime/*.c src/util/*.c src/cli/rt_*.c) src/cli/command.c \
+# (not the --format template engine: the runtime has no use for it)
+RT_SRCS    := $(filter-out src/util/template%.c,$(wildcard src/runtime/*.c src/util/*.c \
+                src/cli/rt_*.c)) src/cli/command.c \
               src/cli/runtime_main.c src/cli/runtime_entry.c
 RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o)
 RT_LIBS    := $(shell pkg-config --libs libseccomp libcap json-c 2>/dev/null) -lpthread
