@@ -336,21 +336,24 @@ static int exec_range(struct exec *ex, const struct node *n, const struct val *d
 {
 	const struct pipe *pp = n->pipe;
 	size_t count = 0;
-	/* the declared variables are the top one or two of the stack */
-	struct var *vk = NULL, *vv = NULL;
+	/* The declared variables, as indexes: the body may push variables and
+	 * so move ex->vars.  SIZE_MAX: none. */
+	size_t ik = SIZE_MAX, iv = SIZE_MAX;
 	size_t base = ex->nvars - (pp->assign ? 0 : pp->ndecl);
 
 	if (!pp->assign && pp->ndecl == 1) {
-		vv = &ex->vars[base];
+		iv = base;
 	} else if (!pp->assign && pp->ndecl == 2) {
-		vk = &ex->vars[base];
-		vv = &ex->vars[base + 1];
-	} else if (pp->assign) {
-		if (pp->ndecl == 1)
-			vv = var_find(ex, pp->decl[0]);
+		ik = base;
+		iv = base + 1;
+	} else if (pp->assign && pp->ndecl >= 1) {
+		struct var *a = var_find(ex, pp->decl[0]);
+		struct var *b = pp->ndecl == 2 ? var_find(ex, pp->decl[1]) : NULL;
+		if (pp->ndecl == 1 && a)
+			iv = (size_t)(a - ex->vars);
 		if (pp->ndecl == 2) {
-			vk = var_find(ex, pp->decl[0]);
-			vv = var_find(ex, pp->decl[1]);
+			ik = a ? (size_t)(a - ex->vars) : SIZE_MAX;
+			iv = b ? (size_t)(b - ex->vars) : SIZE_MAX;
 		}
 	}
 	switch (vtype(v)) {
@@ -371,7 +374,7 @@ static int exec_range(struct exec *ex, const struct node *n, const struct val *d
 						       : 0;
 	size_t nm = 0;
 	_cleanup_free_ struct kv *m = vtype(v) == VT_OBJECT ? tmpl_sorted_members(v->j, &nm) : NULL;
-	if (vtype(v) == VT_INT && vk)
+	if (vtype(v) == VT_INT && ik != SIZE_MAX)
 		return tmpl_ex_fail(ex, "can't use %s to iterate over more than one variable",
 				    json_object_get_string(v->j));
 	for (size_t i = 0; i < len; i++) {
@@ -386,13 +389,13 @@ static int exec_range(struct exec *ex, const struct node *n, const struct val *d
 			elem = val_int((int64_t)i);
 			key = val_int((int64_t)i);
 		}
-		if (vv) {
-			val_put(&vv->v);
-			vv->v = val_copy(&elem);
+		if (iv != SIZE_MAX) {
+			val_put(&ex->vars[iv].v);
+			ex->vars[iv].v = val_copy(&elem);
 		}
-		if (vk) {
-			val_put(&vk->v);
-			vk->v = val_copy(&key);
+		if (ik != SIZE_MAX) {
+			val_put(&ex->vars[ik].v);
+			ex->vars[ik].v = val_copy(&key);
 		}
 		val_put(&key);
 		size_t mark = ex->nvars;
