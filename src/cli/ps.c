@@ -45,7 +45,8 @@ static bool matches(const struct engine_container *c, char **filters)
 	return true;
 }
 
-static json_object *row_json(const struct engine_container *c, int64_t now, bool trunc)
+static json_object *row_json(struct engine *e, const struct engine_container *c, int64_t now,
+			     bool trunc)
 {
 	json_object *o = json_object_new_object(), *cfg = NULL, *labels = NULL;
 	_cleanup_free_ char *cmd = engine_command_string(c);
@@ -53,6 +54,7 @@ static json_object *row_json(const struct engine_container *c, int64_t now, bool
 	_cleanup_free_ char *ago = engine_human_duration(now - c->created);
 	_cleanup_free_ char *running_for = xasprintf("%s ago", ago);
 	_cleanup_free_ char *created = engine_format_time(c->created);
+	_cleanup_free_ char *ports = engine_ports_summary(e, c);
 	_cleanup_free_ char *qcmd = NULL;
 	_cleanup_free_ char *lab = NULL;
 
@@ -84,7 +86,7 @@ static json_object *row_json(const struct engine_container *c, int64_t now, bool
 	json_object_object_add(o, "RunningFor", json_object_new_string(running_for));
 	json_object_object_add(o, "Status", json_object_new_string(status));
 	json_object_object_add(o, "State", json_object_new_string(engine_state_name(c->state)));
-	json_object_object_add(o, "Ports", json_object_new_string(""));
+	json_object_object_add(o, "Ports", json_object_new_string(ports));
 	json_object_object_add(o, "Names", json_object_new_string(c->name));
 	json_object_object_add(o, "Labels", json_object_new_string(lab));
 	return o;
@@ -183,7 +185,7 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 			break;
 		if (last >= 0 && (long long)json_object_array_length(rows) >= last)
 			break;
-		json_object_array_add(rows, row_json(ct, now, trunc));
+		json_object_array_add(rows, row_json(&e, ct, now, trunc));
 	}
 	engine_list_free(list, n);
 	engine_close(&e);

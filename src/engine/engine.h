@@ -213,6 +213,11 @@ int engine_network_disconnect(struct engine *e, const char *ref, const char *net
 int engine_network_prune(struct engine *e, char ***removed, struct hk_error **err);
 /* The published ports of a container: "80/tcp -> 0.0.0.0:8080" lines. */
 int engine_ports(struct engine *e, const char *ref, char ***lines, struct hk_error **err);
+/* The PORTS column of `ps`, as docker's: "0.0.0.0:8080->80/tcp, 81/tcp,
+ * 0.0.0.0:9000-9001->9000-9001/udp" (a running container's published ports
+ * and exposed ones without a mapping, by port, runs merged); "" when none
+ * or not running.  Caller frees. */
+char *engine_ports_summary(struct engine *e, const struct engine_container *c);
 
 /* ---- presenting ---- */
 

@@ -560,3 +560,114 @@ int engine_ports(struct engine *e, const char *ref, char ***lines, struct hk_err
 	net_close(ctx);
 	return 0;
 }
+
+/* One entry of the PORTS column; host_port 0: exposed, not published. */
+struct port_item {
+	unsigned cport, hport;
+	char proto[4];
+	char hip[48];
+};
+
+static int port_item_cmp(const void *a, const void *b)
+{
+	const struct port_item *x = a, *y = b;
+	int c;
+
+	if (x->cport != y->cport)
+		return x->cport < y->cport ? -1 : 1;
+	if ((c = strcmp(x->proto, y->proto)) != 0)
+		return c;
+	if ((c = strcmp(x->hip, y->hip)) != 0)
+		return c;
+	return x->hport < y->hport ? -1 : x->hport > y->hport;
+}
+
+/* x and the run ending at last (n ports long) make one range, as docker
+ * prints "0.0.0.0:8000-8002->9000-9002/tcp" */
+static bool port_item_follows(const struct port_item *last, const struct port_item *x)
+{
+	return x->cport == last->cport + 1 && str_eq(x->proto, last->proto) &&
+	       str_eq(x->hip, last->hip) && (x->hport == 0) == (last->hport == 0) &&
+	       (x->hport == 0 || x->hport == last->hport + 1);
+}
+
+char *engine_ports_summary(struct engine *e, const struct engine_container *c)
+{
+	_cleanup_free_ struct port_item *items = NULL;
+	struct net_endpoint **eps = NULL;
+	struct net_ctx *ctx = NULL;
+	json_object *cfg = NULL, *exposed = NULL;
+	size_t n = 0, n_items = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* as docker: a container that does not run shows no ports */
+	if (c->state != ENGINE_RUNNING && c->state != ENGINE_PAUSED)
+		return xstrdup("");
+	if (net_ctx_open(e, &ctx, NULL) == 0 &&
+	    net_container_endpoints(ctx, c->id, &eps, &n, NULL) == 0) {
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < eps[i]->n_ports; j++) {
+				const struct net_port *p = &eps[i]->ports[j];
+				struct port_item it = {.cport = p->container_port,
+						       .hport = p->host_port};
+				snprintf(it.proto, sizeof(it.proto), "%s", p->proto);
+				snprintf(it.hip, sizeof(it.hip), "%s",
+					 *p->host_ip ? p->host_ip : "0.0.0.0");
+				items = xrealloc(items, (n_items + 1) * sizeof(*items));
+				items[n_items++] = it;
+			}
+		net_endpoints_free(eps, n);
+	}
+	net_close(ctx);
+	/* exposed ports without a mapping show bare */
+	json_object_object_get_ex(c->config, "Config", &cfg);
+	if (json_object_object_get_ex(cfg, "ExposedPorts", &exposed) &&
+	    json_object_is_type(exposed, json_type_object)) {
+		json_object_object_foreach(exposed, key, v)
+		{
+			struct port_item it = {0};
+			bool shown = false;
+			char proto[8] = "tcp";
+			(void)v;
+			if (sscanf(key, "%u/%7s", &it.cport, proto) < 1 || it.cport > 65535)
+				continue;
+			snprintf(it.proto, sizeof(it.proto), "%s", proto);
+			for (size_t i = 0; i < n_items && !shown; i++)
+				shown = items[i].cport == it.cport &&
+					str_eq(items[i].proto, it.proto);
+			if (!shown) {
+				items = xrealloc(items, (n_items + 1) * sizeof(*items));
+				items[n_items++] = it;
+			}
+		}
+	}
+	if (n_items == 0)
+		return xstrdup("");
+	qsort(items, n_items, sizeof(*items), port_item_cmp);
+	f = open_memstream(&buf, &len);
+	for (size_t i = 0; i < n_items;) {
+		const struct port_item *a = &items[i];
+		size_t k = i + 1;
+		bool v6 = strchr(a->hip, ':') != NULL;
+		while (k < n_items && port_item_follows(&items[k - 1], &items[k]))
+			k++;
+		const struct port_item *z = &items[k - 1];
+		if (i)
+			fputs(", ", f);
+		if (a->hport) {
+			fprintf(f, "%s%s%s:%u", v6 ? "[" : "", a->hip, v6 ? "]" : "", a->hport);
+			if (z != a)
+				fprintf(f, "-%u", z->hport);
+			fputs("->", f);
+		}
+		fprintf(f, "%u", a->cport);
+		if (z != a)
+			fprintf(f, "-%u", z->cport);
+		fprintf(f, "/%s", a->proto);
+		i = k;
+	}
+	fclose(f);
+	return buf;
+}

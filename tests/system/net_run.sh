@@ -182,6 +182,10 @@ test_net_run_port_ranges() {
 	[[ $output =~ 80/tcp\ -\>\ 127.0.0.1:[1-9][0-9]* ]] || fail "no random port for 80: $output"
 	assert_eq "$(hn inspect rng | jq -c '.[0].HostConfig.PortBindings["9001/tcp"]')" \
 		'[{"HostIp":"127.0.0.1","HostPort":"18241"}]'
+	# ps shows them as docker: by port, runs merged
+	run hn ps --format '{{.Ports}}' -f name=rng
+	assert_contains "$output" "127.0.0.1:18250->7000/tcp, 127.0.0.1:18240-18242->9000-9002/tcp, 0.0.0.0:18243-18244->18243-18244/udp"
+	[[ $output =~ ^127.0.0.1:[1-9][0-9]*-\>80/tcp,\  ]] || fail "80 first: $output"
 	# traffic through a port of the range, tcp and udp
 	hn exec -d rng sh -c 'echo tcp-9001 | nc -l -p 9001' >/dev/null
 	wait_for 10 bash -c "nsenter --net=/run/netns/$NS $TEST_ROOTFS/bin/busybox nc 127.0.0.1 18241 </dev/null | grep -q tcp-9001"
