@@ -53,6 +53,7 @@
 struct listener {
 	uint32_t addr; /* host order */
 	int udp, tcp;
+	int udp_err, tcp_err; /* errno of the last failed bind, 0 when bound */
 	bool wanted;
 };
 
@@ -194,13 +195,53 @@ static bool listener_open(struct listener *l, char *why, size_t whysz)
 
 	if (l->udp < 0)
 		l->udp = open_sock(l->addr, SOCK_DGRAM);
+	l->udp_err = l->udp < 0 ? errno : 0;
 	if (l->udp >= 0 && l->tcp < 0)
 		l->tcp = open_sock(l->addr, SOCK_STREAM);
+	l->tcp_err = l->udp >= 0 && l->tcp < 0 ? errno : 0;
 	if (l->udp >= 0 && l->tcp >= 0)
 		return true;
 	inet_ntop(AF_INET, &ia, a, sizeof(a));
 	snprintf(why, whysz, "bind %s:53/%s: %s", a, l->udp < 0 ? "udp" : "tcp", strerror(errno));
 	return false;
+}
+
+/* <DIR>/status, replaced atomically after every look at the listeners:
+ *
+ *   records INO MTIME-SEC MTIME-NSEC SIZE   (the records file it reflects)
+ *   fail ADDRESS udp|tcp MESSAGE            (a gateway not bound, and why)
+ *
+ * hako, having written a records file with a new network, waits for the
+ * status of that very file and makes a failed bind of the network's
+ * gateway an error of the container start that needs it. */
+static void write_status(void)
+{
+	char buf[8192];
+	size_t len = 0;
+	int fd;
+
+	len += (size_t)snprintf(buf, sizeof(buf), "records %llu %lld %ld %lld\n",
+				(unsigned long long)S.rec_st.st_ino,
+				(long long)S.rec_st.st_mtim.tv_sec, S.rec_st.st_mtim.tv_nsec,
+				(long long)S.rec_st.st_size);
+	for (size_t i = 0; i < S.n_ls && len < sizeof(buf) - 200; i++) {
+		const struct listener *l = &S.ls[i];
+		char a[INET_ADDRSTRLEN];
+		struct in_addr ia = {.s_addr = htonl(l->addr)};
+		if (!l->udp_err && !l->tcp_err)
+			continue;
+		inet_ntop(AF_INET, &ia, a, sizeof(a));
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "fail %s %s %s\n", a,
+					l->udp_err ? "udp" : "tcp",
+					strerror(l->udp_err ? l->udp_err : l->tcp_err));
+	}
+	fd = openat(S.dirfd, "status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, buf, len) != (ssize_t)len ||
+	    renameat(S.dirfd, "status.tmp", S.dirfd, "status") < 0)
+		unlinkat(S.dirfd, "status.tmp", 0);
+	close(fd);
 }
 
 /* Listen on exactly the gateways of the records.  why gets the first
@@ -242,6 +283,7 @@ static void sync_listeners(char *why, size_t whysz)
 		S.ls[k++] = S.ls[i];
 	}
 	S.n_ls = k;
+	write_status();
 }
 
 /* Reload the records when the file changed.  Returns -1 when it is gone
@@ -371,6 +413,12 @@ static bool answer_matches(const uint8_t *query, size_t qlen, const uint8_t *res
 
 	if (rlen < DNS_HEADER_LEN || ((resp[0] << 8) | resp[1]) != id || !(resp[2] & 0x80))
 		return false;
+	/* A truncated answer (TC) may come without its question (RFC 2181
+	 * 9 lets a server cut anywhere): the id on a socket connected to that
+	 * upstream is all there is to check, and the client must get it to
+	 * retry over TCP. */
+	if ((resp[2] & (DNS_F_TC >> 8)) && resp[4] == 0 && resp[5] == 0)
+		return true;
 	if (dns_question_parse(query, qlen, &a) != 0 || dns_question_parse(resp, rlen, &b) != 0)
 		return false;
 	return a.wire_len == b.wire_len && !memcmp(a.wire, b.wire, a.wire_len) &&
@@ -470,7 +518,9 @@ static void on_udp(struct listener *l)
 
 static void on_upstream(struct pending *p)
 {
-	uint8_t buf[4096];
+	/* the largest datagram: an EDNS answer bigger than a page must not be
+	 * cut (a cut message with TC clear is worse than none) */
+	static uint8_t buf[MSG_MAX];
 	ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
 
 	if (n < 0) {
@@ -498,13 +548,20 @@ static int read_full(int fd, uint8_t *buf, size_t len, int timeout_ms)
 	while (got < len) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t n;
-		if (poll(&pfd, 1, timeout_ms) <= 0)
+		int r = poll(&pfd, 1, timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			errno = r == 0 ? ETIMEDOUT : errno;
 			return -1;
+		}
 		n = read(fd, buf + got, len - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			errno = n == 0 ? ECONNRESET : errno;
 			return -1;
+		}
 		got += (size_t)n;
 	}
 	return 0;
@@ -519,7 +576,39 @@ static int write_msg(int fd, const uint8_t *m, size_t len)
 	return send(fd, m, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
-/* The upstream's answer over TCP into out; its length or -1. */
+/* The answer of upstream u over UDP into out (MSG_MAX bytes): for a TCP
+ * client whose upstream takes no TCP (a resolver that refuses it, a
+ * firewall); a truncated answer is passed on as it is.  Its length or -1. */
+static ssize_t ask_udp(const struct dns_upstream *u, const uint8_t *q, size_t len, uint8_t *out)
+{
+	uint16_t id = random16();
+	long long deadline = now_ms() + UPSTREAM_WAIT_MS;
+	int fd = upstream_send(u, SOCK_DGRAM, q, len, id);
+
+	if (fd < 0)
+		return -1;
+	for (long long left; (left = deadline - now_ms()) > 0;) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			break;
+		n = recv(fd, out, MSG_MAX, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			break; /* ECONNREFUSED: nobody there either */
+		if (answer_matches(q, len, out, (size_t)n, id)) {
+			close(fd);
+			return n;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+/* The upstreams' answer into out; its length or -1.  Each upstream is
+ * asked over TCP first; when it refuses the connection (or drops it before
+ * any answer), over UDP. */
 static ssize_t forward_tcp(const uint8_t *q, size_t len, uint8_t *out)
 {
 	load_upstreams();
@@ -527,19 +616,30 @@ static ssize_t forward_tcp(const uint8_t *q, size_t len, uint8_t *out)
 		uint16_t id = random16();
 		uint8_t hdr[2];
 		size_t rl;
+		ssize_t n;
 		int fd = upstream_send(&S.ups[i], SOCK_STREAM, q, len, id);
-		if (fd < 0)
-			continue;
-		if (read_full(fd, hdr, 2, UPSTREAM_WAIT_MS) == 0 &&
-		    (rl = (size_t)((hdr[0] << 8) | hdr[1])) >= DNS_HEADER_LEN &&
-		    read_full(fd, out, rl, UPSTREAM_WAIT_MS) == 0 &&
-		    answer_matches(q, len, out, rl, id)) {
+		if (fd >= 0) {
+			int got = read_full(fd, hdr, 2, UPSTREAM_WAIT_MS);
+			int e = errno;
+			if (got == 0 && (rl = (size_t)((hdr[0] << 8) | hdr[1])) >= DNS_HEADER_LEN &&
+			    read_full(fd, out, rl, UPSTREAM_WAIT_MS) == 0 &&
+			    answer_matches(q, len, out, rl, id)) {
+				close(fd);
+				out[0] = q[0];
+				out[1] = q[1];
+				return (ssize_t)rl;
+			}
 			close(fd);
+			/* connected, and then silence: no second wait */
+			if (got == 0 || e == EAGAIN || e == ETIMEDOUT)
+				continue;
+		}
+		n = ask_udp(&S.ups[i], q, len, out);
+		if (n >= 0) {
 			out[0] = q[0];
 			out[1] = q[1];
-			return (ssize_t)rl;
+			return n;
 		}
-		close(fd);
 	}
 	return -1;
 }

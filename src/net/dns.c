@@ -24,8 +24,9 @@
 #include "util/path.h"
 #include "util/util.h"
 
-#define DNS_START_WAIT_MS 5000
-#define DNS_STOP_WAIT_MS  3000
+#define DNS_START_WAIT_MS  5000
+#define DNS_STOP_WAIT_MS   3000
+#define DNS_STATUS_WAIT_MS 2000
 
 /* A token safe for a records line (fields are split on blanks). */
 static bool token_ok(const char *s)
@@ -134,7 +135,7 @@ static char *dns_binary(void)
 /* Start hako-dns on dir, detached (its own session, reparented to init),
  * and wait for its first word: "ok", "warn MSG" (running, some address not
  * bound yet), "running" (another won the race) or "error MSG". */
-static int spawn(const char *dir, struct hk_error **err)
+static int spawn(const char *dir, bool quiet, struct hk_error **err)
 {
 	_cleanup_free_ char *bin = dns_binary(), *logp = path_join(dir, "log");
 	char *argv[] = {bin, (char *)dir, "3", NULL};
@@ -199,7 +200,8 @@ static int spawn(const char *dir, struct hk_error **err)
 	if (str_has_prefix(msg, "ok") || str_has_prefix(msg, "running"))
 		return 0;
 	if (str_has_prefix(msg, "warn ")) {
-		log_warn("dns: %s", msg + 5);
+		if (!quiet)
+			log_warn("dns: %s", msg + 5);
 		return 0;
 	}
 	return hk_error_set(err, 0, "start %s: %s (see %s)", bin,
@@ -232,12 +234,71 @@ static int stop(const char *dir, struct hk_error **err)
 	return 0;
 }
 
-static int dns_sync(struct net_ctx *ctx, struct hk_error **err)
+/* Does the records text have a "net NAME " line? */
+static bool has_net(const char *text, const char *name)
+{
+	_cleanup_free_ char *line = xasprintf("\nnet %s ", name);
+
+	return text && strstr(text, line) != NULL;
+}
+
+/* hako-dns's status file (see src/dns/main.c) once it describes the records
+ * file as it is now: NULL when the responder does not say so within
+ * DNS_STATUS_WAIT_MS (it reloads through inotify, well under a
+ * millisecond on an idle machine). */
+static char *status_for_records(const char *dir)
+{
+	_cleanup_free_ char *rec = path_join(dir, "records"), *st = path_join(dir, "status");
+	struct stat s;
+	char want[128];
+
+	if (stat(rec, &s) < 0)
+		return NULL;
+	snprintf(want, sizeof(want), "records %llu %lld %ld %lld\n", (unsigned long long)s.st_ino,
+		 (long long)s.st_mtim.tv_sec, s.st_mtim.tv_nsec, (long long)s.st_size);
+	for (int waited = 0; waited <= DNS_STATUS_WAIT_MS * 10; waited++) {
+		char *text = NULL;
+		size_t len = 0;
+		if (read_file_at(AT_FDCWD, st, 1 << 16, &text, &len, NULL) == 0 &&
+		    str_has_prefix(text, want))
+			return text;
+		free(text);
+		if (waited % 100 == 99 && holder(dir) <= 0)
+			return NULL;
+		usleep(100);
+	}
+	return NULL;
+}
+
+/* The "fail GW PROTO MESSAGE" line of status for gateway gw: an error,
+ * -2 (other failures of dns_sync() are -1). */
+static int bind_failure(const char *status, const char *gw, struct hk_error **err)
+{
+	_cleanup_free_ char *key = xasprintf("\nfail %s ", gw);
+	const char *l = status ? strstr(status, key) : NULL;
+	_cleanup_free_ char *proto = NULL, *msg = NULL;
+
+	if (!l)
+		return 0;
+	l += strlen(key);
+	proto = xstrndup(l, strcspn(l, " \n"));
+	l += strlen(proto);
+	l += *l == ' ';
+	msg = xstrndup(l, strcspn(l, "\n"));
+	hk_error_set(err, 0, "DNS server cannot bind %s%s%s:53/%s: %s", strchr(gw, ':') ? "[" : "",
+		     gw, strchr(gw, ':') ? "]" : "", proto, msg);
+	return -2;
+}
+
+/* Records, process; when need (a network that a container is joining) is
+ * given, a failed bind of its gateway is an error (the caller undoes the
+ * connect), other problems stay warnings of the caller. */
+static int dns_sync(struct net_ctx *ctx, const struct net_rec *need, struct hk_error **err)
 {
 	_cleanup_free_ char *dir = path_join(ctx->runroot, "dns"), *text = NULL, *old = NULL;
-	_cleanup_free_ char *rec = path_join(dir, "records");
+	_cleanup_free_ char *rec = path_join(dir, "records"), *status = NULL, *gw = NULL;
 	size_t len = 0;
-	bool any = false;
+	bool any = false, fresh = false;
 	pid_t pid;
 
 	if (records_text(ctx, &text, &any, err) < 0)
@@ -251,12 +312,28 @@ static int dns_sync(struct net_ctx *ctx, struct hk_error **err)
 		/* the runroot: no fsync, it is gone at boot anyway */
 		if (write_file_replace(rec, text, strlen(text), 0644, err) < 0)
 			return -1;
+		/* a network new to the responder: it binds its gateway now */
+		fresh = need && !has_net(old, need->name);
 	}
 	if (pid == 0) {
 		log_debug("dns: starting the responder on %s", dir);
-		return spawn(dir, err);
+		if (spawn(dir, need != NULL, err) < 0)
+			return -1;
+		fresh = need != NULL; /* its status was written before "ok" */
 	}
-	return 0;
+	if (!need)
+		return 0;
+	gw = net_ip_str(need->gateway);
+	if (fresh) {
+		status = status_for_records(dir);
+		if (!status)
+			log_warn("dns: the responder did not report its sockets for network %s",
+				 need->name);
+	} else {
+		_cleanup_free_ char *st = path_join(dir, "status");
+		read_file_at(AT_FDCWD, st, 1 << 16, &status, &len, NULL);
+	}
+	return bind_failure(status, gw, err);
 }
 
 void net_dns_update(struct net_ctx *ctx)
@@ -264,11 +341,30 @@ void net_dns_update(struct net_ctx *ctx)
 	_cleanup_error_ struct hk_error *err = NULL;
 
 	if (net_lock(ctx, &err) == 0) {
-		dns_sync(ctx, &err);
+		dns_sync(ctx, NULL, &err);
 		net_unlock(ctx);
 	}
 	if (err)
 		log_warn("dns: %s", hk_error_msg(err));
+}
+
+int net_dns_require(struct net_ctx *ctx, const struct net_rec *r, struct hk_error **err)
+{
+	_cleanup_error_ struct hk_error *e = NULL;
+	int rc;
+
+	if (net_lock(ctx, err) < 0)
+		return -1;
+	rc = dns_sync(ctx, r, &e);
+	net_unlock(ctx);
+	if (rc == 0)
+		return 0;
+	if (rc == -2) {
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	log_warn("dns: %s", hk_error_msg(e));
+	return 0;
 }
 
 int net_dns_resolv_content(struct net_ctx *ctx, const char *network, char **out,

@@ -564,8 +564,8 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	hk_trace("connect hosts refreshed");
 	/* the default network is not in the DNS responder's records: a
 	 * container on it costs the responder nothing */
-	if (!str_eq(r.name, NET_DEFAULT_NAME))
-		net_dns_update(ctx);
+	if (!str_eq(r.name, NET_DEFAULT_NAME) && net_dns_require(ctx, &r, err) < 0)
+		goto undo;
 	if (out)
 		fill_endpoint(out, &r, ifname, veth, ipstr, macstr, ports, ports ? o->n_ports : 0);
 	rc = 0;
@@ -587,6 +587,8 @@ undo : {
 		net_fw_sync(ctx, &e2);
 	hk_error_free(&e2);
 	net_hosts_refresh(ctx, r.name, cid, &e2);
+	if (!str_eq(r.name, NET_DEFAULT_NAME))
+		net_dns_update(ctx); /* the records without this endpoint */
 }
 out:
 	net_rec_clear(&r);

@@ -100,6 +100,10 @@ int net_repair_locked(struct net_ctx *ctx, struct nl *nl, bool *changed, struct 
  * (first use or crash repair), stop it when none is left.  Never fails: a
  * problem is a warning (names still resolve through /etc/hosts). */
 void net_dns_update(struct net_ctx *ctx);
+/* The same for a container joining network r: a failed bind of r's gateway
+ * (port 53, UDP or TCP) is an error naming the address and the cause, so
+ * the connect is undone; anything else stays a warning. */
+int net_dns_require(struct net_ctx *ctx, const struct net_rec *r, struct hk_error **err);
 
 /* Random lowercase hex, n characters, into buf (n + 1 bytes). */
 void net_random_hex(char *buf, size_t n);

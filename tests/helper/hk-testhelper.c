@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -170,49 +171,104 @@ static int cmd_recvtty(const char *path)
 	return 0;
 }
 
-/* dns-upstream ADDR PORT: a fake upstream resolver for the DNS tests (so no
- * query ever leaves the test's namespace).  Every A query is answered with
- * 198.51.100.7, a name starting with "nx" with NXDOMAIN, anything else with
- * an empty NOERROR.  UDP only; runs until killed. */
-static int cmd_dns_upstream(const char *addr, const char *port)
+/* The fake upstream's answer to the query in b (n bytes, room for 16 more)
+ * in place; its length, 0 to drop.  Every A query gets 198.51.100.7 (.8 over
+ * TCP), a name starting with "nx" NXDOMAIN, "tcq" (UDP) a truncated answer
+ * with TC set and the question, "tc0" (UDP) TC without the question,
+ * anything else an empty NOERROR. */
+static size_t fake_answer(unsigned char *b, size_t n, bool tcp)
+{
+	size_t off = 12;
+
+	if (n < 17)
+		return 0;
+	while (off < n && b[off] && b[off] < 64)
+		off += b[off] + 1u;
+	if (off + 5 > n)
+		return 0;
+	off += 5;
+	int qtype = (b[off - 4] << 8) | b[off - 3];
+	b[2] = 0x81;
+	b[3] = 0x80;
+	b[6] = b[7] = b[8] = b[9] = b[10] = b[11] = 0;
+	if (!tcp && b[12] >= 3 && !memcmp(b + 13, "tc", 2) && (b[15] == 'q' || b[15] == '0')) {
+		b[2] |= 0x02;
+		if (b[15] == '0') {
+			b[4] = b[5] = 0;
+			return 12;
+		}
+	} else if (b[12] >= 2 && b[13] == 'n' && b[14] == 'x') {
+		b[3] |= 3;
+	} else if (qtype == 1) {
+		unsigned char rr[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51, 100, 7};
+		rr[15] = tcp ? 8 : 7;
+		memcpy(b + off, rr, sizeof(rr));
+		off += sizeof(rr);
+		b[7] = 1;
+	}
+	return off;
+}
+
+/* dns-upstream ADDR PORT [tcp]: a fake upstream resolver for the DNS tests
+ * (so no query ever leaves the test's namespace), answers as fake_answer().
+ * UDP, and TCP too when asked (otherwise a TCP connection is refused); runs
+ * until killed. */
+static int cmd_dns_upstream(const char *addr, const char *port, bool with_tcp)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
 	unsigned char b[512];
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM, 0), ls = -1;
 
 	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror("dns-upstream");
 		return 1;
 	}
+	if (with_tcp) {
+		ls = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(ls, 8) < 0) {
+			perror("dns-upstream: tcp");
+			return 1;
+		}
+	}
 	printf("dns-upstream: ready\n");
 	fflush(stdout);
 	for (;;) {
-		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, b, sizeof(b) - 16, 0, (struct sockaddr *)&from, &fl);
-		size_t off = 12;
-		if (n < 17)
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = ls, .events = POLLIN}};
+		if (poll(p, ls >= 0 ? 2 : 1, -1) < 0)
 			continue;
-		while (off < (size_t)n && b[off] && b[off] < 64)
-			off += b[off] + 1u;
-		if (off + 5 > (size_t)n)
-			continue;
-		off += 5;
-		int qtype = (b[off - 4] << 8) | b[off - 3];
-		b[2] = 0x81;
-		b[3] = 0x80;
-		b[6] = b[7] = b[8] = b[9] = b[10] = b[11] = 0;
-		if (b[12] >= 2 && b[13] == 'n' && b[14] == 'x') {
-			b[3] |= 3;
-		} else if (qtype == 1) {
-			static const unsigned char rr[] = {0xc0, 12, 0, 1, 0,	1,  0,	 0,
-							   0,	 60, 0, 4, 198, 51, 100, 7};
-			memcpy(b + off, rr, sizeof(rr));
-			off += sizeof(rr);
-			b[7] = 1;
+		if (p[0].revents & POLLIN) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t n =
+				recvfrom(fd, b, sizeof(b) - 16, 0, (struct sockaddr *)&from, &fl);
+			size_t out = n > 0 ? fake_answer(b, (size_t)n, false) : 0;
+			if (out)
+				sendto(fd, b, out, 0, (struct sockaddr *)&from, fl);
 		}
-		sendto(fd, b, off, 0, (struct sockaddr *)&from, fl);
+		if (ls >= 0 && (p[1].revents & POLLIN)) {
+			/* one query per connection is all the tests send */
+			unsigned char h[2];
+			int c = accept(ls, NULL, NULL);
+			size_t len, out;
+			if (c < 0)
+				continue;
+			if (read(c, h, 2) == 2 &&
+			    (len = (size_t)((h[0] << 8) | h[1])) <= sizeof(b) - 16) {
+				size_t got = 0;
+				ssize_t r = 1;
+				while (got < len && (r = read(c, b + got, len - got)) > 0)
+					got += (size_t)r;
+				if (got == len && (out = fake_answer(b, len, true))) {
+					h[0] = (unsigned char)(out >> 8), h[1] = (unsigned char)out;
+					if (write(c, h, 2) != 2 || write(c, b, out) != (ssize_t)out)
+						perror("dns-upstream: write");
+				}
+			}
+			close(c);
+		}
 	}
 }
 
@@ -234,24 +290,32 @@ static int read_exact(int fd, unsigned char *b, size_t len)
 	return 0;
 }
 
-/* dns-bench ADDR [tcp:]PORT NAME COUNT: COUNT A queries for NAME, one after
- * the other over UDP (or one TCP connection); prints the round trip's mean,
- * median and 99th percentile in microseconds, how many got an answer with
- * records, and the first answer's address. */
-static int cmd_dns_bench(const char *addr, const char *port, const char *name, int count)
+/* dns-bench ADDR [tcp:]PORT NAME COUNT [TYPE]: COUNT queries (TYPE a, aaaa
+ * or ptr; default a) for NAME, one after the other over UDP (or one TCP
+ * connection), to an IPv4 or IPv6 ADDR; prints the round trip's mean, median
+ * and 99th percentile in microseconds, how many got an answer with records,
+ * how many had TC set, and the first answer's address (or name for PTR). */
+static int cmd_dns_bench(const char *addr, const char *port, const char *name, int count,
+			 const char *type)
 {
-	bool tcp = !strncmp(port, "tcp:", 4);
+	bool tcp = !strncmp(port, "tcp:", 4), v6 = strchr(addr, ':') != NULL;
+	int qtype = !strcmp(type, "aaaa") ? 28 : !strcmp(type, "ptr") ? 12 : 1;
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)atoi(tcp ? port + 4 : port))};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = sa.sin_port};
 	unsigned char q[300], r[1500];
 	long long *us = calloc((size_t)(count > 0 ? count : 1), sizeof(*us)), sum = 0;
 	struct timeval tv = {.tv_sec = 2};
 	size_t len = 14;
-	int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0), answered = 0;
-	char first[INET_ADDRSTRLEN] = "-";
+	int fd = socket(v6 ? AF_INET6 : AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0), answered = 0;
+	int truncated = 0;
+	char first[300] = "-";
 
-	if (fd < 0 || !us || count <= 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0 || !us || count <= 0 ||
+	    (v6 ? inet_pton(AF_INET6, addr, &sa6.sin6_addr)
+		: inet_pton(AF_INET, addr, &sa.sin_addr)) != 1 ||
+	    (v6 ? connect(fd, (struct sockaddr *)&sa6, sizeof(sa6))
+		: connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0) {
 		perror("dns-bench");
 		return 1;
 	}
@@ -267,7 +331,7 @@ static int cmd_dns_bench(const char *addr, const char *port, const char *name, i
 		p += l + (p[l] == '.');
 	}
 	q[len++] = 0;
-	q[len++] = 0, q[len++] = 1, q[len++] = 0, q[len++] = 1;
+	q[len++] = 0, q[len++] = (unsigned char)qtype, q[len++] = 0, q[len++] = 1;
 	q[0] = (unsigned char)((len - 2) >> 8), q[1] = (unsigned char)(len - 2);
 	for (int i = 0; i < count; i++) {
 		struct timespec a, b;
@@ -290,17 +354,33 @@ static int cmd_dns_bench(const char *addr, const char *port, const char *name, i
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		us[i] = (b.tv_sec - a.tv_sec) * 1000000LL + (b.tv_nsec - a.tv_nsec) / 1000;
 		sum += us[i];
+		if (n >= 12 && (r[2] & 0x02))
+			truncated++;
 		if (n >= 12 && (r[6] || r[7])) {
 			answered++;
 			/* the answer after the echoed question: 12 + question + 12 */
 			size_t off = 12 + (len - 14) + 12;
-			if (i == 0 && (size_t)n >= off + 4)
+			if (i == 0 && qtype == 1 && (size_t)n >= off + 4)
 				inet_ntop(AF_INET, r + off, first, sizeof(first));
+			if (i == 0 && qtype == 28 && (size_t)n >= off + 16)
+				inet_ntop(AF_INET6, r + off, first, sizeof(first));
+			if (i == 0 && qtype == 12) {
+				size_t t = 0;
+				while (off < (size_t)n && r[off] && r[off] < 64 &&
+				       t + r[off] + 2 < sizeof(first)) {
+					memcpy(first + t, r + off + 1, r[off]);
+					t += r[off];
+					first[t++] = '.';
+					off += r[off] + 1u;
+				}
+				first[t] = '\0';
+			}
 		}
 	}
 	qsort(us, (size_t)count, sizeof(*us), cmp_ll);
-	printf("queries %d answered %d mean_us %lld p50_us %lld p99_us %lld first %s\n", count,
-	       answered, sum / count, us[count / 2], us[(count * 99) / 100], first);
+	printf("queries %d answered %d tc %d mean_us %lld p50_us %lld p99_us %lld first %s\n",
+	       count, answered, truncated, sum / count, us[count / 2], us[(count * 99) / 100],
+	       first);
 	free(us);
 	return 0;
 }
@@ -482,9 +562,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "recvtty") && argc > 2)
 		return cmd_recvtty(argv[2]);
 	if (!strcmp(cmd, "dns-upstream") && argc > 3)
-		return cmd_dns_upstream(argv[2], argv[3]);
+		return cmd_dns_upstream(argv[2], argv[3], argc > 4 && !strcmp(argv[4], "tcp"));
 	if (!strcmp(cmd, "dns-bench") && argc > 5)
-		return cmd_dns_bench(argv[2], argv[3], argv[4], atoi(argv[5]));
+		return cmd_dns_bench(argv[2], argv[3], argv[4], atoi(argv[5]),
+				     argc > 6 ? argv[6] : "a");
 	if (!strcmp(cmd, "exit") && argc > 2)
 		return atoi(argv[2]);
 	if (!strcmp(cmd, "tcp-sink") && argc > 2)
@@ -497,8 +578,8 @@ int main(int argc, char **argv)
 		return cmd_udp_ask(argv[2], argv[3], argv[4]);
 	fprintf(stderr, "usage: hk-testhelper rlimit NAME | ids | umask | nnp | syscall NAME | "
 			"oom | orphan | ignore-term | reaper CMD... | recvtty SOCKET | "
-			"dns-upstream ADDR PORT |\n"
-			"  dns-bench ADDR [tcp:]PORT NAME N | exit N |\n"
+			"dns-upstream ADDR PORT [tcp] |\n"
+			"  dns-bench ADDR [tcp:]PORT NAME N [a|aaaa|ptr] | exit N |\n"
 			"  tcp-sink PORT [CONNECTIONS] | tcp-send ADDRESS PORT BYTES |\n"
 			"  udp-echo PORT | udp-ask ADDRESS PORT TEXT\n");
 	return 2;

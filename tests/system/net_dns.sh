@@ -164,3 +164,98 @@ test_net_dns_compose_server_and_client() {
 	assert_eq "$output" "hello-from-web"
 	wait_for 10 bash -c "nsenter --net=/run/netns/$NS $TEST_ROOTFS/bin/busybox nc 127.0.0.1 18310 </dev/null | grep -q hello-from-web"
 }
+
+test_net_dns_tcp_falls_back_to_udp_and_truncation_passes() {
+	dns_setup
+	hn network create --subnet 10.169.0.0/24 fb >/dev/null
+	hn run -d --name cli --network fb -v "$HAKO_BIN_DIR/hk-testhelper:/hk:ro" busybox sleep 60 >/dev/null
+	# the upstream takes no TCP (connection refused): a TCP query is
+	# forwarded over UDP and answered over TCP (length-prefixed)
+	run hn exec cli /hk dns-bench 10.169.0.1 tcp:53 external.example 2
+	assert_status 0
+	assert_contains "$output" "answered 2"
+	assert_contains "$output" "first 198.51.100.7"
+	# a truncated UDP answer reaches the client with TC set (with and
+	# without its question), so it retries over TCP
+	run hn exec cli /hk dns-bench 10.169.0.1 53 tcq.example 1
+	assert_contains "$output" "tc 1"
+	run hn exec cli /hk dns-bench 10.169.0.1 53 tc0.example 1
+	assert_contains "$output" "tc 1"
+	# an upstream that takes TCP gets the TCP query (it answers .8 there)
+	hn rm -f cli >/dev/null
+	wait_for 5 dns_gone
+	nsenter --net="/run/netns/$NS" "$TEST_ROOTFS/bin/hk-testhelper" dns-upstream 127.0.0.1 5355 tcp \
+		>"$TEST_TMP/upstream2.log" &
+	local up2=$!
+	defer "kill $up2"
+	wait_for 5 grep -q ready "$TEST_TMP/upstream2.log"
+	HAKO_DNS_UPSTREAM=127.0.0.1:5355 hn run -d --name cli2 --network fb \
+		-v "$HAKO_BIN_DIR/hk-testhelper:/hk:ro" busybox sleep 60 >/dev/null
+	run hn exec cli2 /hk dns-bench 10.169.0.1 tcp:53 tcq.example 1
+	assert_contains "$output" "answered 1 tc 0"
+	assert_contains "$output" "first 198.51.100.8"
+}
+
+# blocker ADDR udp|tcp: something else holding ADDR:53 in the test's
+# namespace; prints its pid.
+dns_blocker() {
+	# nsenter execs python: $! is its pid
+	nsenter --net="/run/netns/$NS" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[2] == "udp" else socket.SOCK_STREAM)
+s.bind((sys.argv[1], 53))
+if sys.argv[2] == "tcp":
+    s.listen(1)
+print("bound", flush=True)
+time.sleep(120)' "$1" "$2" >"$TEST_TMP/blocker.log" 2>&1 &
+	echo $!
+}
+
+test_net_dns_bind_failure_is_an_error() {
+	require_cmd python3
+	dns_setup
+	hn network create --subnet 10.170.0.0/24 blocked >/dev/null
+	hn network create --subnet 10.171.0.0/24 fine >/dev/null
+	hn run -d --name ok1 --network fine busybox sleep 60 >/dev/null
+	local pid
+	pid=$(dns_pid)
+	[[ -n $pid ]] || fail "no responder for network fine"
+	# another server holds the gateway's port 53 (the address is on lo)
+	in_ns ip addr add 10.170.0.1/32 dev lo
+	local b
+	b=$(dns_blocker 10.170.0.1 udp)
+	defer "kill $b"
+	wait_for 5 grep -q bound "$TEST_TMP/blocker.log"
+	run hn run --rm --name nope --network blocked busybox true
+	assert_ne "$status" 0
+	assert_contains "$output" "blocked"
+	assert_contains "$output" "DNS server cannot bind 10.170.0.1:53/udp: Address already in use"
+	# nothing half-made: no rows, no veth, no container; the responder
+	# keeps serving the other network
+	assert_eq "$(net_sql "SELECT count(*) FROM endpoints WHERE network = 'blocked'")" 0
+	assert_eq "$(in_ns ip -o link show | grep -c hkv)" 1 "only ok1's veth"
+	assert_eq "$(hn ps -aq | wc -l)" 1
+	assert_eq "$(dns_pid)" "$pid"
+	run hn exec ok1 nslookup ok1
+	assert_contains "$output" "Address: 10.171.0.2"
+	# the same when the responder starts for this container (TCP taken)
+	hn rm -f ok1 >/dev/null
+	wait_for 5 dns_gone
+	kill "$b"
+	wait_for 5 bash -c "! kill -0 $b 2>/dev/null"
+	b=$(dns_blocker 10.170.0.1 tcp)
+	defer "kill $b"
+	wait_for 5 grep -q bound "$TEST_TMP/blocker.log"
+	run hn run -d --name nope2 --network blocked busybox sleep 60
+	assert_ne "$status" 0
+	assert_contains "$output" "DNS server cannot bind 10.170.0.1:53/tcp: Address already in use"
+	assert_eq "$(net_sql "SELECT count(*) FROM endpoints")" 0
+	assert_eq "$(in_ns ip -o link show | grep -c hkv)" 0
+	wait_for 5 dns_gone
+	# freed, it works
+	kill "$b"
+	wait_for 5 bash -c "! kill -0 $b 2>/dev/null"
+	hn rm -f nope2 >/dev/null 2>&1 || true
+	run hn run --rm --network blocked busybox nslookup blocked
+	assert_status 0
+}
