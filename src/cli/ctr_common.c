@@ -45,8 +45,11 @@ const char ctr_create_help[] =
 	"                              container:NAME or a network's name\n"
 	"      --network-alias NAME    another name on the network\n"
 	"      --ip IP                 a fixed address on the network\n"
+	"      --ip6 IP                a fixed IPv6 address (a network made with --ipv6)\n"
 	"      --mac-address MAC       the container's MAC address\n"
-	"  -p, --publish SPEC          [IP:][HOST:]CONTAINER[/tcp|udp]: publish a port;\n"
+	"  -p, --publish SPEC          [IP:][HOST:]CONTAINER[/tcp|udp]: publish a port\n"
+	"                              (IP may be [IPV6] on a network made with --ipv6;\n"
+	"                              without IP: IPv4 and IPv6);\n"
 	"                              ports may be ranges: 8000-8002:9000-9002,\n"
 	"                              9000-9002 (free host ports), 8000-8010:80 (the\n"
 	"                              first free one), 127.0.0.1::80\n"
@@ -65,6 +68,7 @@ enum {
 	OPT_RM = 1000,
 	OPT_NET_ALIAS,
 	OPT_IP,
+	OPT_IP6,
 	OPT_MAC,
 	OPT_ADD_HOST,
 	OPT_DNS,
@@ -174,6 +178,7 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		{"network-alias", required_argument, NULL, OPT_NET_ALIAS},
 		{"net-alias", required_argument, NULL, OPT_NET_ALIAS},
 		{"ip", required_argument, NULL, OPT_IP},
+		{"ip6", required_argument, NULL, OPT_IP6},
 		{"mac-address", required_argument, NULL, OPT_MAC},
 		{"add-host", required_argument, NULL, OPT_ADD_HOST},
 		{"dns", required_argument, NULL, OPT_DNS},
@@ -325,6 +330,9 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 			break;
 		case OPT_IP:
 			o->ip = optarg;
+			break;
+		case OPT_IP6:
+			o->ip6 = optarg;
 			break;
 		case OPT_MAC:
 			o->mac_address = optarg;

@@ -13,6 +13,7 @@ static int network_connect_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
 		{"ip", required_argument, NULL, 'i'},
+		{"ip6", required_argument, NULL, '6'},
 		{"alias", required_argument, NULL, 'a'},
 		{"mac-address", required_argument, NULL, 'm'},
 		{"netns", required_argument, NULL, 'n'},
@@ -34,6 +35,9 @@ static int network_connect_run(int argc, char **argv, struct hk_error **err)
 		switch (ch) {
 		case 'i':
 			o.ip = optarg;
+			break;
+		case '6':
+			o.ip6 = optarg;
 			break;
 		case 'a':
 			strv_push(&aliases, optarg);
@@ -75,7 +79,8 @@ static int network_connect_run(int argc, char **argv, struct hk_error **err)
 					    "--netns only");
 		if (ctr_engine_open(&e, err) < 0)
 			return hk_error_wrap(err, "network connect");
-		r = engine_network_connect(&e, argv[optind + 1], argv[optind], o.ip, aliases, err);
+		r = engine_network_connect(&e, argv[optind + 1], argv[optind], o.ip, o.ip6, aliases,
+					   err);
 		engine_close(&e);
 		return r < 0 ? hk_error_wrap(err, "network connect") : 0;
 	}
@@ -97,6 +102,7 @@ static const struct hk_command cmd_network_connect = {
 	.usage = "network connect [OPTIONS] NETWORK CONTAINER",
 	.summary = "Connect a container to a network",
 	.help = "      --ip IP          a fixed address on the network\n"
+		"      --ip6 IP         a fixed IPv6 address (a network made with --ipv6)\n"
 		"      --alias NAME     another name of the container on the network\n"
 		"      --mac-address M  the interface's MAC address\n"
 		"      --netns PATH     the network namespace to connect (instead of a\n"

@@ -1,6 +1,7 @@
 /* hako network create */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/command.h"
 #include "cli/network_cli.h"
@@ -9,9 +10,13 @@
 static int network_create_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
-		{"subnet", required_argument, NULL, 's'}, {"gateway", required_argument, NULL, 'g'},
-		{"internal", no_argument, NULL, 'i'},	  {"label", required_argument, NULL, 'l'},
-		{"driver", required_argument, NULL, 'd'}, {0},
+		{"subnet", required_argument, NULL, 's'},
+		{"gateway", required_argument, NULL, 'g'},
+		{"internal", no_argument, NULL, 'i'},
+		{"label", required_argument, NULL, 'l'},
+		{"driver", required_argument, NULL, 'd'},
+		{"ipv6", no_argument, NULL, '6'},
+		{0},
 	};
 	_cleanup_network_cli_ struct network_cli c = {0};
 	_cleanup_strv_ char **labels = NULL;
@@ -22,10 +27,20 @@ static int network_create_run(int argc, char **argv, struct hk_error **err)
 	while ((ch = getopt_long(argc, argv, "+d:l:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			o.subnet = optarg;
+		case 'g': {
+			/* given twice, one per family, as docker's */
+			bool v6 = strchr(optarg, ':') != NULL;
+			const char **slot = ch == 's' ? (v6 ? &o.subnet6 : &o.subnet)
+						      : (v6 ? &o.gateway6 : &o.gateway);
+			if (*slot)
+				return hk_error_set(
+					err, 0, "network create: --%s given twice for IPv%c",
+					ch == 's' ? "subnet" : "gateway", v6 ? '6' : '4');
+			*slot = optarg;
 			break;
-		case 'g':
-			o.gateway = optarg;
+		}
+		case '6':
+			o.ipv6 = true;
 			break;
 		case 'i':
 			o.internal = true;
@@ -59,8 +74,13 @@ static const struct hk_command cmd_network_create = {
 	.usage = "network create [OPTIONS] NAME",
 	.summary = "Create a network",
 	.help = "      --subnet CIDR    the network's IPv4 subnet (default: the next free /24 "
-		"of " NET_USER_POOL ")\n"
-		"      --gateway IP     the bridge's address (default: the subnet's first)\n"
+		"of " NET_USER_POOL "),\n"
+		"                       or its IPv6 one with --ipv6 (default: the next free\n"
+		"                       /64 of " NET_USER_POOL6 "); give it once per family\n"
+		"      --gateway IP     the bridge's address (default: the subnet's first),\n"
+		"                       IPv4 or IPv6\n"
+		"      --ipv6           dual-stack: an IPv6 subnet too (addresses, routes, NAT,\n"
+		"                       published ports and DNS AAAA for the containers)\n"
 		"      --internal       no route out: no NAT, no forwarding to other networks\n"
 		"  -l, --label K=V      set a label (repeatable)\n"
 		"  -d, --driver bridge  the only driver there is\n",

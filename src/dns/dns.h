@@ -113,6 +113,8 @@ int dns_response_build(const struct dns_question *q, int rcode, bool aa, const s
  *   hako-dns 1
  *   net NAME SUBNET/PREFIX GATEWAY INTERNAL(0|1)
  *   ep NETWORK IP CONTAINER-ID NAME|- [ALIAS...]
+ *   net6 NAME SUBNET6/PREFIX GATEWAY6       (a network with IPv6, after its net)
+ *   ep6 NETWORK IP6 CONTAINER-ID            (the IPv6 address of an ep)
  *
  * Unknown line kinds are skipped (a newer hako may add some). */
 #define DNS_RECORDS_MAGIC "hako-dns 1"
@@ -122,6 +124,9 @@ struct dns_net {
 	uint32_t subnet, gateway; /* host byte order */
 	int prefix;
 	bool internal;
+	bool v6; /* dual-stack: the fields below are set */
+	uint8_t subnet6[16], gateway6[16];
+	int prefix6;
 };
 
 struct dns_ep {
@@ -130,6 +135,8 @@ struct dns_ep {
 	char id[13];  /* the short id, lowercase */
 	char **names; /* name then aliases, lowercase; n_names of them */
 	size_t n_names;
+	bool has6; /* an IPv6 address too (AAAA) */
+	uint8_t ip6[16];
 };
 
 struct dns_records {
@@ -161,12 +168,22 @@ enum dns_verdict {
  * container's name, its aliases on that network, its short id, and
  * NAME.NETWORK; case-insensitive, with or without a trailing dot.  A for the
  * addresses, an empty NOERROR for AAAA and other types of a known name, ANY
- * gives the A records, PTR for the addresses of the querier's networks.
+ * gives the A and AAAA records, AAAA for the IPv6 addresses (networks made
+ * with --ipv6), PTR (in-addr.arpa and ip6.arpa) for the addresses of the
+ * querier's networks.
  * Other names are forwarded, except for a querier on internal networks only
  * (no way out: SERVFAIL). */
 enum dns_verdict dns_answer(const struct dns_records *r, uint32_t src, uint32_t dst,
 			    const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
 			    size_t *outlen);
+
+/* A querier over IPv6 (src6, a container's or a gateway's address) asking
+ * on the IPv6 gateway dst6, as the IPv4 pair dns_answer() takes: the
+ * container's IPv4 address on that network, the network's IPv4 gateway (a
+ * network has both).  Scoping then works as for IPv4.  Returns false when
+ * dst6 is no gateway of the records (*src, *dst are then 0). */
+bool dns_map6(const struct dns_records *r, const uint8_t src6[16], const uint8_t dst6[16],
+	      uint32_t *src, uint32_t *dst);
 
 /* The SERVFAIL (or other rcode) response to a query, for when forwarding
  * fails.  Returns the length or -1 (unparsable query: drop). */

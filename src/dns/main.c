@@ -51,7 +51,9 @@
 #define MSG_MAX		 65535
 
 struct listener {
-	uint32_t addr; /* host order */
+	uint32_t addr; /* host order; the IPv4 gateway of the network for an IPv6 one */
+	bool v6;       /* listening on addr6, a network's IPv6 gateway */
+	uint8_t addr6[16];
 	int udp, tcp;
 	int udp_err, tcp_err; /* errno of the last failed bind, 0 when bound */
 	bool wanted;
@@ -60,7 +62,8 @@ struct listener {
 struct pending {
 	int fd; /* connected to the upstream; -1: free slot */
 	int udp;
-	struct sockaddr_in client;
+	struct sockaddr_storage client;
+	socklen_t client_len;
 	uint16_t client_id, up_id;
 	size_t upstream;
 	long long deadline;
@@ -156,19 +159,25 @@ static int read_records(struct dns_records *out, struct stat *st)
 	return 0;
 }
 
-static int open_sock(uint32_t addr, int type)
+static int open_sock(const struct listener *l, int type)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(53)};
 	int one = 1;
-	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(l->v6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
-	sa.sin_addr.s_addr = htonl(addr);
+	sa.sin_addr.s_addr = htonl(l->addr);
+	memcpy(sa6.sin6_addr.s6_addr, l->addr6, 16);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* bind before the bridge has its address (or while it is re-made) */
+	/* bind before the bridge has its address (or while it is re-made);
+	 * the IPv4 option covers IPv6 sockets too (inet_sk freebind) */
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	if (l->v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if ((l->v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof(sa6))
+		   : bind(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 64) < 0)) {
 		int e = errno;
 		close(fd);
@@ -187,22 +196,33 @@ static void listener_close(struct listener *l)
 	l->udp = l->tcp = -1;
 }
 
+/* The listener's address as text ("10.90.0.1", "fd89::1"). */
+static void listener_str(const struct listener *l, char *a, size_t len)
+{
+	struct in_addr ia = {.s_addr = htonl(l->addr)};
+
+	if (l->v6)
+		inet_ntop(AF_INET6, l->addr6, a, (socklen_t)len);
+	else
+		inet_ntop(AF_INET, &ia, a, (socklen_t)len);
+}
+
 /* Bind what a listener misses; true when both sockets are there. */
 static bool listener_open(struct listener *l, char *why, size_t whysz)
 {
-	char a[INET_ADDRSTRLEN];
-	struct in_addr ia = {.s_addr = htonl(l->addr)};
+	char a[INET6_ADDRSTRLEN];
 
 	if (l->udp < 0)
-		l->udp = open_sock(l->addr, SOCK_DGRAM);
+		l->udp = open_sock(l, SOCK_DGRAM);
 	l->udp_err = l->udp < 0 ? errno : 0;
 	if (l->udp >= 0 && l->tcp < 0)
-		l->tcp = open_sock(l->addr, SOCK_STREAM);
+		l->tcp = open_sock(l, SOCK_STREAM);
 	l->tcp_err = l->udp >= 0 && l->tcp < 0 ? errno : 0;
 	if (l->udp >= 0 && l->tcp >= 0)
 		return true;
-	inet_ntop(AF_INET, &ia, a, sizeof(a));
-	snprintf(why, whysz, "bind %s:53/%s: %s", a, l->udp < 0 ? "udp" : "tcp", strerror(errno));
+	listener_str(l, a, sizeof(a));
+	snprintf(why, whysz, "bind %s%s%s:53/%s: %s", l->v6 ? "[" : "", a, l->v6 ? "]" : "",
+		 l->udp < 0 ? "udp" : "tcp", strerror(l->udp_err ? l->udp_err : l->tcp_err));
 	return false;
 }
 
@@ -226,11 +246,10 @@ static void write_status(void)
 				(long long)S.rec_st.st_size);
 	for (size_t i = 0; i < S.n_ls && len < sizeof(buf) - 200; i++) {
 		const struct listener *l = &S.ls[i];
-		char a[INET_ADDRSTRLEN];
-		struct in_addr ia = {.s_addr = htonl(l->addr)};
+		char a[INET6_ADDRSTRLEN];
 		if (!l->udp_err && !l->tcp_err)
 			continue;
-		inet_ntop(AF_INET, &ia, a, sizeof(a));
+		listener_str(l, a, sizeof(a));
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "fail %s %s %s\n", a,
 					l->udp_err ? "udp" : "tcp",
 					strerror(l->udp_err ? l->udp_err : l->tcp_err));
@@ -254,17 +273,25 @@ static void sync_listeners(char *why, size_t whysz)
 	S.bind_failed = false;
 	for (size_t i = 0; i < S.n_ls; i++)
 		S.ls[i].wanted = false;
-	for (size_t n = 0; n < S.rec.n_nets; n++) {
-		uint32_t gw = S.rec.nets[n].gateway;
+	for (size_t n = 0; n < 2 * S.rec.n_nets; n++) {
+		const struct dns_net *net = &S.rec.nets[n / 2];
+		bool v6 = n % 2;
 		size_t i;
+		if (v6 && !net->v6)
+			continue;
 		for (i = 0; i < S.n_ls; i++)
-			if (S.ls[i].addr == gw)
+			if (S.ls[i].v6 == v6 && (v6 ? !memcmp(S.ls[i].addr6, net->gateway6, 16)
+						    : S.ls[i].addr == net->gateway))
 				break;
 		if (i == S.n_ls) {
 			if (S.n_ls == MAX_LISTENERS)
 				continue;
-			S.ls[S.n_ls++] = (struct listener){.addr = gw, .udp = -1, .tcp = -1};
+			S.ls[S.n_ls++] = (struct listener){.udp = -1, .tcp = -1, .v6 = v6};
+			if (v6)
+				memcpy(S.ls[i].addr6, net->gateway6, 16);
 		}
+		/* an IPv6 listener answers as the network's IPv4 gateway */
+		S.ls[i].addr = net->gateway;
 		S.ls[i].wanted = true;
 	}
 	for (size_t i = 0; i < S.n_ls; i++) {
@@ -319,11 +346,20 @@ static int reload(bool force, char *why, size_t whysz)
 static bool is_self(const struct dns_upstream *u)
 {
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&u->sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&u->sa;
 
+	if (u->sa.ss_family == AF_INET6) {
+		if (ntohs(s6->sin6_port) != 53)
+			return false;
+		for (size_t i = 0; i < S.n_ls; i++)
+			if (S.ls[i].v6 && !memcmp(S.ls[i].addr6, s6->sin6_addr.s6_addr, 16))
+				return true;
+		return false;
+	}
 	if (u->sa.ss_family != AF_INET || ntohs(s4->sin_port) != 53)
 		return false;
 	for (size_t i = 0; i < S.n_ls; i++)
-		if (S.ls[i].addr == ntohl(s4->sin_addr.s_addr))
+		if (!S.ls[i].v6 && S.ls[i].addr == ntohl(s4->sin_addr.s_addr))
 			return true;
 	return false;
 }
@@ -427,13 +463,14 @@ static bool answer_matches(const uint8_t *query, size_t qlen, const uint8_t *res
 
 /* ---- UDP ---- */
 
-static void send_error(int udp, const struct sockaddr_in *to, const uint8_t *q, size_t len)
+static void send_error(int udp, const struct sockaddr_storage *to, socklen_t tolen,
+		       const uint8_t *q, size_t len)
 {
 	uint8_t out[DNS_UDP_MAX];
 	int l = dns_error_response(q, len, DNS_R_SERVFAIL, out, sizeof(out));
 
 	if (l > 0)
-		sendto(udp, out, (size_t)l, MSG_NOSIGNAL, (const struct sockaddr *)to, sizeof(*to));
+		sendto(udp, out, (size_t)l, MSG_NOSIGNAL, (const struct sockaddr *)to, tolen);
 }
 
 static void pending_free(struct pending *p)
@@ -460,11 +497,12 @@ static void pending_try(struct pending *p)
 			return;
 		}
 	}
-	send_error(p->udp, &p->client, p->query, p->len);
+	send_error(p->udp, &p->client, p->client_len, p->query, p->len);
 	pending_free(p);
 }
 
-static void forward_udp(int udp, const struct sockaddr_in *from, const uint8_t *q, size_t len)
+static void forward_udp(int udp, const struct sockaddr_storage *from, socklen_t fromlen,
+			const uint8_t *q, size_t len)
 {
 	struct pending *p = NULL;
 
@@ -473,11 +511,12 @@ static void forward_udp(int udp, const struct sockaddr_in *from, const uint8_t *
 		if (S.pend[i].fd < 0 && !S.pend[i].query)
 			p = &S.pend[i];
 	if (!p) {
-		send_error(udp, from, q, len); /* overloaded */
+		send_error(udp, from, fromlen, q, len); /* overloaded */
 		return;
 	}
 	p->udp = udp;
 	p->client = *from;
+	p->client_len = fromlen;
 	p->client_id = (uint16_t)((q[0] << 8) | q[1]);
 	p->upstream = 0;
 	p->query = malloc(len);
@@ -488,27 +527,48 @@ static void forward_udp(int udp, const struct sockaddr_in *from, const uint8_t *
 	pending_try(p);
 }
 
+/* The querier as dns_answer() sees it: its IPv4 address, or for a client
+ * over IPv6 the IPv4 address of the same container (dns_map6).  False for
+ * a source that cannot be one (port 0, wrong family). */
+static bool client_addr(const struct listener *l, const struct sockaddr_storage *from, socklen_t fl,
+			uint32_t *src)
+{
+	const struct sockaddr_in *f4 = (const struct sockaddr_in *)from;
+	const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)from;
+	uint32_t dst;
+
+	if (l->v6) {
+		if (fl != sizeof(*f6) || f6->sin6_family != AF_INET6 || f6->sin6_port == 0)
+			return false;
+		dns_map6(&S.rec, f6->sin6_addr.s6_addr, l->addr6, src, &dst);
+		return true; /* an unknown querier maps to 0: REFUSED */
+	}
+	if (fl != sizeof(*f4) || f4->sin_family != AF_INET || f4->sin_port == 0)
+		return false;
+	*src = ntohl(f4->sin_addr.s_addr);
+	return true;
+}
+
 static void on_udp(struct listener *l)
 {
 	uint8_t in[4096], out[4096];
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
 
 	for (int burst = 0; burst < 64; burst++) {
 		socklen_t fl = sizeof(from);
 		size_t olen = 0;
+		uint32_t src;
 		ssize_t n = recvfrom(l->udp, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			return;
-		if (fl != sizeof(from) || from.sin_family != AF_INET || from.sin_port == 0)
+		if (!client_addr(l, &from, fl, &src))
 			continue;
-		switch (dns_answer(&S.rec, ntohl(from.sin_addr.s_addr), l->addr, in, (size_t)n, out,
-				   DNS_UDP_MAX, &olen)) {
+		switch (dns_answer(&S.rec, src, l->addr, in, (size_t)n, out, DNS_UDP_MAX, &olen)) {
 		case DNS_ANSWERED:
-			sendto(l->udp, out, olen, MSG_NOSIGNAL, (struct sockaddr *)&from,
-			       sizeof(from));
+			sendto(l->udp, out, olen, MSG_NOSIGNAL, (struct sockaddr *)&from, fl);
 			break;
 		case DNS_FORWARD:
-			forward_udp(l->udp, &from, in, (size_t)n);
+			forward_udp(l->udp, &from, fl, in, (size_t)n);
 			break;
 		case DNS_DROP:
 			break;
@@ -534,8 +594,7 @@ static void on_upstream(struct pending *p)
 		return; /* not the answer: keep waiting until the deadline */
 	buf[0] = (uint8_t)(p->client_id >> 8);
 	buf[1] = (uint8_t)p->client_id;
-	sendto(p->udp, buf, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&p->client,
-	       sizeof(p->client));
+	sendto(p->udp, buf, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&p->client, p->client_len);
 	pending_free(p);
 }
 
@@ -686,13 +745,14 @@ out:
 static void on_tcp(struct listener *l)
 {
 	for (int burst = 0; burst < 16; burst++) {
-		struct sockaddr_in from;
+		struct sockaddr_storage from;
 		socklen_t fl = sizeof(from);
 		int c = accept4(l->tcp, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
+		uint32_t src = 0;
 		pid_t pid;
 		if (c < 0)
 			return;
-		if (S.tcp_children >= MAX_TCP_CHILDREN || fl != sizeof(from)) {
+		if (S.tcp_children >= MAX_TCP_CHILDREN || !client_addr(l, &from, fl, &src)) {
 			close(c);
 			continue;
 		}
@@ -707,7 +767,7 @@ static void on_tcp(struct listener *l)
 			if (dup2(c, 3) < 0)
 				_exit(1);
 			close_range(4, ~0u, 0);
-			serve_tcp(3, ntohl(from.sin_addr.s_addr), l->addr);
+			serve_tcp(3, src, l->addr);
 			_exit(0);
 		}
 		if (pid > 0)

@@ -88,6 +88,66 @@ static int parse_net(struct dns_records *r, char **f, int n)
 	return 0;
 }
 
+static int ip6(const char *s, uint8_t out[16])
+{
+	return inet_pton(AF_INET6, s, out) == 1 ? 0 : -1;
+}
+
+static bool same_prefix6(const uint8_t a[16], const uint8_t b[16], int prefix)
+{
+	for (int i = 0; i < 16 && prefix > 0; i++, prefix -= 8) {
+		uint8_t m = prefix >= 8 ? 0xff : (uint8_t)(0xff << (8 - prefix));
+		if ((a[i] & m) != (b[i] & m))
+			return false;
+	}
+	return true;
+}
+
+/* net6 NAME SUBNET6/PREFIX GATEWAY6: the IPv6 side of a net line before. */
+static int parse_net6(struct dns_records *r, char **f, int n)
+{
+	char *slash, *end;
+	long p;
+
+	if (n != 4 || !(slash = strchr(f[2], '/')))
+		return -1;
+	*slash = '\0';
+	p = strtol(slash + 1, &end, 10);
+	if (*end || p < 1 || p > 128)
+		return -1;
+	lower(f[1]);
+	for (size_t i = 0; i < r->n_nets; i++) {
+		struct dns_net *net = &r->nets[i];
+		if (strcmp(net->name, f[1]) || net->v6)
+			continue;
+		if (ip6(f[2], net->subnet6) < 0 || ip6(f[3], net->gateway6) < 0)
+			return -1;
+		net->prefix6 = (int)p;
+		net->v6 = true;
+		return 0;
+	}
+	return -1;
+}
+
+/* ep6 NETWORK IP6 CONTAINER-ID: the IPv6 address of an ep line before. */
+static int parse_ep6(struct dns_records *r, char **f, int n)
+{
+	if (n != 4 || strlen(f[3]) < 12)
+		return -1;
+	lower(f[1]);
+	lower(f[3]);
+	for (size_t i = 0; i < r->n_eps; i++) {
+		struct dns_ep *ep = &r->eps[i];
+		if (strcmp(r->nets[ep->net].name, f[1]) || strncmp(ep->id, f[3], 12) || ep->has6)
+			continue;
+		if (!r->nets[ep->net].v6 || ip6(f[2], ep->ip6) < 0)
+			return -1;
+		ep->has6 = true;
+		return 0;
+	}
+	return -1;
+}
+
 static int parse_ep(struct dns_records *r, char **f, int n)
 {
 	struct dns_ep ep = {0};
@@ -150,6 +210,10 @@ int dns_records_parse(const char *text, size_t len, struct dns_records *out, cha
 			rc = parse_net(&r, f, n);
 		else if (!strcmp(f[0], "ep"))
 			rc = parse_ep(&r, f, n);
+		else if (!strcmp(f[0], "net6"))
+			rc = parse_net6(&r, f, n);
+		else if (!strcmp(f[0], "ep6"))
+			rc = parse_ep6(&r, f, n);
 		if (rc < 0) {
 			snprintf(errbuf, errsz, "line %d: malformed '%s' record", lineno, f[0]);
 			goto fail;
@@ -169,6 +233,23 @@ fail:
 }
 
 /* ---- scope ---- */
+
+bool dns_map6(const struct dns_records *r, const uint8_t src6[16], const uint8_t dst6[16],
+	      uint32_t *src, uint32_t *dst)
+{
+	*src = *dst = 0;
+	for (size_t i = 0; i < r->n_nets && !*dst; i++)
+		if (r->nets[i].v6 && !memcmp(r->nets[i].gateway6, dst6, 16))
+			*dst = r->nets[i].gateway;
+	for (size_t i = 0; i < r->n_eps && !*src; i++)
+		if (r->eps[i].has6 && !memcmp(r->eps[i].ip6, src6, 16))
+			*src = r->eps[i].ip;
+	/* the host itself, from a gateway address */
+	for (size_t i = 0; i < r->n_nets && !*src; i++)
+		if (r->nets[i].v6 && !memcmp(r->nets[i].gateway6, src6, 16))
+			*src = r->nets[i].gateway;
+	return *dst != 0;
+}
 
 /* The networks the querier may see, as flags per network (n_nets of them).
  * Returns how many. */
@@ -240,6 +321,31 @@ static int ptr_addr(const char *name, uint32_t *a)
 	return 0;
 }
 
+/* "x.x.(32 nibbles).ip6.arpa" into a; -1 when it is not one. */
+static int ptr6_addr(const char *name, uint8_t a[16])
+{
+	if (strlen(name) != 64 + 8 || strcmp(name + 64, "ip6.arpa"))
+		return -1;
+	memset(a, 0, 16);
+	for (int i = 0; i < 32; i++) {
+		char c = name[2 * i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0 || name[2 * i + 1] != '.')
+			return -1;
+		/* the first nibble of the name is the last of the address */
+		a[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+	}
+	return 0;
+}
+
+static void rr_aaaa(struct dns_rr *rr, const uint8_t ip[16])
+{
+	rr->type = DNS_T_AAAA;
+	rr->ttl = DNS_TTL;
+	rr->rdlen = 16;
+	memcpy(rr->rdata, ip, 16);
+}
+
 static void rr_a(struct dns_rr *rr, uint32_t ip)
 {
 	rr->type = DNS_T_A;
@@ -263,23 +369,27 @@ static enum dns_verdict reply(const struct dns_question *q, int rcode, bool aa,
 	return DNS_ANSWERED;
 }
 
+/* PTR of a (IPv4 in a4 when a6 is NULL, else IPv6 a6). */
 static enum dns_verdict answer_ptr(const struct dns_records *r, const bool *in,
-				   const struct dns_question *q, uint32_t a, uint8_t *out,
-				   size_t cap, size_t *outlen)
+				   const struct dns_question *q, uint32_t a, const uint8_t *a6,
+				   uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct dns_rr rr = {.type = DNS_T_PTR, .ttl = DNS_TTL};
 	bool ours = false;
 
-	for (size_t i = 0; i < r->n_nets; i++)
-		if (in[i] && (a & mask(r->nets[i].prefix)) == r->nets[i].subnet)
+	for (size_t i = 0; i < r->n_nets; i++) {
+		const struct dns_net *nt = &r->nets[i];
+		if (in[i] && (a6 ? nt->v6 && same_prefix6(a6, nt->subnet6, nt->prefix6)
+				 : (a & mask(nt->prefix)) == nt->subnet))
 			ours = true;
+	}
 	if (!ours)
 		return DNS_FORWARD;
 	for (size_t i = 0; i < r->n_eps; i++) {
 		const struct dns_ep *ep = &r->eps[i];
 		char name[DNS_MAX_NAME + 1];
 		int l;
-		if (!in[ep->net] || ep->ip != a)
+		if (!in[ep->net] || (a6 ? !ep->has6 || memcmp(ep->ip6, a6, 16) : ep->ip != a))
 			continue;
 		/* NAME.NETWORK., as docker answers */
 		snprintf(name, sizeof(name), "%s.%s", ep->n_names ? ep->names[0] : ep->id,
@@ -306,6 +416,7 @@ enum dns_verdict dns_answer(const struct dns_records *r, uint32_t src, uint32_t 
 	size_t n = 0, n_scope;
 	bool known = false, internal_only = true;
 	uint32_t a;
+	uint8_t a6[16];
 	enum dns_verdict v;
 	int pr;
 
@@ -339,7 +450,11 @@ enum dns_verdict dns_answer(const struct dns_records *r, uint32_t src, uint32_t 
 	}
 	if (q.plain) {
 		if (ptr_addr(q.text, &a) == 0) {
-			v = answer_ptr(r, in, &q, a, out, cap, outlen);
+			v = answer_ptr(r, in, &q, a, NULL, out, cap, outlen);
+			goto fwd;
+		}
+		if (ptr6_addr(q.text, a6) == 0) {
+			v = answer_ptr(r, in, &q, 0, a6, out, cap, outlen);
 			goto fwd;
 		}
 		/* the network of the gateway asked first: its address is the
@@ -352,16 +467,20 @@ enum dns_verdict dns_answer(const struct dns_records *r, uint32_t src, uint32_t 
 				    !ep_matches(r, ep, q.text))
 					continue;
 				known = true;
-				if (n < DNS_MAX_ANSWERS)
+				if (n < DNS_MAX_ANSWERS &&
+				    (q.qtype == DNS_T_A || q.qtype == DNS_T_ANY))
 					rr_a(&rrs[n++], ep->ip);
+				if (n < DNS_MAX_ANSWERS && ep->has6 &&
+				    (q.qtype == DNS_T_AAAA || q.qtype == DNS_T_ANY))
+					rr_aaaa(&rrs[n++], ep->ip6);
 			}
 	}
 	if (!known) {
 		v = DNS_FORWARD;
 		goto fwd;
 	}
-	if (q.qtype != DNS_T_A && q.qtype != DNS_T_ANY)
-		n = 0; /* AAAA and the rest: the name exists, with no such data */
+	/* other types (and AAAA of an IPv4-only container): the name exists,
+	 * with no such data */
 	v = reply(&q, DNS_R_NOERROR, true, rrs, n, out, cap, outlen);
 	goto out;
 fwd:

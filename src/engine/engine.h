@@ -124,6 +124,7 @@ struct engine_create_opts {
 				 * ($HAKO_DEFAULT_NETWORK, else bridge) */
 	char **network_aliases; /* more names on the network */
 	const char *ip;		/* --ip: a fixed address */
+	const char *ip6;	/* --ip6: a fixed IPv6 address (a network made with --ipv6) */
 	const char *mac_address;
 	char **publish;	  /* -p specs: [IP:][HOST:]CONTAINER[/PROTO] */
 	bool publish_all; /* -P: every EXPOSE of the image, on random host ports */
@@ -204,7 +205,7 @@ double engine_stats_cpu_percent(const struct engine_stats *prev, const struct en
 
 /* Connect a running container to one more network (network connect). */
 int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
-			   char **aliases, struct hk_error **err);
+			   const char *ip6, char **aliases, struct hk_error **err);
 int engine_network_disconnect(struct engine *e, const char *ref, const char *network,
 			      struct hk_error **err);
 /* Remove every network no container uses (their names appended to

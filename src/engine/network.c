@@ -88,10 +88,11 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 		if (!strchr(*h, ':') || **h == ':')
 			return hk_error_set(err, 0, "--add-host %s: expected NAME:IP", *h);
 	if (!engine_net_is_bridge(mode)) {
-		if (o->publish || o->publish_all || o->network_aliases || o->ip || o->mac_address)
+		if (o->publish || o->publish_all || o->network_aliases || o->ip || o->ip6 ||
+		    o->mac_address)
 			return hk_error_set(
 				err, 0,
-				"-p, -P, --network-alias, --ip and --mac-address need a "
+				"-p, -P, --network-alias, --ip, --ip6 and --mac-address need a "
 				"bridge network, not --network %s",
 				mode);
 		if (str_has_prefix(mode, "container:") && !mode[10])
@@ -135,6 +136,7 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 	ipam = json_object_new_object();
 	json_object_object_add(ep, "Aliases", strv_array(o->network_aliases));
 	json_object_object_add(ipam, "IPv4Address", json_object_new_string(o->ip ? o->ip : ""));
+	json_object_object_add(ipam, "IPv6Address", json_object_new_string(o->ip6 ? o->ip6 : ""));
 	json_object_object_add(ep, "IPAMConfig", ipam);
 	json_object_object_add(ep, "MacAddress",
 			       json_object_new_string(o->mac_address ? o->mac_address : ""));
@@ -192,8 +194,10 @@ static int bindings_ports(json_object *hc, struct net_port **ports, size_t *n,
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			json_object *b = json_object_array_get_idx(arr, i);
 			const char *hip = jget(b, "HostIp"), *hp = jget(b, "HostPort");
+			bool v6 = hip && strchr(hip, ':');
 			_cleanup_free_ char *spec =
-				xasprintf("%s:%s:%s", hip ? hip : "", hp ? hp : "", key);
+				xasprintf("%s%s%s:%s:%s", v6 ? "[" : "", hip ? hip : "",
+					  v6 ? "]" : "", hp ? hp : "", key);
 			if (net_ports_parse(spec, ports, n, err) < 0)
 				return hk_error_wrap(err, "PortBindings");
 		}
@@ -213,7 +217,7 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 	_cleanup_strv_ char **aliases = NULL, **extra = NULL;
 	struct net_connect_opts o = {0};
 	struct net_ctx *ctx = NULL;
-	const char *mode, *ip, *mac;
+	const char *mode, *ip, *ip6, *mac;
 	int r;
 
 	json_object_object_get_ex(c->config, "Config", &cfg);
@@ -226,6 +230,7 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 	json_object_object_get_ex(ec, mode, &ep);
 	json_object_object_get_ex(ep, "IPAMConfig", &ipam);
 	ip = jget(ipam, "IPv4Address");
+	ip6 = jget(ipam, "IPv6Address");
 	mac = jget(ep, "MacAddress");
 	aliases = jstrv(ep, "Aliases");
 	extra = jstrv(hc, "ExtraHosts");
@@ -234,6 +239,7 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 	o.name = c->name;
 	o.hostname = jget(cfg, "Hostname");
 	o.ip = ip && *ip ? ip : NULL;
+	o.ip6 = ip6 && *ip6 ? ip6 : NULL;
 	o.mac = mac && *mac ? mac : NULL;
 	o.aliases = aliases;
 	o.ports = ports;
@@ -269,9 +275,12 @@ static void settings_endpoint(json_object *nets, const char *name, const struct 
 			       json_object_new_string(ep && ep->gateway ? ep->gateway : ""));
 	json_object_object_add(n, "IPAddress", json_object_new_string(ep && ep->ip ? ep->ip : ""));
 	json_object_object_add(n, "IPPrefixLen", json_object_new_int(ep ? ep->prefix : 0));
-	json_object_object_add(n, "IPv6Gateway", json_object_new_string(""));
-	json_object_object_add(n, "GlobalIPv6Address", json_object_new_string(""));
-	json_object_object_add(n, "GlobalIPv6PrefixLen", json_object_new_int(0));
+	json_object_object_add(n, "IPv6Gateway",
+			       json_object_new_string(ep && ep->gateway6 ? ep->gateway6 : ""));
+	json_object_object_add(n, "GlobalIPv6Address",
+			       json_object_new_string(ep && ep->ip6 ? ep->ip6 : ""));
+	json_object_object_add(n, "GlobalIPv6PrefixLen",
+			       json_object_new_int(ep && ep->ip6 ? ep->prefix6 : 0));
 	json_object_object_add(nets, name, n);
 }
 
@@ -353,6 +362,13 @@ void engine_net_settings(struct engine *e, const struct engine_container *c, jso
 	json_object_object_add(ns, "IPAddress", json_object_new_string(legacy ? legacy->ip : ""));
 	json_object_object_add(ns, "IPPrefixLen", json_object_new_int(legacy ? legacy->prefix : 0));
 	json_object_object_add(ns, "MacAddress", json_object_new_string(legacy ? legacy->mac : ""));
+	json_object_object_add(ns, "GlobalIPv6Address",
+			       json_object_new_string(legacy && legacy->ip6 ? legacy->ip6 : ""));
+	json_object_object_add(ns, "GlobalIPv6PrefixLen",
+			       json_object_new_int(legacy && legacy->ip6 ? legacy->prefix6 : 0));
+	json_object_object_add(
+		ns, "IPv6Gateway",
+		json_object_new_string(legacy && legacy->gateway6 ? legacy->gateway6 : ""));
 	json_object_object_add(ns, "Networks", nets);
 	net_endpoints_free(eps, n);
 }
@@ -451,7 +467,7 @@ int engine_net_refresh_joined(struct engine *e, const struct engine_container *c
 }
 
 int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
-			   char **aliases, struct hk_error **err)
+			   const char *ip6, char **aliases, struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_free_ char *dir = NULL, *hosts = NULL, *nspath = NULL;
@@ -480,6 +496,7 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 	o.name = c->name;
 	o.hostname = jget(cfg, "Hostname");
 	o.ip = ip;
+	o.ip6 = ip6;
 	o.aliases = aliases;
 	o.hosts_path = hosts;
 	if (net_ctx_open(e, &ctx, err) < 0)
@@ -551,9 +568,10 @@ int engine_ports(struct engine *e, const char *ref, char ***lines, struct hk_err
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < eps[i]->n_ports; j++) {
 			const struct net_port *p = &eps[i]->ports[j];
-			_cleanup_free_ char *l =
-				xasprintf("%u/%s -> %s:%u", p->container_port, p->proto,
-					  *p->host_ip ? p->host_ip : "0.0.0.0", p->host_port);
+			bool v6 = strchr(p->host_ip, ':') != NULL;
+			_cleanup_free_ char *l = xasprintf(
+				"%u/%s -> %s%s%s:%u", p->container_port, p->proto, v6 ? "[" : "",
+				*p->host_ip ? p->host_ip : "0.0.0.0", v6 ? "]" : "", p->host_port);
 			strv_push(lines, l);
 		}
 	net_endpoints_free(eps, n);

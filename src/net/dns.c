@@ -50,12 +50,12 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 	/* The default network has no DNS, as docker's: its containers keep
 	 * the host's resolvers. */
 	if (net_prepare(ctx,
-			"SELECT name, subnet, gateway, internal FROM networks WHERE name != "
-			"'" NET_DEFAULT_NAME
+			"SELECT name, subnet, gateway, internal, subnet6, gateway6 FROM networks"
+			" WHERE name != '" NET_DEFAULT_NAME
 			"' AND name IN (SELECT network FROM endpoints) ORDER BY rowid",
 			&n, err) < 0 ||
 	    net_prepare(ctx,
-			"SELECT network, ip, container_id, name, aliases FROM endpoints WHERE"
+			"SELECT network, ip, container_id, name, aliases, ip6 FROM endpoints WHERE"
 			" network != '" NET_DEFAULT_NAME "' ORDER BY rowid",
 			&e, err) < 0)
 		return -1;
@@ -68,6 +68,9 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 		fprintf(f, "net %s %s %s %d\n", sqlite3_column_text(n, 0),
 			sqlite3_column_text(n, 1), sqlite3_column_text(n, 2),
 			sqlite3_column_int(n, 3) != 0);
+		if (sqlite3_column_type(n, 4) != SQLITE_NULL)
+			fprintf(f, "net6 %s %s %s\n", sqlite3_column_text(n, 0),
+				sqlite3_column_text(n, 4), sqlite3_column_text(n, 5));
 		*any = true;
 	}
 	while (sqlite3_step(e) == SQLITE_ROW) {
@@ -84,6 +87,9 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 				fprintf(f, " %s", s);
 		}
 		fputc('\n', f);
+		if (sqlite3_column_type(e, 5) != SQLITE_NULL)
+			fprintf(f, "ep6 %s %s %s\n", sqlite3_column_text(e, 0),
+				sqlite3_column_text(e, 5), sqlite3_column_text(e, 2));
 	}
 	if (fclose(f) != 0)
 		return hk_error_errno(err, "records text");
@@ -332,6 +338,11 @@ static int dns_sync(struct net_ctx *ctx, const struct net_rec *need, struct hk_e
 	} else {
 		_cleanup_free_ char *st = path_join(dir, "status");
 		read_file_at(AT_FDCWD, st, 1 << 16, &status, &len, NULL);
+	}
+	if (need->v6) {
+		_cleanup_free_ char *gw6 = net_ip6_str(need->gateway6);
+		if (bind_failure(status, gw6, err) < 0)
+			return -2;
 	}
 	return bind_failure(status, gw, err);
 }

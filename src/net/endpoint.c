@@ -27,6 +27,8 @@ void net_endpoint_free(struct net_endpoint *ep)
 	free(ep->veth);
 	free(ep->ip);
 	free(ep->gateway);
+	free(ep->ip6);
+	free(ep->gateway6);
 	free(ep->mac);
 	free(ep->ports);
 	free(ep);
@@ -93,6 +95,41 @@ static int ip_allocate(struct net_ctx *ctx, const struct net_rec *r, const char 
 #undef MARKED
 }
 
+/* The IPv6 address of a new endpoint of r (requested, or the lowest free);
+ * *out NULL when r has no IPv6. */
+static int ip6_allocate(struct net_ctx *ctx, const struct net_rec *r, const char *requested,
+			char **out, struct hk_error **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ uint8_t(*used)[16] = NULL;
+	size_t n = 0;
+	uint8_t a[16];
+
+	*out = NULL;
+	if (!r->v6) {
+		if (requested)
+			return hk_error_set(err, 0,
+					    "--ip6 %s: network %s has no IPv6 (create it with"
+					    " --ipv6)",
+					    requested, r->name);
+		return 0;
+	}
+	if (net_prepare(ctx, "SELECT ip6 FROM endpoints WHERE network = ? AND ip6 IS NOT NULL", &s,
+			err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		used = xrealloc(used, (n + 1) * sizeof(*used));
+		if (net_ip6_parse((const char *)sqlite3_column_text(s, 0), used[n]) == 0)
+			n++;
+	}
+	if (net_ip6_alloc(r->subnet6, r->prefix6, r->gateway6, (const uint8_t(*)[16])used, n,
+			  requested, a, err) < 0)
+		return hk_error_wrap(err, "network %s", r->name);
+	*out = net_ip6_str(a);
+	return 0;
+}
+
 static int mac_parse(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6];
@@ -128,10 +165,22 @@ static int range_parse(const char *s, uint16_t *lo, uint16_t *hi)
 int net_ports_parse(const char *spec, struct net_port **ports, size_t *n, struct hk_error **err)
 {
 	_cleanup_free_ char *s = xstrdup(spec);
-	char *proto = strchr(s, '/'), *parts[3] = {0};
+	char *proto = strchr(s, '/'), *parts[3] = {0}, *rest = s, *ip6 = NULL;
 	uint16_t clo, chi, hlo = 0, hhi = 0;
 	struct net_port base = {0};
 	int k = 0;
+
+	/* an IPv6 host address in brackets, as docker's -p [::1]:8080:80 */
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return hk_error_set(
+				err, 0, "invalid port '%s': expected [IPV6]:HOST:CONTAINER", spec);
+		*end = '\0';
+		ip6 = s + 1;
+		rest = end + 2;
+		proto = strchr(rest, '/');
+	}
 
 	strcpy(base.proto, "tcp");
 	if (proto) {
@@ -141,7 +190,9 @@ int net_ports_parse(const char *spec, struct net_port **ports, size_t *n, struct
 					    "invalid port '%s': protocol must be tcp or udp", spec);
 		strcpy(base.proto, proto);
 	}
-	for (char *p = s, *c; k < 3; p = c + 1) {
+	if (ip6)
+		parts[k++] = ip6;
+	for (char *p = rest, *c; k < 3; p = c + 1) {
 		parts[k++] = p;
 		if (!(c = strchr(p, ':')))
 			break;
@@ -160,11 +211,29 @@ int net_ports_parse(const char *spec, struct net_port **ports, size_t *n, struct
 			spec);
 	if (k == 3 && *parts[0]) {
 		uint32_t ip;
-		if (net_ip_parse(parts[0], &ip) < 0)
+		uint8_t a6[16];
+		static const uint8_t any6[16], lo6[16] = {[15] = 1};
+		if (ip6 && net_ip6_parse(parts[0], a6) == 0) {
+			/* the kernel drops packets to or from ::1 on any other
+			 * interface, and IPv6 has no route_localnet: a DNAT from
+			 * the host's loopback to a container cannot work */
+			if (!memcmp(a6, lo6, 16))
+				return hk_error_set(err, 0,
+						    "invalid port '%s': the IPv6 loopback [::1]"
+						    " cannot be published (the kernel routes no"
+						    " ::1 traffic off the host's loopback); use"
+						    " 127.0.0.1 or another address",
+						    spec);
+			if (memcmp(a6, any6, 16)) {
+				_cleanup_free_ char *c = net_ip6_str(a6);
+				snprintf(base.host_ip, sizeof(base.host_ip), "%s", c);
+			}
+		} else if (ip6 || net_ip_parse(parts[0], &ip) < 0) {
 			return hk_error_set(err, 0, "invalid port '%s': bad host address '%s'",
 					    spec, parts[0]);
-		if (ip != 0)
+		} else if (ip != 0) {
 			snprintf(base.host_ip, sizeof(base.host_ip), "%s", parts[0]);
+		}
 	}
 	/* docker's forms: ranges of equal length map one to one; a host range
 	 * for one container port means "the first free port of the range" */
@@ -208,22 +277,26 @@ int net_port_parse(const char *spec, struct net_port *out, struct hk_error **err
  * DNAT rule.  Port 0 picks a free port. */
 static int port_probe_one(struct net_port *p, struct hk_error **err)
 {
-	bool tcp = !strcmp(p->proto, "tcp");
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
-	socklen_t len = sizeof(sa);
+	bool tcp = !strcmp(p->proto, "tcp"), v6 = strchr(p->host_ip, ':') != NULL;
+	struct sockaddr_in sa4 = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(p->host_port)};
+	struct sockaddr *sa = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4;
+	socklen_t len = v6 ? sizeof(sa6) : sizeof(sa4);
 	_cleanup_close_ int fd =
-		socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+		socket(v6 ? AF_INET6 : AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	int one = 1;
 	const char *where = *p->host_ip ? p->host_ip : "0.0.0.0";
 
 	if (fd < 0)
 		return hk_error_errno(err, "socket");
-	if (*p->host_ip)
-		inet_pton(AF_INET, p->host_ip, &sa.sin_addr);
+	if (v6)
+		inet_pton(AF_INET6, p->host_ip, &sa6.sin6_addr);
+	else if (*p->host_ip)
+		inet_pton(AF_INET, p->host_ip, &sa4.sin_addr);
 	/* TIME_WAIT leftovers of a previous container are not "in use". */
 	if (tcp)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(fd, sa, len) < 0) {
 		if (errno == EADDRINUSE)
 			return hk_error_set(
 				err, EADDRINUSE,
@@ -238,9 +311,9 @@ static int port_probe_one(struct net_port *p, struct hk_error **err)
 				      p->proto);
 	}
 	if (!p->host_port) {
-		if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		if (getsockname(fd, sa, &len) < 0)
 			return hk_error_errno(err, "getsockname");
-		p->host_port = ntohs(sa.sin_port);
+		p->host_port = ntohs(v6 ? sa6.sin6_port : sa4.sin_port);
 	}
 	return 0;
 }
@@ -361,7 +434,7 @@ static char *strv_json(char **v)
 }
 
 struct ep_row {
-	const char *cid, *network, *ip, *mac, *aliases, *veth, *ifname, *name;
+	const char *cid, *network, *ip, *mac, *aliases, *veth, *ifname, *name, *ip6;
 };
 
 static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
@@ -373,9 +446,10 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 
 	if (net_prepare(ctx,
 			"INSERT INTO endpoints (container_id, network, ip, mac, aliases, veth,"
-			" ifname, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			" ifname, name, ip6) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			&s, err) < 0)
 		return -1;
+	sqlite3_bind_text(s, 9, e->ip6, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 1, e->cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, e->network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, e->ip, -1, SQLITE_STATIC);
@@ -431,9 +505,10 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 /* Inside the container, in one netlink batch: loopback up, the address,
  * the link up, the default route (the first network with a way out gives
  * it; later ones find it there, EEXIST, ignored; internal networks never). */
-static int configure_inside(int nsfd, const char *ifname, uint32_t ip, const struct net_rec *r,
-			    struct hk_error **err)
+static int configure_inside(int nsfd, const char *ifname, uint32_t ip, const char *ip6,
+			    const struct net_rec *r, struct hk_error **err)
 {
+	struct nl_ip6 v6 = {.prefix = r->prefix6, .has_gw = !r->internal};
 	struct nl nl = {.fd = -1};
 	struct in_addr a = {.s_addr = htonl(ip)};
 	struct in_addr gw = {.s_addr = r->internal ? 0 : htonl(r->gateway)};
@@ -446,7 +521,11 @@ static int configure_inside(int nsfd, const char *ifname, uint32_t ip, const str
 			hk_error_set(err, ENODEV, "%s did not appear in the container", ifname);
 		goto out;
 	}
-	rc = nl_iface_setup(&nl, idx, a, r->prefix, gw, err);
+	if (ip6) {
+		inet_pton(AF_INET6, ip6, &v6.addr);
+		memcpy(v6.gw.s6_addr, r->gateway6, 16);
+	}
+	rc = nl_iface_setup6(&nl, idx, a, r->prefix, gw, ip6 ? &v6 : NULL, err);
 out:
 	nl_close(&nl);
 	return rc;
@@ -462,7 +541,7 @@ static int same_netns(int nsfd)
 }
 
 static int fill_endpoint(struct net_endpoint **out, const struct net_rec *r, const char *ifname,
-			 const char *veth, const char *ip, const char *mac,
+			 const char *veth, const char *ip, const char *ip6, const char *mac,
 			 const struct net_port *ports, size_t n_ports)
 {
 	struct net_endpoint *ep = xzalloc(sizeof(*ep));
@@ -474,6 +553,11 @@ static int fill_endpoint(struct net_endpoint **out, const struct net_rec *r, con
 	ep->prefix = r->prefix;
 	ep->gateway = r->internal ? NULL : net_ip_str(r->gateway);
 	ep->mac = xstrdup(mac);
+	if (ip6) {
+		ep->ip6 = xstrdup(ip6);
+		ep->prefix6 = r->prefix6;
+		ep->gateway6 = r->internal ? NULL : net_ip6_str(r->gateway6);
+	}
 	if (n_ports) {
 		ep->ports = xmalloc(n_ports * sizeof(*ports));
 		memcpy(ep->ports, ports, n_ports * sizeof(*ports));
@@ -490,7 +574,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	struct net_rec r = {0};
 	_cleanup_free_ struct net_port *ports = NULL;
 	_cleanup_free_ char *ifname = NULL, *ipstr = NULL, *macstr = NULL, *aliases = NULL;
-	_cleanup_free_ char *fw = NULL;
+	_cleanup_free_ char *fw = NULL, *ip6str = NULL;
 	char veth[16] = "hkv";
 	uint8_t mac[6];
 	uint32_t ip = 0;
@@ -510,6 +594,15 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 			     r.name);
 		goto out;
 	}
+	for (size_t i = 0; i < o->n_ports && !r.v6 && !r.internal; i++)
+		if (strchr(o->ports[i].host_ip, ':')) {
+			hk_error_set(err, 0,
+				     "port %u/%s on host address %s: network %s has no IPv6 (create"
+				     " it with --ipv6)",
+				     o->ports[i].container_port, o->ports[i].proto,
+				     o->ports[i].host_ip, r.name);
+			goto out;
+		}
 	if (o->n_ports && !r.internal) {
 		ports = xmalloc(o->n_ports * sizeof(*ports));
 		memcpy(ports, o->ports, o->n_ports * sizeof(*ports));
@@ -521,7 +614,8 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	 * and the lock make sure no address is handed out twice. */
 	if (db_begin_immediate(ctx->db, err) < 0)
 		goto out;
-	if (ip_allocate(ctx, &r, o->ip, &ip, err) < 0)
+	if (ip_allocate(ctx, &r, o->ip, &ip, err) < 0 ||
+	    ip6_allocate(ctx, &r, o->ip6, &ip6str, err) < 0)
 		goto rollback;
 	ipstr = net_ip_str(ip);
 	if (!o->mac) {
@@ -534,7 +628,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	ifname = pick_ifname(ctx, cid);
 	net_random_hex(veth + 3, 12);
 	aliases = strv_json(o->aliases);
-	struct ep_row e = {cid, r.name, ipstr, macstr, aliases, veth, ifname, o->name};
+	struct ep_row e = {cid, r.name, ipstr, macstr, aliases, veth, ifname, o->name, ip6str};
 	if (record_endpoint(ctx, &e, o, ports, ports ? o->n_ports : 0, err) < 0)
 		goto rollback;
 	if (db_commit(ctx->db, err) < 0)
@@ -551,7 +645,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, err) < 0)
 		goto undo;
 	hk_trace("connect veth made");
-	if (configure_inside(nsfd, ifname, ip, &r, err) < 0)
+	if (configure_inside(nsfd, ifname, ip, ip6str, &r, err) < 0)
 		goto undo;
 	hk_trace("connect inside configured");
 	if (!brought_up && ports) {
@@ -567,7 +661,8 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	if (!str_eq(r.name, NET_DEFAULT_NAME) && net_dns_require(ctx, &r, err) < 0)
 		goto undo;
 	if (out)
-		fill_endpoint(out, &r, ifname, veth, ipstr, macstr, ports, ports ? o->n_ports : 0);
+		fill_endpoint(out, &r, ifname, veth, ipstr, ip6str, macstr, ports,
+			      ports ? o->n_ports : 0);
 	rc = 0;
 	goto out;
 
@@ -781,7 +876,8 @@ int net_container_endpoints(struct net_ctx *ctx, const char *container_id,
 
 	if (net_prepare(ctx,
 			"SELECT e.network, e.ifname, e.veth, e.ip, e.mac, n.subnet, n.gateway,"
-			" n.internal, n.id, e.aliases FROM endpoints e JOIN networks n"
+			" n.internal, n.id, e.aliases, e.ip6, n.subnet6, n.gateway6"
+			" FROM endpoints e JOIN networks n"
 			" ON n.name = e.network"
 			" WHERE e.container_id = ? ORDER BY e.ifname",
 			&s, err) < 0 ||
@@ -803,6 +899,13 @@ int net_container_endpoints(struct net_ctx *ctx, const char *container_id,
 		ep->prefix = slash ? atoi(slash + 1) : 32;
 		ep->gateway = sqlite3_column_int(s, 7) ? NULL : net_col_str(s, 6);
 		ep->network_id = net_col_str(s, 8);
+		if (sqlite3_column_type(s, 10) != SQLITE_NULL) {
+			const char *sub6 = (const char *)sqlite3_column_text(s, 11);
+			const char *sl6 = sub6 ? strchr(sub6, '/') : NULL;
+			ep->ip6 = net_col_str(s, 10);
+			ep->prefix6 = sl6 ? atoi(sl6 + 1) : 128;
+			ep->gateway6 = sqlite3_column_int(s, 7) ? NULL : net_col_str(s, 12);
+		}
 		{
 			const char *t = (const char *)sqlite3_column_text(s, 9);
 			_cleanup_json_ json_object *a = t ? json_tokener_parse(t) : NULL;

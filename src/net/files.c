@@ -82,12 +82,12 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 	fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	if (ctx &&
 	    net_prepare(ctx,
-			"SELECT network, ip, aliases FROM endpoints WHERE container_id = ?"
+			"SELECT network, ip, aliases, ip6 FROM endpoints WHERE container_id = ?"
 			" ORDER BY ifname",
 			&own, NULL) == 0 &&
 	    net_prepare(ctx,
-			"SELECT ip, name, aliases, container_id FROM endpoints WHERE network = ?1"
-			" AND container_id != ?2 AND network != ?3 ORDER BY rowid",
+			"SELECT ip, name, aliases, container_id, ip6 FROM endpoints WHERE"
+			" network = ?1 AND container_id != ?2 AND network != ?3 ORDER BY rowid",
 			&peers, NULL) == 0) {
 		bool first = true;
 		sqlite3_bind_text(own, 1, cid, -1, SQLITE_STATIC);
@@ -99,8 +99,12 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 			if (name && !str_eq(name, hostname))
 				strv_push(&names, name);
 			strv_from_json((const char *)sqlite3_column_text(own, 2), &names);
-			if (names)
+			if (names) {
+				const char *ip6 = (const char *)sqlite3_column_text(own, 3);
 				line(f, ip, (const char *const *)names);
+				if (ip6)
+					line(f, ip6, (const char *const *)names);
+			}
 			first = false;
 			sqlite3_reset(peers);
 			sqlite3_bind_text(peers, 1, (const char *)sqlite3_column_text(own, 0), -1,
@@ -113,9 +117,14 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 				if (pname)
 					strv_push(&pn, pname);
 				strv_from_json((const char *)sqlite3_column_text(peers, 2), &pn);
-				if (pn)
+				if (pn) {
+					const char *ip6 =
+						(const char *)sqlite3_column_text(peers, 4);
 					line(f, (const char *)sqlite3_column_text(peers, 0),
 					     (const char *const *)pn);
+					if (ip6)
+						line(f, ip6, (const char *const *)pn);
+				}
 			}
 		}
 	}

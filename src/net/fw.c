@@ -49,12 +49,12 @@ static void HK_PRINTF(2, 3) bprintf(struct buf *b, const char *fmt, ...)
 
 /* The map of a published port: pub_{tcp,udp} keyed by the port alone (every
  * address of the host), pub_ip_{tcp,udp} keyed by address . port. */
-static void port_elem(struct buf *b, const char *verb, const char *hip, int hport,
-		      const char *proto, const char *cip, int cport)
+static void port_elem(struct buf *b, const char *verb, const char *family, const char *hip,
+		      int hport, const char *proto, const char *cip, int cport)
 {
 	bool one = hip && *hip;
 
-	bprintf(b, "%s element ip hako pub_%s%s { ", verb, one ? "ip_" : "", proto);
+	bprintf(b, "%s element %s hako pub_%s%s { ", verb, family, one ? "ip_" : "", proto);
 	if (one)
 		bprintf(b, "%s . ", hip);
 	bprintf(b, "%d", hport);
@@ -64,13 +64,98 @@ static void port_elem(struct buf *b, const char *verb, const char *hip, int hpor
 }
 
 #define PORTS_SQL                                                                                  \
-	"SELECT p.host_ip, p.host_port, p.container_port, p.proto, e.ip FROM net_ports p"          \
+	"SELECT p.host_ip, p.host_port, p.container_port, p.proto, e.ip, e.ip6 FROM net_ports p"   \
 	" JOIN endpoints e ON e.container_id = p.container_id AND e.network = p.network"           \
 	" JOIN networks nw ON nw.name = p.network WHERE nw.up"
 
+/* The map elements of one row of PORTS_SQL: in `ip hako` for an IPv4 or
+ * no host address, in `ip6 hako` for an IPv6 or no host address when the
+ * container has an IPv6 address (a network made with --ipv6). */
+static void port_row_elems(struct buf *b4, struct buf *b6, sqlite3_stmt *p, const char *verb,
+			   bool add)
+{
+	const char *hip = (const char *)sqlite3_column_text(p, 0);
+	const char *ip6 = (const char *)sqlite3_column_text(p, 5);
+	bool hip6 = hip && strchr(hip, ':');
+
+	if (!hip6)
+		port_elem(b4, verb, "ip", hip, sqlite3_column_int(p, 1),
+			  (const char *)sqlite3_column_text(p, 3),
+			  add ? (const char *)sqlite3_column_text(p, 4) : NULL,
+			  sqlite3_column_int(p, 2));
+	if (ip6 && (hip6 || !hip || !*hip))
+		port_elem(b6, verb, "ip6", hip, sqlite3_column_int(p, 1),
+			  (const char *)sqlite3_column_text(p, 3), add ? ip6 : NULL,
+			  sqlite3_column_int(p, 2));
+}
+
+/* The `ip6 hako` table: the IPv6 side of the networks made with --ipv6,
+ * the same chains as `ip hako` (no loopback rules: the kernel routes no ::1
+ * traffic off the host's loopback, so no [::1] port is ever published). */
+static int gen_rules6(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *n = NULL;
+	struct buf post = {0}, fwd = {0};
+	int count = 0;
+
+	if (net_prepare(ctx,
+			"SELECT bridge, subnet6, internal FROM networks WHERE up AND subnet6 IS NOT"
+			" NULL ORDER BY rowid",
+			&n, err) < 0)
+		return -1;
+	bprintf(&post, "%s", "");
+	bprintf(&fwd, "%s", "");
+	while (sqlite3_step(n) == SQLITE_ROW) {
+		const char *br = (const char *)sqlite3_column_text(n, 0);
+		const char *sub = (const char *)sqlite3_column_text(n, 1);
+		count++;
+		bprintf(&post, "\t\toifname \"%s\" ip6 saddr %s ct status dnat masquerade\n", br,
+			sub);
+		if (sqlite3_column_int(n, 2)) {
+			bprintf(&fwd, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", br, br);
+			bprintf(&fwd, "\t\toifname \"%s\" iifname != \"%s\" drop\n", br, br);
+			continue;
+		}
+		bprintf(&post, "\t\tip6 saddr %s oifname != \"%s\" masquerade\n", sub, br);
+		bprintf(&fwd, "\t\toifname \"%s\" ct state established,related accept\n", br);
+		bprintf(&fwd, "\t\toifname \"%s\" ct status dnat accept\n", br);
+		bprintf(&fwd, "\t\tiifname \"%s\" accept\n", br);
+	}
+	if (count)
+		bprintf(b,
+			"table ip6 hako {\n"
+			"\tmap pub_tcp { type inet_service : ipv6_addr . inet_service; }\n"
+			"\tmap pub_udp { type inet_service : ipv6_addr . inet_service; }\n"
+			"\tmap pub_ip_tcp {\n"
+			"\t\ttype ipv6_addr . inet_service : ipv6_addr . inet_service;\n\t}\n"
+			"\tmap pub_ip_udp {\n"
+			"\t\ttype ipv6_addr . inet_service : ipv6_addr . inet_service;\n\t}\n"
+			"\tchain prerouting {\n"
+			"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+			"\t\tfib daddr type local jump published\n\t}\n"
+			"\tchain output {\n"
+			"\t\ttype nat hook output priority -100; policy accept;\n"
+			"\t\tfib daddr type local jump published\n\t}\n"
+			"\tchain published {\n"
+			"\t\tdnat ip6 to ip6 daddr . tcp dport map @pub_ip_tcp\n"
+			"\t\tdnat ip6 to ip6 daddr . udp dport map @pub_ip_udp\n"
+			"\t\tdnat ip6 to tcp dport map @pub_tcp\n"
+			"\t\tdnat ip6 to udp dport map @pub_udp\n\t}\n"
+			"\tchain postrouting {\n"
+			"\t\ttype nat hook postrouting priority srcnat; policy accept;\n%s\t}\n"
+			"\tchain forward {\n"
+			"\t\ttype filter hook forward priority filter; policy accept;\n%s\t}\n"
+			"}\n",
+			post.p, fwd.p);
+	free(post.p);
+	free(fwd.p);
+	return 0;
+}
+
 /* The whole table: the rules of every network whose bridge is up, the
  * elements of every published port on them.  Empty when none is up. */
-static int gen_rules(struct net_ctx *ctx, struct buf *b, struct buf *elems, struct hk_error **err)
+static int gen_rules(struct net_ctx *ctx, struct buf *b, struct buf *elems, struct buf *elems6,
+		     struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *n = NULL, *p = NULL;
 	struct buf post = {0}, fwd = {0}, raw = {0};
@@ -110,9 +195,7 @@ static int gen_rules(struct net_ctx *ctx, struct buf *b, struct buf *elems, stru
 		bprintf(&fwd, "\t\tiifname \"%s\" accept\n", br);
 	}
 	while (sqlite3_step(p) == SQLITE_ROW)
-		port_elem(elems, "add", (const char *)sqlite3_column_text(p, 0),
-			  sqlite3_column_int(p, 1), (const char *)sqlite3_column_text(p, 3),
-			  (const char *)sqlite3_column_text(p, 4), sqlite3_column_int(p, 2));
+		port_row_elems(elems, elems6, p, "add", true);
 	if (count)
 		bprintf(b,
 			"table ip hako {\n"
@@ -172,16 +255,19 @@ static int nft_apply(const char *text, struct hk_error **err)
 
 int net_fw_sync(struct net_ctx *ctx, struct hk_error **err)
 {
-	struct buf rules = {0}, elems = {0}, cmd = {0};
+	struct buf rules = {0}, elems = {0}, cmd = {0}, rules6 = {0}, elems6 = {0};
 	int rc = -1;
 
-	if (gen_rules(ctx, &rules, &elems, err) < 0)
+	if (gen_rules(ctx, &rules, &elems, &elems6, err) < 0 || gen_rules6(ctx, &rules6, err) < 0)
 		goto out;
 	/* "add" makes the delete safe when the table is missing; the commands
-	 * are one netlink batch, so the swap is atomic. */
+	 * are one netlink batch, so the swap is atomic (both tables). */
 	bprintf(&cmd, "add table ip hako\ndelete table ip hako\n");
+	bprintf(&cmd, "add table ip6 hako\ndelete table ip6 hako\n");
 	if (rules.p)
 		bprintf(&cmd, "%s%s", rules.p, elems.p ? elems.p : "");
+	if (rules6.p)
+		bprintf(&cmd, "%s%s", rules6.p, elems6.p ? elems6.p : "");
 	if (nft_apply(cmd.p, err) < 0) {
 		hk_error_wrap(err, "firewall rules");
 		goto out;
@@ -190,6 +276,8 @@ int net_fw_sync(struct net_ctx *ctx, struct hk_error **err)
 out:
 	free(rules.p);
 	free(elems.p);
+	free(rules6.p);
+	free(elems6.p);
 	free(cmd.p);
 	return rc;
 }
@@ -197,7 +285,7 @@ out:
 char *net_fw_ports_cmd(struct net_ctx *ctx, const char *cid, const char *network, bool add)
 {
 	_cleanup_stmt_ sqlite3_stmt *p = NULL;
-	struct buf b = {0};
+	struct buf b = {0}, b6 = {0};
 
 	if (sqlite3_prepare_v2(ctx->db, PORTS_SQL " AND p.container_id = ?1 AND p.network = ?2", -1,
 			       &p, NULL) != SQLITE_OK)
@@ -205,10 +293,11 @@ char *net_fw_ports_cmd(struct net_ctx *ctx, const char *cid, const char *network
 	sqlite3_bind_text(p, 1, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(p, 2, network, -1, SQLITE_STATIC);
 	while (sqlite3_step(p) == SQLITE_ROW)
-		port_elem(&b, add ? "add" : "delete", (const char *)sqlite3_column_text(p, 0),
-			  sqlite3_column_int(p, 1), (const char *)sqlite3_column_text(p, 3),
-			  add ? (const char *)sqlite3_column_text(p, 4) : NULL,
-			  sqlite3_column_int(p, 2));
+		port_row_elems(&b, &b6, p, add ? "add" : "delete", add);
+	if (b6.p) {
+		bprintf(&b, "%s", b6.p);
+		free(b6.p);
+	}
 	return b.p;
 }
 

@@ -40,6 +40,12 @@ static const struct db_migration net_migrations[] = {
 	/* up: the bridge and its firewall rules exist; they stay until the
 	 * network is removed (or pruned, for the default one). */
 	{"ALTER TABLE networks ADD COLUMN up INTEGER NOT NULL DEFAULT 0;"},
+	/* IPv6 (--ipv6): NULL on networks without it.  UNIQUE (network, ip6)
+	 * as for IPv4 (NULLs are distinct in SQLite: v4-only rows pass). */
+	{"ALTER TABLE networks ADD COLUMN subnet6 TEXT;"
+	 "ALTER TABLE networks ADD COLUMN gateway6 TEXT;"
+	 "ALTER TABLE endpoints ADD COLUMN ip6 TEXT;"
+	 "CREATE UNIQUE INDEX endpoints_network_ip6 ON endpoints (network, ip6);"},
 };
 
 /* ---- small helpers ---- */
@@ -222,10 +228,21 @@ static int rec_from_row(sqlite3_stmt *s, struct net_rec *r, struct hk_error **er
 	    net_ip_parse(gw, &r->gateway) < 0)
 		return hk_error_set(err, 0, "network %s: corrupt subnet or gateway in the database",
 				    r->name);
+	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
+		_cleanup_free_ char *sub6 = net_col_str(s, 9), *gw6 = net_col_str(s, 10);
+		r->v6 = true;
+		if (net_cidr6_parse(sub6, r->subnet6, &r->prefix6, err) < 0 ||
+		    net_ip6_parse(gw6, r->gateway6) < 0)
+			return hk_error_set(err, 0,
+					    "network %s: corrupt IPv6 subnet or gateway in the"
+					    " database",
+					    r->name);
+	}
 	return 0;
 }
 
-#define REC_COLS "name, id, subnet, gateway, bridge, internal, created, labels, up"
+#define REC_COLS                                                                                   \
+	"name, id, subnet, gateway, bridge, internal, created, labels, up, subnet6, gateway6"
 
 /* Find a network by name, full id or unique id prefix (>= 3 characters).
  * Returns 1 when found, 0 when not. */
@@ -317,6 +334,81 @@ static char *overlaps_db(struct net_ctx *ctx, uint32_t net, int prefix)
 	return NULL;
 }
 
+/* Name of the network in the database whose IPv6 subnet overlaps, or NULL. */
+static char *overlaps_db6(struct net_ctx *ctx, const uint8_t net[16], int prefix)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(ctx->db,
+			       "SELECT name, subnet6 FROM networks WHERE subnet6 IS NOT NULL", -1,
+			       &s, NULL))
+		return NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		_cleanup_error_ struct hk_error *e = NULL;
+		uint8_t a[16];
+		int p;
+		if (net_cidr6_parse((const char *)sqlite3_column_text(s, 1), a, &p, &e) < 0)
+			continue;
+		if (net_ip6_same_prefix(a, net, p < prefix ? p : prefix))
+			return net_col_str(s, 0);
+	}
+	return NULL;
+}
+
+/* The IPv6 half of a new network: subnet6 (given, or the next free /64 of
+ * NET_USER_POOL6) and gateway6, as text. */
+static int create_v6(struct net_ctx *ctx, const struct net_create_opts *opts, const char *bridge,
+		     char **subnet_out, char **gw_out, struct hk_error **err)
+{
+	_cleanup_free_ char *other = NULL, *sub = NULL;
+	uint8_t net[16], gw[16];
+	int prefix = 64;
+
+	if (opts->subnet6) {
+		if (net_cidr6_parse(opts->subnet6, net, &prefix, err) < 0)
+			return -1;
+		if ((other = overlaps_db6(ctx, net, prefix)))
+			return hk_error_set(err, 0, "IPv6 subnet %s overlaps network %s",
+					    opts->subnet6, other);
+		if (net_ip6_overlaps_host(net, prefix, bridge))
+			return hk_error_set(
+				err, 0,
+				"IPv6 subnet %s overlaps an address of this host's interfaces",
+				opts->subnet6);
+	} else {
+		uint8_t pool[16];
+		int pool_prefix;
+		bool found = false;
+		if (net_cidr6_parse(NET_USER_POOL6, pool, &pool_prefix, err) < 0)
+			return -1;
+		for (unsigned i = 0; i < (1u << (64 - pool_prefix)) && !found; i++) {
+			memcpy(net, pool, 16);
+			net[6] = (uint8_t)(i >> 8), net[7] = (uint8_t)i;
+			free(other);
+			other = overlaps_db6(ctx, net, 64);
+			found = !other && !net_ip6_overlaps_host(net, 64, NULL);
+		}
+		if (!found)
+			return hk_error_set(err, 0, "no free /64 left in %s; give an IPv6 --subnet",
+					    NET_USER_POOL6);
+	}
+	sub = net_ip6_str(net);
+	if (opts->gateway6) {
+		if (net_ip6_parse(opts->gateway6, gw) < 0)
+			return hk_error_set(err, 0, "invalid IPv6 gateway '%s'", opts->gateway6);
+		if (!net_ip6_same_prefix(gw, net, prefix) || !memcmp(gw, net, 16))
+			return hk_error_set(err, 0,
+					    "IPv6 gateway %s is not a host address of %s/%d",
+					    opts->gateway6, sub, prefix);
+	} else {
+		memcpy(gw, net, 16);
+		gw[15] |= 1;
+	}
+	*subnet_out = xasprintf("%s/%d", sub, prefix);
+	*gw_out = net_ip6_str(gw);
+	return 0;
+}
+
 static bool valid_name(const char *name)
 {
 	size_t n = strlen(name);
@@ -331,15 +423,19 @@ static bool valid_name(const char *name)
 
 static int insert_network(struct net_ctx *ctx, const char *name, const char *id, const char *subnet,
 			  const char *gateway, const char *bridge, bool internal,
-			  const char *labels, struct hk_error **err)
+			  const char *labels, const char *subnet6, const char *gateway6,
+			  struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
 	if (net_prepare(ctx,
 			"INSERT INTO networks (name, id, subnet, gateway, bridge, internal, driver,"
-			" created, labels) VALUES (?, ?, ?, ?, ?, ?, 'bridge', ?, ?)",
+			" created, labels, subnet6, gateway6)"
+			" VALUES (?, ?, ?, ?, ?, ?, 'bridge', ?, ?, ?, ?)",
 			&s, err) < 0)
 		return -1;
+	sqlite3_bind_text(s, 9, subnet6, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, gateway6, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, subnet, -1, SQLITE_STATIC);
@@ -375,7 +471,7 @@ static int create_locked(struct net_ctx *ctx, const char *name, const struct net
 			 const char *bridge_name, char **id_out, struct hk_error **err)
 {
 	_cleanup_free_ char *labels = NULL, *subnet = NULL, *gw = NULL, *bridge = NULL,
-			    *other = NULL;
+			    *other = NULL, *subnet6 = NULL, *gw6 = NULL;
 	char id[65];
 	uint32_t net = 0, gwip;
 	int prefix = 24;
@@ -441,7 +537,12 @@ static int create_locked(struct net_ctx *ctx, const char *name, const struct net
 	gw = net_ip_str(gwip);
 	net_random_hex(id, 64);
 	bridge = bridge_name ? xstrdup(bridge_name) : xasprintf("hkbr-%.10s", id);
-	if (insert_network(ctx, name, id, subnet, gw, bridge, opts->internal, labels, err) < 0)
+	if ((opts->subnet6 || opts->gateway6) && !opts->ipv6)
+		return hk_error_set(err, 0, "an IPv6 --subnet or --gateway needs --ipv6");
+	if (opts->ipv6 && create_v6(ctx, opts, bridge, &subnet6, &gw6, err) < 0)
+		return -1;
+	if (insert_network(ctx, name, id, subnet, gw, bridge, opts->internal, labels, subnet6, gw6,
+			   err) < 0)
 		return -1;
 	if (id_out)
 		*id_out = xstrdup(id);
@@ -518,6 +619,26 @@ static int set_up(struct net_ctx *ctx, const char *name, bool up, struct hk_erro
 	return 0;
 }
 
+/* The IPv6 side of r's bridge: IPv6 on (a host may default it off), the
+ * gateway address without duplicate address detection (usable at once: no
+ * second of "tentative"), and forwarding when the network has a way out.
+ * Forwarding on makes the host ignore router advertisements on its other
+ * interfaces unless accept_ra=2 there (docker's -ipv6 does the same). */
+static int bridge_v6(struct nl *nl, int idx, const struct net_rec *r, struct hk_error **err)
+{
+	_cleanup_free_ char *dis = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", r->bridge);
+	struct in6_addr gw;
+
+	memcpy(gw.s6_addr, r->gateway6, 16);
+	if (write_sysctl(dis, "0", err) < 0)
+		return hk_error_wrap(err, "IPv6 (is it disabled on this host?)");
+	if (nl_addr6_add(nl, idx, &gw, r->prefix6, err) < 0)
+		return -1;
+	if (!r->internal && write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1", err) < 0)
+		return -1;
+	return 0;
+}
+
 /* The bridge of r: gateway address, up, and the sysctls NAT needs. */
 static int bridge_make(struct nl *nl, const struct net_rec *r, struct hk_error **err)
 {
@@ -550,6 +671,8 @@ static int bridge_make(struct nl *nl, const struct net_rec *r, struct hk_error *
 	if (write_sysctl(rl, "1", err) < 0)
 		goto fail;
 	if (!r->internal && write_sysctl("/proc/sys/net/ipv4/ip_forward", "1", err) < 0)
+		goto fail;
+	if (r->v6 && bridge_v6(nl, idx, r, err) < 0)
 		goto fail;
 	return idx;
 fail:
@@ -729,10 +852,13 @@ static json_object *endpoints_json(struct net_ctx *ctx, const char *network)
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	json_object *o = json_object_new_object();
 
-	if (sqlite3_prepare_v2(ctx->db,
-			       "SELECT container_id, name, veth, mac, ip, aliases FROM endpoints"
-			       " WHERE network = ? ORDER BY rowid",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    ctx->db,
+		    "SELECT e.container_id, e.name, e.veth, e.mac, e.ip, e.aliases, e.ip6,"
+		    " substr(n.subnet6, instr(n.subnet6, '/')) FROM endpoints e"
+		    " JOIN networks n ON n.name = e.network"
+		    " WHERE e.network = ? ORDER BY e.rowid",
+		    -1, &s, NULL) != SQLITE_OK)
 		return o;
 	sqlite3_bind_text(s, 1, network, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -751,6 +877,14 @@ static json_object *endpoints_json(struct net_ctx *ctx, const char *network)
 			e, "IPv4Address",
 			json_object_new_string((const char *)sqlite3_column_text(s, 4)));
 		json_object_object_add(e, "Aliases", a ? a : json_object_new_array());
+		{
+			/* docker's shape: ADDRESS/PREFIX, "" without IPv6 */
+			const char *ip6 = (const char *)sqlite3_column_text(s, 6);
+			const char *pl = (const char *)sqlite3_column_text(s, 7);
+			_cleanup_free_ char *v = ip6 ? xasprintf("%s%s", ip6, pl ? pl : "") : NULL;
+			json_object_object_add(e, "IPv6Address",
+					       json_object_new_string(v ? v : ""));
+		}
 		json_object_object_add(o, (const char *)sqlite3_column_text(s, 0), e);
 	}
 	return o;
@@ -770,6 +904,27 @@ static json_object *rec_json(struct net_ctx *ctx, const struct net_rec *r)
 	json_object_object_add(o, "Gateway", json_object_new_string(gw));
 	json_object_object_add(o, "Bridge", json_object_new_string(r->bridge));
 	json_object_object_add(o, "Internal", json_object_new_boolean(r->internal));
+	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(r->v6));
+	{
+		/* docker's IPAM block: one config per address family */
+		json_object *ipam = json_object_new_object(), *cfgs = json_object_new_array();
+		json_object *c4 = json_object_new_object();
+		json_object_object_add(ipam, "Driver", json_object_new_string("default"));
+		json_object_object_add(c4, "Subnet", json_object_new_string(cidr));
+		json_object_object_add(c4, "Gateway", json_object_new_string(gw));
+		json_object_array_add(cfgs, c4);
+		if (r->v6) {
+			_cleanup_free_ char *s6 = net_ip6_str(r->subnet6),
+					    *g6 = net_ip6_str(r->gateway6);
+			_cleanup_free_ char *c = xasprintf("%s/%d", s6, r->prefix6);
+			json_object *c6 = json_object_new_object();
+			json_object_object_add(c6, "Subnet", json_object_new_string(c));
+			json_object_object_add(c6, "Gateway", json_object_new_string(g6));
+			json_object_array_add(cfgs, c6);
+		}
+		json_object_object_add(ipam, "Config", cfgs);
+		json_object_object_add(o, "IPAM", ipam);
+	}
 	json_object_object_add(o, "Created", json_object_new_int64(r->created));
 	json_object_object_add(o, "Labels", labels ? labels : json_object_new_object());
 	json_object_object_add(o, "Containers", endpoints_json(ctx, r->name));

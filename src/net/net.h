@@ -39,6 +39,11 @@
 #define NET_DEFAULT_SUBNET "10.89.0.0/16"
 /* User networks get the next free /24 from here on. */
 #define NET_USER_POOL "10.90.0.0/15"
+/* IPv6 networks (--ipv6 without an IPv6 --subnet) get the next free /64 of
+ * this unique local /48 ("hako" in the global ID: 68 61 6b 6f). */
+#define NET_USER_POOL6	   "fd89:6861:6b6f::/48"
+#define NET_IP6_PREFIX_MIN 48
+#define NET_IP6_PREFIX_MAX 124
 
 struct net_ctx;
 
@@ -54,10 +59,13 @@ void net_closep(struct net_ctx **ctx);
 /* ---- networks ---- */
 
 struct net_create_opts {
-	const char *subnet;  /* CIDR; NULL: the next free /24 of NET_USER_POOL */
-	const char *gateway; /* NULL: the first address of the subnet */
-	bool internal;	     /* no outbound route, no NAT, no forwarding */
-	char **labels;	     /* "key=value" strings, may be NULL */
+	const char *subnet;   /* CIDR; NULL: the next free /24 of NET_USER_POOL */
+	const char *gateway;  /* NULL: the first address of the subnet */
+	bool internal;	      /* no outbound route, no NAT, no forwarding */
+	char **labels;	      /* "key=value" strings, may be NULL */
+	bool ipv6;	      /* dual-stack: an IPv6 subnet too */
+	const char *subnet6;  /* IPv6 CIDR; NULL: the next free /64 of NET_USER_POOL6 */
+	const char *gateway6; /* NULL: the first address of subnet6 */
 };
 
 /* Create a network record (the bridge comes with the first container, and
@@ -90,7 +98,7 @@ int net_ensure_default(struct net_ctx *ctx, struct hk_error **err);
 /* ---- published ports ---- */
 
 struct net_port {
-	char host_ip[16];	 /* dotted quad, "" for every address of the host */
+	char host_ip[46];	 /* IPv4 or IPv6 address, "" for every address of the host */
 	uint16_t host_port;	 /* 0: pick a free one */
 	uint16_t host_port_last; /* > host_port: the first free one of the range */
 	uint16_t container_port; /* required */
@@ -113,6 +121,7 @@ struct net_connect_opts {
 	const char *name;	      /* the container's name: resolvable by the peers */
 	const char *hostname;	      /* NULL: the name */
 	const char *ip;		      /* a requested address, NULL: the next free one */
+	const char *ip6;	      /* the same for IPv6 (a network made with --ipv6) */
 	const char *mac;	      /* "02:..:..", NULL: derived from the address */
 	char **aliases;		      /* more names on this network, may be NULL */
 	const struct net_port *ports; /* published through this network */
@@ -136,6 +145,9 @@ struct net_endpoint {
 	char *ip;
 	int prefix;
 	char *gateway; /* NULL on internal networks */
+	char *ip6;     /* NULL on networks without IPv6 */
+	int prefix6;
+	char *gateway6; /* NULL without IPv6 or on internal networks */
 	char *mac;
 	struct net_port *ports; /* with host ports filled in */
 	size_t n_ports;
@@ -209,5 +221,16 @@ int net_dns_resolv_content(struct net_ctx *ctx, const char *network, char **out,
 
 /* Parse "a.b.c.d/n" into network address (host bits cleared) and prefix. */
 int net_cidr_parse(const char *cidr, uint32_t *addr, int *prefix, struct hk_error **err);
+
+/* The same for IPv6: prefix NET_IP6_PREFIX_MIN..MAX, no multicast or
+ * link-local subnet. */
+int net_cidr6_parse(const char *cidr, uint8_t addr[16], int *prefix, struct hk_error **err);
+
+/* IPv6 IPAM: requested (checked: in the subnet, neither the subnet's own
+ * address nor the gateway nor one of used) or the lowest free host address
+ * of subnet/prefix. */
+int net_ip6_alloc(const uint8_t subnet[16], int prefix, const uint8_t gateway[16],
+		  const uint8_t (*used)[16], size_t n_used, const char *requested, uint8_t out[16],
+		  struct hk_error **err);
 
 #endif

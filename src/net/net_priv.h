@@ -30,6 +30,11 @@ struct net_rec {
 	char *labels; /* JSON object text */
 	long long created;
 	bool up; /* the bridge and its firewall rules exist */
+	/* IPv6 (--ipv6): a second subnet, dual-stack */
+	bool v6;
+	uint8_t subnet6[16];
+	int prefix6;
+	uint8_t gateway6[16];
 };
 void net_rec_clear(struct net_rec *r);
 
@@ -44,6 +49,15 @@ int net_db_error(struct net_ctx *ctx, const char *what, struct hk_error **err);
 char *net_ip_str(uint32_t ip); /* caller frees */
 int net_ip_parse(const char *s, uint32_t *out);
 uint32_t net_mask(int prefix);
+
+/* IPv6 helpers (ip6.c). */
+int net_ip6_parse(const char *s, uint8_t out[16]);
+char *net_ip6_str(const uint8_t a[16]); /* caller frees */
+void net_ip6_mask(uint8_t a[16], int prefix);
+bool net_ip6_same_prefix(const uint8_t a[16], const uint8_t b[16], int prefix);
+/* Does net/prefix overlap a global IPv6 address of the host (lo, link-local
+ * and the bridge own excluded)? */
+bool net_ip6_overlaps_host(const uint8_t net[16], int prefix, const char *own);
 
 /* The firewall: regenerate `table ip hako` from the database (the networks
  * whose bridge is up, every published port on them) and swap it in. */

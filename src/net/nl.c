@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -324,6 +325,38 @@ static void build_addr_add(struct nl_msg *m, int ifindex, struct in_addr addr, i
 	}
 }
 
+/* An IPv6 address without duplicate address detection (IFA_F_NODAD): hako
+ * hands out each address once, and DAD would keep it "tentative" (unusable
+ * as a source) for a second or more after the link comes up. */
+static void build_addr6_add(struct nl_msg *m, int ifindex, const struct in6_addr *addr, int prefix)
+{
+	struct ifaddrmsg *ifa;
+
+	msg_init(m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*ifa));
+	ifa = NLMSG_DATA(&m->hdr);
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_index = (unsigned)ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_flags = IFA_F_NODAD;
+	attr_put(m, IFA_LOCAL, addr, sizeof(*addr));
+	attr_put(m, IFA_ADDRESS, addr, sizeof(*addr));
+	attr_u32(m, IFA_FLAGS, IFA_F_NODAD);
+}
+
+int nl_addr6_add(struct nl *nl, int ifindex, const struct in6_addr *addr, int prefix,
+		 struct hk_error **err)
+{
+	struct nl_msg m;
+	int r;
+
+	build_addr6_add(&m, ifindex, addr, prefix);
+	r = nl_talk(nl, &m);
+	if (r < 0 && r != -EEXIST)
+		return hk_error_set(err, -r, "netlink: add IPv6 address to link %d", ifindex);
+	return 0;
+}
+
 int nl_addr_add(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct hk_error **err)
 {
 	struct nl_msg m;
@@ -437,8 +470,31 @@ static int batch_run(struct nl *nl, struct batch *b, struct hk_error **err)
 	return 0;
 }
 
+/* The IPv6 default route via gw6 (a global address of the bridge: on-link
+ * through the prefix route the address brought). */
+static void build_route6_default(struct nl_msg *m, const struct in6_addr *gw, int ifindex)
+{
+	struct rtmsg *rt;
+
+	msg_init(m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rt));
+	rt = NLMSG_DATA(&m->hdr);
+	rt->rtm_family = AF_INET6;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	attr_put(m, RTA_GATEWAY, gw, sizeof(*gw));
+	attr_u32(m, RTA_OIF, (uint32_t)ifindex);
+}
+
 int nl_iface_setup(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct in_addr gw,
 		   struct hk_error **err)
+{
+	return nl_iface_setup6(nl, ifindex, addr, prefix, gw, NULL, err);
+}
+
+int nl_iface_setup6(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct in_addr gw,
+		    const struct nl_ip6 *v6, struct hk_error **err)
 {
 	struct nl_link_change up = {.up = true, .netns_fd = -1};
 	struct in_addr any = {0};
@@ -452,11 +508,19 @@ int nl_iface_setup(struct nl *nl, int ifindex, struct in_addr addr, int prefix, 
 	batch_add(nl, &b, &m, "bring lo up", false);
 	build_addr_add(&m, ifindex, addr, prefix);
 	batch_add(nl, &b, &m, "add the address", true);
+	if (v6) {
+		build_addr6_add(&m, ifindex, &v6->addr, v6->prefix);
+		batch_add(nl, &b, &m, "add the IPv6 address", true);
+	}
 	build_link_set(&m, ifindex, &up);
 	batch_add(nl, &b, &m, "bring the link up", false);
 	if (gw.s_addr) {
 		build_route_add(&m, any, 0, gw, ifindex);
 		batch_add(nl, &b, &m, "add the default route", true);
+	}
+	if (v6 && v6->has_gw) {
+		build_route6_default(&m, &v6->gw, ifindex);
+		batch_add(nl, &b, &m, "add the IPv6 default route", true);
 	}
 	return batch_run(nl, &b, err);
 }

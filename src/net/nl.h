@@ -62,4 +62,19 @@ int nl_route_add(struct nl *nl, struct in_addr dst, int prefix, struct in_addr g
 int nl_iface_setup(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct in_addr gw,
 		   struct hk_error **err);
 
+/* ip -6 addr add ADDR/PREFIX dev IFINDEX nodad (an existing one is fine). */
+int nl_addr6_add(struct nl *nl, int ifindex, const struct in6_addr *addr, int prefix,
+		 struct hk_error **err);
+
+/* The same batch with an IPv6 address (no DAD: usable at once) and, when
+ * has_gw, an IPv6 default route via gw; v6 NULL: IPv4 only. */
+struct nl_ip6 {
+	struct in6_addr addr;
+	int prefix;
+	struct in6_addr gw;
+	bool has_gw;
+};
+int nl_iface_setup6(struct nl *nl, int ifindex, struct in_addr addr, int prefix, struct in_addr gw,
+		    const struct nl_ip6 *v6, struct hk_error **err);
+
 #endif

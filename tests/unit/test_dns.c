@@ -464,3 +464,74 @@ TEST(dns_resolv_content_of_user_networks)
 	CHECK(out == NULL);
 	net_close(ctx);
 }
+
+static const char RECORDS6[] = "hako-dns 1\n"
+			       "net six 10.90.6.0/24 10.90.6.1 0\n"
+			       "net6 six fd00:6::/64 fd00:6::1\n"
+			       "net four 10.90.4.0/24 10.90.4.1 0\n"
+			       "ep six 10.90.6.2 0123456789abcdef web\n"
+			       "ep6 six fd00:6::2 0123456789abcdef\n"
+			       "ep six 10.90.6.3 aaaaaaaaaaaa0000 cli\n"
+			       "ep6 six fd00:6::3 aaaaaaaaaaaa0000\n"
+			       "ep four 10.90.4.2 bbbbbbbbbbbb0000 old\n";
+
+TEST(dns_records_and_answers_ipv6)
+{
+	struct dns_records r;
+	uint8_t o[512], tmp[512], src6[16], dst6[16], want[64];
+	static const char *const bad[] = {
+		"hako-dns 1\nnet6 six fd00:6::/64 fd00:6::1\n", /* before its net */
+		"hako-dns 1\nnet six 10.0.0.0/24 10.0.0.1 0\nnet6 six fd00::/129 fd00::1\n",
+		"hako-dns 1\nnet six 10.0.0.0/24 10.0.0.1 0\nnet6 six fd00::/64 10.0.0.1\n",
+		"hako-dns 1\nnet a 10.0.0.0/24 10.0.0.1 0\nep a 10.0.0.2 0123456789ab x\n"
+		"ep6 a fd00::2 0123456789ab\n", /* network a has no IPv6 */
+	};
+	uint32_t src, dst;
+	size_t ol = 0, ql;
+	char e[128];
+	int wl;
+
+	REQUIRE(dns_records_parse(RECORDS6, strlen(RECORDS6), &r, e, sizeof(e)) == 0);
+	CHECK(r.nets[0].v6 && r.nets[0].prefix6 == 64 && !r.nets[1].v6);
+	CHECK(r.eps[0].has6 && r.eps[1].has6 && !r.eps[2].has6);
+	/* AAAA of a dual-stack container, none for an IPv4-only one */
+	ql = make_query(tmp, "web", DNS_T_AAAA);
+	REQUIRE(ask(&r, "10.90.6.3", "10.90.6.1", "web", DNS_T_AAAA, o, &ol) == DNS_ANSWERED);
+	REQUIRE(RCODE(o) == DNS_R_NOERROR && ANCOUNT(o) == 1);
+	inet_pton(AF_INET6, "fd00:6::2", want);
+	CHECK(u16(o + ql + 2) == DNS_T_AAAA && u16(o + ql + 10) == 16 &&
+	      !memcmp(o + ql + 12, want, 16));
+	REQUIRE(ask(&r, "10.90.6.3", "10.90.6.1", "web", DNS_T_ANY, o, &ol) == DNS_ANSWERED);
+	CHECK(ANCOUNT(o) == 2);
+	REQUIRE(ask(&r, "10.90.4.2", "10.90.4.1", "old", DNS_T_AAAA, o, &ol) == DNS_ANSWERED);
+	CHECK(RCODE(o) == DNS_R_NOERROR && ANCOUNT(o) == 0);
+	/* a querier over IPv6 maps to its IPv4 self; strangers map to 0 */
+	inet_pton(AF_INET6, "fd00:6::3", src6);
+	inet_pton(AF_INET6, "fd00:6::1", dst6);
+	CHECK(dns_map6(&r, src6, dst6, &src, &dst) && src == ip("10.90.6.3") &&
+	      dst == ip("10.90.6.1"));
+	CHECK(dns_map6(&r, dst6, dst6, &src, &dst) && src == ip("10.90.6.1"));
+	inet_pton(AF_INET6, "fd00:7::3", src6);
+	CHECK(dns_map6(&r, src6, dst6, &src, &dst) && src == 0);
+	CHECK(!dns_map6(&r, src6, src6, &src, &dst));
+	/* PTR in ip6.arpa: the name, NXDOMAIN for a free address, another
+	 * subnet forwarded */
+	static const char ptr[] =
+		"2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.0.0.0.0.0.d.f.ip6.arpa";
+	ql = make_query(tmp, ptr, DNS_T_PTR);
+	REQUIRE(ask(&r, "10.90.6.3", "10.90.6.1", ptr, DNS_T_PTR, o, &ol) == DNS_ANSWERED);
+	REQUIRE(RCODE(o) == DNS_R_NOERROR && ANCOUNT(o) == 1);
+	wl = dns_name_encode("web.six", want, sizeof(want));
+	CHECK(u16(o + ql + 10) == wl && !memcmp(o + ql + 12, want, (size_t)wl));
+	REQUIRE(ask(&r, "10.90.6.3", "10.90.6.1",
+		    "9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.0.0.0.0.0.d.f.ip6.arpa",
+		    DNS_T_PTR, o, &ol) == DNS_ANSWERED);
+	CHECK(RCODE(o) == DNS_R_NXDOMAIN);
+	CHECK(ask(&r, "10.90.6.3", "10.90.6.1",
+		  "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa",
+		  DNS_T_PTR, o, &ol) == DNS_FORWARD);
+	CHECK(ask(&r, "10.90.6.3", "10.90.6.1", "2.0.ip6.arpa", DNS_T_PTR, o, &ol) == DNS_FORWARD);
+	dns_records_free(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(dns_records_parse(bad[i], strlen(bad[i]), &r, e, sizeof(e)) < 0);
+}

@@ -1,5 +1,6 @@
 /* Unit tests of src/net/: parsers, the files written into containers, IPAM
  * on a real database, and rtnetlink inside a private network namespace. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -248,4 +249,98 @@ TEST(net_netlink_bridge_and_veth_in_private_namespaces)
 	hk_error_free(&err);
 	nl_close(&in);
 	nl_close(&nl);
+}
+
+TEST(net_cidr6_parse_and_ipam)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	uint8_t net[16], gw[16], a[16], used[3][16], want[16];
+	int p;
+
+	REQUIRE(net_cidr6_parse("fd00:1:2:3:4::9/64", net, &p, &err) == 0);
+	inet_pton(AF_INET6, "fd00:1:2:3::", want);
+	CHECK(p == 64 && !memcmp(net, want, 16));
+	CHECK(net_cidr6_parse("fd00::/130", net, &p, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "prefix must be 48..124") != NULL);
+	CHECK(net_cidr6_parse("fd00::/8", net, &p, &err) < 0);
+	CHECK(net_cidr6_parse("fd00::", net, &p, &err) < 0);
+	CHECK(net_cidr6_parse("10.0.0.0/64", net, &p, &err) < 0);
+	CHECK(net_cidr6_parse("fe80::/64", net, &p, &err) < 0);
+	CHECK(net_cidr6_parse("ff02::/64", net, &p, &err) < 0);
+
+	/* the lowest free host number, skipping the gateway and used ones */
+	REQUIRE(net_cidr6_parse("fd00:9::/64", net, &p, &err) == 0);
+	inet_pton(AF_INET6, "fd00:9::1", gw);
+	REQUIRE(net_ip6_alloc(net, p, gw, NULL, 0, NULL, a, &err) == 0);
+	inet_pton(AF_INET6, "fd00:9::2", want);
+	CHECK(!memcmp(a, want, 16));
+	inet_pton(AF_INET6, "fd00:9::2", used[0]);
+	inet_pton(AF_INET6, "fd00:9::3", used[1]);
+	inet_pton(AF_INET6, "fd00:9::5", used[2]);
+	REQUIRE(net_ip6_alloc(net, p, gw, (const uint8_t(*)[16])used, 3, NULL, a, &err) == 0);
+	inet_pton(AF_INET6, "fd00:9::4", want);
+	CHECK(!memcmp(a, want, 16));
+	/* requested: checked */
+	REQUIRE(net_ip6_alloc(net, p, gw, (const uint8_t(*)[16])used, 3, "fd00:9::abcd", a, &err) ==
+		0);
+	CHECK(net_ip6_alloc(net, p, gw, (const uint8_t(*)[16])used, 3, "fd00:9::3", a, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "already in use") != NULL);
+	CHECK(net_ip6_alloc(net, p, gw, NULL, 0, "fd00:8::3", a, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "not in subnet fd00:9::/64") != NULL);
+	CHECK(net_ip6_alloc(net, p, gw, NULL, 0, "fd00:9::1", a, &err) < 0);
+	CHECK(net_ip6_alloc(net, p, gw, NULL, 0, "fd00:9::", a, &err) < 0);
+	CHECK(net_ip6_alloc(net, p, gw, NULL, 0, "nonsense", a, &err) < 0);
+	/* a /124 has fifteen host numbers: the gateway and fourteen more */
+	REQUIRE(net_cidr6_parse("fd00:9::/124", net, &p, &err) == 0);
+	uint8_t many[14][16];
+	for (int i = 0; i < 14; i++) {
+		memcpy(many[i], net, 16);
+		many[i][15] = (uint8_t)(i + 2);
+	}
+	CHECK(net_ip6_alloc(net, p, gw, (const uint8_t(*)[16])many, 14, NULL, a, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "no free address") != NULL);
+	REQUIRE(net_ip6_alloc(net, p, gw, (const uint8_t(*)[16])many, 13, NULL, a, &err) == 0);
+	CHECK(a[15] == 15);
+}
+
+TEST(net_create_ipv6_networks)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_db_ sqlite3 *db = NULL;
+	_cleanup_net_ struct net_ctx *ctx = open_ctx(&db);
+	struct net_create_opts o = {.ipv6 = true, .subnet = "10.91.1.0/24"};
+	struct net_create_opts fixed = {.ipv6 = true,
+					.subnet = "10.91.2.0/24",
+					.subnet6 = "fd00:55::/64",
+					.gateway6 = "fd00:55::fe"};
+	struct net_create_opts over = {
+		.ipv6 = true, .subnet = "10.91.3.0/24", .subnet6 = "fd00:55::/56"};
+	struct net_create_opts no6 = {.subnet = "10.91.4.0/24", .subnet6 = "fd00:56::/64"};
+	_cleanup_json_ json_object *arr = NULL;
+
+	REQUIRE(ctx);
+	REQUIRE(net_create(ctx, "auto6", &o, NULL, &err) == 0);
+	REQUIRE(net_create(ctx, "fixed6", &fixed, NULL, &err) == 0);
+	CHECK(net_create(ctx, "over6", &over, NULL, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "overlaps network fixed6") != NULL);
+	CHECK(net_create(ctx, "no6", &no6, NULL, &err) < 0);
+	CHECK(strstr(hk_error_msg(err), "needs --ipv6") != NULL);
+	REQUIRE(net_inspect(ctx, NULL, &arr, &err) == 0);
+	{
+		json_object *n0 = json_object_array_get_idx(arr, 0), *ipam, *cfg, *c6, *v;
+		REQUIRE(json_object_object_get_ex(n0, "IPAM", &ipam));
+		REQUIRE(json_object_object_get_ex(ipam, "Config", &cfg));
+		REQUIRE(json_object_array_length(cfg) == 2);
+		c6 = json_object_array_get_idx(cfg, 1);
+		REQUIRE(json_object_object_get_ex(c6, "Subnet", &v));
+		CHECK_STR(json_object_get_string(v), "fd89:6861:6b6f::/64");
+		json_object *n1 = json_object_array_get_idx(arr, 1);
+		json_object_object_get_ex(n1, "IPAM", &ipam);
+		json_object_object_get_ex(ipam, "Config", &cfg);
+		c6 = json_object_array_get_idx(cfg, 1);
+		REQUIRE(json_object_object_get_ex(c6, "Gateway", &v));
+		CHECK_STR(json_object_get_string(v), "fd00:55::fe");
+		REQUIRE(json_object_object_get_ex(n1, "EnableIPv6", &v));
+		CHECK(json_object_get_boolean(v));
+	}
 }
