@@ -148,3 +148,26 @@ test_net_ipv6_internal_pool_and_bad_input() {
 	assert_eq "$(net_sql "SELECT count(*) FROM endpoints")" 0
 	v6_nothing_left
 }
+
+test_net_ipv6_crash_repair_frees_the_address() {
+	net_setup
+	net_engine_setup
+	hn network create --ipv6 --subnet 10.188.0.0/24 --subnet fd00:188::/64 rep >/dev/null
+	# a "container" whose namespace disappears without any teardown (a
+	# crash): its veth goes with it, the next command reclaims the rows
+	net_container c1
+	hn network connect --netns "/run/netns/$NS-c1" --ip6 fd00:188::7 rep 0123456789ab0001 >/dev/null
+	run in_c c1 ip -6 addr show eth0
+	assert_contains "$output" "fd00:188::7/64"
+	run hn run --rm --network rep --ip6 fd00:188::7 busybox true
+	assert_ne "$status" 0
+	assert_contains "$output" "already in use"
+	ip netns del "$NS-c1"
+	wait_for 5 bash -c "[ \$(nsenter --net=/run/netns/$NS ip -o link show | grep -c hkv) = 0 ]"
+	run hn run --rm --network rep --ip6 fd00:188::7 busybox sh -c 'ip -6 addr show eth0'
+	assert_status 0
+	assert_contains "$output" "fd00:188::7/64"
+	assert_eq "$(net_sql "SELECT count(*) FROM endpoints")" 0
+	hn network rm rep >/dev/null
+	v6_nothing_left
+}

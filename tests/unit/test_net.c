@@ -344,3 +344,61 @@ TEST(net_create_ipv6_networks)
 		CHECK(json_object_get_boolean(v));
 	}
 }
+
+/* A database made by a hako before IPv6 (module "net" at schema version 2)
+ * gains the IPv6 columns on open; its rows stay as they were. */
+TEST(net_schema_migrates_a_database_without_ipv6)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_db_ sqlite3 *db = NULL;
+	_cleanup_free_ char *run = xasprintf("%s/run", test_tmpdir());
+	_cleanup_json_ json_object *all = NULL;
+	struct net_ctx *ctx = NULL;
+	struct net_create_opts o = {.ipv6 = true, .subnet = "10.92.2.0/24"};
+	json_object *v;
+
+	REQUIRE(db_open(test_tmpdir(), &db, &err) == 0);
+	REQUIRE(sqlite3_exec(
+			db,
+			"CREATE TABLE networks ("
+			" name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, subnet TEXT NOT NULL,"
+			" gateway TEXT NOT NULL, bridge TEXT NOT NULL UNIQUE,"
+			" internal INTEGER NOT NULL DEFAULT 0, driver TEXT NOT NULL DEFAULT "
+			"'bridge',"
+			" created INTEGER NOT NULL, labels TEXT NOT NULL DEFAULT '{}');"
+			"CREATE TABLE endpoints ("
+			" container_id TEXT NOT NULL, network TEXT NOT NULL REFERENCES "
+			"networks(name),"
+			" ip TEXT NOT NULL, mac TEXT NOT NULL, aliases TEXT NOT NULL DEFAULT '[]',"
+			" veth TEXT NOT NULL UNIQUE, ifname TEXT NOT NULL, name TEXT,"
+			" PRIMARY KEY (container_id, network), UNIQUE (network, ip));"
+			"CREATE TABLE net_ports ("
+			" container_id TEXT NOT NULL, network TEXT NOT NULL, host_ip TEXT NOT NULL,"
+			" host_port INTEGER NOT NULL, container_port INTEGER NOT NULL,"
+			" proto TEXT NOT NULL, UNIQUE (host_ip, host_port, proto));"
+			"CREATE TABLE net_hosts ("
+			" container_id TEXT PRIMARY KEY, name TEXT, hostname TEXT, hosts_path TEXT,"
+			" extra_hosts TEXT NOT NULL DEFAULT '[]');"
+			"ALTER TABLE networks ADD COLUMN up INTEGER NOT NULL DEFAULT 0;"
+			"INSERT INTO schema_versions(module, version) VALUES('net', 2);"
+			"INSERT INTO networks (name, id, subnet, gateway, bridge, created) VALUES"
+			" ('old', 'abcdef0123456789', '10.92.1.0/24', '10.92.1.1', 'hkbr-old', 1);"
+			"INSERT INTO endpoints (container_id, network, ip, mac, veth, ifname) "
+			"VALUES"
+			" ('c1', 'old', '10.92.1.2', '02:42:0a:5c:01:02', 'hkvold', 'eth0');",
+			NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(net_open(db, test_tmpdir(), run, &ctx, &err) == 0);
+	REQUIRE(net_create(ctx, "new6", &o, NULL, &err) == 0);
+	REQUIRE(net_inspect(ctx, NULL, &all, &err) == 0);
+	REQUIRE(json_object_array_length(all) == 2);
+	REQUIRE(json_object_object_get_ex(json_object_array_get_idx(all, 0), "EnableIPv6", &v));
+	CHECK(!json_object_get_boolean(v));
+	/* the old endpoint is there, without an IPv6 address */
+	REQUIRE(json_object_object_get_ex(json_object_array_get_idx(all, 0), "Containers", &v));
+	REQUIRE(json_object_object_get_ex(v, "c1", &v));
+	REQUIRE(json_object_object_get_ex(v, "IPv6Address", &v));
+	CHECK_STR(json_object_get_string(v), "");
+	REQUIRE(json_object_object_get_ex(json_object_array_get_idx(all, 1), "EnableIPv6", &v));
+	CHECK(json_object_get_boolean(v));
+	net_close(ctx);
+}
