@@ -647,9 +647,9 @@ char *engine_ports_summary(struct engine *e, const struct engine_container *c)
 		{
 			struct port_item it = {0};
 			bool shown = false;
-			char proto[8] = "tcp";
+			char proto[4] = "tcp";
 			(void)v;
-			if (sscanf(key, "%u/%7s", &it.cport, proto) < 1 || it.cport > 65535)
+			if (sscanf(key, "%u/%3s", &it.cport, proto) < 1 || it.cport > 65535)
 				continue;
 			snprintf(it.proto, sizeof(it.proto), "%s", proto);
 			for (size_t i = 0; i < n_items && !shown; i++)
