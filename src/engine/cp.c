@@ -32,8 +32,33 @@ static int copy_fd(int in, int out, const char *what, struct hk_error **err)
 	return 0;
 }
 
-/* Copy the entry src (an fd opened O_PATH|O_NOFOLLOW, or a directory) to
- * name in dirfd. */
+static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dname, int depth,
+		      struct hk_error **err);
+
+/* Copy every entry of the directory sd into the directory dd (merging into
+ * what dd holds: files are replaced, directories filled). */
+static int copy_contents(int sd, int dd, const char *what, int depth, struct hk_error **err)
+{
+	_cleanup_dir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd = dup(sd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return hk_error_errno(err, "cp: read %s", what);
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (copy_entry(sd, de->d_name, dd, de->d_name, depth, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy the entry sname of srcdir (not followed when a symlink) to dname in
+ * dstdir. */
 static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dname, int depth,
 		      struct hk_error **err)
 {
@@ -58,8 +83,6 @@ static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dna
 		_cleanup_close_ int sd =
 			openat(srcdir, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		_cleanup_close_ int dd = -1;
-		DIR *d;
-		struct dirent *de;
 		if (sd < 0)
 			return hk_error_errno(err, "cp: open %s", sname);
 		if (mkdirat(dstdir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
@@ -68,19 +91,7 @@ static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dna
 		if (dd < 0)
 			return hk_error_errno(err, "cp: %s is not a directory (or a symlink)",
 					      dname);
-		d = fdopendir(dup(sd));
-		if (!d)
-			return hk_error_errno(err, "cp: read %s", sname);
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (copy_entry(sd, de->d_name, dd, de->d_name, depth + 1, err) < 0) {
-				closedir(d);
-				return -1;
-			}
-		}
-		closedir(d);
-		return 0;
+		return copy_contents(sd, dd, sname, depth + 1, err);
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0; /* devices, fifos, sockets: skipped, as docker cp does */
@@ -147,11 +158,121 @@ static json_object *find_mount(const struct engine_container *c, const char *pat
 	return best;
 }
 
+/* The bind mount's or volume's source of m, and whether it is writable. */
+static const char *mount_source(json_object *m, bool *rw)
+{
+	json_object *v = NULL;
+	const char *src =
+		json_object_object_get_ex(m, "Source", &v) ? json_object_get_string(v) : "";
+
+	*rw = !json_object_object_get_ex(m, "RW", &v) || json_object_get_boolean(v);
+	return src;
+}
+
+/* Open the container path `path` (clean and absolute) where the container
+ * sees it: inside the source of the bind mount or volume that covers it,
+ * else inside the rootfs; within either by RESOLVE_IN_ROOT, so no symlink
+ * leads out of it. */
+static int view_open(const struct engine_container *c, int rootfd, const char *path, int flags,
+		     struct hk_error **err)
+{
+	const char *rest = NULL;
+	json_object *m = find_mount(c, path, &rest);
+	_cleanup_close_ int base = -1;
+	bool rw;
+
+	if (!m)
+		return path_open_in_root(rootfd, path, flags, 0, err);
+	base = open(mount_source(m, &rw), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (base < 0)
+		return hk_error_errno(err, "cp: mount source %s", mount_source(m, &rw));
+	return path_open_in_root(base, *rest ? rest : "/", flags, 0, err);
+}
+
+/* readlink of the container path p (clean, absolute, its parent free of
+ * symlinks) where the container sees it; -1 when p is no symlink. */
+static ssize_t view_readlink(const struct engine_container *c, int rootfd, const char *p, char *buf,
+			     size_t size)
+{
+	_cleanup_free_ char *parent = NULL, *name = NULL;
+	_cleanup_close_ int pfd = -1;
+	const char *rest = NULL;
+	ssize_t n;
+
+	if (find_mount(c, p, &rest) && !*rest)
+		return -1; /* a mount point is what is mounted there */
+	split(p, &parent, &name);
+	pfd = view_open(c, rootfd, parent, O_PATH | O_DIRECTORY, NULL);
+	if (pfd < 0)
+		return -1;
+	n = readlinkat(pfd, name, buf, size - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* The container's view of path: each symlink on the way (the last component
+ * too when follow_last) replaced by its target, read where the container
+ * sees it, as the kernel would inside the container.  A link in the rootfs
+ * that points into a volume ("/data -> /vol/sub") so leads into the volume's
+ * source, not to the empty mount point under it in the rootfs.  Lexical, and
+ * never above "/": the result is opened again with view_open(), so a link
+ * swapped in meanwhile still cannot lead out of the rootfs or a mount. */
+static int canon_path(const struct engine_container *c, int rootfd, const char *path,
+		      bool follow_last, char **out, struct hk_error **err)
+{
+	_cleanup_free_ char *done = xstrdup("/"), *todo = path_clean(path);
+	const char *p = todo;
+	char target[4096];
+	int links = 0;
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *slash = strchr(p, '/');
+		const char *after = slash ? slash : p + strlen(p);
+		_cleanup_free_ char *comp = xstrndup(p, (size_t)(after - p));
+		_cleanup_free_ char *joined = path_join(done, comp);
+		char *cand = path_clean(joined);
+		bool last = !*after || !after[strspn(after, "/")];
+
+		if ((last && !follow_last) ||
+		    view_readlink(c, rootfd, cand, target, sizeof(target)) < 0) {
+			free(done);
+			done = cand;
+			p = after;
+			continue;
+		}
+		free(cand);
+		if (++links > 40)
+			return hk_error_set(err, ELOOP, "cp: %s: too many levels of symbolic links",
+					    path);
+		_cleanup_free_ char *base =
+			target[0] == '/' ? xstrdup(target) : path_join(done, target);
+		_cleanup_free_ char *next = xasprintf("/%s%s", base, after);
+		free(todo);
+		todo = path_clean(next);
+		free(done);
+		done = xstrdup("/");
+		p = todo;
+	}
+	*out = steal_ptr(&done);
+	return 0;
+}
+
+/* A path naming a directory's content ("DIR/."), not the directory. */
+static bool names_content(const char *path)
+{
+	return !strcmp(path, ".") || str_has_suffix(path, "/.");
+}
+
 /* Where a container path lives: the parent directory (fd) and the name in
- * it.  Under a bind mount or volume that is the mount's source on the host
- * (as the container sees it, which the rootfs does not show), resolved
- * inside the source (RESOLVE_IN_ROOT: its symlinks cannot lead out); else
- * inside the rootfs.  for_write refuses a read-only mount. */
+ * it, and the entry itself when it is a directory (followed when a
+ * symlink).  Resolved in the container's view (canon_path, view_open).
+ * for_write refuses a read-only mount. */
 struct cpath {
 	int dirfd;  /* the parent, or -1 */
 	char *name; /* in dirfd */
@@ -167,84 +288,64 @@ static void cpath_free(struct cpath *p)
 	free(p->name);
 }
 
-static int cpath_resolve(const struct engine_container *c, int rootfd, const char *user_path,
-			 bool for_write, struct cpath *out, struct hk_error **err)
+static int check_writable(const struct engine_container *c, const char *path, const char *user_path,
+			  struct hk_error **err)
 {
-	_cleanup_free_ char *path = path_clean(user_path[0] == '/' ? user_path : "/");
-	_cleanup_free_ char *full = NULL, *parent = NULL, *name = NULL;
-	_cleanup_close_ int base = -1;
 	const char *rest = NULL;
-	json_object *m, *v = NULL;
-	bool dot;
+	json_object *m = find_mount(c, path, &rest);
+	bool rw = true;
 
-	out->dirfd = out->selffd = -1;
-	out->name = NULL;
-	if (user_path[0] != '/') {
-		free(path);
-		full = xasprintf("/%s", user_path);
-		path = path_clean(full);
-	}
-	/* "DIR/." names the directory's content, not a file to copy: a
-	 * destination directory only */
-	dot = str_has_suffix(user_path, "/.") || !strcmp(user_path, ".");
-	m = find_mount(c, path, &rest);
-	if (m) {
-		const char *src =
-			json_object_object_get_ex(m, "Source", &v) ? json_object_get_string(v) : "";
-		bool rw = !json_object_object_get_ex(m, "RW", &v) || json_object_get_boolean(v);
-		if (for_write && !rw)
-			return hk_error_set(err, EROFS, "cp: %s:%s is on a read-only mount",
-					    c->name, user_path);
-		if (!*rest && dot) {
-			out->selffd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			return out->selffd < 0 ? hk_error_errno(err, "cp: mount source %s", src)
-					       : 0;
-		}
-		if (!*rest) {
-			/* the mount point itself: the source, a host path the
-			 * user chose (not the container's) */
-			_cleanup_free_ char *sp = NULL, *sn = NULL;
-			split(src, &sp, &sn);
-			out->dirfd = open(sp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (out->dirfd < 0)
-				return hk_error_errno(err, "cp: mount source %s", src);
-			out->name = steal_ptr(&sn);
-			out->selffd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			return 0;
-		}
-		base = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (base < 0)
-			return hk_error_errno(err, "cp: mount source %s", src);
-		split(rest, &parent, &name);
-	} else {
-		base = dup(rootfd);
-		if (base < 0)
-			return hk_error_errno(err, "cp: dup");
-		split(path, &parent, &name);
-	}
-	if (dot) {
-		out->selffd =
-			path_open_in_root(base, m ? rest : path, O_RDONLY | O_DIRECTORY, 0, err);
-		return out->selffd < 0 ? hk_error_wrap(err, "cp: %s:%s", c->name, user_path) : 0;
-	}
-	if (!strcmp(name, "/") || !strcmp(name, ".")) {
-		/* the root of the rootfs: a destination directory only */
-		out->selffd = path_open_in_root(base, "/", O_RDONLY | O_DIRECTORY, 0, err);
-		return out->selffd < 0 ? -1 : 0;
-	}
-	out->dirfd = path_open_in_root(base, parent, O_RDONLY | O_DIRECTORY, 0, err);
-	if (out->dirfd < 0)
-		return hk_error_wrap(err, "cp: %s:%s", c->name, parent);
-	out->name = steal_ptr(&name);
-	{
-		/* the entry as a directory, followed inside its root */
-		_cleanup_free_ char *inner = m ? xstrdup(rest) : xstrdup(path);
-		out->selffd = path_open_in_root(base, inner, O_RDONLY | O_DIRECTORY, 0, NULL);
-	}
+	if (m)
+		mount_source(m, &rw);
+	if (!rw)
+		return hk_error_set(err, EROFS, "cp: %s:%s is on a read-only mount", c->name,
+				    user_path);
 	return 0;
 }
 
-/* The last component of a container path, as the copy is named. */
+static int cpath_resolve(const struct engine_container *c, int rootfd, const char *user_path,
+			 bool for_write, struct cpath *out, struct hk_error **err)
+{
+	_cleanup_free_ char *full = xasprintf("/%s", user_path);
+	_cleanup_free_ char *lpath = NULL, *fpath = NULL, *parent = NULL, *name = NULL;
+	const char *rest = NULL;
+	json_object *m;
+
+	out->dirfd = out->selffd = -1;
+	out->name = NULL;
+	if (canon_path(c, rootfd, full, true, &fpath, err) < 0 ||
+	    canon_path(c, rootfd, full, false, &lpath, err) < 0)
+		return -1;
+	if (for_write && (check_writable(c, fpath, user_path, err) < 0 ||
+			  check_writable(c, lpath, user_path, err) < 0))
+		return -1;
+	if (names_content(user_path) || !strcmp(lpath, "/")) {
+		/* "DIR/." (its content) or the root: the directory only */
+		out->selffd = view_open(c, rootfd, fpath, O_RDONLY | O_DIRECTORY, err);
+		return out->selffd < 0 ? hk_error_wrap(err, "cp: %s:%s", c->name, user_path) : 0;
+	}
+	m = find_mount(c, lpath, &rest);
+	if (m && !*rest) {
+		/* the mount point itself: the source, a host path the user
+		 * chose (not the container's) */
+		bool rw;
+		const char *src = mount_source(m, &rw);
+		split(src, &parent, &name);
+		out->dirfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (out->dirfd < 0)
+			return hk_error_errno(err, "cp: mount source %s", src);
+	} else {
+		split(lpath, &parent, &name);
+		out->dirfd = view_open(c, rootfd, parent, O_RDONLY | O_DIRECTORY, err);
+		if (out->dirfd < 0)
+			return hk_error_wrap(err, "cp: %s:%s", c->name, parent);
+	}
+	out->name = steal_ptr(&name);
+	out->selffd = view_open(c, rootfd, fpath, O_RDONLY | O_DIRECTORY, NULL);
+	return 0;
+}
+
+/* The last component of a path, as the copy is named. */
 static char *last_name(const char *path)
 {
 	_cleanup_free_ char *p = NULL, *n = NULL;
@@ -253,56 +354,116 @@ static char *last_name(const char *path)
 	return steal_ptr(&n);
 }
 
-int engine_cp(struct engine *e, const char *ref, const char *src, const char *dst,
-	      bool to_container, struct hk_error **err)
+/* Docker's rule for a directory's content (SRC ends with "/."): into DEST
+ * when it is a directory, else DEST is made (its parent must exist) with the
+ * mode of SRC.  dparent/dname name DEST; what names it for messages. */
+static int content_into(int sd, int dparent, const char *dname, const char *what,
+			struct hk_error **err)
 {
-	_cleanup_container_ struct engine_container *c = NULL;
-	_cleanup_free_ char *sparent = NULL, *sname = NULL, *dparent = NULL, *dname = NULL;
-	_cleanup_close_ int rootfd = -1, sdir = -1, ddir = -1;
-	struct cpath cp = {.dirfd = -1, .selffd = -1};
+	_cleanup_close_ int dd = -1;
 	struct stat st;
+
+	if (fstatat(dparent, dname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return hk_error_set(err, ENOTDIR,
+					    "cp: cannot copy a directory's content to %s: it is "
+					    "not a directory",
+					    what);
+	} else {
+		if (errno != ENOENT)
+			return hk_error_errno(err, "cp: %s", what);
+		if (fstat(sd, &st) < 0)
+			return hk_error_errno(err, "cp: stat the source directory");
+		if (mkdirat(dparent, dname, st.st_mode & 07777) < 0)
+			return hk_error_errno(err, "cp: mkdir %s", what);
+	}
+	dd = openat(dparent, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dd < 0)
+		return hk_error_errno(err, "cp: open %s", what);
+	return copy_contents(sd, dd, what, 1, err);
+}
+
+static int cp_to_container(const struct engine_container *c, int rootfd, const char *src,
+			   const char *dst, struct hk_error **err)
+{
+	_cleanup_free_ char *sparent = NULL, *sname = NULL, *what = NULL;
+	_cleanup_close_ int sdir = -1;
+	struct cpath cp = {.dirfd = -1, .selffd = -1};
 	int r = -1;
 
-	if (engine_lookup(e, ref, &c, err) < 0)
-		return -1;
-	if (!c->rootfs)
-		return hk_error_set(err, 0, "cp: container %s has no root filesystem", c->name);
-	rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return hk_error_errno(err, "cp: open the rootfs of %s", c->name);
-	if (to_container) {
-		split(src, &sparent, &sname);
-		if (!strcmp(sname, "/") || !strcmp(sname, "."))
-			return hk_error_set(err, 0, "cp: copy a named path, not the root");
-		sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	what = xasprintf("%s:%s", c->name, dst);
+	if (names_content(src)) {
+		sdir = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sdir < 0)
 			return hk_error_errno(err, "cp: %s", src);
 		if (cpath_resolve(c, rootfd, dst, true, &cp, err) < 0)
 			goto out;
-		/* dst: an existing directory in the container receives sname */
-		if (cp.selffd >= 0) {
-			ddir = steal_fd(&cp.selffd);
-			dname = xstrdup(sname);
-		} else {
-			ddir = steal_fd(&cp.dirfd);
-			dname = steal_ptr(&cp.name);
-		}
-		r = copy_entry(sdir, sname, ddir, dname, 0, err);
+		if (cp.selffd >= 0)
+			r = copy_contents(sdir, cp.selffd, what, 1, err);
+		else
+			r = content_into(sdir, cp.dirfd, cp.name, what, err);
 		goto out;
 	}
+	split(src, &sparent, &sname);
+	if (!strcmp(sname, "/"))
+		return hk_error_set(err, 0, "cp: copy a named path, not the root");
+	sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sdir < 0)
+		return hk_error_errno(err, "cp: %s", src);
+	if (cpath_resolve(c, rootfd, dst, true, &cp, err) < 0)
+		goto out;
+	/* dst: an existing directory in the container receives sname */
+	if (cp.selffd >= 0)
+		r = copy_entry(sdir, sname, cp.selffd, sname, 0, err);
+	else if (str_has_suffix(dst, "/"))
+		r = hk_error_set(err, ENOENT, "cp: %s: the destination directory must exist", what);
+	else
+		r = copy_entry(sdir, sname, cp.dirfd, cp.name, 0, err);
+out:
+	cpath_free(&cp);
+	return r;
+}
+
+static int cp_from_container(const struct engine_container *c, int rootfd, const char *src,
+			     const char *dst, struct hk_error **err)
+{
+	_cleanup_free_ char *dparent = NULL, *dname = NULL;
+	_cleanup_close_ int ddir = -1;
+	struct cpath cp = {.dirfd = -1, .selffd = -1};
+	struct stat st;
+	bool dst_dir = stat(dst, &st) == 0 && S_ISDIR(st.st_mode);
+	int r = -1;
+
 	if (cpath_resolve(c, rootfd, src, false, &cp, err) < 0)
 		goto out;
+	if (names_content(src)) {
+		if (dst_dir) {
+			ddir = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			r = ddir < 0 ? hk_error_errno(err, "cp: %s", dst)
+				     : copy_contents(cp.selffd, ddir, dst, 1, err);
+			goto out;
+		}
+		split(dst, &dparent, &dname);
+		ddir = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r = ddir < 0 ? hk_error_errno(err, "cp: %s", dst)
+			     : content_into(cp.selffd, ddir, dname, dst, err);
+		goto out;
+	}
 	if (!cp.name) {
-		r = hk_error_set(err, 0, "cp: copy a named path, not the root");
+		r = hk_error_set(err, 0, "cp: copy a named path, not the root (or give %s:/.)",
+				 c->name);
 		goto out;
 	}
 	if (fstatat(cp.dirfd, cp.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = hk_error_errno(err, "cp: %s:%s", c->name, src);
 		goto out;
 	}
-	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (dst_dir) {
 		ddir = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		dname = last_name(src);
+	} else if (str_has_suffix(dst, "/")) {
+		r = hk_error_set(err, ENOENT, "cp: %s: the destination directory must exist", dst);
+		goto out;
 	} else {
 		split(dst, &dparent, &dname);
 		ddir = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -315,4 +476,21 @@ int engine_cp(struct engine *e, const char *ref, const char *src, const char *ds
 out:
 	cpath_free(&cp);
 	return r;
+}
+
+int engine_cp(struct engine *e, const char *ref, const char *src, const char *dst,
+	      bool to_container, struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *c = NULL;
+	_cleanup_close_ int rootfd = -1;
+
+	if (engine_lookup(e, ref, &c, err) < 0)
+		return -1;
+	if (!c->rootfs)
+		return hk_error_set(err, 0, "cp: container %s has no root filesystem", c->name);
+	rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_error_errno(err, "cp: open the rootfs of %s", c->name);
+	return to_container ? cp_to_container(c, rootfd, src, dst, err)
+			    : cp_from_container(c, rootfd, src, dst, err);
 }
