@@ -75,6 +75,23 @@ static bool read_keyed(const char *dir, const char *name, const char *key, uint6
 	return false;
 }
 
+/* "key: value" lines (/proc/PID/io). */
+static bool read_keyed_sep(const char *dir, const char *name, const char *key, uint64_t *out)
+{
+	_cleanup_free_ char *t = read_small(dir, name);
+	size_t kl = strlen(key);
+
+	for (char *line = t; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			*out = strtoull(line + kl + 1, NULL, 10);
+			return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
 /* The hierarchies of a process: for each v1 controller (and "" for v2) the
  * directory of its cgroup. */
 struct cg_paths {
@@ -196,13 +213,13 @@ static uint64_t host_memory(void)
 	return (uint64_t)si.totalram * si.mem_unit;
 }
 
-/* blkio.throttle.io_service_bytes(_recursive): "MAJ:MIN Read N" lines. */
-static void blkio_v1(const char *dir, uint64_t *rd, uint64_t *wr)
+/* One blkio.*io_service_bytes* file: "MAJ:MIN Read N" lines; false when it
+ * is missing or counts nothing. */
+static bool blkio_file(const char *dir, const char *name, uint64_t *rd, uint64_t *wr)
 {
-	_cleanup_free_ char *t = read_small(dir, "blkio.throttle.io_service_bytes_recursive");
+	_cleanup_free_ char *t = read_small(dir, name);
+	uint64_t r = 0, w = 0;
 
-	if (!t)
-		t = read_small(dir, "blkio.throttle.io_service_bytes");
 	for (char *save = NULL, *l = t ? strtok_r(t, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
 		char dev[64], op[16];
@@ -210,16 +227,59 @@ static void blkio_v1(const char *dir, uint64_t *rd, uint64_t *wr)
 		if (sscanf(l, "%63s %15s %llu", dev, op, &v) != 3)
 			continue;
 		if (!strcmp(op, "Read"))
-			*rd += v;
+			r += v;
 		else if (!strcmp(op, "Write"))
+			w += v;
+	}
+	*rd += r;
+	*wr += w;
+	return r || w;
+}
+
+/* v1 blkio: the first file that has counted anything.  The throttle files
+ * count only on devices where blk-throttle is active (since Linux 6.x a
+ * queue without any throttle rule skips it, and its counters stay 0); the
+ * scheduler's files exist only with CFQ (before 5.0) or BFQ. */
+static bool blkio_v1(const char *dir, uint64_t *rd, uint64_t *wr)
+{
+	static const char *const files[] = {
+		"blkio.throttle.io_service_bytes_recursive",
+		"blkio.throttle.io_service_bytes",
+		"blkio.io_service_bytes_recursive",
+		"blkio.bfq.io_service_bytes_recursive",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (blkio_file(dir, files[i], rd, wr))
+			return true;
+	return false;
+}
+
+/* The storage I/O of the cgroup's processes from /proc/PID/io (read_bytes,
+ * write_bytes: what each caused to be read from or sent to the block layer,
+ * its reaped children included).  For when the cgroup counts nothing (v1
+ * blkio on a device no throttle rule activated): a process that exited
+ * without being reaped inside the container is not counted. */
+static void io_of_procs(const char *dir, uint64_t *rd, uint64_t *wr)
+{
+	_cleanup_free_ char *t = dir ? read_small(dir, "cgroup.procs") : NULL;
+
+	for (char *save = NULL, *l = t ? strtok_r(t, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		_cleanup_free_ char *path = xasprintf("/proc/%s", l);
+		uint64_t v;
+		if (read_keyed_sep(path, "io", "read_bytes", &v))
+			*rd += v;
+		if (read_keyed_sep(path, "io", "write_bytes", &v))
 			*wr += v;
 	}
 }
 
 /* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=..." lines. */
-static void io_v2(const char *dir, uint64_t *rd, uint64_t *wr)
+static bool io_v2(const char *dir, uint64_t *rd, uint64_t *wr)
 {
 	_cleanup_free_ char *t = read_small(dir, "io.stat");
+	uint64_t r0 = *rd, w0 = *wr;
 
 	for (char *save = NULL, *l = t ? strtok_r(t, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
@@ -230,6 +290,7 @@ static void io_v2(const char *dir, uint64_t *rd, uint64_t *wr)
 				*wr += strtoull(w + 7, NULL, 10);
 		}
 	}
+	return *rd != r0 || *wr != w0;
 }
 
 static void net_dev(pid_t pid, uint64_t *rx, uint64_t *tx)
@@ -315,10 +376,12 @@ int engine_stats_read(struct engine *e, const struct engine_container *c, struct
 	if (!(p.pids && read_u64(p.pids, "pids.current", &st->pids)) &&
 	    !(p.v2 && read_u64(p.v2, "pids.current", &st->pids)))
 		count_procs(p.v2 ? p.v2 : p.memory ? p.memory : p.cpuacct, &st->pids);
-	if (p.blkio)
-		blkio_v1(p.blkio, &st->blk_read, &st->blk_write);
-	else if (p.v2)
-		io_v2(p.v2, &st->blk_read, &st->blk_write);
+	if (!(p.blkio && blkio_v1(p.blkio, &st->blk_read, &st->blk_write)) &&
+	    !(!p.blkio && p.v2 && io_v2(p.v2, &st->blk_read, &st->blk_write)))
+		io_of_procs(p.pids ? p.pids
+			    : p.v2 ? p.v2
+				   : p.memory,
+			    &st->blk_read, &st->blk_write);
 	/* --network host: the host's interfaces are not the container's
 	 * traffic (Docker shows nothing either) */
 	{
