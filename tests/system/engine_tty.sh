@@ -63,3 +63,28 @@ test_runtime_run_terminal_single_carriage_return() {
 	out=$(under_pty "'$HAKO_BIN_DIR/hako-runtime' --root '$TEST_TMP/rtstate' run -b '$TEST_TMP/b' c1")
 	check_tty_output "$out" "rt-42"
 }
+
+# No byte of hako's own (a sync or handshake byte, the attach protocol's
+# frames) reaches the terminal: a NUL in the container's pty would be echoed
+# as "^@" before the shell turns echo off, a NUL on ours is invisible but
+# breaks escape sequences.  An interactive shell, on a sized terminal, with
+# run -it, exec -it, attach and start -ai.  (The output is kept in a file:
+# bash drops NUL bytes from a command substitution.)
+test_tty_sessions_carry_no_stray_bytes() {
+	engine_setup
+	local o=$TEST_TMP/typescript
+	session() { # INPUT COMMAND MARKER
+		(sleep 0.5; printf "$1") | script -qfec "stty rows 24 cols 80; $2" /dev/null >"$o" 2>&1 || true
+		local nul
+		nul=$(tr -d -c '\000' <"$o" | wc -c)
+		[ "$nul" = 0 ] || fail "$nul NUL byte(s) from: $2: $(od -c "$o" | head -4)"
+		assert_not_contains "$(cat "$o")" "^@" "an echoed NUL from: $2"
+		assert_contains "$(cat "$o")" "$3"
+	}
+	session 'echo r-$((6*7))\nexit\n' "$hako_cmd run --rm -it busybox sh" r-42
+	hako run -d -it --name sh1 busybox sh >/dev/null
+	session 'echo e-$((6*7))\nexit\n' "$hako_cmd exec -it sh1 sh" e-42
+	session 'echo a-$((6*7))\nexit\n' "$hako_cmd attach sh1" a-42
+	hako create -it --name sh2 busybox sh >/dev/null
+	session 'echo s-$((6*7))\nexit\n' "$hako_cmd start -ai sh2" s-42
+}
