@@ -115,6 +115,14 @@ int engine_attach_stream(int fd, bool tty, bool stdin_on, const char *detach_key
 	 * second "\r" (even without stdin, as with run -t) */
 	if (tty)
 		tty_raw_enter(&raw, stdin_on);
+	/* what was typed before the switch goes first; an EOF typed then ends
+	 * our stdin as one read afterwards would have */
+	if (stdin_on && raw.pending_len)
+		attach_send(fd, ATTACH_STDIN, raw.pending, (uint32_t)raw.pending_len);
+	if (stdin_on && raw.pending_eof) {
+		attach_send(fd, ATTACH_CLOSE_STDIN, NULL, 0);
+		stdin_on = false;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, &old);

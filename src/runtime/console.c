@@ -121,7 +121,7 @@ static void restore_tty(void)
 	tty_raw_leave(&proxy_tty);
 }
 
-void console_proxy_setup(int master)
+bool console_proxy_setup(int master)
 {
 	static bool registered;
 
@@ -130,6 +130,11 @@ void console_proxy_setup(int master)
 	tty_raw_enter(&proxy_tty, true);
 	if (!registered && atexit(restore_tty) == 0)
 		registered = true;
+	/* typed before the switch: to the container first */
+	if (proxy_tty.pending_len &&
+	    write_all(master, proxy_tty.pending, proxy_tty.pending_len) < 0)
+		return true;
+	return proxy_tty.pending_eof;
 }
 
 void console_proxy_restore(void)

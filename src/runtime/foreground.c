@@ -48,8 +48,12 @@ int fg_wait(int sfd, pid_t pid, int master, struct hk_error **err)
 	bool stdin_open = master >= 0, done = false;
 	int code = -1;
 
-	if (master >= 0)
-		console_proxy_setup(master);
+	/* an EOF typed before the switch: as one read afterwards (below) */
+	if (master >= 0 && console_proxy_setup(master)) {
+		stdin_open = false;
+		if (write(master, "\x04", 1) < 0)
+			stdin_open = false;
+	}
 	while (!done || master >= 0) {
 		struct pollfd p[3] = {
 			{.fd = sfd, .events = POLLIN},

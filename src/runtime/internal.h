@@ -87,9 +87,11 @@ int fd_send(int sock, int fd, struct hk_error **err);
 int fd_recv(int sock, int *fd, struct hk_error **err);
 /* Connect to a unix socket path (the --console-socket). */
 int unix_connect(const char *path, struct hk_error **err);
-/* Foreground terminal for run/exec: our stdin raw, the window size copied.
+/* Foreground terminal for run/exec: our stdin raw, the window size copied;
+ * input typed before is written to master, and true returned when it ended
+ * with an EOF (our stdin is then done).
  * console_pump copies what is readable from one fd to another; 0 on EOF. */
-void console_proxy_setup(int master);
+bool console_proxy_setup(int master);
 void console_proxy_restore(void);
 void console_resize(int master);
 int console_pump(int from, int to);

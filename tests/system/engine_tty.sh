@@ -88,3 +88,28 @@ test_tty_sessions_carry_no_stray_bytes() {
 	hako create -it --name sh2 busybox sh >/dev/null
 	session 'echo s-$((6*7))\nexit\n' "$hako_cmd start -ai sh2" s-42
 }
+
+# An EOF typed (or sent: `script` does at the end of its input) while the
+# terminal is still canonical, before hako turns it raw: n_tty keeps it as a
+# '\0' in its buffer, which the raw read returned as a NUL byte, so the
+# container's pty echoed a stray "^@" before the program's first output.
+# Now it ends our stdin, as an EOF read later does.
+test_tty_eof_before_raw_mode_is_no_stray_nul() {
+	engine_setup
+	local o=$TEST_TMP/typescript
+	no_nul() { # COMMAND MARKER
+		script -qfec "$1" /dev/null </dev/null >"$o" 2>&1 || true
+		local nul
+		nul=$(tr -d -c '\000' <"$o" | wc -c)
+		[ "$nul" = 0 ] || fail "$nul NUL byte(s) from: $1: $(od -c "$o" | head -4)"
+		assert_not_contains "$(cat "$o")" "^@" "an echoed NUL from: $1"
+		assert_contains "$(cat "$o")" "$2"$'\r'
+	}
+	no_nul "$hako_cmd run --rm -it busybox sh -c 'sleep 0.3; echo r-\$((6*7))'" r-42
+	hako run -d --name ex busybox sleep 60 >/dev/null
+	no_nul "$hako_cmd exec -it ex sh -c 'sleep 0.3; echo e-\$((6*7))'" e-42
+	make_bundle "$TEST_TMP/b" sh -c 'sleep 0.3; echo rt-$((6*7))'
+	jq_edit "$TEST_TMP/b/config.json" ".process.terminal = true | .linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-eof\""
+	defer hako_runtime delete --force c1
+	no_nul "'$HAKO_BIN_DIR/hako-runtime' --root '$TEST_TMP/rtstate' run -b '$TEST_TMP/b' c1" rt-42
+}
