@@ -165,6 +165,11 @@ test_asan_container_lifecycle() {
 	ah stop -t 5 inproc >/dev/null
 	ah rm inproc >/dev/null
 
+	# a restart policy: the monitor records the exit, restarts, records again
+	ah run -d --name rs --restart on-failure:1 busybox sh -c 'exit 3' >/dev/null
+	wait_for 20 sh -c "[ \"\$('$ASAN_HAKO' --root '$TEST_TMP/root' --runroot '$TEST_TMP/run' inspect -f '{{.State.Status}} {{.RestartCount}}' rs)\" = 'exited 1' ]"
+	ah rm rs >/dev/null
+
 	# bad input: the error paths free what they made
 	ah_refused 125 run -d --hostname a/b busybox true
 	ah_refused 125 run -d -e =x busybox true
