@@ -651,7 +651,7 @@ char *engine_ports_summary(struct engine *e, const struct engine_container *c)
 			(void)v;
 			if (sscanf(key, "%u/%3s", &it.cport, proto) < 1 || it.cport > 65535)
 				continue;
-			snprintf(it.proto, sizeof(it.proto), "%s", proto);
+			snprintf(it.proto, sizeof(it.proto), "%.3s", proto); /* tcp, udp */
 			for (size_t i = 0; i < n_items && !shown; i++)
 				shown = items[i].cport == it.cport &&
 					str_eq(items[i].proto, it.proto);
