@@ -42,7 +42,9 @@ const char ctr_create_help[] =
 	"      --privileged            every capability, no seccomp, all devices\n"
 	"      --security-opt OPT      seccomp=unconfined|FILE, no-new-privileges\n"
 	"      --network MODE          bridge (default), none (loopback only), host,\n"
-	"                              container:NAME or a network's name\n"
+	"                              container:NAME or a network's name; again\n"
+	"                              for more networks (eth1, ...: --ip, --ip6,\n"
+	"                              --mac-address, --network-alias are the first's)\n"
 	"      --network-alias NAME    another name on the network\n"
 	"      --ip IP                 a fixed address on the network\n"
 	"      --ip6 IP                a fixed IPv6 address (a network made with --ipv6)\n"
@@ -293,7 +295,11 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 			strv_push(&cc->security_opt, optarg);
 			break;
 		case OPT_NETWORK:
-			o->network = optarg;
+			/* given again: one more network to join (docker >= 25) */
+			if (o->network)
+				strv_push(&cc->networks, optarg);
+			else
+				o->network = optarg;
 			break;
 		case 'l':
 			strv_push(&cc->labels, optarg);
@@ -372,6 +378,7 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	o->log_opts = cc->log_opts;
 	o->publish = cc->publish;
 	o->network_aliases = cc->aliases;
+	o->networks = cc->networks;
 	o->add_hosts = cc->add_hosts;
 	o->dns = cc->dns;
 	o->attach_stdout = is_run && !cc->detach;
@@ -393,6 +400,7 @@ void ctr_create_cli_free(struct ctr_create_cli *cc)
 	strv_free(cc->owned);
 	strv_free(cc->publish);
 	strv_free(cc->aliases);
+	strv_free(cc->networks);
 	strv_free(cc->add_hosts);
 	strv_free(cc->dns);
 }

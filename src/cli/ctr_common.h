@@ -42,7 +42,7 @@ struct ctr_create_cli {
 	const char *detach_keys;
 	/* owned vectors (strings borrowed from argv or allocated by env-file) */
 	char **env, **labels, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opt, **log_opts,
-		**entrypoint, **cmd, **publish, **aliases, **add_hosts, **dns;
+		**entrypoint, **cmd, **publish, **aliases, **add_hosts, **dns, **networks;
 	char **owned; /* strings from --env-file to free */
 };
 /* Parse create/run options and the IMAGE [CMD...] after them. */

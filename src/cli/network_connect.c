@@ -101,7 +101,9 @@ static const struct hk_command cmd_network_connect = {
 	.name = "network connect",
 	.usage = "network connect [OPTIONS] NETWORK CONTAINER",
 	.summary = "Connect a container to a network",
-	.help = "      --ip IP          a fixed address on the network\n"
+	.help = "The container keeps the network across restarts; one that is not running\n"
+		"joins it at its next start.\n\n"
+		"      --ip IP          a fixed address on the network\n"
 		"      --ip6 IP         a fixed IPv6 address (a network made with --ipv6)\n"
 		"      --alias NAME     another name of the container on the network\n"
 		"      --mac-address M  the interface's MAC address\n"

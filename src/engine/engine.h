@@ -122,6 +122,8 @@ struct engine_create_opts {
 	char **security_opt;
 	const char *network;	/* bridge|none|host|container:NAME|NETWORK; NULL: the default
 				 * ($HAKO_DEFAULT_NETWORK, else bridge) */
+	char **networks;	/* --network given again: more networks to join; --ip,
+				 * --ip6, --mac-address, --network-alias are the first's */
 	char **network_aliases; /* more names on the network */
 	const char *ip;		/* --ip: a fixed address */
 	const char *ip6;	/* --ip6: a fixed IPv6 address (a network made with --ipv6) */

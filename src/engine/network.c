@@ -68,12 +68,81 @@ static void add_binding(json_object *pb, const struct net_port *p)
 	json_object_array_add(arr, b);
 }
 
+static const char *jget(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* An EndpointsConfig entry: docker's shape. */
+static json_object *endpoint_config(char **aliases, const char *ip, const char *ip6,
+				    const char *mac)
+{
+	json_object *ep = json_object_new_object(), *ipam = json_object_new_object();
+
+	json_object_object_add(ep, "Aliases", strv_array(aliases));
+	json_object_object_add(ipam, "IPv4Address", json_object_new_string(ip ? ip : ""));
+	json_object_object_add(ipam, "IPv6Address", json_object_new_string(ip6 ? ip6 : ""));
+	json_object_object_add(ep, "IPAMConfig", ipam);
+	json_object_object_add(ep, "MacAddress", json_object_new_string(mac ? mac : ""));
+	return ep;
+}
+
+/* Check that the primary network and the further ones exist, are networks
+ * (not none/host/container:), and are each named once; *extra gets the
+ * further ones' names as recorded (the default network may not exist yet:
+ * it is made on first use). */
+static int networks_resolve(struct engine *e, const char *primary, char **more, char ***extra,
+			    struct hk_error **err)
+{
+	_cleanup_strv_ char **names = NULL, **seen = NULL;
+	_cleanup_json_ json_object *found = NULL;
+	struct net_ctx *ctx = NULL;
+	size_t k = 0;
+	int r;
+
+	for (char **x = more; x && *x; x++)
+		if (!engine_net_is_bridge(*x) || str_eq(*x, "default"))
+			return hk_error_set(err, 0, "%s cannot be combined with other networks",
+					    *x);
+	if (!str_eq(primary, NET_DEFAULT_NAME))
+		strv_push(&names, primary);
+	for (char **x = more; x && *x; x++)
+		if (!str_eq(*x, NET_DEFAULT_NAME))
+			strv_push(&names, *x);
+	if (names) {
+		r = net_ctx_open(e, &ctx, err);
+		if (r == 0)
+			r = net_inspect(ctx, names, &found, err);
+		net_close(ctx);
+		if (r < 0)
+			return -1;
+	}
+	/* net_inspect answers in the order asked */
+	if (!str_eq(primary, NET_DEFAULT_NAME))
+		strv_push(&seen, jget(json_object_array_get_idx(found, k++), "Name"));
+	else
+		strv_push(&seen, NET_DEFAULT_NAME);
+	for (char **x = more; x && *x; x++) {
+		const char *name = str_eq(*x, NET_DEFAULT_NAME)
+					   ? NET_DEFAULT_NAME
+					   : jget(json_object_array_get_idx(found, k++), "Name");
+		if (!name || strv_has(seen, name))
+			return hk_error_set(err, 0, "network %s given twice", *x);
+		strv_push(&seen, name);
+		strv_push(extra, name);
+	}
+	return 0;
+}
+
 int engine_net_config(struct engine *e, const struct engine_create_opts *o, char **exposed,
 		      json_object *all, json_object *hc, struct hk_error **err)
 {
 	const char *mode = o->network ? o->network : engine_default_network();
+	_cleanup_strv_ char **extra = NULL;
 	json_object *pb = json_object_new_object(), *ec = json_object_new_object();
-	json_object *nc = json_object_new_object(), *ep, *ipam;
+	json_object *nc = json_object_new_object();
 
 	if (!strcmp(mode, "default"))
 		mode = engine_default_network();
@@ -97,20 +166,15 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 				mode);
 		if (str_has_prefix(mode, "container:") && !mode[10])
 			return hk_error_set(err, 0, "--network container: needs a container name");
+		if (o->networks)
+			return hk_error_set(err, 0,
+					    "--network %s cannot be combined with other networks",
+					    mode);
 		return 0;
 	}
-	/* the network must exist (the default one is made on first use) */
-	if (strcmp(mode, NET_DEFAULT_NAME)) {
-		struct net_ctx *ctx = NULL;
-		_cleanup_json_ json_object *found = NULL;
-		char *names[] = {(char *)mode, NULL};
-		int r = net_ctx_open(e, &ctx, err);
-		if (r == 0)
-			r = net_inspect(ctx, names, &found, err);
-		net_close(ctx);
-		if (r < 0)
-			return hk_error_wrap(err, "--network");
-	}
+	/* the networks must exist (the default one is made on first use) */
+	if (networks_resolve(e, mode, o->networks, &extra, err) < 0)
+		return hk_error_wrap(err, "--network");
 	for (char **p = o->publish; p && *p; p++) {
 		_cleanup_free_ struct net_port *ports = NULL;
 		size_t n = 0;
@@ -132,23 +196,11 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 		}
 	}
 	/* made last: the returns above would leak them */
-	ep = json_object_new_object();
-	ipam = json_object_new_object();
-	json_object_object_add(ep, "Aliases", strv_array(o->network_aliases));
-	json_object_object_add(ipam, "IPv4Address", json_object_new_string(o->ip ? o->ip : ""));
-	json_object_object_add(ipam, "IPv6Address", json_object_new_string(o->ip6 ? o->ip6 : ""));
-	json_object_object_add(ep, "IPAMConfig", ipam);
-	json_object_object_add(ep, "MacAddress",
-			       json_object_new_string(o->mac_address ? o->mac_address : ""));
-	json_object_object_add(ec, mode, ep);
+	json_object_object_add(ec, mode,
+			       endpoint_config(o->network_aliases, o->ip, o->ip6, o->mac_address));
+	for (char **x = extra; x && *x; x++)
+		json_object_object_add(ec, *x, endpoint_config(NULL, NULL, NULL, NULL));
 	return 0;
-}
-
-static const char *jget(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
 }
 
 static char **jstrv(json_object *o, const char *k)
@@ -205,37 +257,24 @@ static int bindings_ports(json_object *hc, struct net_port **ports, size_t *n,
 	return 0;
 }
 
-int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
-		       struct hk_error **err)
+/* Join one network of the container's EndpointsConfig (ep: its entry);
+ * ports (may be NULL) are published through it. */
+static int connect_one(struct net_ctx *ctx, const struct engine_container *c, const char *nspath,
+		       const char *hosts, const char *network, json_object *ep,
+		       const struct net_port *ports, size_t n_ports, struct hk_error **err)
 {
-	json_object *cfg = NULL, *hc = NULL, *nc = NULL, *ec = NULL, *ep = NULL;
-	json_object *ipam = NULL;
-	_cleanup_free_ char *nspath = xasprintf("/proc/%d/ns/net", (int)pid);
-	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
-	_cleanup_free_ char *hosts = path_join(dir, "hosts");
-	_cleanup_free_ struct net_port *ports = NULL;
-	_cleanup_strv_ char **aliases = NULL, **extra = NULL;
+	json_object *cfg = NULL, *hc = NULL, *ipam = NULL;
+	_cleanup_strv_ char **aliases = jstrv(ep, "Aliases"), **extra = NULL;
 	struct net_connect_opts o = {0};
-	struct net_ctx *ctx = NULL;
-	const char *mode, *ip, *ip6, *mac;
-	int r;
+	const char *ip, *ip6, *mac;
 
 	json_object_object_get_ex(c->config, "Config", &cfg);
 	json_object_object_get_ex(c->config, "HostConfig", &hc);
-	json_object_object_get_ex(c->config, "NetworkingConfig", &nc);
-	json_object_object_get_ex(nc, "EndpointsConfig", &ec);
-	mode = jget(hc, "NetworkMode");
-	if (!engine_net_is_bridge(mode))
-		return 0;
-	json_object_object_get_ex(ec, mode, &ep);
 	json_object_object_get_ex(ep, "IPAMConfig", &ipam);
 	ip = jget(ipam, "IPv4Address");
 	ip6 = jget(ipam, "IPv6Address");
 	mac = jget(ep, "MacAddress");
-	aliases = jstrv(ep, "Aliases");
 	extra = jstrv(hc, "ExtraHosts");
-	if (bindings_ports(hc, &ports, &o.n_ports, err) < 0)
-		return -1;
 	o.name = c->name;
 	o.hostname = jget(cfg, "Hostname");
 	o.ip = ip && *ip ? ip : NULL;
@@ -243,13 +282,55 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 	o.mac = mac && *mac ? mac : NULL;
 	o.aliases = aliases;
 	o.ports = ports;
+	o.n_ports = n_ports;
 	o.hosts_path = hosts;
 	o.extra_hosts = extra;
+	return net_connect(ctx, c->id, network, nspath, &o, NULL, err);
+}
+
+int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t pid,
+		       struct hk_error **err)
+{
+	json_object *hc = NULL, *nc = NULL, *ec = NULL;
+	_cleanup_free_ char *nspath = xasprintf("/proc/%d/ns/net", (int)pid);
+	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
+	_cleanup_free_ char *hosts = path_join(dir, "hosts");
+	_cleanup_free_ struct net_port *ports = NULL;
+	const char *mode, *dns_net = NULL;
+	struct net_ctx *ctx = NULL;
+	size_t n_ports = 0;
+	bool first = true;
+	int r = 0;
+
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	json_object_object_get_ex(c->config, "NetworkingConfig", &nc);
+	json_object_object_get_ex(nc, "EndpointsConfig", &ec);
+	mode = jget(hc, "NetworkMode");
+	if (!engine_net_is_bridge(mode))
+		return 0;
+	if (bindings_ports(hc, &ports, &n_ports, err) < 0)
+		return -1;
 	if (net_ctx_open(e, &ctx, err) < 0)
 		return -1;
-	r = net_connect(ctx, c->id, mode, nspath, &o, NULL, err);
+	/* Every network of EndpointsConfig, in the order joined: --network
+	 * (again for more), then `network connect`s; eth0, eth1, ...  The
+	 * published ports go through the first. */
+	json_object_object_foreach(ec, network, ep)
+	{
+		if (!engine_net_is_bridge(network))
+			continue;
+		r = connect_one(ctx, c, nspath, hosts, network, ep, first ? ports : NULL,
+				first ? n_ports : 0, err);
+		if (r < 0)
+			break;
+		first = false;
+		if (!dns_net && !str_eq(network, NET_DEFAULT_NAME))
+			dns_net = network;
+	}
+	/* the embedded DNS server of the first user network answers (it knows
+	 * the names of every network the container is on, scoped by source) */
 	if (r == 0)
-		r = resolv_update(ctx, c, dir, mode, err);
+		r = resolv_update(ctx, c, dir, dns_net ? dns_net : mode, err);
 	net_close(ctx);
 	return r;
 }
@@ -466,76 +547,148 @@ int engine_net_refresh_joined(struct engine *e, const struct engine_container *c
 	return write_file_replace(path, text, strlen(text), 0600, err);
 }
 
+/* Record in the container's config that it is on network (ep: its
+ * EndpointsConfig entry, taken) or no longer (ep NULL): what a start joins.
+ * One transaction over a fresh copy, so two connects never lose one. */
+static int endpoints_record(struct engine *e, const char *id, const char *network, json_object *ep,
+			    struct hk_error **err)
+{
+	_cleanup_container_ struct engine_container *fresh = NULL;
+	_cleanup_free_ char *text = NULL;
+	json_object *nc = NULL, *ec = NULL;
+	sqlite3 *db;
+
+	if (store_db(e, &db, err) < 0 || db_begin_immediate(db, err) < 0) {
+		json_object_put(ep);
+		return -1;
+	}
+	if (store_load_id(e, id, &fresh, err) < 0)
+		goto fail;
+	if (!json_object_object_get_ex(fresh->config, "NetworkingConfig", &nc)) {
+		nc = json_object_new_object();
+		json_object_object_add(fresh->config, "NetworkingConfig", nc);
+	}
+	if (!json_object_object_get_ex(nc, "EndpointsConfig", &ec)) {
+		ec = json_object_new_object();
+		json_object_object_add(nc, "EndpointsConfig", ec);
+	}
+	if (ep)
+		json_object_object_add(ec, network, steal_ptr(&ep));
+	else
+		json_object_object_del(ec, network);
+	text = json_to_string(fresh->config, false);
+	if (store_update(e, id, "config = ?", "s", err, text) < 0)
+		goto fail;
+	return db_commit(db, err);
+fail:
+	json_object_put(ep);
+	db_rollback(db);
+	return -1;
+}
+
+/* The name a network goes by (the user may give an id or its prefix). */
+static char *network_name(struct net_ctx *ctx, const char *ref, struct hk_error **err)
+{
+	_cleanup_json_ json_object *found = NULL;
+	char *names[] = {(char *)ref, NULL};
+
+	if (str_eq(ref, NET_DEFAULT_NAME))
+		return xstrdup(ref);
+	if (net_inspect(ctx, names, &found, err) < 0)
+		return NULL;
+	return xstrdup(jget(json_object_array_get_idx(found, 0), "Name"));
+}
+
 int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
 			   const char *ip6, char **aliases, struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
-	_cleanup_free_ char *dir = NULL, *hosts = NULL, *nspath = NULL;
+	_cleanup_free_ char *dir = NULL, *hosts = NULL, *nspath = NULL, *name = NULL;
 	_cleanup_free_ struct net_port *ports = NULL;
+	_cleanup_net_ struct net_ctx *ctx = NULL;
 	struct net_endpoint **eps = NULL;
 	struct net_connect_opts o = {0};
-	struct net_ctx *ctx = NULL;
-	json_object *cfg = NULL, *hc = NULL;
+	json_object *cfg = NULL, *hc = NULL, *nc = NULL, *ec = NULL;
 	size_t n_eps = 0, published = 0;
-	int r;
 
 	if (engine_lookup(e, ref, &c, err) < 0)
 		return -1;
-	if (c->state != ENGINE_RUNNING && c->state != ENGINE_PAUSED)
-		return hk_error_set(err, 0, "container %s is not running", c->name);
 	json_object_object_get_ex(c->config, "HostConfig", &hc);
 	if (!engine_net_is_bridge(jget(hc, "NetworkMode")))
 		return hk_error_set(err, 0,
 				    "container %s shares a network namespace (--network %s); it"
 				    " cannot join networks of its own",
 				    c->name, jget(hc, "NetworkMode"));
-	dir = engine_ctr_dir(e, c->id);
-	hosts = path_join(dir, "hosts");
-	nspath = xasprintf("/proc/%d/ns/net", (int)c->pid);
-	json_object_object_get_ex(c->config, "Config", &cfg);
-	o.name = c->name;
-	o.hostname = jget(cfg, "Hostname");
-	o.ip = ip;
-	o.ip6 = ip6;
-	o.aliases = aliases;
-	o.hosts_path = hosts;
-	if (net_ctx_open(e, &ctx, err) < 0)
+	if (net_ctx_open(e, &ctx, err) < 0 || !(name = network_name(ctx, network, err)))
 		return -1;
-	/* Its published ports (-p) follow it: when no endpoint carries them
-	 * (disconnected from the network that did), this one does, as docker
-	 * moves them to the endpoint that gives the container its way out. */
-	if (net_container_endpoints(ctx, c->id, &eps, &n_eps, err) < 0) {
-		net_close(ctx);
+	json_object_object_get_ex(c->config, "NetworkingConfig", &nc);
+	json_object_object_get_ex(nc, "EndpointsConfig", &ec);
+	if (json_object_object_get_ex(ec, name, NULL))
+		return hk_error_set(err, 0, "container %s is already connected to network %s",
+				    c->name, name);
+	/* A container that does not run joins at its next start (as docker). */
+	if (c->state == ENGINE_RUNNING || c->state == ENGINE_PAUSED) {
+		dir = engine_ctr_dir(e, c->id);
+		hosts = path_join(dir, "hosts");
+		nspath = xasprintf("/proc/%d/ns/net", (int)c->pid);
+		json_object_object_get_ex(c->config, "Config", &cfg);
+		o.name = c->name;
+		o.hostname = jget(cfg, "Hostname");
+		o.ip = ip;
+		o.ip6 = ip6;
+		o.aliases = aliases;
+		o.hosts_path = hosts;
+		/* Its published ports (-p) follow it: when no endpoint carries
+		 * them (disconnected from the network that did), this one does,
+		 * as docker moves them to the endpoint that gives the container
+		 * its way out. */
+		if (net_container_endpoints(ctx, c->id, &eps, &n_eps, err) < 0)
+			return -1;
+		for (size_t i = 0; i < n_eps; i++)
+			published += eps[i]->n_ports;
+		net_endpoints_free(eps, n_eps);
+		if (!published && bindings_ports(hc, &ports, &o.n_ports, err) < 0)
+			return -1;
+		o.ports = ports;
+		o.ports_if_routed = true;
+		if (net_connect(ctx, c->id, name, nspath, &o, NULL, err) < 0)
+			return -1;
+	}
+	if (endpoints_record(e, c->id, name, endpoint_config(aliases, ip, ip6, NULL), err) < 0) {
+		_cleanup_error_ struct hk_error *e2 = NULL;
+		if (nspath)
+			net_disconnect(ctx, c->id, name, &e2);
 		return -1;
 	}
-	for (size_t i = 0; i < n_eps; i++)
-		published += eps[i]->n_ports;
-	net_endpoints_free(eps, n_eps);
-	if (!published && bindings_ports(hc, &ports, &o.n_ports, err) < 0) {
-		net_close(ctx);
-		return -1;
-	}
-	o.ports = ports;
-	o.ports_if_routed = true;
-	r = net_connect(ctx, c->id, network, nspath, &o, NULL, err);
-	net_close(ctx);
-	return r;
+	return 0;
 }
 
 int engine_network_disconnect(struct engine *e, const char *ref, const char *network,
 			      struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *c = NULL;
-	struct net_ctx *ctx = NULL;
-	int r;
+	_cleanup_net_ struct net_ctx *ctx = NULL;
+	_cleanup_free_ char *name = NULL;
+	json_object *nc = NULL, *ec = NULL;
+	bool recorded;
 
 	if (engine_lookup(e, ref, &c, err) < 0)
 		return -1;
-	if (net_ctx_open(e, &ctx, err) < 0)
+	if (net_ctx_open(e, &ctx, err) < 0 || !(name = network_name(ctx, network, err)))
 		return -1;
-	r = net_disconnect(ctx, c->id, network, err);
-	net_close(ctx);
-	return r;
+	json_object_object_get_ex(c->config, "NetworkingConfig", &nc);
+	json_object_object_get_ex(nc, "EndpointsConfig", &ec);
+	recorded = json_object_object_get_ex(ec, name, NULL);
+	if (c->state == ENGINE_RUNNING || c->state == ENGINE_PAUSED) {
+		if (net_disconnect(ctx, c->id, name, err) < 0 && !recorded)
+			return -1;
+		hk_error_free(err);
+	} else if (!recorded) {
+		return hk_error_set(err, 0, "container %s is not connected to network %s", c->name,
+				    name);
+	}
+	/* it does not join it again at its next start */
+	return recorded ? endpoints_record(e, c->id, name, NULL, err) : 0;
 }
 
 int engine_network_prune(struct engine *e, char ***removed, struct hk_error **err)

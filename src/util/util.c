@@ -118,6 +118,14 @@ void strv_push(char ***v, const char *s)
 	(*v)[n + 1] = NULL;
 }
 
+bool strv_has(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (!strcmp(*v, s))
+			return true;
+	return false;
+}
+
 char **strv_dup(char *const *v)
 {
 	size_t n = strv_len(v);

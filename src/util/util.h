@@ -61,6 +61,8 @@ void strv_free(char **v);
 /* Append a copy of s to *v (which may be NULL). */
 void strv_push(char ***v, const char *s);
 char **strv_dup(char *const *v);
+/* Whether v holds s. */
+bool strv_has(char *const *v, const char *s);
 
 /* ---- strings ---- */
 bool str_has_prefix(const char *s, const char *prefix);

@@ -191,14 +191,6 @@ static const char *modindex_path(const struct modindex *m, const char *name)
 	return NULL;
 }
 
-static bool strv_has(char **v, const char *s)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		if (!strcmp(v[i], s))
-			return true;
-	return false;
-}
-
 /* Depth-first: dependencies before the module, each once. */
 static int resolve(const struct modindex *m, const char *name, int depth, char ***order,
 		   struct hk_error **err)

@@ -252,3 +252,55 @@ test_net_run_container_mode_follows_a_restart() {
 	assert_ne "$status" 0
 	assert_contains "$output" "container base is not running"
 }
+
+test_net_run_several_networks_and_connect_persists() {
+	net_setup
+	net_engine_setup
+	hn network create --subnet 10.161.0.0/24 na >/dev/null
+	hn network create --subnet 10.162.0.0/24 nb >/dev/null
+	hn network create --subnet 10.163.0.0/24 nc >/dev/null
+	hn run -d --name srvb --network nb busybox sleep 60 >/dev/null
+	# docker >= 25: --network again joins one more network (eth1, ...)
+	hn run -d --name multi --network na --network nb busybox sleep 60 >/dev/null
+	run hn exec multi ip -4 -o addr show
+	assert_contains "$output" "eth0    inet 10.161.0."
+	assert_contains "$output" "eth1    inet 10.162.0."
+	assert_eq "$(hn inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' multi)" \
+		"na nb "
+	# the DNS server answers for every network the container is on
+	run hn exec multi nslookup srvb
+	assert_status 0
+	assert_contains "$output" "10.162.0.2"
+	# a network connected later stays across a restart, and goes with
+	# a disconnect
+	hn network connect nc multi
+	hn restart -t 0 multi >/dev/null
+	assert_contains "$(hn exec multi ip -4 -o addr show)" "eth2    inet 10.163.0."
+	run hn network connect nc multi
+	assert_status 125
+	assert_contains "$output" "already connected to network nc"
+	hn network disconnect nc multi
+	hn restart -t 0 multi >/dev/null
+	assert_not_contains "$(hn exec multi ip -4 -o addr show)" "10.163.0."
+	# a stopped container joins at its next start
+	hn stop -t 0 multi >/dev/null
+	hn network connect --alias third nc multi
+	hn start multi >/dev/null
+	assert_contains "$(hn exec multi ip -4 -o addr show)" "10.163.0."
+	run hn run --rm --network nc busybox nslookup third
+	assert_contains "$output" "10.163.0."
+	# bad combinations: clear errors, nothing created
+	run hn run --rm --network na --network na busybox true
+	assert_status 125
+	assert_contains "$output" "network na given twice"
+	run hn run --rm --network na --network host busybox true
+	assert_status 125
+	assert_contains "$output" "host cannot be combined with other networks"
+	run hn run --rm --network none --network na busybox true
+	assert_status 125
+	assert_contains "$output" "cannot be combined"
+	run hn run --rm --network na --network nosuch busybox true
+	assert_status 125
+	assert_contains "$output" "network nosuch not found"
+	assert_eq "$(hn ps -aq | wc -l)" 2 "no container left by the errors"
+}
