@@ -7,6 +7,30 @@
 #include "cli/network_cli.h"
 #include "util/util.h"
 
+/* -o K=V: the bridge driver's options docker users set most. */
+static int driver_opt(struct net_create_opts *o, const char *kv, struct hk_error **err)
+{
+	const char *eq = strchr(kv, '=');
+	long long mtu;
+
+	if (eq && str_has_prefix(kv, "com.docker.network.bridge.name=")) {
+		o->bridge = eq + 1;
+		return 0;
+	}
+	if (eq && str_has_prefix(kv, "com.docker.network.driver.mtu=")) {
+		if (parse_ll(eq + 1, 68, 65535, &mtu) < 0)
+			return hk_error_set(
+				err, 0, "network create: invalid MTU '%s' (68 to 65535)", eq + 1);
+		o->mtu = (int)mtu;
+		return 0;
+	}
+	return hk_error_set(err, 0,
+			    "network create: unsupported driver option '%s' (known:"
+			    " com.docker.network.bridge.name=NAME,"
+			    " com.docker.network.driver.mtu=N)",
+			    kv);
+}
+
 static int network_create_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
@@ -16,15 +40,19 @@ static int network_create_run(int argc, char **argv, struct hk_error **err)
 		{"label", required_argument, NULL, 'l'},
 		{"driver", required_argument, NULL, 'd'},
 		{"ipv6", no_argument, NULL, '6'},
+		{"ip-range", required_argument, NULL, 'r'},
+		{"aux-address", required_argument, NULL, 'a'},
+		{"opt", required_argument, NULL, 'o'},
+		{"attachable", no_argument, NULL, 'A'},
 		{0},
 	};
 	_cleanup_network_cli_ struct network_cli c = {0};
-	_cleanup_strv_ char **labels = NULL;
+	_cleanup_strv_ char **labels = NULL, **aux = NULL;
 	_cleanup_free_ char *id = NULL;
 	struct net_create_opts o = {0};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+d:l:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+d:l:o:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 		case 'g': {
@@ -42,6 +70,18 @@ static int network_create_run(int argc, char **argv, struct hk_error **err)
 		case '6':
 			o.ipv6 = true;
 			break;
+		case 'r':
+			o.ip_range = optarg;
+			break;
+		case 'a':
+			strv_push(&aux, optarg);
+			break;
+		case 'o':
+			if (driver_opt(&o, optarg, err) < 0)
+				return -1;
+			break;
+		case 'A':
+			break; /* every network is attachable: containers join by name */
 		case 'i':
 			o.internal = true;
 			break;
@@ -63,6 +103,7 @@ static int network_create_run(int argc, char **argv, struct hk_error **err)
 	if (argc - optind != 1)
 		return hk_error_set(err, 0, "network create: expected exactly one NAME");
 	o.labels = labels;
+	o.aux_addresses = aux;
 	if (network_cli_open(&c, err) < 0 || net_create(c.net, argv[optind], &o, &id, err) < 0)
 		return hk_error_wrap(err, "network create");
 	printf("%s\n", id);
@@ -82,6 +123,12 @@ static const struct hk_command cmd_network_create = {
 		"      --ipv6           dual-stack: an IPv6 subnet too (addresses, routes, NAT,\n"
 		"                       published ports and DNS AAAA for the containers)\n"
 		"      --internal       no route out: no NAT, no forwarding to other networks\n"
+		"      --ip-range CIDR  where containers' addresses come from (inside --subnet;\n"
+		"                       a fixed --ip may be anywhere in the subnet)\n"
+		"      --aux-address NAME=IP  an address never handed out (repeatable)\n"
+		"  -o, --opt K=V        com.docker.network.bridge.name=NAME (the bridge device),\n"
+		"                       com.docker.network.driver.mtu=N (bridge and veths)\n"
+		"      --attachable     accepted (every network is)\n"
 		"  -l, --label K=V      set a label (repeatable)\n"
 		"  -d, --driver bridge  the only driver there is\n",
 	.run = network_create_run,

@@ -63,6 +63,18 @@ static int ip_allocate(struct net_ctx *ctx, const struct net_rec *r, const char 
 	MARK(0);
 	MARK(size - 1);
 	MARK(r->gateway - r->subnet);
+	if (r->aux) {
+		/* --aux-address: reserved */
+		_cleanup_json_ json_object *aux = json_tokener_parse(r->aux);
+		json_object_object_foreach(aux, k, v)
+		{
+			uint32_t ip;
+			(void)k;
+			if (net_ip_parse(json_object_get_string(v), &ip) == 0 &&
+			    (ip & net_mask(r->prefix)) == r->subnet)
+				MARK(ip - r->subnet);
+		}
+	}
 	if (net_prepare(ctx, "SELECT ip FROM endpoints WHERE network = ?", &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -84,13 +96,22 @@ static int ip_allocate(struct net_ctx *ctx, const struct net_rec *r, const char 
 		*out = want;
 		return 0;
 	}
-	for (uint32_t i = 1; i < size - 1; i++) {
+	/* dynamic addresses from --ip-range when given, else the subnet */
+	uint32_t lo = 1, hi = size - 1;
+	if (r->range_prefix) {
+		lo = r->range - r->subnet;
+		hi = lo + (1u << (32 - r->range_prefix));
+		lo = lo ? lo : 1;
+		hi = hi < size - 1 ? hi : size - 1;
+	}
+	for (uint32_t i = lo; i < hi; i++) {
 		if (!MARKED(i)) {
 			*out = r->subnet + i;
 			return 0;
 		}
 	}
-	return hk_error_set(err, 0, "network %s has no free address left", r->name);
+	return hk_error_set(err, 0, "network %s has no free address left%s", r->name,
+			    r->range_prefix ? " in its --ip-range" : "");
 #undef MARK
 #undef MARKED
 }
@@ -642,7 +663,7 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 		goto undo;
 	/* The peer is created directly in the container's namespace with its
 	 * final name and MAC: no window where it sits on the host. */
-	if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, err) < 0)
+	if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, r.mtu, err) < 0)
 		goto undo;
 	hk_trace("connect veth made");
 	if (configure_inside(nsfd, ifname, ip, ip6str, &r, err) < 0)

@@ -46,6 +46,10 @@ static const struct db_migration net_migrations[] = {
 	 "ALTER TABLE networks ADD COLUMN gateway6 TEXT;"
 	 "ALTER TABLE endpoints ADD COLUMN ip6 TEXT;"
 	 "CREATE UNIQUE INDEX endpoints_network_ip6 ON endpoints (network, ip6);"},
+	/* network create --ip-range, --aux-address, -o ...driver.mtu */
+	{"ALTER TABLE networks ADD COLUMN ip_range TEXT;"
+	 "ALTER TABLE networks ADD COLUMN aux TEXT NOT NULL DEFAULT '{}';"
+	 "ALTER TABLE networks ADD COLUMN mtu INTEGER NOT NULL DEFAULT 0;"},
 };
 
 /* ---- small helpers ---- */
@@ -144,6 +148,7 @@ void net_rec_clear(struct net_rec *r)
 	free(r->id);
 	free(r->bridge);
 	free(r->labels);
+	free(r->aux);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -228,6 +233,14 @@ static int rec_from_row(sqlite3_stmt *s, struct net_rec *r, struct hk_error **er
 	    net_ip_parse(gw, &r->gateway) < 0)
 		return hk_error_set(err, 0, "network %s: corrupt subnet or gateway in the database",
 				    r->name);
+	r->aux = net_col_str(s, 12);
+	r->mtu = sqlite3_column_int(s, 13);
+	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+		_cleanup_free_ char *range = net_col_str(s, 11);
+		if (net_cidr_parse(range, &r->range, &r->range_prefix, err) < 0)
+			return hk_error_set(err, 0, "network %s: corrupt IP range in the database",
+					    r->name);
+	}
 	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
 		_cleanup_free_ char *sub6 = net_col_str(s, 9), *gw6 = net_col_str(s, 10);
 		r->v6 = true;
@@ -242,7 +255,8 @@ static int rec_from_row(sqlite3_stmt *s, struct net_rec *r, struct hk_error **er
 }
 
 #define REC_COLS                                                                                   \
-	"name, id, subnet, gateway, bridge, internal, created, labels, up, subnet6, gateway6"
+	"name, id, subnet, gateway, bridge, internal, created, labels, up, subnet6, gateway6,"     \
+	" ip_range, aux, mtu"
 
 /* Find a network by name, full id or unique id prefix (>= 3 characters).
  * Returns 1 when found, 0 when not. */
@@ -421,19 +435,28 @@ static bool valid_name(const char *name)
 	       n;
 }
 
+/* What a network row holds beyond its name, id and IPv4 subnet. */
+struct net_row_extra {
+	const char *labels, *subnet6, *gateway6, *ip_range, *aux;
+	int mtu;
+};
+
 static int insert_network(struct net_ctx *ctx, const char *name, const char *id, const char *subnet,
 			  const char *gateway, const char *bridge, bool internal,
-			  const char *labels, const char *subnet6, const char *gateway6,
-			  struct hk_error **err)
+			  const struct net_row_extra *x, struct hk_error **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	const char *labels = x->labels, *subnet6 = x->subnet6, *gateway6 = x->gateway6;
 
 	if (net_prepare(ctx,
 			"INSERT INTO networks (name, id, subnet, gateway, bridge, internal, driver,"
-			" created, labels, subnet6, gateway6)"
-			" VALUES (?, ?, ?, ?, ?, ?, 'bridge', ?, ?, ?, ?)",
+			" created, labels, subnet6, gateway6, ip_range, aux, mtu)"
+			" VALUES (?, ?, ?, ?, ?, ?, 'bridge', ?, ?, ?, ?, ?, ?, ?)",
 			&s, err) < 0)
 		return -1;
+	sqlite3_bind_text(s, 11, x->ip_range, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, x->aux ? x->aux : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 13, x->mtu);
 	sqlite3_bind_text(s, 9, subnet6, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 10, gateway6, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -447,6 +470,8 @@ static int insert_network(struct net_ctx *ctx, const char *name, const char *id,
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return hk_error_set(err, 0, "network %s already exists", name);
+		if (sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE)
+			return hk_error_set(err, 0, "bridge %s is another network's", bridge);
 		return net_db_error(ctx, "insert network", err);
 	}
 	return 0;
@@ -467,11 +492,78 @@ static int labels_json(char **labels, char **out, struct hk_error **err)
 	return 0;
 }
 
+/* -o com.docker.network.bridge.name: a device name of our own choosing,
+ * not one the host has already (it would be taken over, then deleted). */
+static int create_bridge_name(const char *want, char **bridge, struct hk_error **err)
+{
+	size_t len = strlen(want);
+
+	if (len == 0 || len >= IFNAMSIZ ||
+	    strspn(want, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+		return hk_error_set(
+			err, 0,
+			"invalid bridge name '%s': at most %d letters, digits, '_', '.',"
+			" '-'",
+			want, IFNAMSIZ - 1);
+	if (if_nametoindex(want) != 0)
+		return hk_error_set(err, EEXIST, "bridge name %s: this host has such a device",
+				    want);
+	free(*bridge);
+	*bridge = xstrdup(want);
+	return 0;
+}
+
+/* --ip-range: inside the subnet, as docker (which also wants --subnet). */
+static int create_ip_range(const char *text, const char *given_subnet, uint32_t net, int prefix,
+			   char **out, struct hk_error **err)
+{
+	uint32_t r;
+	int rp;
+
+	if (!given_subnet)
+		return hk_error_set(err, 0, "--ip-range needs --subnet");
+	if (net_cidr_parse(text, &r, &rp, err) < 0)
+		return hk_error_wrap(err, "--ip-range");
+	if (rp < prefix || (r & net_mask(prefix)) != net)
+		return hk_error_set(err, 0, "--ip-range %s is not inside the subnet %s", text,
+				    given_subnet);
+	_cleanup_free_ char *a = net_ip_str(r);
+	*out = xasprintf("%s/%d", a, rp);
+	return 0;
+}
+
+/* --aux-address NAME=IP: addresses of the subnet never handed out. */
+static int create_aux(char **aux, uint32_t net, int prefix, uint32_t gw, char **out,
+		      struct hk_error **err)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	for (char **a = aux; a && *a; a++) {
+		const char *eq = strchr(*a, '=');
+		_cleanup_free_ char *key = eq ? xstrndup(*a, (size_t)(eq - *a)) : NULL;
+		uint32_t ip;
+		if (!eq || eq == *a || net_ip_parse(eq + 1, &ip) < 0)
+			return hk_error_set(err, 0,
+					    "invalid --aux-address '%s': expected NAME=IPv4", *a);
+		if ((ip & net_mask(prefix)) != net || ip == gw)
+			return hk_error_set(err, 0,
+					    "--aux-address %s is not a free host address of the"
+					    " subnet",
+					    *a);
+		if (json_object_object_get_ex(o, key, NULL))
+			return hk_error_set(err, 0, "--aux-address %s given twice", key);
+		json_object_object_add(o, key, json_object_new_string(eq + 1));
+	}
+	*out = json_to_string(o, false);
+	return 0;
+}
+
 static int create_locked(struct net_ctx *ctx, const char *name, const struct net_create_opts *opts,
 			 const char *bridge_name, char **id_out, struct hk_error **err)
 {
 	_cleanup_free_ char *labels = NULL, *subnet = NULL, *gw = NULL, *bridge = NULL,
-			    *other = NULL, *subnet6 = NULL, *gw6 = NULL;
+			    *other = NULL, *subnet6 = NULL, *gw6 = NULL, *range = NULL, *aux = NULL;
 	char id[65];
 	uint32_t net = 0, gwip;
 	int prefix = 24;
@@ -537,12 +629,21 @@ static int create_locked(struct net_ctx *ctx, const char *name, const struct net
 	gw = net_ip_str(gwip);
 	net_random_hex(id, 64);
 	bridge = bridge_name ? xstrdup(bridge_name) : xasprintf("hkbr-%.10s", id);
+	if (opts->bridge && create_bridge_name(opts->bridge, &bridge, err) < 0)
+		return -1;
 	if ((opts->subnet6 || opts->gateway6) && !opts->ipv6)
 		return hk_error_set(err, 0, "an IPv6 --subnet or --gateway needs --ipv6");
 	if (opts->ipv6 && create_v6(ctx, opts, bridge, &subnet6, &gw6, err) < 0)
 		return -1;
-	if (insert_network(ctx, name, id, subnet, gw, bridge, opts->internal, labels, subnet6, gw6,
-			   err) < 0)
+	if (opts->ip_range &&
+	    create_ip_range(opts->ip_range, opts->subnet, net, prefix, &range, err) < 0)
+		return -1;
+	if (create_aux(opts->aux_addresses, net, prefix, gwip, &aux, err) < 0)
+		return -1;
+	if (opts->mtu && (opts->mtu < 68 || opts->mtu > 65535))
+		return hk_error_set(err, 0, "invalid MTU %d: expected 68 to 65535", opts->mtu);
+	struct net_row_extra x = {labels, subnet6, gw6, range, aux, opts->mtu};
+	if (insert_network(ctx, name, id, subnet, gw, bridge, opts->internal, &x, err) < 0)
 		return -1;
 	if (id_out)
 		*id_out = xstrdup(id);
@@ -657,7 +758,7 @@ static int bridge_make(struct nl *nl, const struct net_rec *r, struct hk_error *
 	struct nl_link_change up = {.up = true, .netns_fd = -1, .mac = mac};
 	int idx;
 
-	if (nl_bridge_add(nl, r->bridge, err) < 0)
+	if (nl_bridge_add(nl, r->bridge, r->mtu, err) < 0)
 		return -1;
 	idx = nl_link_index(nl, r->bridge, err);
 	if (idx <= 0)
@@ -912,6 +1013,14 @@ static json_object *rec_json(struct net_ctx *ctx, const struct net_rec *r)
 		json_object_object_add(ipam, "Driver", json_object_new_string("default"));
 		json_object_object_add(c4, "Subnet", json_object_new_string(cidr));
 		json_object_object_add(c4, "Gateway", json_object_new_string(gw));
+		if (r->range_prefix) {
+			_cleanup_free_ char *ra = net_ip_str(r->range);
+			_cleanup_free_ char *rc = xasprintf("%s/%d", ra, r->range_prefix);
+			json_object_object_add(c4, "IPRange", json_object_new_string(rc));
+		}
+		if (r->aux && strcmp(r->aux, "{}"))
+			json_object_object_add(c4, "AuxiliaryAddresses",
+					       json_tokener_parse(r->aux));
 		json_object_array_add(cfgs, c4);
 		if (r->v6) {
 			_cleanup_free_ char *s6 = net_ip6_str(r->subnet6),
@@ -924,6 +1033,18 @@ static json_object *rec_json(struct net_ctx *ctx, const struct net_rec *r)
 		}
 		json_object_object_add(ipam, "Config", cfgs);
 		json_object_object_add(o, "IPAM", ipam);
+	}
+	{
+		/* docker's driver options, as `network create -o` takes them */
+		json_object *opts = json_object_new_object();
+		json_object_object_add(opts, "com.docker.network.bridge.name",
+				       json_object_new_string(r->bridge));
+		if (r->mtu) {
+			_cleanup_free_ char *m = xasprintf("%d", r->mtu);
+			json_object_object_add(opts, "com.docker.network.driver.mtu",
+					       json_object_new_string(m));
+		}
+		json_object_object_add(o, "Options", opts);
 	}
 	json_object_object_add(o, "Created", json_object_new_int64(r->created));
 	json_object_object_add(o, "Labels", labels ? labels : json_object_new_object());

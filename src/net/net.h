@@ -66,6 +66,11 @@ struct net_create_opts {
 	bool ipv6;	      /* dual-stack: an IPv6 subnet too */
 	const char *subnet6;  /* IPv6 CIDR; NULL: the next free /64 of NET_USER_POOL6 */
 	const char *gateway6; /* NULL: the first address of subnet6 */
+	const char *ip_range; /* IPv4 CIDR inside subnet: where dynamic addresses
+			       * come from (fixed ones may be anywhere in it) */
+	char **aux_addresses; /* "name=IPv4": reserved, never handed out */
+	const char *bridge;   /* the bridge's device name; NULL: hkbr-<id> */
+	int mtu;	      /* of the bridge and the veths; 0: the kernel's */
 };
 
 /* Create a network record (the bridge comes with the first container, and

@@ -35,6 +35,11 @@ struct net_rec {
 	uint8_t subnet6[16];
 	int prefix6;
 	uint8_t gateway6[16];
+	/* --ip-range (range_prefix 0: the whole subnet), --aux-address */
+	uint32_t range;
+	int range_prefix;
+	char *aux; /* JSON object {name: address} */
+	int mtu;   /* 0: the kernel's default */
 };
 void net_rec_clear(struct net_rec *r);
 

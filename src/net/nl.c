@@ -194,7 +194,7 @@ int nl_link_index(struct nl *nl, const char *name, struct hk_error **err)
 	}
 }
 
-int nl_bridge_add(struct nl *nl, const char *name, struct hk_error **err)
+int nl_bridge_add(struct nl *nl, const char *name, int mtu, struct hk_error **err)
 {
 	struct nl_msg m;
 	struct ifinfomsg *ifi;
@@ -205,6 +205,8 @@ int nl_bridge_add(struct nl *nl, const char *name, struct hk_error **err)
 	ifi = NLMSG_DATA(&m.hdr);
 	ifi->ifi_family = AF_UNSPEC;
 	attr_str(&m, IFLA_IFNAME, name);
+	if (mtu > 0)
+		attr_u32(&m, IFLA_MTU, (uint32_t)mtu);
 	info = nest_begin(&m, IFLA_LINKINFO);
 	attr_str(&m, IFLA_INFO_KIND, "bridge");
 	nest_end(&m, info);
@@ -215,7 +217,7 @@ int nl_bridge_add(struct nl *nl, const char *name, struct hk_error **err)
 }
 
 int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_netns_fd,
-		const uint8_t *peer_mac, int master, struct hk_error **err)
+		const uint8_t *peer_mac, int master, int mtu, struct hk_error **err)
 {
 	struct nl_msg m;
 	struct ifinfomsg *ifi, *pifi;
@@ -228,6 +230,8 @@ int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_netn
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
 	attr_str(&m, IFLA_IFNAME, host);
+	if (mtu > 0)
+		attr_u32(&m, IFLA_MTU, (uint32_t)mtu);
 	if (master > 0)
 		attr_u32(&m, IFLA_MASTER, (uint32_t)master);
 	info = nest_begin(&m, IFLA_LINKINFO);
@@ -245,6 +249,8 @@ int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_netn
 		attr_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	if (peer_mac)
 		attr_put(&m, IFLA_ADDRESS, peer_mac, 6);
+	if (mtu > 0)
+		attr_u32(&m, IFLA_MTU, (uint32_t)mtu);
 	nest_end(&m, pinfo);
 	nest_end(&m, data);
 	nest_end(&m, info);

@@ -27,13 +27,15 @@ void nl_close(struct nl *nl);
 /* ifindex of name, 0 when there is none; < 0 on other errors. */
 int nl_link_index(struct nl *nl, const char *name, struct hk_error **err);
 
-/* ip link add NAME type bridge (down; no address). */
-int nl_bridge_add(struct nl *nl, const char *name, struct hk_error **err);
+/* ip link add NAME type bridge [mtu MTU] (down; no address; mtu 0: the
+ * kernel's default). */
+int nl_bridge_add(struct nl *nl, const char *name, int mtu, struct hk_error **err);
 
-/* ip link add HOST type veth peer name PEER netns PEER_NS [address MAC];
- * HOST is enslaved to master (ifindex, 0: none) and brought up. */
+/* ip link add HOST type veth peer name PEER netns PEER_NS [address MAC]
+ * [mtu MTU, both ends; 0: the kernel's]; HOST is enslaved to master
+ * (ifindex, 0: none) and brought up. */
 int nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_netns_fd,
-		const uint8_t *peer_mac, int master, struct hk_error **err);
+		const uint8_t *peer_mac, int master, int mtu, struct hk_error **err);
 
 /* ip link del NAME; a missing link is not an error when missing_ok. */
 int nl_link_del(struct nl *nl, const char *name, bool missing_ok, struct hk_error **err);

@@ -304,3 +304,49 @@ test_net_run_several_networks_and_connect_persists() {
 	assert_contains "$output" "network nosuch not found"
 	assert_eq "$(hn ps -aq | wc -l)" 2 "no container left by the errors"
 }
+
+test_net_create_range_aux_bridge_name_mtu() {
+	net_setup
+	net_engine_setup
+	hn network create --subnet 10.171.0.0/24 --ip-range 10.171.0.128/28 \
+		--aux-address router=10.171.0.128 -o com.docker.network.bridge.name=hkt-br0 \
+		-o com.docker.network.driver.mtu=1400 --attachable opt >/dev/null
+	run hn network inspect opt
+	assert_eq "$(jq -r '.[0].IPAM.Config[0].IPRange' <<<"$output")" "10.171.0.128/28"
+	assert_eq "$(jq -r '.[0].IPAM.Config[0].AuxiliaryAddresses.router' <<<"$output")" "10.171.0.128"
+	assert_eq "$(jq -r '.[0].Options["com.docker.network.driver.mtu"]' <<<"$output")" 1400
+	# dynamic addresses come from the range, past the reserved one
+	hn run -d --name r1 --network opt busybox sleep 60 >/dev/null
+	assert_contains "$(hn exec r1 ip -4 -o addr show eth0)" "10.171.0.129/24"
+	assert_contains "$(hn exec r1 ip -o link show eth0)" "mtu 1400"
+	assert_contains "$(in_ns ip -o link show hkt-br0)" "mtu 1400"
+	# a fixed address may be outside the range, inside the subnet
+	hn run -d --name r2 --network opt --ip 10.171.0.5 busybox sleep 60 >/dev/null
+	assert_contains "$(hn exec r2 ip -4 -o addr show eth0)" "10.171.0.5/24"
+	run hn run --rm --network opt --ip 10.171.0.128 busybox true
+	assert_status 125
+	assert_contains "$output" "already in use"
+	hn rm -f r1 r2 >/dev/null
+	hn network rm opt >/dev/null
+	run in_ns ip link show hkt-br0
+	assert_ne "$status" 0 "the named bridge goes with the network"
+	# bad input: clear errors, no row
+	run hn network create --ip-range 10.172.0.0/28 a
+	assert_status 125
+	assert_contains "$output" "--ip-range needs --subnet"
+	run hn network create --subnet 10.172.0.0/24 --ip-range 10.173.0.0/28 a
+	assert_contains "$output" "is not inside the subnet"
+	run hn network create --subnet 10.172.0.0/24 --aux-address 10.172.0.9 a
+	assert_contains "$output" "expected NAME=IPv4"
+	run hn network create --subnet 10.172.0.0/24 --aux-address gw=10.172.0.1 a
+	assert_contains "$output" "not a free host address"
+	run hn network create -o com.docker.network.driver.mtu=10 a
+	assert_contains "$output" "invalid MTU '10'"
+	run hn network create -o com.docker.network.bridge.enable_icc=false a
+	assert_contains "$output" "unsupported driver option"
+	run hn network create -o com.docker.network.bridge.name=lo a
+	assert_contains "$output" "this host has such a device"
+	run hn network create -o com.docker.network.bridge.name=much-too-long-bridge a
+	assert_contains "$output" "invalid bridge name"
+	assert_eq "$(net_sql 'select count(*) from networks')" 0 "no network row left"
+}

@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +19,19 @@
 #include "test.h"
 #include "util/json.h"
 #include "util/util.h"
+
+/* The MTU of a link of this namespace (SIOCGIFMTU), -1 on error. */
+static int link_mtu(const char *name)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	r = fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : -1;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
 
 TEST(net_port_parse_forms)
 {
@@ -198,13 +214,15 @@ TEST(net_netlink_bridge_and_veth_in_private_namespaces)
 
 	REQUIRE(nl_open(&nl, -1, &err) == 0);
 	CHECK(nl_link_index(&nl, "hk-br", &err) == 0);
-	REQUIRE(nl_bridge_add(&nl, "hk-br", &err) == 0);
-	CHECK(nl_bridge_add(&nl, "hk-br", &err) < 0); /* exclusive */
+	REQUIRE(nl_bridge_add(&nl, "hk-br", 1400, &err) == 0);
+	CHECK(nl_bridge_add(&nl, "hk-br", 0, &err) < 0); /* exclusive */
+	CHECK(link_mtu("hk-br") == 1400);
 	br = nl_link_index(&nl, "hk-br", &err);
 	REQUIRE(br > 0);
 	REQUIRE(nl_addr_add(&nl, br, gw, 24, &err) == 0);
 	REQUIRE(nl_link_set(&nl, br, &up, &err) == 0);
-	REQUIRE(nl_veth_add(&nl, "hk-v0", "eth0", other, mac, br, &err) == 0);
+	REQUIRE(nl_veth_add(&nl, "hk-v0", "eth0", other, mac, br, 1400, &err) == 0);
+	CHECK(link_mtu("hk-v0") == 1400);
 	CHECK(nl_link_index(&nl, "hk-v0", &err) > 0);
 	CHECK(nl_link_index(&nl, "eth0", &err) == 0); /* born in the other namespace */
 
@@ -217,7 +235,8 @@ TEST(net_netlink_bridge_and_veth_in_private_namespaces)
 	CHECK(nl_route_add(&in, any, 0, gw, e0, &err) == 0); /* EEXIST is fine */
 
 	/* rename, set the MAC and move a link to the other namespace */
-	REQUIRE(nl_veth_add(&nl, "hk-v1", "hk-p1", -1, NULL, 0, &err) == 0);
+	REQUIRE(nl_veth_add(&nl, "hk-v1", "hk-p1", -1, NULL, 0, 0, &err) == 0);
+	CHECK(link_mtu("hk-p1") == 1500); /* the kernel's default */
 	int p1 = nl_link_index(&nl, "hk-p1", &err);
 	REQUIRE(p1 > 0);
 	struct nl_link_change rn = {.new_name = "hk-p2", .mac = mac, .netns_fd = -1};
@@ -239,7 +258,7 @@ TEST(net_netlink_bridge_and_veth_in_private_namespaces)
 
 	/* the batched set-up of a container's interface, twice (idempotent),
 	 * and a failing batch names its request */
-	REQUIRE(nl_veth_add(&nl, "hk-v3", "eth1", other, NULL, br, &err) == 0);
+	REQUIRE(nl_veth_add(&nl, "hk-v3", "eth1", other, NULL, br, 0, &err) == 0);
 	int e1 = nl_link_index(&in, "eth1", &err);
 	REQUIRE(e1 > 0);
 	REQUIRE(nl_iface_setup(&in, e1, a, 24, gw, &err) == 0);
