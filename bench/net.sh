@@ -13,6 +13,10 @@
 #      a bare veth pair between two namespaces; best of ROUNDS (5) each,
 #      the three kinds interleaved so load from the machine hits them alike.
 #
+#   3. scale: `run --rm` on a user network with no peer and with PEERS
+#      (default 20) containers running on it: what joining costs as the
+#      network fills (hosts files, DNS records, repair), hako and podman.
+#
 #   bench/net.sh [RUNS] [BYTES]     (default 20 runs, 2000000000 bytes)
 # podman: /work/shared/bench/peers-setup.sh installs it and the image localhost/bb.
 set -euo pipefail
@@ -102,6 +106,38 @@ if ((${#results[@]} > 1)); then
 	read -r _ _ _ hd hp <<<"${results[0]}"
 	read -r _ _ _ pd pp <<<"${results[1]}"
 	printf 'podman delta / hako delta (paired): %s ms / %s ms\n' "$pp" "$hp"
+fi
+
+# scale NAME NET_CREATE NET_RM RUN_RM RUN_PEER RM_PEERS: median ms of RUN_RM
+# on a user network with 0 and then $PEERS running peers
+PEERS=${PEERS:-20}
+scale() {
+	local name=$1 mk=$2 rmnet=$3 runrm=$4 peer=$5 rmpeers=$6 i zero many
+	$mk >/dev/null 2>&1 || { echo "$name: '$mk' fails" >&2; return 1; }
+	: >"$WORK/$name.s0"
+	: >"$WORK/$name.sn"
+	$runrm >/dev/null 2>&1 || { echo "$name: '$runrm' fails" >&2; return 1; }
+	for ((i = 0; i < 10; i++)); do ms $runrm >>"$WORK/$name.s0"; done
+	for ((i = 0; i < PEERS; i++)); do $peer >/dev/null 2>&1 || { echo "$name: '$peer' fails" >&2; return 1; }; done
+	for ((i = 0; i < 10; i++)); do ms $runrm >>"$WORK/$name.sn"; done
+	$rmpeers >/dev/null 2>&1 || true
+	$rmnet >/dev/null 2>&1 || true
+	zero=$(median <"$WORK/$name.s0")
+	many=$(median <"$WORK/$name.sn")
+	printf '%-8s %10.1f %10.1f %+12.1f\n' "$name" "$zero" "$many" "$(echo "$many - $zero" | bc)"
+}
+hpeers_rm() { h rm -f $(h ps -q -f label=bench=peer); }
+ppeers_rm() { podman rm -f -t 0 $(podman ps -q -f label=bench=hako-peer); }
+echo "== run --rm on a user network with 0 vs $PEERS running peers (medians of 10)"
+printf '%-8s %10s %10s %12s\n' "" "0 peers" "$PEERS peers" "delta ms"
+scale hako "h network create bench-scale" "h network rm bench-scale" \
+	"h run --rm --network bench-scale busybox true" \
+	"h run -d -l bench=peer --network bench-scale busybox sleep 600" hpeers_rm
+if command -v podman >/dev/null && podman image exists localhost/bb 2>/dev/null; then
+	scale podman "podman network create hk-bench-scale" "podman network rm -f hk-bench-scale" \
+		"podman run --rm --network hk-bench-scale localhost/bb true" \
+		"podman run -d -l bench=hako-peer --network hk-bench-scale localhost/bb sleep 600" \
+		ppeers_rm || true
 fi
 
 ROUNDS=${ROUNDS:-5}
