@@ -51,15 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ms CMD...: wall time of one run in ms (fractional)
-ms() {
-	local s e
-	s=$(date +%s%N)
-	"$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-	e=$(date +%s%N)
-	echo "scale=3; ($e - $s) / 1000000" | bc
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$TOP/bench/lib.sh"
 
 # startup NAME NONE_CMD BRIDGE_CMD: prints "NAME none_ms bridge_ms delta_ms paired_delta_ms"
 startup() {

@@ -36,14 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ms() {
-	local s e
-	s=$(date +%s%N)
-	"$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-	e=$(date +%s%N)
-	echo "scale=3; ($e - $s) / 1000000" | bc
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$TOP/bench/lib.sh"
 
 h image build-default >/dev/null
 h network create --subnet 10.198.0.0/24 v4only >/dev/null
