@@ -47,6 +47,21 @@ static void HK_PRINTF(2, 3) bprintf(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* The forward chain's rules of bridge br, the same for IPv4 and IPv6: an
+ * internal network talks only to itself; another goes out, and comes back
+ * in for replies and published ports. */
+static void forward_rules(struct buf *fwd, const char *br, bool internal)
+{
+	if (internal) {
+		bprintf(fwd, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", br, br);
+		bprintf(fwd, "\t\toifname \"%s\" iifname != \"%s\" drop\n", br, br);
+		return;
+	}
+	bprintf(fwd, "\t\toifname \"%s\" ct state established,related accept\n", br);
+	bprintf(fwd, "\t\toifname \"%s\" ct status dnat accept\n", br);
+	bprintf(fwd, "\t\tiifname \"%s\" accept\n", br);
+}
+
 /* The map of a published port: pub_{tcp,udp} keyed by the port alone (every
  * address of the host), pub_ip_{tcp,udp} keyed by address . port. */
 static void port_elem(struct buf *b, const char *verb, const char *family, const char *hip,
@@ -111,15 +126,9 @@ static int gen_rules6(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
 		count++;
 		bprintf(&post, "\t\toifname \"%s\" ip6 saddr %s ct status dnat masquerade\n", br,
 			sub);
-		if (sqlite3_column_int(n, 2)) {
-			bprintf(&fwd, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", br, br);
-			bprintf(&fwd, "\t\toifname \"%s\" iifname != \"%s\" drop\n", br, br);
-			continue;
-		}
-		bprintf(&post, "\t\tip6 saddr %s oifname != \"%s\" masquerade\n", sub, br);
-		bprintf(&fwd, "\t\toifname \"%s\" ct state established,related accept\n", br);
-		bprintf(&fwd, "\t\toifname \"%s\" ct status dnat accept\n", br);
-		bprintf(&fwd, "\t\tiifname \"%s\" accept\n", br);
+		forward_rules(&fwd, br, sqlite3_column_int(n, 2));
+		if (!sqlite3_column_int(n, 2))
+			bprintf(&post, "\t\tip6 saddr %s oifname != \"%s\" masquerade\n", sub, br);
 	}
 	if (count)
 		bprintf(b,
@@ -184,15 +193,9 @@ static int gen_rules(struct net_ctx *ctx, struct buf *b, struct buf *elems, stru
 			"\t\toifname \"%s\" ip saddr 127.0.0.0/8 ct status dnat masquerade\n", br);
 		bprintf(&post, "\t\toifname \"%s\" ip saddr %s ct status dnat masquerade\n", br,
 			sub);
-		if (sqlite3_column_int(n, 2)) {
-			bprintf(&fwd, "\t\tiifname \"%s\" oifname != \"%s\" drop\n", br, br);
-			bprintf(&fwd, "\t\toifname \"%s\" iifname != \"%s\" drop\n", br, br);
-			continue;
-		}
-		bprintf(&post, "\t\tip saddr %s oifname != \"%s\" masquerade\n", sub, br);
-		bprintf(&fwd, "\t\toifname \"%s\" ct state established,related accept\n", br);
-		bprintf(&fwd, "\t\toifname \"%s\" ct status dnat accept\n", br);
-		bprintf(&fwd, "\t\tiifname \"%s\" accept\n", br);
+		forward_rules(&fwd, br, sqlite3_column_int(n, 2));
+		if (!sqlite3_column_int(n, 2))
+			bprintf(&post, "\t\tip saddr %s oifname != \"%s\" masquerade\n", sub, br);
 	}
 	while (sqlite3_step(p) == SQLITE_ROW)
 		port_row_elems(elems, elems6, p, "add", true);
