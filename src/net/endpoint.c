@@ -846,8 +846,6 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id,
 	hk_trace("teardown begin");
 	if (net_lock(ctx, err) < 0)
 		return -1;
-	if (nl_open(&nl, -1, err) < 0)
-		goto out;
 	if (net_prepare(ctx, "SELECT network, veth FROM endpoints WHERE container_id = ?", &s,
 			err) < 0)
 		goto out;
@@ -856,6 +854,10 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id,
 		strv_push(&rows, (const char *)sqlite3_column_text(s, 0));
 		strv_push(&rows, (const char *)sqlite3_column_text(s, 1));
 	}
+	/* netlink only for links deleted here (a container without endpoints,
+	 * or one whose pairs go with its namespace, needs none) */
+	if (rows && mode == NET_TEARDOWN_DELETE && nl_open(&nl, -1, err) < 0)
+		goto out;
 	for (size_t i = 0; rows && rows[i]; i += 2)
 		if (net_endpoint_remove_locked(ctx, &nl, container_id, rows[i],
 					       mode == NET_TEARDOWN_DELETE ? rows[i + 1] : NULL,
