@@ -341,27 +341,24 @@ static void cloexec_again(struct mon *m)
 static bool init_exits_soon(struct mon *m)
 {
 	struct pollfd p = {.fd = m->io.sig_fd, .events = POLLIN};
-	struct timespec t0, t;
+	uint64_t deadline = now_ns() + MON_GRACE_MS * 1000000ULL;
 	siginfo_t si;
-	long left = MON_GRACE_MS;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		uint64_t now = now_ns();
 		si.si_pid = 0;
+		/* WNOWAIT: mon_loop reaps it, first thing */
 		if (waitid(P_PID, (id_t)m->io.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
 		    si.si_pid)
-			return true; /* the pending SIGCHLD stays for mon_loop */
-		if (left <= 0 || poll(&p, 1, (int)left) == 0)
+			return true;
+		if (now >= deadline || poll(&p, 1, (int)((deadline - now) / 1000000) + 1) == 0)
 			return false;
 		if (p.revents & POLLIN) {
 			struct signalfd_siginfo ssi;
-			/* another child's: keep waiting for the init's */
+			/* the init's SIGCHLD, or another child's: look again */
 			if (read(m->io.sig_fd, &ssi, sizeof(ssi)) < 0 && errno != EAGAIN)
 				return false;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = MON_GRACE_MS -
-		       ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 }
 
