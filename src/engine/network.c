@@ -257,11 +257,13 @@ static int bindings_ports(json_object *hc, struct net_port **ports, size_t *n,
 	return 0;
 }
 
-/* Join one network of the container's EndpointsConfig (ep: its entry);
- * ports (may be NULL) are published through it. */
+/* Join one network with ep, an EndpointsConfig entry (at start, or from
+ * `network connect`); ports (may be NULL) are published through it, only
+ * when it routes outside with ports_if_routed. */
 static int connect_one(struct net_ctx *ctx, const struct engine_container *c, const char *nspath,
 		       const char *hosts, const char *network, json_object *ep,
-		       const struct net_port *ports, size_t n_ports, struct hk_error **err)
+		       const struct net_port *ports, size_t n_ports, bool ports_if_routed,
+		       struct hk_error **err)
 {
 	json_object *cfg = NULL, *hc = NULL, *ipam = NULL;
 	_cleanup_strv_ char **aliases = jstrv(ep, "Aliases"), **extra = NULL;
@@ -283,6 +285,7 @@ static int connect_one(struct net_ctx *ctx, const struct engine_container *c, co
 	o.aliases = aliases;
 	o.ports = ports;
 	o.n_ports = n_ports;
+	o.ports_if_routed = ports_if_routed;
 	o.hosts_path = hosts;
 	o.extra_hosts = extra;
 	return net_connect(ctx, c->id, network, nspath, &o, NULL, err);
@@ -320,7 +323,7 @@ int engine_net_connect(struct engine *e, const struct engine_container *c, pid_t
 		if (!engine_net_is_bridge(network))
 			continue;
 		r = connect_one(ctx, c, nspath, hosts, network, ep, first ? ports : NULL,
-				first ? n_ports : 0, err);
+				first ? n_ports : 0, false, err);
 		if (r < 0)
 			break;
 		first = false;
@@ -606,10 +609,10 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 	_cleanup_free_ char *dir = NULL, *hosts = NULL, *nspath = NULL, *name = NULL;
 	_cleanup_free_ struct net_port *ports = NULL;
 	_cleanup_net_ struct net_ctx *ctx = NULL;
+	_cleanup_json_ json_object *ep = endpoint_config(aliases, ip, ip6, NULL);
 	struct net_endpoint **eps = NULL;
-	struct net_connect_opts o = {0};
-	json_object *cfg = NULL, *hc = NULL, *nc = NULL, *ec = NULL;
-	size_t n_eps = 0, published = 0;
+	json_object *hc = NULL, *nc = NULL, *ec = NULL;
+	size_t n_eps = 0, n_ports = 0, published = 0;
 
 	if (engine_lookup(e, ref, &c, err) < 0)
 		return -1;
@@ -631,13 +634,6 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 		dir = engine_ctr_dir(e, c->id);
 		hosts = path_join(dir, "hosts");
 		nspath = xasprintf("/proc/%d/ns/net", (int)c->pid);
-		json_object_object_get_ex(c->config, "Config", &cfg);
-		o.name = c->name;
-		o.hostname = jget(cfg, "Hostname");
-		o.ip = ip;
-		o.ip6 = ip6;
-		o.aliases = aliases;
-		o.hosts_path = hosts;
 		/* Its published ports (-p) follow it: when no endpoint carries
 		 * them (disconnected from the network that did), this one does,
 		 * as docker moves them to the endpoint that gives the container
@@ -647,14 +643,12 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 		for (size_t i = 0; i < n_eps; i++)
 			published += eps[i]->n_ports;
 		net_endpoints_free(eps, n_eps);
-		if (!published && bindings_ports(hc, &ports, &o.n_ports, err) < 0)
+		if (!published && bindings_ports(hc, &ports, &n_ports, err) < 0)
 			return -1;
-		o.ports = ports;
-		o.ports_if_routed = true;
-		if (net_connect(ctx, c->id, name, nspath, &o, NULL, err) < 0)
+		if (connect_one(ctx, c, nspath, hosts, name, ep, ports, n_ports, true, err) < 0)
 			return -1;
 	}
-	if (endpoints_record(e, c->id, name, endpoint_config(aliases, ip, ip6, NULL), err) < 0) {
+	if (endpoints_record(e, c->id, name, json_object_get(ep), err) < 0) {
 		_cleanup_error_ struct hk_error *e2 = NULL;
 		if (nspath)
 			net_disconnect(ctx, c->id, name, &e2);
