@@ -11,7 +11,8 @@
 
 struct hk_command {
 	const char *name;    /* "run", or a group and a verb: "image build-default" */
-	const char *aliases; /* space-separated other names ("images" for "image ls"), or NULL */
+	const char *aliases; /* other names, comma-separated ("container ls, container list"), or
+				NULL */
 	const char *usage;   /* "run [OPTIONS] IMAGE [COMMAND] [ARG...]" */
 	const char *summary; /* one line for the command list */
 	const char *help;    /* the options, shown by --help; may be NULL */

@@ -21,6 +21,8 @@ extern const struct hk_command *const __stop_hk_cmd_hako[];
 
 int runtime_cli_main(int argc, char **argv);
 
+/* An alias list is comma-separated: names of two words ("vm undefine") are
+ * one alias, never two ("undefine" alone once removed a VM). */
 static bool name_matches(const struct hk_command *c, const char *name)
 {
 	const char *a = c->aliases;
@@ -29,8 +31,12 @@ static bool name_matches(const struct hk_command *c, const char *name)
 	if (!strcmp(c->name, name))
 		return true;
 	while (a && *a) {
-		const char *end = strchr(a, ' ');
+		while (*a == ' ')
+			a++;
+		const char *end = strchr(a, ',');
 		size_t len = end ? (size_t)(end - a) : strlen(a);
+		while (len && a[len - 1] == ' ')
+			len--;
 		if (len == n && !strncmp(a, name, n))
 			return true;
 		a = end ? end + 1 : NULL;
@@ -38,26 +44,64 @@ static bool name_matches(const struct hk_command *c, const char *name)
 	return false;
 }
 
+static const struct hk_command *lookup(const char *name)
+{
+	for (const struct hk_command *const *c = __start_hk_cmd_hako; c < __stop_hk_cmd_hako; c++)
+		if (name_matches(*c, name))
+			return *c;
+	return NULL;
+}
+
 /* Find "group verb" first (argv[0] argv[1]), then a single word. */
 static const struct hk_command *find_command(int argc, char **argv, int *used)
 {
+	const struct hk_command *c;
+
 	if (argc >= 2 && argv[1][0] != '-') {
 		_cleanup_free_ char *two = xasprintf("%s %s", argv[0], argv[1]);
-		for (const struct hk_command *const *c = __start_hk_cmd_hako;
-		     c < __stop_hk_cmd_hako; c++) {
-			if (name_matches(*c, two)) {
-				*used = 2;
-				return *c;
-			}
+		if ((c = lookup(two))) {
+			*used = 2;
+			return c;
 		}
 	}
-	for (const struct hk_command *const *c = __start_hk_cmd_hako; c < __stop_hk_cmd_hako; c++) {
-		if (name_matches(*c, argv[0])) {
-			*used = 1;
-			return *c;
-		}
+	*used = 1;
+	return lookup(argv[0]);
+}
+
+/* The name of c in group ("vm list", or the alias "container run" of run)
+ * into buf; false when c is not in the group. */
+static bool name_in_group(const struct hk_command *c, const char *group, char *buf, size_t size)
+{
+	size_t g = strlen(group);
+	const char *a = c->aliases;
+
+	if (!strncmp(c->name, group, g) && c->name[g] == ' ') {
+		snprintf(buf, size, "%s", c->name);
+		return true;
 	}
-	return NULL;
+	while (a && *a) {
+		while (*a == ' ')
+			a++;
+		const char *end = strchr(a, ',');
+		size_t len = end ? (size_t)(end - a) : strlen(a);
+		if (len > g && !strncmp(a, group, g) && a[g] == ' ') {
+			snprintf(buf, size, "%.*s", (int)len, a);
+			return true;
+		}
+		a = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Whether some command is named "group ..." (vm, network, container, ...). */
+static bool is_group(const char *group)
+{
+	char buf[64];
+
+	for (const struct hk_command *const *c = __start_hk_cmd_hako; c < __stop_hk_cmd_hako; c++)
+		if (name_in_group(*c, group, buf, sizeof(buf)))
+			return true;
+	return false;
 }
 
 static int cmp_cmd(const void *a, const void *b)
@@ -66,13 +110,24 @@ static int cmp_cmd(const void *a, const void *b)
 		      (*(const struct hk_command *const *)b)->name);
 }
 
-static void usage(FILE *out)
+/* Every command, or with group ("vm") the commands of that group. */
+static void usage(FILE *out, const char *group)
 {
+	char name[64];
 	size_t n = (size_t)(__stop_hk_cmd_hako - __start_hk_cmd_hako);
 	const struct hk_command **sorted = xmalloc(n * sizeof(*sorted));
 
 	memcpy(sorted, __start_hk_cmd_hako, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), cmp_cmd);
+	if (group) {
+		fprintf(out, "Usage: hako %s COMMAND [ARG...]\n\nCommands:\n", group);
+		for (size_t i = 0; i < n; i++)
+			if (name_in_group(sorted[i], group, name, sizeof(name)))
+				fprintf(out, "  %-22s %s\n", name, sorted[i]->summary);
+		fprintf(out, "\nRun 'hako %s COMMAND --help' for more on a command.\n", group);
+		free(sorted);
+		return;
+	}
 	fprintf(out, "Usage: hako [OPTIONS] COMMAND [ARG...]\n\n"
 		     "Containers and virtual machines from OCI images.\n\n"
 		     "Options:\n"
@@ -122,15 +177,15 @@ static int hako_main(int argc, char **argv)
 			printf("hako version %s\n", HAKO_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			usage(stdout, NULL);
 			return 0;
 		default:
-			usage(stderr);
+			usage(stderr, NULL);
 			return 125;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		usage(stderr, NULL);
 		return 125;
 	}
 	argc -= optind;
@@ -138,10 +193,21 @@ static int hako_main(int argc, char **argv)
 	if (!strcmp(argv[0], "runtime"))
 		return runtime_cli_main(argc, argv);
 	if (!strcmp(argv[0], "help")) {
-		usage(stdout);
+		usage(stdout, NULL);
 		return 0;
 	}
 	cmd = find_command(argc, argv, &used);
+	if (!cmd && is_group(argv[0])) {
+		/* `hako vm` alone lists the group's commands, as `docker network`; an
+		 * unknown verb is an error, never another command of the group */
+		if (argc == 1 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			usage(stdout, argv[0]);
+			return 0;
+		}
+		fprintf(stderr, "hako: unknown command '%s %s'; see 'hako %s --help'\n", argv[0],
+			argv[1], argv[0]);
+		return 125;
+	}
 	if (!cmd) {
 		fprintf(stderr, "hako: unknown command '%s'; see 'hako --help'\n", argv[0]);
 		return 125;

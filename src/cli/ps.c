@@ -248,7 +248,7 @@ static int ps_run(int argc, char **argv, struct hk_error **err)
 
 static const struct hk_command cmd_ps = {
 	.name = "ps",
-	.aliases = "container ls container list",
+	.aliases = "container ls, container list",
 	.usage = "ps [OPTIONS]",
 	.summary = "List containers",
 	.help = "  -a, --all             all containers (default: running ones)\n"
