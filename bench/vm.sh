@@ -15,7 +15,7 @@ trap 'rm -rf "$WORK"' EXIT
 H=("$HAKO" --root "$WORK/root" --runroot "$WORK/run")
 
 KERNEL=$("${H[@]}" vm kernel)
-if [ -w /dev/kvm ]; then ACCEL=kvm CPU=host; else ACCEL=tcg CPU=max; fi
+if "$HAKO" system check 2>/dev/null | grep -q "^PASS  /dev/kvm"; then ACCEL=kvm CPU=host; else ACCEL=tcg CPU=max; fi
 EXTRA=
 if [ $ACCEL = tcg ]; then
 	KHZ=$(awk -F: '/cpu MHz/ {printf "%d", $2*1000; exit}' /proc/cpuinfo)

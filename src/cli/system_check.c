@@ -80,7 +80,7 @@ static void check_cpu(struct tally *t)
 static void check_kvm(struct tally *t)
 {
 	struct stat st;
-	int fd, api;
+	char why[256];
 	bool intel = access("/sys/module/kvm_intel", F_OK) == 0;
 	bool amd = access("/sys/module/kvm_amd", F_OK) == 0;
 
@@ -98,19 +98,11 @@ static void check_kvm(struct tally *t)
 		     "missing");
 		return;
 	}
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		line(t, WARN, "/dev/kvm", "check its permissions (group kvm)", "cannot open: %s",
-		     strerror(errno));
-		return;
-	}
-	api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	close(fd);
-	if (api != KVM_API_VERSION)
-		line(t, WARN, "/dev/kvm", "the kernel's KVM does not answer as expected",
-		     "API version %d", api);
+	if (vm_kvm_usable(why, sizeof(why)))
+		line(t, PASS, "/dev/kvm", NULL, "usable (%s)", why);
 	else
-		line(t, PASS, "/dev/kvm", NULL, "usable (KVM API %d)", api);
+		line(t, WARN, "/dev/kvm", "VMs fall back to QEMU's TCG emulation (slower)",
+		     "not usable: %s", why);
 }
 
 static char *first_line(char *s)
@@ -328,10 +320,12 @@ static int system_check_run(int argc, char **argv, struct hk_error **err)
 	printf("\n%s: %d failed, %d warnings\n",
 	       t.fails ? "containers cannot run here" : "containers can run here", t.fails,
 	       t.warns);
-	if (!t.fails)
-		printf("VMs: %s\n", access("/dev/kvm", R_OK | W_OK) == 0
+	if (!t.fails) {
+		char why[256];
+		printf("VMs: %s\n", vm_kvm_usable(why, sizeof(why))
 					    ? "KVM"
-					    : "QEMU TCG emulation (no usable /dev/kvm)");
+					    : "QEMU TCG emulation (no usable KVM)");
+	}
 	return t.fails ? 1 : 0;
 }
 

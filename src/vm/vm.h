@@ -31,7 +31,12 @@ struct vm_accel {
 	char *(*kernel_args)(void);
 };
 
-/* KVM when /dev/kvm opens read-write, else TCG; on TCG a note goes to stderr
+/* Whether QEMU can use KVM here: /dev/kvm opens read-write, answers the
+ * KVM API and is backed by VT-x or AMD-V; why says the reason either way.
+ * HAKO_VM_ACCEL=tcg or =kvm in the environment overrides the choice. */
+bool vm_kvm_usable(char *why, size_t size);
+
+/* KVM when vm_kvm_usable(), else TCG; on TCG a note goes to stderr
  * once per process (quiet: no note). */
 const struct vm_accel *vm_accel_pick(bool quiet);
 

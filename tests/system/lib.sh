@@ -58,6 +58,10 @@ wait_for() {
 	fail "timed out after ${secs}s waiting for: $*"
 }
 
+# kvm_usable: whether hako runs VMs under KVM here (a /dev/kvm that cannot boot
+# a standard kernel, such as PVM's, does not count).
+kvm_usable() { "$HAKO_BIN" system check 2>/dev/null | grep -q '^PASS  /dev/kvm'; }
+
 require_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
 
 # Containers of tests get no bridge network unless they ask (the host's

@@ -161,7 +161,7 @@ test_vm_bad_input_leaves_nothing() {
 
 test_vm_kvm_accel() {
 	require_vm
-	[ -w /dev/kvm ] || skip "no usable /dev/kvm on this host (the TCG tests above cover the VM paths)"
+	kvm_usable || skip "KVM is not usable here ($(hako system check | grep -A0 '/dev/kvm' | sed 's/  */ /g')); the TCG tests above cover the VM paths"
 	hako vm create k --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
 		--append "console=ttyS0 quiet" --init-script 'echo kvm-ok' >/dev/null
 	defer vm_cleanup k
