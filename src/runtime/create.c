@@ -150,12 +150,56 @@ void child_setup_terminal(int fd, unsigned rows, unsigned cols)
 		close(slave);
 }
 
-void child_preserve_fds(int preserve)
+static void close_from_to(unsigned lo, unsigned hi)
 {
-	/* ours are O_CLOEXEC already and stay usable until the exec */
+	if (lo > hi)
+		return;
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+	/* kernels before 5.9: one by one, up to the fd limit */
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1 << 20)
+		max = 1 << 20;
+	for (unsigned fd = lo; fd <= hi && fd < (unsigned)max; fd++)
+		close((int)fd);
+}
+
+void child_close_fds(int preserve, const int *keep, size_t nkeep)
+{
+	unsigned lo = 3 + (unsigned)(preserve > 0 ? preserve : 0);
+	int sorted[8];
+
+	/* a few fds at most: an insertion sort of those above the preserved */
+	size_t n = 0;
+	for (size_t i = 0; i < nkeep && n < ARRAY_SIZE(sorted); i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < lo)
+			continue;
+		size_t j = n++;
+		for (; j > 0 && sorted[j - 1] > keep[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = keep[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		close_from_to(lo, (unsigned)sorted[i] - 1);
+		fcntl(sorted[i], F_SETFD, FD_CLOEXEC);
+		lo = (unsigned)sorted[i] + 1;
+	}
+	close_from_to(lo, ~0U);
+	log_forget_file();
 	for (int i = 3; i < 3 + preserve; i++)
 		fcntl(i, F_SETFD, 0);
-	syscall(SYS_close_range, 3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+void child_reset_signals(void)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL); /* EINVAL for glibc's own (32, 33) */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static int recv_u32_blob(int fd, char **out, struct hk_error **err)
@@ -201,6 +245,7 @@ struct create_ctx {
 	struct rt_spec spec;
 	char *bundle, *rootfs, *dir;
 	int dirfd;
+	int fifofd; /* O_PATH of exec.fifo: what the init keeps of the state dir */
 	struct cgroup *cg;
 	int sock[2];
 	bool fast;	    /* cloned straight into the namespaces */
@@ -208,6 +253,8 @@ struct create_ctx {
 	bool userns;	    /* the container has its own user namespace */
 	bool need_fork;	    /* slow path: a second fork for pid/time namespaces */
 	bool late_cgroupns; /* unshare the cgroup ns after joining the cgroup */
+	bool early_nodump;  /* the child can be non-dumpable before G (no id maps
+			       for an unprivileged parent to write) */
 };
 
 static void ctx_free(struct create_ctx *c)
@@ -218,6 +265,8 @@ static void ctx_free(struct create_ctx *c)
 	free(c->dir);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
+	if (c->fifofd >= 0)
+		close(c->fifofd);
 	if (c->cg)
 		cgroup_free(c->cg);
 	for (int i = 0; i < 2; i++)
@@ -308,12 +357,21 @@ static void init_child(struct create_ctx *c)
 {
 	_cleanup_error_ struct hk_error *err = NULL;
 	int fd = c->sock[1];
+	const int *o = c->opts->stdio_fds;
 	sigset_t none;
 
+	/* Nobody but root may look into us (/proc/PID/fd, ptrace) until the
+	 * execve (CVE-2016-9962); an unprivileged parent writes our id maps
+	 * first, which needs us dumpable. */
+	if (c->early_nodump)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	close(c->sock[0]);
+	/* of the caller's fds only what the init needs: the sync socket, the
+	 * exec fifo and the stdio to take */
+	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd, o[0], o[1], o[2]}, 5);
 	c->sock[0] = -1;
+	c->dirfd = -1;
 	/* die with the runtime while still being set up */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (!c->fast) {
@@ -330,6 +388,7 @@ static void init_child(struct create_ctx *c)
 	}
 	if (expect_tag(fd, SYNC_GO, &err) < 0)
 		sync_fail(fd, err);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (c->userns && become_root_in_userns() < 0) {
 		hk_error_errno(&err, "setuid 0 in the user namespace");
 		sync_fail(fd, err);
@@ -376,7 +435,7 @@ static void init_stage2(struct create_ctx *c)
 	_cleanup_free_ char *state = NULL, *exe = NULL;
 	const struct rt_process *p = &c->spec.process;
 	int fd = c->sock[1], fifo;
-	char tag;
+	char tag, self_fd[32];
 
 	if (expect_tag(fd, SYNC_STATE, &err) < 0 || recv_u32_blob(fd, &state, &err) < 0)
 		sync_fail(fd, err);
@@ -412,9 +471,7 @@ static void init_stage2(struct create_ctx *c)
 		log_debug("new session keyring: %s", strerror(errno));
 	if (p->terminal)
 		child_setup_terminal(fd, p->console_rows, p->console_cols);
-	child_preserve_fds(c->opts->preserve_fds);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	fcntl(c->dirfd, F_SETFD, FD_CLOEXEC);
+	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd}, 2);
 	if (process_prepare(p, c->spec.seccomp, c->userns, true, &exe, &err) < 0)
 		sync_fail(fd, err);
 	/* from now on the container outlives the runtime: clear the death
@@ -425,17 +482,20 @@ static void init_stage2(struct create_ctx *c)
 		_exit(1);
 	close(fd);
 
-	/* created: wait for start */
+	/* created: wait for start.  The fifo is reopened through our own
+	 * O_PATH fd of it (as runc does): the init holds no directory of the
+	 * host, and needs the container's /proc for this. */
+	snprintf(self_fd, sizeof(self_fd), "/proc/self/fd/%d", c->fifofd);
 	do
-		fifo = openat(c->dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+		fifo = open(self_fd, O_WRONLY | O_CLOEXEC);
 	while (fifo < 0 && errno == EINTR);
 	if (fifo < 0) {
-		perror("hako-runtime: init: open exec fifo");
+		perror("hako-runtime: init: open exec fifo through /proc/self/fd");
 		_exit(127);
 	}
+	close(c->fifofd);
 	if (write(fifo, "0", 1) != 1)
 		_exit(127);
-	close(c->dirfd);
 	/* The fifo stays open (O_CLOEXEC) until execve: `start` reads on to
 	 * EOF, so it returns once the program runs, and gets an error report
 	 * instead when a startContainer hook or the last step fails ("the
@@ -652,6 +712,9 @@ static int setup_state_dir(struct create_ctx *c, struct hk_error **err)
 		fifo = xasprintf("%s/exec.fifo", c->dir);
 		return hk_error_errno(err, "mkfifo %s", fifo);
 	}
+	c->fifofd = openat(c->dirfd, "exec.fifo", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (c->fifofd < 0)
+		return hk_error_errno(err, "open %s/exec.fifo", c->dir);
 	if (c->userns || c->spec.process.uid) {
 		/* the init opens it after changing user */
 		uid_t u = c->userns ? map_to_host(c->spec.uidmaps, c->spec.nuidmaps,
@@ -688,7 +751,7 @@ static int plan_namespaces(struct create_ctx *c)
 int runtime_create(const char *id, const char *bundle, const struct runtime_opts *opts,
 		   pid_t *pid_out, struct hk_error **err)
 {
-	struct create_ctx c = {.id = id, .opts = opts, .dirfd = -1, .sock = {-1, -1}};
+	struct create_ctx c = {.id = id, .opts = opts, .dirfd = -1, .fifofd = -1, .sock = {-1, -1}};
 	_cleanup_free_ char *config = NULL, *rootfs = NULL, *state = NULL;
 	_cleanup_json_ json_object *st = NULL;
 	pid_t pid = -1, pid1 = -1;
@@ -712,6 +775,7 @@ int runtime_create(const char *id, const char *bundle, const struct runtime_opts
 		goto fail;
 	}
 	plan_namespaces(&c);
+	c.early_nodump = geteuid() == 0 || !(c.newns & CLONE_NEWUSER);
 	if (check_spec(&c, err) < 0)
 		goto fail;
 	if (setup_state_dir(&c, err) < 0)

@@ -74,6 +74,10 @@ static void exec_child(struct exec_ctx *x)
 	sigset_t none;
 	pid_t p;
 
+	/* Until the execve, nobody in the container may open our fds through
+	 * /proc/PID/fd or ptrace us (CVE-2016-9962): the kernel makes the
+	 * program dumpable again at its exec. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	close(x->sock[0]);
@@ -84,6 +88,17 @@ static void exec_child(struct exec_ctx *x)
 		hk_error_errno(&err, "join the namespaces of pid %d", (int)x->c->pid);
 		sync_fail(fd, err);
 	}
+	/* the stdio taken, every other fd of the caller (cgroup and state
+	 * directories, the pidfd, the signalfd, an engine's database) is closed
+	 * before the process can be seen in the container's pid namespace */
+	for (int i = 0; i < 3; i++)
+		if (x->opts->stdio_fds[i] >= 0 && x->opts->stdio_fds[i] != i &&
+		    dup2(x->opts->stdio_fds[i], i) < 0) {
+			hk_error_errno(&err, "dup2 stdio");
+			sync_fail(fd, err);
+		}
+	child_close_fds(x->opts->preserve_fds, &fd, 1);
+	x->pidfd = -1;
 	if (!(x->nsflags & (CLONE_NEWPID | CLONE_NEWTIME)))
 		exec_stage2(x);
 	/* the process waits until we have reported its pid, so that its own
@@ -121,10 +136,6 @@ static void exec_stage2(struct exec_ctx *x)
 		hk_error_errno(&err, "setuid 0 in the user namespace");
 		sync_fail(fd, err);
 	}
-	for (int i = 0; i < 3; i++)
-		if (x->opts->stdio_fds[i] >= 0 && x->opts->stdio_fds[i] != i &&
-		    dup2(x->opts->stdio_fds[i], i) < 0)
-			_exit(1);
 	if (x->p.terminal) {
 		if (setsid() < 0) {
 			hk_error_errno(&err, "setsid");
@@ -132,8 +143,6 @@ static void exec_stage2(struct exec_ctx *x)
 		}
 		child_setup_terminal(fd, x->p.console_rows, x->p.console_cols);
 	}
-	child_preserve_fds(x->opts->preserve_fds);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (process_prepare(&x->p, x->seccomp, x->userns, false, &exe, &err) < 0)
 		sync_fail(fd, err);
 	prctl(PR_SET_PDEATHSIG, 0);

@@ -116,9 +116,18 @@ void sync_fail(int fd, struct hk_error *err) __attribute__((noreturn));
  * over fd and make the slave our stdio and controlling terminal; any failure
  * is reported with sync_fail(). */
 void child_setup_terminal(int fd, unsigned rows, unsigned cols);
-/* In a child about to exec: keep fds 3 .. 3+preserve-1 open across exec and
- * mark every fd above them close-on-exec. */
-void child_preserve_fds(int preserve);
+/* In a child on its way into the container: close every fd above stdio but
+ * 3 .. 3+preserve-1 (--preserve-fds, kept open across exec) and the nkeep
+ * fds of keep (the sync socket..., left close-on-exec).  Whatever the caller
+ * had open (cgroup and state directories, the engine's database, sockets)
+ * must be gone before the child can be seen in the container or resolves
+ * its cwd: a host directory fd is a way out (CVE-2016-9962, CVE-2024-21626).
+ * Logging falls back to stderr, its file is closed too. */
+void child_close_fds(int preserve, const int *keep, size_t nkeep);
+/* In a child about to exec: every signal back to SIG_DFL and none blocked.
+ * The caller's ignored signals (the monitor ignores SIGPIPE, SIGHUP and
+ * SIGINT) would otherwise survive execve into the container's program. */
+void child_reset_signals(void);
 
 /* ---- foreground (foreground.c): run and exec without --detach ---- */
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -20,6 +21,7 @@
 #include "runtime/internal.h"
 #include "runtime/seccomp.h"
 #include "util/log.h"
+#include "util/path.h"
 #include "util/util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -158,9 +160,44 @@ int process_exec_status(const struct hk_error *err)
 	return 0;
 }
 
+/* CVE-2024-21626: a cwd of /proc/self/fd/N named whatever fd the runtime
+ * still had open, a directory of the host, and the program walked up from
+ * it to the host's /.  The cwd is resolved inside our root ("/" is the
+ * container's after pivot_root or setns) without magic links, and after the
+ * fchdir the kernel must be able to name it from our root: getcwd() fails
+ * (glibc turns the kernel's "(unreachable)" into ENOENT) for a directory
+ * outside it, as runc checks. */
+static int enter_cwd(const char *cwd, struct hk_error **err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_error_ struct hk_error *e = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[PATH_MAX];
+
+	if (root < 0)
+		return hk_error_errno(err, "working directory %s: open /", cwd);
+	fd = path_open_in_root(root, cwd, O_PATH | O_DIRECTORY, 0, &e);
+	if (fd < 0) {
+		errno = e->errnum;
+		if (errno == ELOOP || errno == EXDEV)
+			return hk_error_set(err, errno,
+					    "working directory %s: goes through a magic link "
+					    "(/proc/.../fd, /proc/.../cwd) or too many symlinks",
+					    cwd);
+		return hk_error_errno(err, "working directory %s", cwd);
+	}
+	if (fchdir(fd) < 0)
+		return hk_error_errno(err, "working directory %s", cwd);
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return hk_error_set(err, EPERM,
+				    "working directory %s: outside the container's root", cwd);
+	return 0;
+}
+
 int process_prepare(const struct rt_process *p, json_object *seccomp, bool in_userns,
 		    bool seccomp_late_ok, char **exe, struct hk_error **err)
 {
+	child_reset_signals();
 	for (size_t i = 0; i < p->nrlimits; i++)
 		if (set_rlimit(&p->rlimits[i], err) < 0)
 			return -1;
@@ -189,8 +226,8 @@ int process_prepare(const struct rt_process *p, json_object *seccomp, bool in_us
 	if (seccomp && p->nnp && !seccomp_late_ok && seccomp_apply(seccomp, err) < 0)
 		return hk_error_wrap(err, "seccomp");
 	umask(p->has_umask ? p->umask : 022);
-	if (chdir(p->cwd) < 0)
-		return hk_error_errno(err, "chdir to cwd %s", p->cwd);
+	if (enter_cwd(p->cwd, err) < 0)
+		return -1;
 	return process_find_exe(p->args[0], p->env, exe, err);
 }
 

@@ -35,6 +35,11 @@ void log_set_level(enum hk_log_level level)
 	log_level = level;
 }
 
+void log_forget_file(void)
+{
+	log_fd = 2;
+}
+
 bool log_enabled(enum hk_log_level level)
 {
 	return level <= log_level;

@@ -12,6 +12,9 @@ enum hk_log_level { HK_LOG_ERROR, HK_LOG_WARN, HK_LOG_INFO, HK_LOG_DEBUG };
 /* Configure: path NULL means stderr; json selects {"level","msg","time"} lines. */
 int log_open(const char *path, bool json, enum hk_log_level level, struct hk_error **err);
 void log_set_level(enum hk_log_level level);
+/* From now on to stderr, without closing the file (a child that closed
+ * every fd it inherited, the log file among them). */
+void log_forget_file(void);
 bool log_enabled(enum hk_log_level level);
 void log_msg(enum hk_log_level level, const char *fmt, ...) HK_PRINTF(2, 3);
 
