@@ -41,7 +41,7 @@ static int copy_contents(int sd, int dd, const char *what, int depth, struct hk_
 {
 	_cleanup_dir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd = dup(sd);
+	int fd = fcntl(sd, F_DUPFD_CLOEXEC, 3);
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		if (fd >= 0)

@@ -113,7 +113,7 @@ static int start_container(struct mon *m, struct hk_error **err)
 	}
 	if (m->io.tty) {
 		m->io.out.fd = steal_fd(&master);
-		m->io.stdin_fd = dup(m->io.out.fd);
+		m->io.stdin_fd = fcntl(m->io.out.fd, F_DUPFD_CLOEXEC, 3);
 		fcntl(m->io.out.fd, F_SETFL, O_NONBLOCK);
 	} else {
 		m->io.out.fd = steal_fd(&out[0]);

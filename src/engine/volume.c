@@ -267,7 +267,7 @@ static int copy_tree(int src, int dst, const char *rel, int depth, struct hk_err
 
 	if (depth > COPYUP_MAX_DEPTH)
 		return hk_error_set(err, ELOOP, "volume copy: %s: nested too deeply", rel);
-	d = fdopendir(dup(src));
+	d = fdopendir(fcntl(src, F_DUPFD_CLOEXEC, 3));
 	if (!d)
 		return hk_error_errno(err, "volume copy: read %s", rel);
 	while ((de = readdir(d)))
@@ -279,7 +279,7 @@ static int copy_tree(int src, int dst, const char *rel, int depth, struct hk_err
 
 static bool dir_empty(int fd)
 {
-	_cleanup_dir_ DIR *d = fdopendir(dup(fd));
+	_cleanup_dir_ DIR *d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
 	struct dirent *de;
 
 	if (!d)
@@ -316,7 +316,7 @@ int engine_volume_copy_up(const char *rootfs, const char *dest, const char *data
 	if (copy_tree(src, dst, dest, 0, err) < 0) {
 		/* leave the volume as empty as it was */
 		_cleanup_strv_ char **names = NULL;
-		_cleanup_dir_ DIR *d = fdopendir(dup(dst));
+		_cleanup_dir_ DIR *d = fdopendir(fcntl(dst, F_DUPFD_CLOEXEC, 3));
 		struct dirent *de;
 		while (d && (de = readdir(d)))
 			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))

@@ -578,7 +578,7 @@ int archive_load(struct image_store *store, const char *path, struct archive_loa
 		if (in < 0)
 			return hk_error_errno(err, "open %s", path);
 	} else {
-		in = dup(STDIN_FILENO);
+		in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 		if (in < 0)
 			return hk_error_errno(err, "stdin");
 	}

@@ -590,7 +590,7 @@ static int clear_dir(const char *dir, struct hk_error **err)
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : hk_error_errno(err, "open %s", dir);
-	d = fdopendir(dup(fd));
+	d = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
 	if (!d)
 		return hk_error_errno(err, "read %s", dir);
 	while ((de = readdir(d))) {

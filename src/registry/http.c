@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "registry/registry_int.h"
 #include "util/json.h"
@@ -155,6 +156,15 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
+/* libcurl (7.88 of Debian 12) makes its sockets without SOCK_CLOEXEC: a process we
+ * fork meanwhile (a hook, a container's init) would inherit them. */
+static curl_socket_t open_socket(void *data, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)data;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 int reg_perform(struct registry *r, struct reg_req *req, const char *authz, struct reg_resp *resp,
 		struct hk_error **err)
 {
@@ -174,6 +184,7 @@ int reg_perform(struct registry *r, struct reg_req *req, const char *authz, stru
 
 	curl_easy_setopt(x.curl, CURLOPT_URL, req->url);
 	curl_easy_setopt(x.curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x.curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(x.curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(x.curl, CURLOPT_USERAGENT, "hako/" HAKO_VERSION);
 	curl_easy_setopt(x.curl, CURLOPT_PROTOCOLS_STR, "http,https");

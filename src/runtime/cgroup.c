@@ -1028,7 +1028,7 @@ static int rmdir_tree(int parent, const char *name)
 	_cleanup_close_ int fd =
 		openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
-		int fd2 = dup(fd);
+		int fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
 		struct dirent *de;
 

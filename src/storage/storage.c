@@ -184,7 +184,7 @@ int storage_repair(struct storage *s, struct hk_error **err)
 
 	if (ldfd < 0)
 		return hk_error_errno(err, "open %s", s->layers);
-	d = fdopendir(dup(ldfd));
+	d = fdopendir(fcntl(ldfd, F_DUPFD_CLOEXEC, 3));
 	if (!d)
 		return hk_error_errno(err, "read %s", s->layers);
 	while ((de = readdir(d))) {

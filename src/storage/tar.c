@@ -208,7 +208,7 @@ static int name_cmp(const void *a, const void *b)
 /* The names of a directory, sorted (the same tree gives the same tar). */
 static char **sorted_names(int dfd)
 {
-	DIR *d = fdopendir(dup(dfd));
+	DIR *d = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
 	char **v = xzalloc(sizeof(char *));
 	struct dirent *de;
 

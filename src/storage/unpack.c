@@ -119,7 +119,7 @@ static int split_name(struct unpack *u, const char *name, char ***out, struct hk
  * missing directories are made (0755) when create. */
 static int open_parent(struct unpack *u, char **comps, size_t n, bool create, struct hk_error **err)
 {
-	int fd = dup(u->rootfd);
+	int fd = fcntl(u->rootfd, F_DUPFD_CLOEXEC, 3);
 
 	if (fd < 0)
 		return hk_error_errno(err, "dup");

@@ -46,7 +46,7 @@ static int du_tree(struct du *d, int dfd, const char *path, int depth, struct hk
 
 	if (depth > DU_MAX_DEPTH)
 		return hk_error_set(err, ELOOP, "du %s: nested too deeply", path);
-	dir = fdopendir(dup(dfd));
+	dir = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
 	if (!dir)
 		return hk_error_errno(err, "du: read %s", path);
 	while ((de = readdir(dir))) {

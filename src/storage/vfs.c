@@ -67,7 +67,7 @@ struct diff_ctx {
 
 static int walk(int dfd, const char *rel, struct diff_ctx *d, struct hk_error **err)
 {
-	_cleanup_dir_ DIR *dir = fdopendir(dup(dfd));
+	_cleanup_dir_ DIR *dir = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
 	struct dirent *de;
 
 	if (!dir)
@@ -325,7 +325,7 @@ static int copy_entry(struct copy_ctx *c, int src, int dst, const char *name, co
 
 static int copy_tree(struct copy_ctx *c, int src, int dst, const char *rel, struct hk_error **err)
 {
-	_cleanup_dir_ DIR *d = fdopendir(dup(src));
+	_cleanup_dir_ DIR *d = fdopendir(fcntl(src, F_DUPFD_CLOEXEC, 3));
 	struct dirent *de;
 
 	if (!d)
@@ -408,7 +408,7 @@ static char added_kind(const struct stat *st, bool in_image, const struct stat *
 static int diff_deleted(const char *const *lowers, size_t n, int lfd, int root, const char *rel,
 			struct storage_change **ch, size_t *count, struct hk_error **err)
 {
-	_cleanup_dir_ DIR *d = fdopendir(dup(lfd));
+	_cleanup_dir_ DIR *d = fdopendir(fcntl(lfd, F_DUPFD_CLOEXEC, 3));
 	struct dirent *de;
 
 	if (!d)

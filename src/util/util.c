@@ -307,7 +307,7 @@ int rm_rf_at(int dirfd, const char *name, struct hk_error **err)
 
 static int rm_rf_children(int dfd, dev_t dev, struct hk_error **err)
 {
-	int fd2 = dup(dfd);
+	int fd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	_cleanup_dir_ DIR *d = NULL;
 	struct dirent *de;
 
