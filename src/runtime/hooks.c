@@ -38,9 +38,7 @@ static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const
 	if (pid < 0)
 		return hk_error_errno(err, "hook %s[%zu]: fork", kind, idx);
 	if (pid == 0) {
-		sigset_t all;
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
+		child_reset_signals();
 		if (dup2(mfd, 0) < 0)
 			_exit(127);
 		execve(h->path, h->args && h->args[0] ? h->args : default_args,
