@@ -215,6 +215,34 @@ test_exec_fd_theft_during_setup() {
 	assert_contains "$logs" " dirs=0 "
 }
 
+# The same thief against the init path: the inits of containers that join
+# its pid namespace (by path, the slow path of create) are visible to it
+# during their whole setup.
+test_runtime_init_fd_theft_shared_pidns() {
+	sec_setup
+	_build_thief
+	local i pid
+	sec_bundle "$TEST_TMP/a" /thief "${UP#../}$TEST_TMP/marker"
+	cp "$TEST_TMP/bin/thief" "$TEST_TMP/a/rootfs/thief"
+	defer hako_runtime delete --force thief
+	hako_runtime run -d -b "$TEST_TMP/a" thief >"$TEST_TMP/thief.log" 2>&1
+	pid=$(hako_runtime state thief | jq -r .pid)
+	wait_for 10 grep -q "thief ready" "$TEST_TMP/thief.log"
+	sec_bundle "$TEST_TMP/b" true
+	jq_edit "$TEST_TMP/b/config.json" \
+		"(.linux.namespaces[] | select(.type == \"pid\")) += {path: \"/proc/$pid/ns/pid\"}"
+	for i in $(seq 50); do
+		hako_runtime run -b "$TEST_TMP/b" "v$i" >/dev/null
+		hako_runtime delete --force "v$i" >/dev/null 2>&1 || true
+	done
+	touch "$TEST_TMP/a/rootfs/tmp/stop"
+	wait_for 10 grep -q "thief done" "$TEST_TMP/thief.log"
+	cat "$TEST_TMP/thief.log"
+	assert_not_contains "$(cat "$TEST_TMP/thief.log")" "ESCAPED"
+	assert_not_contains "$(cat "$TEST_TMP/thief.log")" "$SECRET"
+	assert_contains "$(cat "$TEST_TMP/thief.log")" " dirs=0 "
+}
+
 test_signal_dispositions_reset() {
 	sec_setup
 	local pipe='yes | head -c 1048576 | wc -c'
