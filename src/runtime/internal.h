@@ -118,7 +118,7 @@ void sync_fail(int fd, struct hk_error *err) __attribute__((noreturn));
 void child_setup_terminal(int fd, unsigned rows, unsigned cols);
 /* In a child on its way into the container: close every fd above stdio but
  * 3 .. 3+preserve-1 (--preserve-fds, kept open across exec) and the nkeep
- * fds of keep (the sync socket..., left close-on-exec).  Whatever the caller
+ * (at most 8) fds of keep (the sync socket..., left close-on-exec).  Whatever the caller
  * had open (cgroup and state directories, the engine's database, sockets)
  * must be gone before the child can be seen in the container or resolves
  * its cwd: a host directory fd is a way out (CVE-2016-9962, CVE-2024-21626).

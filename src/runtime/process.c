@@ -178,7 +178,7 @@ static int enter_cwd(const char *cwd, struct hk_error **err)
 		return hk_error_errno(err, "working directory %s: open /", cwd);
 	fd = path_open_in_root(root, cwd, O_PATH | O_DIRECTORY, 0, &e);
 	if (fd < 0) {
-		errno = e->errnum;
+		errno = e ? e->errnum : EIO;
 		if (errno == ELOOP || errno == EXDEV)
 			return hk_error_set(err, errno,
 					    "working directory %s: goes through a magic link "
