@@ -65,6 +65,28 @@ test_run_workdir_proc_fd_refused() {
 	assert_eq "$output" /tmp/wd
 }
 
+# The other half of CVE-2024-21626: the program itself named through a fd
+# of the runtime, a host binary run (and, opened for writing, overwritten).
+test_run_program_through_proc_fd_refused() {
+	sec_setup
+	local n
+	mkdir -p "$TEST_TMP/bin"
+	printf '#include <stdio.h>\nint main(void){puts("HOST-PROGRAM-RAN");return 0;}\n' >"$TEST_TMP/hp.c"
+	gcc -static -o "$TEST_TMP/bin/hostprog" "$TEST_TMP/hp.c" || skip "gcc -static failed"
+	for n in $(seq 3 25); do
+		run hako run --rm busybox "/proc/self/fd/$n/$UP$TEST_TMP/bin/hostprog"
+		assert_not_contains "$output" HOST-PROGRAM-RAN "run of /proc/self/fd/$n/..."
+		assert_ne "$status" 0
+	done
+	sec_bundle "$TEST_TMP/b" true
+	for n in $(seq 3 25); do
+		jq_edit "$TEST_TMP/b/config.json" ".process.args = [\"/proc/self/fd/$n/$UP$TEST_TMP/bin/hostprog\"]"
+		run hako_runtime run -b "$TEST_TMP/b" c$n
+		hako_runtime delete --force c$n >/dev/null 2>&1 || true
+		assert_not_contains "$output" HOST-PROGRAM-RAN "process.args /proc/self/fd/$n/..."
+	done
+}
+
 test_image_workdir_proc_fd_refused() {
 	sec_setup
 	local n
