@@ -28,7 +28,7 @@ LDLIBS     += $(PKG_LIBS) -lpthread
 
 # Everything under src/ but the static guest init is the hako library.
 LIB_SRCS   := $(filter-out src/cli/main.c src/cli/runtime_entry.c src/guest/% src/dns/main.c \
-                          src/monitor/main.c,$(wildcard src/*/*.c))
+                          src/monitor/main.c src/stub/%,$(wildcard src/*/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ   := $(BUILD)/src/cli/main.o
 # hako-runtime: only what the OCI runtime needs (src/cli/runtime_entry.c).
@@ -50,7 +50,7 @@ MON_SRCS   := $(wildcard src/monitor/*.c) src/util/io.c src/util/trace.c
 # hako-vminit: PID 1 of VMs (src/vm/guest/, outside the hako library).
 GUEST_VM_SRCS := $(wildcard src/vm/guest/*.c)
 
-all: $(BUILD)/hako $(BUILD)/hako-runtime $(BUILD)/hako-monitor $(BUILD)/unit-tests \
+all: $(BUILD)/hako-stub $(BUILD)/hako $(BUILD)/hako-runtime $(BUILD)/hako-monitor $(BUILD)/unit-tests \
      $(BUILD)/hk-testhelper $(if $(GUEST_SRCS),$(BUILD)/hako-init) $(BUILD)/hako-vminit \
      $(BUILD)/hako-dns
 
@@ -58,6 +58,21 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo '  CC      $<'
 	@$(CC) $(CFLAGS) -c $< -o $@
+
+# hako-stub: the few-KiB static program every container process is exec'd
+# through from a sealed memfd (CVE-2019-5736, src/stub/stub.c).  No libc, no
+# sanitizer, no ELF interpreter; sealexec.o carries it (.incbin), so neither
+# hako nor hako-runtime looks for it at run time.
+STUB_FLAGS := -std=gnu11 -Os $(WARN) -Isrc -static -nostdlib -fno-pie -no-pie \
+              -fno-stack-protector -ffreestanding -fno-builtin -fno-asynchronous-unwind-tables \
+              -fcf-protection=none -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro \
+              -Wl,-z,noseparate-code -s
+$(BUILD)/hako-stub: src/stub/stub.c src/stub/stub.h
+	@mkdir -p $(BUILD)
+	@echo '  LD      $@'
+	@$(CC) $(STUB_FLAGS) -o $@ src/stub/stub.c
+$(BUILD)/src/util/sealexec.o: $(BUILD)/hako-stub
+$(BUILD)/src/util/sealexec.o: CFLAGS += -DHK_STUB_PATH='"$(BUILD)/hako-stub"'
 
 # A function of a lazy library that src/lazy/ does not forward yet: that
 # library is linked directly (scripts/lazy-libs.sh says which).

@@ -46,6 +46,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/sealexec.h"
 #include "util/util.h"
 
 #ifndef CLONE_NEWTIME
@@ -248,6 +249,7 @@ struct create_ctx {
 	int fifofd; /* O_PATH of exec.fifo: what the init keeps of the state dir */
 	struct cgroup *cg;
 	int sock[2];
+	int stub_fd;	    /* the sealed stub the program is exec'd through */
 	bool fast;	    /* cloned straight into the namespaces */
 	uint64_t newns;	    /* CLONE_NEW* to create */
 	bool userns;	    /* the container has its own user namespace */
@@ -272,6 +274,8 @@ static void ctx_free(struct create_ctx *c)
 	for (int i = 0; i < 2; i++)
 		if (c->sock[i] >= 0)
 			close(c->sock[i]);
+	if (c->stub_fd >= 0)
+		close(c->stub_fd);
 }
 
 /* ---- in the child ---- */
@@ -368,8 +372,9 @@ static void init_child(struct create_ctx *c)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* of the caller's fds only what the init needs: the sync socket, the
-	 * exec fifo and the stdio to take */
-	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd, o[0], o[1], o[2]}, 5);
+	 * exec fifo, the sealed stub and the stdio to take */
+	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd, c->stub_fd, o[0], o[1], o[2]},
+			6);
 	c->sock[0] = -1;
 	c->dirfd = -1;
 	/* die with the runtime while still being set up */
@@ -456,7 +461,8 @@ static void init_stage2(struct create_ctx *c)
 	}
 	if (rootfs_prepare(&c->spec, c->rootfs, c->userns, &err) < 0)
 		sync_fail(fd, err);
-	if (hooks_run(&c->spec.hooks[RT_HOOK_CREATE_CONTAINER], "createContainer", state, &err) < 0)
+	if (hooks_run(&c->spec.hooks[RT_HOOK_CREATE_CONTAINER], "createContainer", state,
+		      c->stub_fd, &err) < 0)
 		sync_fail(fd, err);
 	if (rootfs_pivot(c->rootfs, c->opts->no_pivot, &err) < 0 ||
 	    write_sysctls(&c->spec, &err) < 0 || rootfs_finish(&c->spec, &err) < 0)
@@ -471,7 +477,7 @@ static void init_stage2(struct create_ctx *c)
 		log_debug("new session keyring: %s", strerror(errno));
 	if (p->terminal)
 		child_setup_terminal(fd, p->console_rows, p->console_cols);
-	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd}, 2);
+	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd, c->stub_fd}, 3);
 	if (process_prepare(p, c->spec.seccomp, c->userns, true, &exe, &err) < 0)
 		sync_fail(fd, err);
 	/* from now on the container outlives the runtime: clear the death
@@ -503,12 +509,12 @@ static void init_stage2(struct create_ctx *c)
 	 * lifecycle step 7).  The hooks run as in runc and crun: in the
 	 * container's namespaces, after pivot_root, with the process's own
 	 * user and capabilities (the spec asks nothing about privileges). */
-	if (hooks_run(&c->spec.hooks[RT_HOOK_START_CONTAINER], "startContainer", state, &err) < 0)
+	if (hooks_run(&c->spec.hooks[RT_HOOK_START_CONTAINER], "startContainer", state, c->stub_fd,
+		      &err) < 0)
 		init_start_fail(fifo, err, 127);
 	if (process_finish(p, c->spec.seccomp, &err) < 0)
 		init_start_fail(fifo, err, 127);
-	execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
-	hk_error_errno(&err, "exec: \"%s\"", p->args[0]);
+	process_exec(p, exe, c->stub_fd, fifo, 0, &err);
 	init_start_fail(fifo, err, errno == ENOENT ? 127 : 126);
 }
 
@@ -751,7 +757,8 @@ static int plan_namespaces(struct create_ctx *c)
 int runtime_create(const char *id, const char *bundle, const struct runtime_opts *opts,
 		   pid_t *pid_out, struct hk_error **err)
 {
-	struct create_ctx c = {.id = id, .opts = opts, .dirfd = -1, .fifofd = -1, .sock = {-1, -1}};
+	struct create_ctx c = {
+		.id = id, .opts = opts, .dirfd = -1, .fifofd = -1, .sock = {-1, -1}, .stub_fd = -1};
 	_cleanup_free_ char *config = NULL, *rootfs = NULL, *state = NULL;
 	_cleanup_json_ json_object *st = NULL;
 	pid_t pid = -1, pid1 = -1;
@@ -789,6 +796,11 @@ int runtime_create(const char *id, const char *bundle, const struct runtime_opts
 		hk_error_errno(err, "socketpair");
 		goto fail;
 	}
+	/* CVE-2019-5736: the init execs the program through a sealed copy of
+	 * hako-stub, never straight from this binary (src/stub/stub.c) */
+	c.stub_fd = sealexec_open(err);
+	if (c.stub_fd < 0)
+		goto fail;
 	cgfd = cgroup_v2_dirfd(c.cg);
 	flags = c.fast ? c.newns : 0;
 	if (cgfd < 0 && (flags & CLONE_NEWCGROUP)) {
@@ -846,8 +858,8 @@ int runtime_create(const char *id, const char *bundle, const struct runtime_opts
 	}
 	st = hook_state(&c, pid, "creating");
 	state = json_to_string(st, false);
-	if (hooks_run(&c.spec.hooks[RT_HOOK_PRESTART], "prestart", state, err) < 0 ||
-	    hooks_run(&c.spec.hooks[RT_HOOK_CREATE_RUNTIME], "createRuntime", state, err) < 0)
+	if (hooks_run(&c.spec.hooks[RT_HOOK_PRESTART], "prestart", state, -1, err) < 0 ||
+	    hooks_run(&c.spec.hooks[RT_HOOK_CREATE_RUNTIME], "createRuntime", state, -1, err) < 0)
 		goto fail;
 	if (send_u32_blob(c.sock[0], SYNC_STATE, state) < 0) {
 		child_error(&c, err);

@@ -26,6 +26,7 @@
 #include "runtime/seccomp.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/sealexec.h"
 #include "util/util.h"
 
 #ifndef CLONE_NEWTIME
@@ -62,6 +63,7 @@ struct exec_ctx {
 	json_object *seccomp;
 	const struct runtime_opts *opts;
 	int pidfd, nsflags, sock[2];
+	int stub_fd; /* the sealed stub the program is exec'd through */
 	bool userns;
 };
 
@@ -97,7 +99,7 @@ static void exec_child(struct exec_ctx *x)
 			hk_error_errno(&err, "dup2 stdio");
 			sync_fail(fd, err);
 		}
-	child_close_fds(x->opts->preserve_fds, &fd, 1);
+	child_close_fds(x->opts->preserve_fds, (int[]){fd, x->stub_fd}, 2);
 	x->pidfd = -1;
 	if (!(x->nsflags & (CLONE_NEWPID | CLONE_NEWTIME)))
 		exec_stage2(x);
@@ -146,8 +148,7 @@ static void exec_stage2(struct exec_ctx *x)
 	if (process_prepare(&x->p, x->seccomp, x->userns, false, &exe, &err) < 0)
 		sync_fail(fd, err);
 	prctl(PR_SET_PDEATHSIG, 0);
-	execve(exe, x->p.args, x->p.env ? x->p.env : (char *[]){NULL});
-	hk_error_errno(&err, "exec: \"%s\"", x->p.args[0]);
+	process_exec(&x->p, exe, x->stub_fd, fd, SYNC_ERROR, &err);
 	sync_fail(fd, err);
 }
 
@@ -196,7 +197,7 @@ int runtime_exec(const char *state_root, const char *id, json_object *process,
 		 struct hk_error **err)
 {
 	struct rt_container c;
-	struct exec_ctx x = {.c = &c, .opts = opts, .pidfd = -1, .sock = {-1, -1}};
+	struct exec_ctx x = {.c = &c, .opts = opts, .pidfd = -1, .sock = {-1, -1}, .stub_fd = -1};
 	_cleanup_close_ int sfd = -1;
 	json_object *v = NULL;
 	int master = -1, code = 0;
@@ -243,6 +244,13 @@ int runtime_exec(const char *state_root, const char *id, json_object *process,
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x.sock) < 0) {
 		hk_error_errno(err, "exec: socketpair");
+		goto out;
+	}
+	/* CVE-2019-5736: the program is exec'd through a sealed copy of
+	 * hako-stub, never straight from this binary (src/stub/stub.c) */
+	x.stub_fd = sealexec_open(err);
+	if (x.stub_fd < 0) {
+		hk_error_wrap(err, "exec");
 		goto out;
 	}
 	pid = fork();
@@ -312,6 +320,8 @@ out_code:
 			close(x.sock[i]);
 	if (x.pidfd >= 0)
 		close(x.pidfd);
+	if (x.stub_fd >= 0)
+		close(x.stub_fd);
 	spec_process_free(&x.p);
 	container_free(&c);
 	return code;

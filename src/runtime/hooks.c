@@ -11,6 +11,7 @@
 
 #include "runtime/internal.h"
 #include "util/json.h"
+#include "util/sealexec.h"
 #include "util/util.h"
 
 extern char **environ;
@@ -21,7 +22,7 @@ static int pidfd_open_(pid_t pid)
 }
 
 static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const char *state,
-		    struct hk_error **err)
+		    int stub_fd, struct hk_error **err)
 {
 	_cleanup_close_ int mfd = -1, pfd = -1;
 	char *const default_args[] = {h->path, NULL};
@@ -41,8 +42,13 @@ static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const
 		child_reset_signals();
 		if (dup2(mfd, 0) < 0)
 			_exit(127);
-		execve(h->path, h->args && h->args[0] ? h->args : default_args,
-		       h->env ? h->env : empty_env);
+		if (stub_fd >= 0)
+			sealexec_exec(stub_fd, -1, 0, "hook", h->path,
+				      h->args && h->args[0] ? h->args : default_args,
+				      h->env ? h->env : empty_env);
+		else
+			execve(h->path, h->args && h->args[0] ? h->args : default_args,
+			       h->env ? h->env : empty_env);
 		_exit(127);
 	}
 	if (h->timeout > 0) {
@@ -76,11 +82,11 @@ static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const
 			    WTERMSIG(status));
 }
 
-int hooks_run(const struct rt_hooks *hooks, const char *kind, const char *state,
+int hooks_run(const struct rt_hooks *hooks, const char *kind, const char *state, int stub_fd,
 	      struct hk_error **err)
 {
 	for (size_t i = 0; hooks && i < hooks->n; i++)
-		if (hook_run(&hooks->v[i], kind, i, state, err) < 0)
+		if (hook_run(&hooks->v[i], kind, i, state, stub_fd, err) < 0)
 			return -1;
 	return 0;
 }

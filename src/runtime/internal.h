@@ -44,8 +44,10 @@ int rt_proc_start_time(pid_t pid, unsigned long long *out);
 
 /* ---- hooks (hooks.c) ---- */
 
-/* Run every hook of a list with state on stdin; the first failure stops. */
-int hooks_run(const struct rt_hooks *hooks, const char *kind, const char *state,
+/* Run every hook of a list with state on stdin; the first failure stops.
+ * Hooks run in the container (createContainer, startContainer) are exec'd
+ * through the sealed stub of stub_fd (sealexec.h), host hooks with -1. */
+int hooks_run(const struct rt_hooks *hooks, const char *kind, const char *state, int stub_fd,
 	      struct hk_error **err);
 /* Hooks from their JSON form (as saved in state.json for poststop). */
 int hooks_from_json(json_object *arr, struct rt_hooks *out, struct hk_error **err);
@@ -76,6 +78,13 @@ int process_finish(const struct rt_process *p, json_object *seccomp, struct hk_e
 int process_find_exe(const char *arg0, char *const *env, char **out, struct hk_error **err);
 /* 127 (not found), 126 (not executable) or 0 for an error from process_find_exe. */
 int process_exec_status(const struct hk_error *err);
+/* Exec the program: through the sealed stub of stub_fd (sealexec.h; the
+ * stub reports an exec error on report_fd, after tag unless it is 0), or
+ * straight when stub_fd < 0, or when the stub would cost the program file
+ * capabilities and this process could not write the runtime's binary
+ * anyway.  Returns only on failure, with err set and errno kept. */
+int process_exec(const struct rt_process *p, const char *exe, int stub_fd, int report_fd, char tag,
+		 struct hk_error **err);
 
 /* ---- console (console.c) ---- */
 

@@ -47,7 +47,7 @@ static void run_saved_hooks(struct rt_container *c, const char *kind, enum rt_st
 		return;
 	}
 	state = state_string(c, st);
-	if (hooks_run(&h, kind, state, warn_only ? &e : err) < 0 && warn_only)
+	if (hooks_run(&h, kind, state, -1, warn_only ? &e : err) < 0 && warn_only)
 		log_warn("%s", hk_error_msg(e));
 	hooks_free(&h);
 }

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include "runtime/seccomp.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/sealexec.h"
 #include "util/util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -236,4 +238,48 @@ int process_finish(const struct rt_process *p, json_object *seccomp, struct hk_e
 	if (seccomp && p->nnp && seccomp_apply(seccomp, err) < 0)
 		return hk_error_wrap(err, "seccomp");
 	return 0;
+}
+
+/* Whether exec'ing through the stub would change what the program gets:
+ * for a user other than root, with no_new_privs, permitted capabilities
+ * outside the ambient set survive an exec only into a file whose own file
+ * capabilities grant them, and the stub's exec in between drops them first
+ * (runc #4125, which made runc stop using its runc-dmz stub there). */
+static bool stub_changes_caps(const struct rt_process *p)
+{
+	return p->uid != 0 && p->nnp && p->has_caps && (p->caps.permitted & ~p->caps.ambient);
+}
+
+/* Whether this process, exec'ing the runtime's own binary through
+ * /proc/self/exe, could write it: the kernel's own check with our
+ * credentials, and no ambient capability (what an exec of a file without
+ * file capabilities keeps under no_new_privs) that opens a way around it.
+ * Any doubt counts as writable. */
+static bool self_writable(const struct rt_process *p)
+{
+	const uint64_t risky = (1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) |
+			       (1ULL << CAP_FOWNER) | (1ULL << CAP_SETUID) | (1ULL << CAP_SETGID) |
+			       (1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_SYS_PTRACE) |
+			       (1ULL << CAP_LINUX_IMMUTABLE);
+
+	if (p->caps.ambient & risky)
+		return true;
+	if (faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) == 0)
+		return true;
+	return errno != EACCES && errno != EROFS && errno != EPERM && errno != ETXTBSY;
+}
+
+int process_exec(const struct rt_process *p, const char *exe, int stub_fd, int report_fd, char tag,
+		 struct hk_error **err)
+{
+	char *const *env = p->env ? p->env : (char *[]){NULL};
+	_cleanup_free_ char *what = NULL;
+
+	if (stub_changes_caps(p) && !self_writable(p)) {
+		execve(exe, p->args, env);
+		return hk_error_errno(err, "exec: \"%s\"", p->args[0]);
+	}
+	what = xasprintf("exec: \"%s\"", p->args[0]);
+	sealexec_exec(stub_fd, report_fd, tag, what, exe, p->args, env);
+	return hk_error_errno(err, "exec: \"%s\" through hako's sealed stub", p->args[0]);
 }
