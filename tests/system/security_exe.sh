@@ -43,10 +43,12 @@ attack_setup() {
 hk() { HAKO_DEFAULT_NETWORK=none "$BIN/hako" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"; }
 hk_rt() { "$BIN/hako-runtime" --root "$TEST_TMP/rtstate" "$@"; }
 
+# with the build's own binaries (same --root): on a vulnerable build the
+# copies are what the attack broke
 attack_cleanup() {
 	local id
-	for id in $(hk ps -aq --no-trunc 2>/dev/null); do hk rm -f "$id"; done
-	for id in $(hk_rt list -q 2>/dev/null); do hk_rt delete -f "$id"; done
+	for id in $(hako ps -aq --no-trunc 2>/dev/null); do hako rm -f "$id"; done
+	for id in $(hako_runtime list -q 2>/dev/null); do hako_runtime delete -f "$id"; done
 }
 
 # import the attacker's rootfs as an image whose CMD is the script
