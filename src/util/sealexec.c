@@ -1,18 +1,15 @@
 /* hako: the sealed stub every container program is exec'd through.
  *
- * Why a stub and not a copy of hako (as runc 1.1 and crun do): the copy is
- * what a container process's /proc/self/exe points at when it execs, so it
- * only has to be sealed, not to be hako.  Copying hako (3.2 MB) or
- * hako-runtime into a memfd and re-exec'ing it costs a copy and a second
- * dynamic start of the whole program for every container start; the stub is
- * a static program of about 2 KiB with no ELF interpreter, copied in a few
- * microseconds and exec'd in about one hundred (docs/runtime.md has the
- * figures).  runc's runc-dmz (1.2.0) was the same idea; runc dropped it for a
- * private overlayfs mount over its binary, which needs a mount namespace and
- * CAP_SYS_ADMIN for every start, and it had to tell Go's exec.LookPath and
- * capability transitions apart, which hako does itself before the exec
- * (process_prepare() resolves the program; the stub is no privileged file,
- * so capabilities and no_new_privs pass through its exec unchanged).
+ * Why a stub and not a sealed copy of hako itself (runc 1.1, crun): only
+ * the file that /proc/self/exe names when the container's program is
+ * exec'd has to be sealed, and it need not be hako.  A memfd copy of hako
+ * (3.2 MB) or hako-runtime re-exec'd for every container start costs the
+ * copy plus a second start of the whole dynamic program, 1.5 to 2.6 ms; the
+ * stub is a static program of about 2 KiB with no ELF interpreter, made and
+ * exec'd in about 20 microseconds (docs/runtime.md has the figures).  runc
+ * 1.2.0 had the same idea (runc-dmz) and dropped it for a private overlayfs
+ * mount over its binary; the one case where a stub changes the program's
+ * capabilities is handled by process_exec() (src/runtime/process.c).
  *
  * The stub is linked into this object with .incbin (the Makefile passes its
  * path), so there is no file to find or to trust at run time. */

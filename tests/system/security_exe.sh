@@ -155,3 +155,26 @@ test_attack_runtime_exec() {
 	assert_status 127
 	assert_contains "$output" 'exec: "/no/such/program"'
 }
+
+# The one case the stub would change what a program gets (runc #4125): a
+# user other than root, no_new_privs, a permitted capability outside the
+# ambient set, and a program whose file capabilities grant it.  The runtime
+# then execs the program straight (that user cannot write hako-runtime), so
+# the program keeps the capability.
+test_stub_keeps_file_caps_of_nonroot_nnp() {
+	require_cmd setcap
+	local b=$TEST_TMP/b
+	make_bundle "$b" /opt/grep CapEff /proc/self/status
+	cp "$b/rootfs/bin/busybox" "$b/rootfs/opt/grep" 2>/dev/null || {
+		mkdir -p "$b/rootfs/opt"
+		cp "$b/rootfs/bin/busybox" "$b/rootfs/opt/grep"
+	}
+	setcap cap_net_bind_service+ep "$b/rootfs/opt/grep" || skip "setcap fails on $TEST_TMP"
+	jq_edit "$b/config.json" '.process.user = {uid: 1000, gid: 1000} | .process.noNewPrivileges = true
+		| .process.capabilities = {bounding: ["CAP_NET_BIND_SERVICE"], permitted: ["CAP_NET_BIND_SERVICE"],
+			effective: ["CAP_NET_BIND_SERVICE"], inheritable: [], ambient: []}
+		| .linux.cgroupsPath = "/hako-test/'"${TEST_TMP##*/}"'"'
+	run hako_runtime run -b "$b" c1
+	assert_status 0
+	assert_contains "$output" "CapEff:	0000000000000400"
+}
