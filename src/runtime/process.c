@@ -264,9 +264,10 @@ static bool self_writable(const struct rt_process *p)
 
 	if (p->caps.ambient & risky)
 		return true;
+	/* ETXTBSY (busy while we run it) is writable: the attack waits */
 	if (faccessat(AT_FDCWD, "/proc/self/exe", W_OK, AT_EACCESS) == 0)
 		return true;
-	return errno != EACCES && errno != EROFS && errno != EPERM && errno != ETXTBSY;
+	return errno != EACCES && errno != EROFS && errno != EPERM;
 }
 
 int process_exec(const struct rt_process *p, const char *exe, int stub_fd, int report_fd, char tag,

@@ -34,7 +34,8 @@ attack_setup() {
 		-o "$r/lib64/ld-linux-x86-64.so.2" "$a/fake_ld.c" || fail "build fake_ld.c"
 	gcc -O1 -static -o "$r/attack/writer" "$a/writer.c" || fail "build writer.c"
 	printf '#!/proc/self/exe\n' >"$r/attack/script"
-	chmod 755 "$r/attack/script"
+	printf 'not a program\n' >"$r/attack/garbage"
+	chmod 755 "$r/attack/script" "$r/attack/garbage"
 	SUM_HAKO=$(sha256sum <"$BIN/hako")
 	SUM_RT=$(sha256sum <"$BIN/hako-runtime")
 	defer attack_cleanup
@@ -108,6 +109,10 @@ test_attack_exec() {
 	run hk exec victim sh -c 'echo ok-$((6 * 7))'
 	assert_status 0
 	assert_eq "$output" ok-42
+	# an exec error found by the stub comes back in the runtime's words
+	run hk exec victim /attack/garbage
+	assert_status 126
+	assert_contains "$output" 'exec: "/attack/garbage": Exec format error'
 }
 
 # an OCI bundle of the attacker's rootfs with /out bound to $TEST_TMP/out
@@ -150,10 +155,24 @@ test_attack_runtime_exec() {
 	run hk_rt exec victim /attack/script
 	wait_attack 40 test ! -e "$TEST_TMP/out/exe"
 	assert_defeated "$output"
-	# an exec error is still reported by name, through the stub
-	run hk_rt exec victim /no/such/program
-	assert_status 127
-	assert_contains "$output" 'exec: "/no/such/program"'
+	# an exec error found by the stub comes back in the runtime's words
+	run hk_rt exec victim /attack/garbage
+	assert_status 126
+	assert_contains "$output" 'exec: "/attack/garbage": Exec format error'
+}
+
+# the same for the init: `start` reports it, as before the stub
+test_stub_reports_exec_error_of_init() {
+	attack_setup
+	attack_bundle '["/attack/garbage"]'
+	hk_rt create -b "$TEST_TMP/bundle" victim >/dev/null 2>&1
+	run hk_rt start victim
+	assert_ne "$status" 0
+	assert_contains "$output" 'exec: "/attack/garbage": Exec format error'
+	attack_image
+	run hk run --rm evil /attack/garbage
+	assert_status 126
+	assert_contains "$output" 'exec: "/attack/garbage": Exec format error'
 }
 
 # The one case the stub would change what a program gets (runc #4125): a
