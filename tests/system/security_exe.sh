@@ -197,3 +197,20 @@ test_stub_keeps_file_caps_of_nonroot_nnp() {
 	assert_status 0
 	assert_contains "$output" "CapEff:	0000000000000400"
 }
+
+# A seccomp profile that denies execveat: the stub is exec'd by its
+# /proc/self/fd path instead, for the init and for exec.
+test_stub_with_seccomp_denying_execveat() {
+	local b=$TEST_TMP/b
+	make_bundle "$b" sh -c 'echo init-ran; sleep 30'
+	jq_edit "$b/config.json" '.linux.cgroupsPath = "/hako-test/'"${TEST_TMP##*/}"'"
+		| .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+			syscalls: [{names: ["execveat"], action: "SCMP_ACT_ERRNO"}]}'
+	defer hako_runtime delete -f c1
+	hako_runtime create -b "$b" c1 >"$TEST_TMP/init.out" 2>&1
+	hako_runtime start c1
+	wait_for 5 grep -q init-ran "$TEST_TMP/init.out"
+	run hako_runtime exec c1 echo exec-ran
+	assert_status 0
+	assert_eq "$output" exec-ran
+}
