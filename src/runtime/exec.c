@@ -262,6 +262,7 @@ int runtime_exec(const char *state_root, const char *id, json_object *process,
 		exec_child(&x);
 	close(x.sock[1]);
 	x.sock[1] = -1;
+	close(steal_fd(&x.stub_fd)); /* the child has it */
 	if (exec_wait_started(&x, &pid, &master, err) < 0) {
 		int status;
 		waitpid(pid, &status, 0);
