@@ -16,28 +16,100 @@
 
 #include "engine/internal.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/util.h"
 
-static int copy_fd(int in, int out, const char *what, struct hk_error **err)
+/* Copy at most size bytes: the size fstat gave when the file was opened.  A
+ * file the container keeps growing ends the copy where it was seen. */
+static int copy_fd(int in, int out, off_t size, const char *what, struct hk_error **err)
 {
 	char buf[65536];
-	ssize_t n;
+	off_t left = size;
 
-	while ((n = read(in, buf, sizeof(buf))) > 0)
+	while (left > 0) {
+		size_t want = left < (off_t)sizeof(buf) ? (size_t)left : sizeof(buf);
+		ssize_t n = read(in, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hk_error_errno(err, "read %s", what);
+		if (n == 0)
+			break;
 		if (write_all(out, buf, (size_t)n) != n)
 			return hk_error_errno(err, "write %s", what);
-	if (n < 0)
-		return hk_error_errno(err, "read %s", what);
+		left -= n;
+	}
 	return 0;
 }
 
+/* Make room for a new entry dname in dstdir: a FIFO, device node or socket
+ * there is removed (it is replaced as an entry, as docker cp's tar
+ * extraction does, never opened); a symlink is refused (never written
+ * through); a directory is kept (mkdir merges into it, the rest fail on
+ * it). */
+static int dst_clear(int dstdir, const char *dname, struct hk_error **err)
+{
+	struct stat st;
+
+	if (fstatat(dstdir, dname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : hk_error_errno(err, "cp: stat %s", dname);
+	if (S_ISLNK(st.st_mode))
+		return hk_error_set(err, 0, "cp: refusing to write through the symlink %s", dname);
+	if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
+		return 0;
+	if (unlinkat(dstdir, dname, 0) < 0 && errno != ENOENT)
+		return hk_error_errno(err, "cp: replace %s (%s)", dname,
+				      path_type_name(st.st_mode));
+	return 0;
+}
+
+/* The destination file dname of dstdir opened for writing.  An existing
+ * regular file is truncated in place (its inode kept: a file bind-mounted
+ * into the container stays the one it sees), after its type was checked on
+ * an O_PATH fd (path_reopen_regular); anything else is replaced by a new
+ * file, created O_EXCL|O_NOFOLLOW so that nothing the container swaps in
+ * meanwhile is opened. */
+static int dst_open(int dstdir, const char *dname, mode_t mode, struct hk_error **err)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		_cleanup_close_ int pfd = -1;
+		struct stat st;
+		int fd;
+
+		if (dst_clear(dstdir, dname, err) < 0)
+			return -1;
+		pfd = openat(dstdir, dname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pfd >= 0) {
+			if (fstat(pfd, &st) < 0)
+				return hk_error_errno(err, "cp: stat %s", dname);
+			if (S_ISDIR(st.st_mode))
+				return hk_error_set(err, EISDIR, "cp: create %s: Is a directory",
+						    dname);
+			if (!S_ISREG(st.st_mode))
+				continue; /* swapped in since dst_clear(): again */
+			fd = path_reopen_regular(pfd, O_WRONLY | O_TRUNC, &st, err);
+			return fd < 0 ? hk_error_wrap(err, "cp: %s", dname) : fd;
+		}
+		if (errno != ENOENT)
+			return hk_error_errno(err, "cp: open %s", dname);
+		fd = openat(dstdir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return hk_error_errno(err, "cp: create %s", dname);
+	}
+	return hk_error_set(err, EBUSY, "cp: %s keeps changing under the copy", dname);
+}
+
 static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dname, int depth,
-		      struct hk_error **err);
+		      bool to_host, struct hk_error **err);
 
 /* Copy every entry of the directory sd into the directory dd (merging into
  * what dd holds: files are replaced, directories filled). */
-static int copy_contents(int sd, int dd, const char *what, int depth, struct hk_error **err)
+static int copy_contents(int sd, int dd, const char *what, int depth, bool to_host,
+			 struct hk_error **err)
 {
 	_cleanup_dir_ DIR *d = NULL;
 	struct dirent *de;
@@ -51,30 +123,52 @@ static int copy_contents(int sd, int dd, const char *what, int depth, struct hk_
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (copy_entry(sd, de->d_name, dd, de->d_name, depth, err) < 0)
+		if (copy_entry(sd, de->d_name, dd, de->d_name, depth, to_host, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Copy the entry sname of srcdir (not followed when a symlink) to dname in
- * dstdir. */
-static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dname, int depth,
-		      struct hk_error **err)
+/* A device node or socket: never opened, never made (a node made on the
+ * host from a container's numbers would hand the host's devices to whoever
+ * can reach the directory).  Named itself it is an error; met in a
+ * directory it is left out with a warning. */
+static int copy_special(const char *sname, const struct stat *st, int depth, struct hk_error **err)
 {
+	if (depth == 0)
+		return hk_error_set(err, 0,
+				    "cp: %s is %s: hako cp copies no device nodes or sockets",
+				    sname, path_type_name(st->st_mode));
+	log_warn("cp: %s is %s: left out", sname, path_type_name(st->st_mode));
+	return 0;
+}
+
+/* Copy the entry sname of srcdir (not followed when a symlink) to dname in
+ * dstdir.  The source is pinned by an O_PATH fd and its type taken from it:
+ * only a regular file's bytes are read (path_reopen_regular), and no more
+ * than its size then.  to_host: the copy lands on the host, where the
+ * container's set-user-ID and set-group-ID bits are dropped. */
+static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dname, int depth,
+		      bool to_host, struct hk_error **err)
+{
+	_cleanup_close_ int pfd = -1;
+	mode_t keep = to_host ? 01777 : 07777;
 	struct stat st;
 
 	if (depth > 256)
 		return hk_error_set(err, 0, "cp: %s: too deeply nested", sname);
-	if (fstatat(srcdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	pfd = openat(srcdir, sname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0 || fstat(pfd, &st) < 0)
 		return hk_error_errno(err, "cp: stat %s", sname);
 	if (S_ISLNK(st.st_mode)) {
 		char target[4096];
-		ssize_t n = readlinkat(srcdir, sname, target, sizeof(target) - 1);
+		ssize_t n = readlinkat(pfd, "", target, sizeof(target) - 1);
 		if (n < 0)
 			return hk_error_errno(err, "cp: readlink %s", sname);
 		target[n] = '\0';
-		unlinkat(dstdir, dname, 0);
+		/* whatever is there but a directory is replaced, not followed */
+		if (unlinkat(dstdir, dname, 0) < 0 && errno != ENOENT && errno != EISDIR)
+			return hk_error_errno(err, "cp: replace %s", dname);
 		if (symlinkat(target, dstdir, dname) < 0)
 			return hk_error_errno(err, "cp: symlink %s", dname);
 		return 0;
@@ -85,30 +179,33 @@ static int copy_entry(int srcdir, const char *sname, int dstdir, const char *dna
 		_cleanup_close_ int dd = -1;
 		if (sd < 0)
 			return hk_error_errno(err, "cp: open %s", sname);
-		if (mkdirat(dstdir, dname, st.st_mode & 07777) < 0 && errno != EEXIST)
+		if (dst_clear(dstdir, dname, err) < 0)
+			return -1;
+		if (mkdirat(dstdir, dname, st.st_mode & keep) < 0 && errno != EEXIST)
 			return hk_error_errno(err, "cp: mkdir %s", dname);
 		dd = openat(dstdir, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (dd < 0)
 			return hk_error_errno(err, "cp: %s is not a directory (or a symlink)",
 					      dname);
-		return copy_contents(sd, dd, sname, depth + 1, err);
+		return copy_contents(sd, dd, sname, depth + 1, to_host, err);
+	}
+	if (S_ISFIFO(st.st_mode)) {
+		/* made as a FIFO, as docker cp does; its data is a process's */
+		if (unlinkat(dstdir, dname, 0) < 0 && errno != ENOENT && errno != EISDIR)
+			return hk_error_errno(err, "cp: replace %s", dname);
+		if (mkfifoat(dstdir, dname, st.st_mode & keep) < 0)
+			return hk_error_errno(err, "cp: mkfifo %s", dname);
+		return 0;
 	}
 	if (!S_ISREG(st.st_mode))
-		return 0; /* devices, fifos, sockets: skipped, as docker cp does */
-	_cleanup_close_ int in = openat(srcdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		return copy_special(sname, &st, depth, err);
+	_cleanup_close_ int in = path_reopen_regular(pfd, O_RDONLY, &st, err);
 	if (in < 0)
-		return hk_error_errno(err, "cp: open %s", sname);
-	/* O_NOFOLLOW: an existing symlink at the destination is refused, not followed */
-	_cleanup_close_ int out =
-		openat(dstdir, dname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		       st.st_mode & 07777);
-	if (out < 0) {
-		if (errno == ELOOP)
-			return hk_error_set(err, 0, "cp: refusing to write through the symlink %s",
-					    dname);
-		return hk_error_errno(err, "cp: create %s", dname);
-	}
-	return copy_fd(in, out, dname, err);
+		return hk_error_wrap(err, "cp: %s", sname);
+	_cleanup_close_ int out = dst_open(dstdir, dname, st.st_mode & keep, err);
+	if (out < 0)
+		return -1;
+	return copy_fd(in, out, st.st_size, dname, err);
 }
 
 /* Split path into its parent and last name (for "/" the name is "."). */
@@ -357,7 +454,7 @@ static char *last_name(const char *path)
 /* Docker's rule for a directory's content (SRC ends with "/."): into DEST
  * when it is a directory, else DEST is made (its parent must exist) with the
  * mode of SRC.  dparent/dname name DEST; what names it for messages. */
-static int content_into(int sd, int dparent, const char *dname, const char *what,
+static int content_into(int sd, int dparent, const char *dname, const char *what, bool to_host,
 			struct hk_error **err)
 {
 	_cleanup_close_ int dd = -1;
@@ -374,13 +471,13 @@ static int content_into(int sd, int dparent, const char *dname, const char *what
 			return hk_error_errno(err, "cp: %s", what);
 		if (fstat(sd, &st) < 0)
 			return hk_error_errno(err, "cp: stat the source directory");
-		if (mkdirat(dparent, dname, st.st_mode & 07777) < 0)
+		if (mkdirat(dparent, dname, st.st_mode & (to_host ? 01777 : 07777)) < 0)
 			return hk_error_errno(err, "cp: mkdir %s", what);
 	}
 	dd = openat(dparent, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dd < 0)
 		return hk_error_errno(err, "cp: open %s", what);
-	return copy_contents(sd, dd, what, 1, err);
+	return copy_contents(sd, dd, what, 1, to_host, err);
 }
 
 static int cp_to_container(const struct engine_container *c, int rootfd, const char *src,
@@ -399,9 +496,9 @@ static int cp_to_container(const struct engine_container *c, int rootfd, const c
 		if (cpath_resolve(c, rootfd, dst, true, &cp, err) < 0)
 			goto out;
 		if (cp.selffd >= 0)
-			r = copy_contents(sdir, cp.selffd, what, 1, err);
+			r = copy_contents(sdir, cp.selffd, what, 1, false, err);
 		else
-			r = content_into(sdir, cp.dirfd, cp.name, what, err);
+			r = content_into(sdir, cp.dirfd, cp.name, what, false, err);
 		goto out;
 	}
 	split(src, &sparent, &sname);
@@ -414,11 +511,11 @@ static int cp_to_container(const struct engine_container *c, int rootfd, const c
 		goto out;
 	/* dst: an existing directory in the container receives sname */
 	if (cp.selffd >= 0)
-		r = copy_entry(sdir, sname, cp.selffd, sname, 0, err);
+		r = copy_entry(sdir, sname, cp.selffd, sname, 0, false, err);
 	else if (str_has_suffix(dst, "/"))
 		r = hk_error_set(err, ENOENT, "cp: %s: the destination directory must exist", what);
 	else
-		r = copy_entry(sdir, sname, cp.dirfd, cp.name, 0, err);
+		r = copy_entry(sdir, sname, cp.dirfd, cp.name, 0, false, err);
 out:
 	cpath_free(&cp);
 	return r;
@@ -440,13 +537,13 @@ static int cp_from_container(const struct engine_container *c, int rootfd, const
 		if (dst_dir) {
 			ddir = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			r = ddir < 0 ? hk_error_errno(err, "cp: %s", dst)
-				     : copy_contents(cp.selffd, ddir, dst, 1, err);
+				     : copy_contents(cp.selffd, ddir, dst, 1, true, err);
 			goto out;
 		}
 		split(dst, &dparent, &dname);
 		ddir = open(dparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		r = ddir < 0 ? hk_error_errno(err, "cp: %s", dst)
-			     : content_into(cp.selffd, ddir, dname, dst, err);
+			     : content_into(cp.selffd, ddir, dname, dst, true, err);
 		goto out;
 	}
 	if (!cp.name) {
@@ -472,7 +569,7 @@ static int cp_from_container(const struct engine_container *c, int rootfd, const
 		r = hk_error_errno(err, "cp: %s", dst);
 		goto out;
 	}
-	r = copy_entry(cp.dirfd, cp.name, ddir, dname, 0, err);
+	r = copy_entry(cp.dirfd, cp.name, ddir, dname, 0, true, err);
 out:
 	cpath_free(&cp);
 	return r;

@@ -801,28 +801,46 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 
 /* ------------------------------------------------------------ users */
 
-/* Find a line of /etc/passwd or /etc/group in the rootfs whose first field
- * (name) or third field (id) matches; fields split into f[0..n). */
-static int find_entry(int rootfd, const char *file, const char *key, bool by_id, char ***fields,
-		      struct hk_error **err)
-{
-	_cleanup_close_ int fd = path_open_in_root(rootfd, file, O_RDONLY, 0, NULL);
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
+/* /etc/passwd and /etc/group are the image's (or, for exec -u, the running
+ * container's) and read here on the host: through path_read_in_root(), so a
+ * FIFO, a device node, a huge file or a link out of the rootfs is refused
+ * with its name and why, never opened or followed.  Docker's largest known
+ * files are far below the bound. */
+#define ETC_FILE_MAX (4u << 20)
 
-	if (fd < 0)
+/* The content of file in the rootfs into *text; NULL (and 0) when it does
+ * not exist, as runc treats a missing file. */
+static int etc_read(int rootfd, const char *file, char **text, struct hk_error **err)
+{
+	struct hk_error *e2 = NULL;
+
+	*text = NULL;
+	if (path_read_in_root(rootfd, file, ETC_FILE_MAX, text, NULL, &e2) == 0)
 		return 0;
-	f = fdopen(fd, "r");
-	if (!f)
-		return hk_error_errno(err, "read %s", file);
-	fd = -1;
-	while (getline(&line, &cap, f) > 0) {
+	if (e2->errnum == ENOENT || e2->errnum == ENOTDIR) {
+		hk_error_free(&e2);
+		return 0;
+	}
+	*err = e2;
+	return -1;
+}
+
+/* Find a line of an /etc/passwd or /etc/group text whose first field
+ * (name) or third field (id) matches; fields split into *fields.  1 when
+ * found, 0 when not. */
+static int find_entry(const char *text, const char *key, bool by_id, char ***fields)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		_cleanup_free_ char *line = nl ? xstrndup(p, (size_t)(nl - p)) : xstrdup(p);
 		char **v = NULL;
-		char *save = NULL, *p = line;
-		line[strcspn(line, "\n")] = '\0';
+		char *save = NULL, *q = line;
+
+		p = nl ? nl + 1 : NULL;
 		/* strsep keeps empty fields (a password field is often empty) */
-		while ((save = strsep(&p, ":")))
+		while ((save = strsep(&q, ":")))
 			strv_push(&v, save);
 		if (strv_len(v) >= 3 && !strcmp(v[by_id ? 2 : 0], key)) {
 			*fields = v;
@@ -833,10 +851,41 @@ static int find_entry(int rootfd, const char *file, const char *key, bool by_id,
 	return 0;
 }
 
+/* Every group of the /etc/group text that lists uname, but gid, into
+ * groups (at most 64, as before). */
+static void find_groups(const char *text, const char *uname, gid_t gid, gid_t **groups,
+			size_t *ngroups)
+{
+	const char *p = text;
+
+	while (p && *p && *ngroups < 64) {
+		const char *nl = strchr(p, '\n');
+		_cleanup_free_ char *line = nl ? xstrndup(p, (size_t)(nl - p)) : xstrdup(p);
+		char *q = line, *name = strsep(&q, ":"), *pass = strsep(&q, ":");
+		char *id = strsep(&q, ":"), *mem = q;
+
+		p = nl ? nl + 1 : NULL;
+		(void)name;
+		(void)pass;
+		if (!id || !mem)
+			continue;
+		for (char *m2 = mem, *tok; (tok = strsep(&m2, ","));) {
+			if (!strcmp(tok, uname)) {
+				gid_t gg = (gid_t)strtoul(id, NULL, 10);
+				if (gg != gid) {
+					*groups = xrealloc(*groups, (*ngroups + 1) * sizeof(gid_t));
+					(*groups)[(*ngroups)++] = gg;
+				}
+				break;
+			}
+		}
+	}
+}
+
 int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_t **groups,
 		      size_t *ngroups, struct hk_error **err)
 {
-	_cleanup_free_ char *u = xstrdup(user);
+	_cleanup_free_ char *u = xstrdup(user), *passwd = NULL, *group = NULL;
 	_cleanup_strv_ char **pw = NULL;
 	char *g = strchr(u, ':');
 	long long n;
@@ -847,15 +896,17 @@ int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_
 	*ngroups = 0;
 	if (g)
 		*g++ = '\0';
+	if (etc_read(rootfd, "/etc/passwd", &passwd, err) < 0)
+		return -1;
 	if (parse_ll(u, 0, UINT32_MAX - 1, &n) == 0) {
 		*uid = (uid_t)n;
 		*gid = 0;
-		if (find_entry(rootfd, "/etc/passwd", u, true, &pw, err) > 0) {
+		if (find_entry(passwd, u, true, &pw) > 0) {
 			*gid = (gid_t)strtoul(pw[3] ? pw[3] : "0", NULL, 10);
 			uname = pw[0];
 		}
 	} else {
-		if (find_entry(rootfd, "/etc/passwd", u, false, &pw, err) <= 0)
+		if (find_entry(passwd, u, false, &pw) <= 0)
 			return hk_error_set(err, 0,
 					    "unable to find user %s: no matching entries in "
 					    "passwd file",
@@ -864,12 +915,16 @@ int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_
 		*gid = (gid_t)strtoul(pw[3] ? pw[3] : "0", NULL, 10);
 		uname = pw[0];
 	}
+	if ((g && *g && parse_ll(g, 0, UINT32_MAX - 1, &n) < 0) || (uname && !(g && *g))) {
+		if (etc_read(rootfd, "/etc/group", &group, err) < 0)
+			return -1;
+	}
 	if (g && *g) {
 		_cleanup_strv_ char **gr = NULL;
 		if (parse_ll(g, 0, UINT32_MAX - 1, &n) == 0) {
 			*gid = (gid_t)n;
 		} else {
-			if (find_entry(rootfd, "/etc/group", g, false, &gr, err) <= 0)
+			if (find_entry(group, g, false, &gr) <= 0)
 				return hk_error_set(err, 0,
 						    "unable to find group %s: no matching entries "
 						    "in group file",
@@ -879,34 +934,8 @@ int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_
 		gid_set = true;
 	}
 	/* supplementary groups: every group listing the user by name */
-	if (uname && !gid_set) {
-		_cleanup_close_ int fd = path_open_in_root(rootfd, "/etc/group", O_RDONLY, 0, NULL);
-		_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-		_cleanup_free_ char *line = NULL;
-		size_t cap = 0;
-		if (f)
-			fd = -1;
-		while (f && getline(&line, &cap, f) > 0 && *ngroups < 64) {
-			char *p = line, *name = strsep(&p, ":"), *pass = strsep(&p, ":");
-			char *id = strsep(&p, ":"), *mem = p;
-			(void)name;
-			(void)pass;
-			if (!id || !mem)
-				continue;
-			mem[strcspn(mem, "\n")] = '\0';
-			for (char *m2 = mem, *tok; (tok = strsep(&m2, ","));) {
-				if (!strcmp(tok, uname)) {
-					gid_t gg = (gid_t)strtoul(id, NULL, 10);
-					if (gg != *gid) {
-						*groups = xrealloc(*groups,
-								   (*ngroups + 1) * sizeof(gid_t));
-						(*groups)[(*ngroups)++] = gg;
-					}
-					break;
-				}
-			}
-		}
-	}
+	if (uname && !gid_set)
+		find_groups(group, uname, *gid, groups, ngroups);
 	return 0;
 }
 

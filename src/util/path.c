@@ -232,6 +232,99 @@ int path_mkfile_in_root(int rootfd, const char *path, mode_t mode, struct hk_err
 	return path_open_in_root(rootfd, path, O_PATH, 0, err);
 }
 
+const char *path_type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFLNK:
+		return "a symlink";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	default:
+		return "an unknown file type";
+	}
+}
+
+int path_reopen_regular(int pathfd, int flags, struct stat *st, struct hk_error **err)
+{
+	struct stat got;
+	char buf[64];
+	int fd;
+
+	if (fstat(pathfd, st) < 0)
+		return hk_error_errno(err, "stat");
+	if (!S_ISREG(st->st_mode))
+		return hk_error_set(err, 0, "%s, not a regular file", path_type_name(st->st_mode));
+	/* The magic link reopens the inode pathfd holds, not a path: no
+	 * O_NOFOLLOW here, it would refuse the magic link itself. */
+	fd = open(path_fd(pathfd, buf, sizeof(buf)),
+		  (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_PATH | O_DIRECTORY)) | O_NONBLOCK |
+			  O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return hk_error_errno(err, "open");
+	if (fstat(fd, &got) < 0 || got.st_dev != st->st_dev || got.st_ino != st->st_ino) {
+		close(fd);
+		return hk_error_set(err, EIO, "reopen: not the file that was checked");
+	}
+	*st = got;
+	return fd;
+}
+
+int path_read_in_root(int rootfd, const char *path, size_t max, char **out, size_t *len,
+		      struct hk_error **err)
+{
+	_cleanup_close_ int pfd = -1, fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, cap;
+	struct stat st;
+
+	pfd = path_open_in_root(rootfd, path, O_PATH, 0, err);
+	if (pfd < 0)
+		return -1;
+	fd = path_reopen_regular(pfd, O_RDONLY, &st, err);
+	if (fd < 0)
+		return hk_error_wrap(err, "read %s", path);
+	if (st.st_size < 0 || (unsigned long long)st.st_size > max)
+		return hk_error_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+	/* st_size is a hint (a file may grow, procfs says 0): read until EOF,
+	 * but never past max */
+	cap = (size_t)st.st_size + 1;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+		if (size == cap) {
+			if (cap > max)
+				return hk_error_set(err, EFBIG, "read %s: larger than %zu bytes",
+						    path, max);
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + size, cap - size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return hk_error_errno(err, "read %s", path);
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+	}
+	buf[size] = '\0';
+	if (len)
+		*len = size;
+	*out = steal_ptr(&buf);
+	return 0;
+}
+
 const char *path_fd(int fd, char *buf, size_t size)
 {
 	snprintf(buf, size, "/proc/self/fd/%d", fd);
