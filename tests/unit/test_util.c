@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -119,6 +120,122 @@ TEST(path_mkdir_in_root_through_symlink)
 	REQUIRE(fd >= 0);
 	snprintf(p, sizeof(p), "%s/etc/new/dir", root);
 	CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+/* A rootfs whose /etc files are hostile: path_read_in_root() must refuse
+ * each one with a reason, never block on a FIFO or read a device, and never
+ * leave the root. */
+static void check_read_in_root(int *hk_failed, bool walk)
+{
+	const char *root = test_tmpdir();
+	_cleanup_close_ int rootfd = -1;
+	char p[512], host[512];
+	struct {
+		const char *path;
+		int errnum;	  /* expected, -1: success */
+		const char *text; /* in the message, or the content */
+	} cases[] = {
+		{"/etc/passwd", -1, "root:x:0:0::/:/bin/sh\n"},
+		{"/etc/link", -1, "root:x:0:0::/:/bin/sh\n"},
+		{"/etc/fifo", 0, "a FIFO, not a regular file"},
+		{"/etc/null", 0, "a character device, not a regular file"},
+		{"/etc/big", EFBIG, "larger than 64 bytes"},
+		{"/etc/hostlink", ENOENT, "/etc/hostlink"},
+		{"/etc/proclink", ENOENT, "/etc/proclink"},
+		{"/etc", 0, "a directory, not a regular file"},
+		{"/etc/missing", ENOENT, "/etc/missing"},
+	};
+	FILE *f;
+
+	path_force_walk(walk);
+	snprintf(p, sizeof(p), "%s/etc", root);
+	REQUIRE(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof(p), "%s/etc/passwd", root);
+	REQUIRE((f = fopen(p, "w")));
+	fputs("root:x:0:0::/:/bin/sh\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/etc/big", root);
+	REQUIRE((f = fopen(p, "w")));
+	for (int i = 0; i < 100; i++)
+		fputc('x', f);
+	fclose(f);
+	/* a file of the host the link names: it must not be read */
+	snprintf(host, sizeof(host), "%s/host-secret", root);
+	REQUIRE(write_file_at(AT_FDCWD, host, "secret\n", 7, 0600, NULL) == 0);
+	snprintf(p, sizeof(p), "%s/etc/hostlink", root);
+	REQUIRE(symlink(host, p) == 0);
+	snprintf(p, sizeof(p), "%s/etc/proclink", root);
+	REQUIRE(symlink("/proc/self/environ", p) == 0);
+	snprintf(p, sizeof(p), "%s/etc/link", root);
+	REQUIRE(symlink("../../../etc/passwd", p) == 0);
+	snprintf(p, sizeof(p), "%s/etc/fifo", root);
+	REQUIRE(mkfifo(p, 0644) == 0);
+	snprintf(p, sizeof(p), "%s/etc/null", root);
+	if (mknod(p, S_IFCHR | 0666, makedev(1, 3)) < 0)
+		cases[3].path = NULL; /* no CAP_MKNOD: that case is left out */
+	rootfd = open(root, O_PATH | O_DIRECTORY);
+	REQUIRE(rootfd >= 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_error_ struct hk_error *err = NULL;
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		int r;
+
+		if (!cases[i].path)
+			continue;
+		r = path_read_in_root(rootfd, cases[i].path, 64, &text, &len, &err);
+		if (cases[i].errnum < 0) {
+			if (r < 0)
+				fprintf(stderr, "  %s: %s\n", cases[i].path, hk_error_msg(err));
+			CHECK(r == 0);
+			CHECK_STR(text, cases[i].text);
+			CHECK(text && len == strlen(text));
+			continue;
+		}
+		CHECK(r < 0);
+		CHECK(err && err->errnum == cases[i].errnum);
+		CHECK(err && strstr(err->msg, cases[i].text));
+		if (err && (err->errnum != cases[i].errnum || !strstr(err->msg, cases[i].text)))
+			fprintf(stderr, "  %s: %d %s\n", cases[i].path, err->errnum, err->msg);
+	}
+	path_force_walk(false);
+}
+
+TEST(path_read_in_root_refuses_hostile_files_openat2)
+{
+	check_read_in_root(hk_failed, false);
+}
+
+TEST(path_read_in_root_refuses_hostile_files_walk)
+{
+	check_read_in_root(hk_failed, true);
+}
+
+TEST(path_reopen_regular_opens_the_checked_inode)
+{
+	const char *root = test_tmpdir();
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_close_ int pfd = -1, fd = -1, ffd = -1;
+	char p[512], q[512], buf[8] = {0};
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/f", root);
+	snprintf(q, sizeof(q), "%s/fifo", root);
+	REQUIRE(write_file_at(AT_FDCWD, p, "one", 3, 0600, NULL) == 0);
+	REQUIRE(mkfifo(q, 0600) == 0);
+	pfd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	REQUIRE(pfd >= 0);
+	/* the name now names a FIFO: the fd still reads the file it held */
+	REQUIRE(rename(q, p) == 0);
+	fd = path_reopen_regular(pfd, O_RDONLY, &st, &err);
+	REQUIRE(fd >= 0);
+	CHECK(read(fd, buf, sizeof(buf) - 1) == 3);
+	CHECK_STR(buf, "one");
+	CHECK(st.st_size == 3);
+	ffd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	REQUIRE(ffd >= 0);
+	CHECK(path_reopen_regular(ffd, O_WRONLY, &st, &err) < 0);
+	CHECK_STR(hk_error_msg(err), "a FIFO, not a regular file");
 }
 
 TEST(json_field_errors_name_the_field)
