@@ -183,24 +183,31 @@ static int copy_meta(int dstdir, const char *name, int fd, const struct stat *st
 	return 0;
 }
 
-static int copy_file_data(int in, int out, const char *path, struct hk_error **err)
+/* At most size bytes, the size fstat gave: a file still growing is copied
+ * as it was seen. */
+static int copy_file_data(int in, int out, off_t size, const char *path, struct hk_error **err)
 {
 	char buf[65536];
-	ssize_t n;
+	ssize_t n = 0;
 
-	for (;;) {
-		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n > 0)
+	while (size > 0) {
+		n = copy_file_range(in, NULL, out, NULL, (size_t)size, 0);
+		if (n > 0) {
+			size -= n;
 			continue;
+		}
 		if (n == 0)
 			return 0;
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
 			return hk_error_errno(err, "volume copy: %s", path);
 		break;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
+	while (size > 0 &&
+	       (n = read(in, buf, size < (off_t)sizeof(buf) ? (size_t)size : sizeof(buf))) > 0) {
 		if (write_all(out, buf, (size_t)n) != n)
 			return hk_error_errno(err, "volume copy: write %s", path);
+		size -= n;
+	}
 	return n < 0 ? hk_error_errno(err, "volume copy: read %s", path) : 0;
 }
 
@@ -229,16 +236,22 @@ static int copy_one(int src, int dst, const char *name, const char *rel, int dep
 			return -1;
 		/* last: the children changed its mtime */
 		return copy_meta(dst, name, out, &st, path, err);
-	case S_IFREG:
-		in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (in < 0)
+	case S_IFREG: {
+		/* the rootfs may hold a previous run's files: type checked on
+		 * an O_PATH fd, no device or FIFO swapped in is opened */
+		_cleanup_close_ int pfd = openat(src, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pfd < 0)
 			return hk_error_errno(err, "volume copy: open %s", path);
+		in = path_reopen_regular(pfd, O_RDONLY, &st, err);
+		if (in < 0)
+			return hk_error_wrap(err, "volume copy: %s", path);
 		out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (out < 0)
 			return hk_error_errno(err, "volume copy: create %s", path);
-		if (copy_file_data(in, out, path, err) < 0)
+		if (copy_file_data(in, out, st.st_size, path, err) < 0)
 			return -1;
 		return copy_meta(dst, name, out, &st, path, err);
+	}
 	case S_IFLNK: {
 		char target[4096];
 		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);

@@ -104,8 +104,13 @@ static int arc_open(struct arc *a, const char *name, struct hk_error **err)
 	if (!c)
 		return hk_error_set(err, 0, "archive: invalid member name '%.100s'", name);
 	if (!a->tar) {
-		/* RESOLVE_IN_ROOT: a symlink in the layout cannot leave it */
-		fd = path_open_in_root(a->dirfd, c, O_RDONLY, 0, err);
+		/* RESOLVE_IN_ROOT: a symlink in the layout cannot leave it;
+		 * a FIFO or device node there is refused, never opened */
+		_cleanup_close_ int pfd = path_open_in_root(a->dirfd, c, O_PATH, 0, err);
+		struct stat st;
+		if (pfd < 0)
+			return hk_error_wrap(err, "archive member %s", c);
+		fd = path_reopen_regular(pfd, O_RDONLY, &st, err);
 		if (fd < 0)
 			return hk_error_wrap(err, "archive member %s", c);
 		return fd;

@@ -5,12 +5,14 @@
  *                       (docker commit): added and changed entries, ".wh.NAME"
  *                       for deletions, ".wh..wh..opq" in opaque directories
  *
- * The trees belong to containers, so they are hostile: every entry is opened
- * relative to its parent's fd with O_NOFOLLOW (a symlink is archived as a
- * symlink, never followed), files are archived with the size fstat gave when
- * they were opened (a file growing or shrinking under a running container
- * cannot corrupt the stream: libarchive truncates or pads), entries that
- * vanish meanwhile are skipped, and overlayfs' own xattrs are never copied.
+ * The trees belong to containers, so they are hostile: every entry is pinned
+ * by an O_PATH|O_NOFOLLOW fd relative to its parent's fd (a symlink is
+ * archived as a symlink, never followed), only regular files and
+ * directories are opened, through that fd (a FIFO or device node swapped in
+ * is never opened), files are archived with the size fstat gave and no more
+ * is read (a file growing or shrinking under a running container cannot
+ * corrupt or prolong the stream: libarchive pads), entries that vanish
+ * meanwhile are skipped, and overlayfs' own xattrs are never copied.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -123,42 +125,53 @@ static void add_xattrs(struct archive_entry *e, int fd)
 	}
 }
 
-static int write_data(struct tw *t, int fd, const char *path, struct hk_error **err)
+/* At most size bytes: the size the header gave (a file the container keeps
+ * writing is archived as it was when opened, not read without end). */
+static int write_data(struct tw *t, int fd, off_t size, const char *path, struct hk_error **err)
 {
 	char buf[65536];
-	ssize_t n;
+	ssize_t n = 0;
 
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	while (size > 0 &&
+	       (n = read(fd, buf, size < (off_t)sizeof(buf) ? (size_t)size : sizeof(buf))) > 0) {
 		if (archive_write_data(t->a, buf, (size_t)n) < 0)
 			return tw_error(t, "tar: write", path, err);
+		size -= n;
+	}
 	if (n < 0)
 		return hk_error_errno(err, "tar: read %s", path);
 	return 0;
 }
 
 /* Archive the entry name of dirfd as path.  *dirfd_out (may be NULL) gets an
- * fd of it when it is a directory.  Returns 1 when the entry vanished. */
+ * fd of it when it is a directory.  Returns 1 when the entry vanished.  The
+ * entry is pinned by an O_PATH fd and everything is taken from that inode:
+ * only a directory or a regular file is ever opened (reopened through
+ * /proc/self/fd, so a device node or FIFO swapped in meanwhile is not). */
 static int add_entry(struct tw *t, int dirfd, const char *name, const char *path, int *dirfd_out,
 		     struct hk_error **err)
 {
 	struct archive_entry *e = NULL, *spare = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int pfd = -1, fd = -1;
 	struct stat st;
 	int r = -1;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 1 : hk_error_errno(err, "tar: stat %s", path);
+	pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? 1 : hk_error_errno(err, "tar: open %s", path);
+	if (fstat(pfd, &st) < 0)
+		return hk_error_errno(err, "tar: stat %s", path);
 	if (S_ISSOCK(st.st_mode))
 		return 0; /* tar has no sockets; Docker skips them too */
-	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-		fd = openat(dirfd, name,
-			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-				    (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+	if (S_ISDIR(st.st_mode)) {
+		char p[64];
+		fd = open(path_fd(pfd, p, sizeof(p)), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
-			return errno == ENOENT ? 1 : hk_error_errno(err, "tar: open %s", path);
-		/* What we read is what was opened (it may have been replaced). */
-		if (fstat(fd, &st) < 0)
-			return hk_error_errno(err, "tar: stat %s", path);
+			return hk_error_errno(err, "tar: open %s", path);
+	} else if (S_ISREG(st.st_mode)) {
+		fd = path_reopen_regular(pfd, O_RDONLY, &st, err);
+		if (fd < 0)
+			return hk_error_wrap(err, "tar: %s", path);
 	}
 	e = archive_entry_new();
 	archive_entry_copy_stat(e, &st);
@@ -170,7 +183,7 @@ static int add_entry(struct tw *t, int dirfd, const char *name, const char *path
 	}
 	if (S_ISLNK(st.st_mode)) {
 		char target[4096];
-		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+		ssize_t n = readlinkat(pfd, "", target, sizeof(target) - 1);
 		if (n < 0) {
 			hk_error_errno(err, "tar: readlink %s", path);
 			goto out;
@@ -189,7 +202,8 @@ static int add_entry(struct tw *t, int dirfd, const char *name, const char *path
 		tw_error(t, "tar: write", path, err);
 		goto out;
 	}
-	if (S_ISREG(st.st_mode) && archive_entry_size(e) > 0 && write_data(t, fd, path, err) < 0)
+	if (S_ISREG(st.st_mode) && archive_entry_size(e) > 0 &&
+	    write_data(t, fd, archive_entry_size(e), path, err) < 0)
 		goto out;
 	if (S_ISDIR(st.st_mode) && dirfd_out)
 		*dirfd_out = steal_fd(&fd);

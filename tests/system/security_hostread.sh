@@ -287,3 +287,21 @@ test_export_and_commit_never_open_special_files() {
 	assert_status 0
 	assert_eq "$(hako inspect -f '{{.State.Status}}' exp)" running
 }
+
+# An OCI layout directory given to `hako load` is outside input too: a FIFO
+# or a device node in it is not opened (it blocked on main): the layout is
+# refused as none.
+test_load_of_a_layout_with_a_fifo_refuses_it() {
+	mkdir -p "$TEST_TMP/layout/blobs/sha256"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$TEST_TMP/layout/oci-layout"
+	mkfifo "$TEST_TMP/layout/index.json"
+	bounded load -i "$TEST_TMP/layout"
+	assert_status 125
+	assert_contains "$output" "$TEST_TMP/layout"
+	rm "$TEST_TMP/layout/index.json"
+	mknod "$TEST_TMP/layout/index.json" c 1 5
+	bounded load -i "$TEST_TMP/layout"
+	assert_status 125
+	assert_contains "$output" "$TEST_TMP/layout"
+	((maxrss_kb < 100000)) || fail "hako grew to $maxrss_kb KiB"
+}
