@@ -65,11 +65,20 @@ struct diff_ctx {
 	size_t *count;
 };
 
-static int walk(int dfd, const char *rel, struct diff_ctx *d, struct hk_error **err)
+/* The tree is a container's: as deep as export's tar (512) and no deeper, so
+ * a container nesting directories by the ten thousand cannot make diff or
+ * commit build paths without end (their lengths add up to depth squared). */
+#define DIFF_MAX_DEPTH 512
+
+static int walk(int dfd, const char *rel, int depth, struct diff_ctx *d, struct hk_error **err)
 {
-	_cleanup_dir_ DIR *dir = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
+	_cleanup_dir_ DIR *dir = NULL;
 	struct dirent *de;
 
+	if (depth > DIFF_MAX_DEPTH)
+		return hk_error_set(err, ELOOP, "%.100s...: nested deeper than %d directories", rel,
+				    DIFF_MAX_DEPTH);
+	dir = fdopendir(fcntl(dfd, F_DUPFD_CLOEXEC, 3));
 	if (!dir)
 		return hk_error_errno(err, "read %s", rel[0] ? rel : "/");
 	while ((de = readdir(dir))) {
@@ -90,7 +99,7 @@ static int walk(int dfd, const char *rel, struct diff_ctx *d, struct hk_error **
 				dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				return hk_error_errno(err, "open %s", path);
-			if (walk(sub, path, d, err) < 0)
+			if (walk(sub, path, depth + 1, d, err) < 0)
 				return -1;
 		}
 	}
@@ -102,7 +111,7 @@ int storage_diff_tree(int dfd, const char *const *lowers, size_t n, storage_diff
 {
 	struct diff_ctx d = {
 		.lowers = lowers, .n = n, .kind = kind, .changes = changes, .count = count};
-	return walk(dfd, "", &d, err);
+	return walk(dfd, "", 0, &d, err);
 }
 
 int storage_lower_lookup(const char *const *lowers, size_t n, const char *rel, struct stat *st)

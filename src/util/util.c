@@ -278,7 +278,145 @@ int mkdir_p(const char *path, mode_t mode, struct hk_error **err)
 	return 0;
 }
 
-static int rm_rf_children(int dfd, dev_t dev, struct hk_error **err);
+/* One directory on the way down: its name in its parent, its identity (to
+ * check ".." on the way up) and where its scan stopped. */
+struct rm_level {
+	char *name;
+	dev_t dev;
+	ino_t ino;
+	long off;     /* telldir() after the subdirectory entered, 0: none */
+	bool partial; /* the scan started at off, not at the beginning */
+};
+
+/* Scan the directory cur: unlink what is not a directory; return (in
+ * *child) the first subdirectory, or NULL when none is left. */
+static int rm_scan(int cur, struct rm_level *lv, dev_t dev, char **child, struct hk_error **err)
+{
+	_cleanup_dir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd = fcntl(cur, F_DUPFD_CLOEXEC, 3);
+
+	*child = NULL;
+	if (fd < 0)
+		return hk_error_errno(err, "dup");
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return hk_error_errno(err, "read %s", lv->name);
+	}
+	lv->partial = lv->off != 0;
+	if (lv->off)
+		seekdir(d, lv->off);
+	while ((errno = 0, de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(cur, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			/* Never descend into another file system: a bind mount
+			 * left behind must not take the host's files with it. */
+			if (st.st_dev != dev)
+				return hk_error_set(err, EBUSY, "%s is a mount point", de->d_name);
+			lv->off = telldir(d);
+			*child = xstrdup(de->d_name);
+			return 0;
+		}
+		if (unlinkat(cur, de->d_name, 0) < 0 && errno != ENOENT)
+			return hk_error_errno(err, "unlink %s", de->d_name);
+	}
+	if (errno)
+		return hk_error_errno(err, "read %s", lv->name);
+	return 0;
+}
+
+/* rm -rf of the directory name in dirfd, without recursion: at most two
+ * directory fds are open whatever the depth (a container can nest
+ * directories hundreds of thousands deep; a recursive walk holding a fd per
+ * level ran out of them at 1024 and left the container unremovable).  The
+ * way back up is "..", checked against the device and inode recorded on
+ * the way down, so nothing moved meanwhile is followed. */
+static int rm_tree(int dirfd, const char *name, dev_t dev, struct hk_error **err)
+{
+	struct rm_level *lv = NULL;
+	size_t n = 0;
+	int cur = -1, r = -1;
+	struct stat st;
+
+	cur = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cur < 0 || fstat(cur, &st) < 0) {
+		hk_error_errno(err, "open %s", name);
+		goto out;
+	}
+	lv = xmalloc(sizeof(*lv));
+	lv[n++] = (struct rm_level){.name = xstrdup(name), .dev = st.st_dev, .ino = st.st_ino};
+	while (n > 0) {
+		struct rm_level *top = &lv[n - 1];
+		char *child = NULL;
+		int next;
+
+		if (rm_scan(cur, top, dev, &child, err) < 0)
+			goto out;
+		if (child) {
+			next = openat(cur, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0 || fstat(next, &st) < 0) {
+				hk_error_errno(err, "open %s", child);
+				free(child);
+				if (next >= 0)
+					close(next);
+				goto out;
+			}
+			close(cur);
+			cur = next;
+			lv = xrealloc(lv, (n + 1) * sizeof(*lv));
+			lv[n++] = (struct rm_level){
+				.name = child, .dev = st.st_dev, .ino = st.st_ino};
+			continue;
+		}
+		if (top->partial) {
+			/* offsets may shift on some file systems as entries go:
+			 * one scan from the start confirms the directory is empty */
+			top->off = 0;
+			continue;
+		}
+		/* empty: up to the parent and remove it there */
+		if (n == 1) {
+			close(cur);
+			cur = -1;
+			if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+				hk_error_errno(err, "rmdir %s", name);
+				goto out;
+			}
+			r = 0;
+			goto out;
+		}
+		next = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 || fstat(next, &st) < 0 || st.st_dev != lv[n - 2].dev ||
+		    st.st_ino != lv[n - 2].ino) {
+			hk_error_set(err, EBUSY, "%s: moved while it was removed", top->name);
+			if (next >= 0)
+				close(next);
+			goto out;
+		}
+		close(cur);
+		cur = next;
+		if (unlinkat(cur, top->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+			hk_error_errno(err, "rmdir %s", top->name);
+			goto out;
+		}
+		free(top->name);
+		n--;
+	}
+out:
+	if (cur >= 0)
+		close(cur);
+	if (r < 0 && n > 1)
+		hk_error_wrap(err, "%s (%zu levels down)", name, n - 1);
+	while (n > 0)
+		free(lv[--n].name);
+	free(lv);
+	return r;
+}
 
 int rm_rf_at(int dirfd, const char *name, struct hk_error **err)
 {
@@ -289,48 +427,10 @@ int rm_rf_at(int dirfd, const char *name, struct hk_error **err)
 			return 0;
 		return hk_error_errno(err, "stat %s", name);
 	}
-	if (S_ISDIR(st.st_mode)) {
-		_cleanup_close_ int fd =
-			openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return hk_error_errno(err, "open %s", name);
-		if (rm_rf_children(fd, st.st_dev, err) < 0)
-			return hk_error_wrap(err, "%s", name);
-		if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-			return hk_error_errno(err, "rmdir %s", name);
-		return 0;
-	}
+	if (S_ISDIR(st.st_mode))
+		return rm_tree(dirfd, name, st.st_dev, err);
 	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
 		return hk_error_errno(err, "unlink %s", name);
-	return 0;
-}
-
-static int rm_rf_children(int dfd, dev_t dev, struct hk_error **err)
-{
-	int fd2 = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	_cleanup_dir_ DIR *d = NULL;
-	struct dirent *de;
-
-	if (fd2 < 0)
-		return hk_error_errno(err, "dup");
-	d = fdopendir(fd2);
-	if (!d) {
-		close(fd2);
-		return hk_error_errno(err, "fdopendir");
-	}
-	while ((errno = 0, de = readdir(d))) {
-		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		/* Never descend into another file system: a bind mount left
-		 * behind must not take the host's files with it. */
-		if (S_ISDIR(st.st_mode) && st.st_dev != dev)
-			return hk_error_set(err, EBUSY, "%s is a mount point", de->d_name);
-		if (rm_rf_at(dfd, de->d_name, err) < 0)
-			return -1;
-	}
 	return 0;
 }
 

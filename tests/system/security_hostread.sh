@@ -305,3 +305,41 @@ test_load_of_a_layout_with_a_fifo_refuses_it() {
 	assert_contains "$output" "$TEST_TMP/layout"
 	((maxrss_kb < 100000)) || fail "hako grew to $maxrss_kb KiB"
 }
+
+# A container nests directories 20 000 deep (with mkdirat, past PATH_MAX):
+# `diff` refuses it with a clear error instead of building paths without
+# end, and `rm` still removes the container (on main it ran out of file
+# descriptors at 1024 levels and left it "Removal In Progress" for good).
+test_a_deep_tree_neither_hangs_diff_nor_blocks_rm() {
+	require_cmd gcc
+	hr_setup
+	mkdir -p "$TEST_TMP/bin"
+	cat >"$TEST_TMP/deep.c" <<'EOC'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int fd = open(argv[1], O_RDONLY | O_DIRECTORY), n = atoi(argv[2]);
+	for (int i = 0; i < n; i++) {
+		int next;
+		if (fd < 0 || mkdirat(fd, "d", 0755) < 0)
+			return 1;
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	return 0;
+}
+EOC
+	gcc -O2 -static -o "$TEST_TMP/bin/deep" "$TEST_TMP/deep.c" 2>/dev/null ||
+		skip "gcc cannot build static programs"
+	hako run --name deep -v "$TEST_TMP/bin:/hk:ro" busybox /hk/deep /tmp 20000
+	bounded diff deep
+	assert_status 125
+	assert_contains "$output" "nested deeper than"
+	bounded rm deep
+	assert_status 0
+	nothing_left
+}

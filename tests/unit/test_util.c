@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -284,4 +285,44 @@ TEST(file_rewrite_in_place_keeps_the_inode)
 	/* never through a symlink */
 	REQUIRE(symlink(p, gone) == 0);
 	CHECK(file_rewrite_in_place(gone, "evil", 4, NULL) < 0);
+}
+
+/* A tree deeper than the fd limit, wide at the top: removed whole, with at
+ * most two directory fds open whatever the depth. */
+TEST(rm_rf_removes_a_tree_deeper_than_the_fd_limit)
+{
+	const char *root = test_tmpdir();
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct rlimit rl = {64, 64};
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/tree", root);
+	REQUIRE(mkdir(p, 0755) == 0);
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	REQUIRE(fd >= 0);
+	for (int i = 0; i < 50; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "w%d", i);
+		CHECK(mkdirat(fd, name, 0755) == 0);
+		snprintf(name, sizeof(name), "f%d", i);
+		close(openat(fd, name, O_CREAT | O_WRONLY, 0644));
+		snprintf(name, sizeof(name), "l%d", i);
+		CHECK(symlinkat("/etc", fd, name) == 0);
+	}
+	for (int i = 0; i < 3000; i++) {
+		int next;
+		REQUIRE(mkdirat(fd, "d", 0755) == 0);
+		close(openat(fd, "file", O_CREAT | O_WRONLY, 0644));
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		REQUIRE(next >= 0);
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	if (rm_rf(p, &err) < 0)
+		fprintf(stderr, "  %.300s\n", hk_error_msg(err));
+	CHECK(access(p, F_OK) < 0 && errno == ENOENT);
+	CHECK(access("/etc/passwd", F_OK) == 0);
 }
