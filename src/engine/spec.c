@@ -650,16 +650,22 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 
 	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return hk_error_errno(err, "open rootfs %s", rootfs);
+		hk_error_errno(err, "open rootfs %s", rootfs);
+	uspec = cfg_str(cfg, "User");
+	if (rootfd < 0 || spec_resolve_user(rootfd, uspec && *uspec ? uspec : "0", &uid, &gid,
+					    &groups, &ngroups, err) < 0) {
+		/* not in the spec yet: freed here (a hostile /etc/passwd
+		 * ends a run here, and LeakSanitizer checks that path) */
+		json_object *loose[] = {proc, root, mounts, lnx, ns, args, caps, user};
+		for (size_t i = 0; i < ARRAY_SIZE(loose); i++)
+			json_object_put(loose[i]);
+		return rootfd < 0 ? -1 : hk_error_wrap(err, "user %s", uspec);
+	}
 
 	json_object_object_add(spec, "ociVersion", jstr("1.2.0"));
 
 	/* process */
 	json_object_object_add(proc, "terminal", json_object_new_boolean(cfg_bool(cfg, "Tty")));
-	uspec = cfg_str(cfg, "User");
-	if (spec_resolve_user(rootfd, uspec && *uspec ? uspec : "0", &uid, &gid, &groups, &ngroups,
-			      err) < 0)
-		return hk_error_wrap(err, "user %s", uspec);
 	json_object_object_add(user, "uid", json_object_new_int64(uid));
 	json_object_object_add(user, "gid", json_object_new_int64(gid));
 	{
