@@ -22,10 +22,14 @@ hr_cleanup() {
 bounded() {
 	local lim=1048576
 	[[ $HAKO_BIN == */asan/* ]] && lim=unlimited
+	local timecmd=(/usr/bin/time -f "maxrss=%M" -o "$TEST_TMP/rss")
+	[ -x /usr/bin/time ] || timecmd=() # GNU time missing: memory not measured
+	rm -f "$TEST_TMP/rss"
 	run env HAKO_DEFAULT_NETWORK=none bash -c \
-		'ulimit -v "$1" -f 131072; shift; exec /usr/bin/time -f "maxrss=%M" -o "$TEST_TMP/rss" timeout -s KILL 60 "$@"' \
-		_ "$lim" "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"
-	maxrss_kb=$(sed -n 's/^maxrss=//p' "$TEST_TMP/rss")
+		'ulimit -v "$1" -f 131072; shift; exec "$@"' \
+		_ "$lim" "${timecmd[@]}" timeout -s KILL 60 \
+		"$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" "$@"
+	maxrss_kb=$(sed -n 's/^maxrss=//p' "$TEST_TMP/rss" 2>/dev/null)
 	[ -n "$maxrss_kb" ] || maxrss_kb=0
 }
 
