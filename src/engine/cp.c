@@ -129,6 +129,18 @@ static int copy_contents(int sd, int dd, const char *what, int depth, bool to_ho
 	return 0;
 }
 
+static bool is_special(mode_t mode)
+{
+	return S_ISCHR(mode) || S_ISBLK(mode) || S_ISSOCK(mode);
+}
+
+static int copy_special_refused(struct hk_error **err, const char *ctr, const char *path,
+				mode_t mode)
+{
+	return hk_error_set(err, 0, "cp: %s%s%s is %s: hako cp copies no device nodes or sockets",
+			    ctr ? ctr : "", ctr ? ":" : "", path, path_type_name(mode));
+}
+
 /* A device node or socket: never opened, never made (a node made on the
  * host from a container's numbers would hand the host's devices to whoever
  * can reach the directory).  Named itself it is an error; met in a
@@ -507,6 +519,11 @@ static int cp_to_container(const struct engine_container *c, int rootfd, const c
 	sdir = open(sparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sdir < 0)
 		return hk_error_errno(err, "cp: %s", src);
+	{
+		struct stat st;
+		if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_special(st.st_mode))
+			return copy_special_refused(err, NULL, src, st.st_mode);
+	}
 	if (cpath_resolve(c, rootfd, dst, true, &cp, err) < 0)
 		goto out;
 	/* dst: an existing directory in the container receives sname */
@@ -553,6 +570,11 @@ static int cp_from_container(const struct engine_container *c, int rootfd, const
 	}
 	if (fstatat(cp.dirfd, cp.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = hk_error_errno(err, "cp: %s:%s", c->name, src);
+		goto out;
+	}
+	if (is_special(st.st_mode)) {
+		/* named in full here; copy_entry() checks again on its pin */
+		r = copy_special_refused(err, c->name, src, st.st_mode);
 		goto out;
 	}
 	if (dst_dir) {
