@@ -6,6 +6,13 @@
  * ("/x -> /../../etc") resolves inside the rootfs, never to the host.  Entries
  * are then created with *at() calls relative to directory fds and O_NOFOLLOW,
  * so a symlink swapped in later is not followed either.
+ *
+ * The container also controls the type of every file: a device node it
+ * cannot open itself, a FIFO, a file swapped for /dev/zero between a stat
+ * and an open.  So no entry is opened for data before its type was checked
+ * on an O_PATH fd (path_reopen_regular()), no more than the size seen is
+ * read, and a destination that is not a regular file is replaced, never
+ * written into (docs/security.md).
  */
 #include <errno.h>
 #include <fcntl.h>
