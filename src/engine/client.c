@@ -410,6 +410,45 @@ int engine_logs(struct engine *e, const char *ref, const struct engine_logs_opts
 
 /* ------------------------------------------------------------ exec */
 
+/* Without -t, the process gets pipes (and /dev/null as stdin without -i)
+ * that runtime_exec() relays, as Docker and podman do: never a descriptor
+ * of our own stdio, which is often the user's terminal.  A process holding
+ * it could push input into the user's shell with TIOCSTI (CAP_SYS_ADMIN
+ * may do so even on a terminal that is not its controlling one), read what
+ * is typed, or change the terminal's settings.  fds[0..2] are the process's
+ * ends, fds[3..5] ours (handed to the runtime as relay_fds). */
+static int exec_pipes(bool interactive, int fds[6], struct hk_error **err)
+{
+	int p[2];
+
+	for (int i = 0; i < 6; i++)
+		fds[i] = -1;
+	if (interactive) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return hk_error_errno(err, "pipe");
+		fds[0] = p[0];
+		fds[3] = p[1];
+	} else {
+		fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fds[0] < 0)
+			return hk_error_errno(err, "open /dev/null");
+	}
+	for (int i = 1; i < 3; i++) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return hk_error_errno(err, "pipe");
+		fds[3 + i] = p[0];
+		fds[i] = p[1];
+	}
+	return 0;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o, int *exit_code,
 		struct hk_error **err)
 {
@@ -421,7 +460,7 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 	json_object *proc = NULL, *process, *env, *args, *user;
 	struct runtime_opts ro;
 	pid_t pid = 0;
-	int r;
+	int r, pipes[6] = {-1, -1, -1, -1, -1, -1};
 
 	if (engine_lookup(e, ref, &c, err) < 0)
 		return -1;
@@ -493,12 +532,24 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		ro.stdio_fds[0] = ro.stdio_fds[1] = ro.stdio_fds[2] = nul;
 		json_object_object_add(process, "terminal", json_object_new_boolean(0));
+	} else if (!o->tty) {
+		if (exec_pipes(o->interactive, pipes, err) < 0) {
+			close_fds(pipes, 6);
+			json_object_put(process);
+			return -1;
+		}
+		for (int i = 0; i < 3; i++) {
+			ro.stdio_fds[i] = pipes[i];
+			ro.relay_fds[i] = pipes[3 + i];
+		}
 	}
 	store_close(e);
 	r = runtime_exec(rt, c->id, process, &ro, o->detach, &pid, err);
 	json_object_put(process);
 	if (o->detach && ro.stdio_fds[0] >= 0)
 		close(ro.stdio_fds[0]);
+	/* ours: the process's ends (runtime_exec closed the relay's) */
+	close_fds(pipes, 3);
 	if (r < 0) {
 		int en = *err ? (*err)->errnum : 0;
 		int code = en == ENOENT ? 127 : (en == EACCES || en == ENOEXEC) ? 126 : 125;

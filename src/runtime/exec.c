@@ -138,13 +138,16 @@ static void exec_stage2(struct exec_ctx *x)
 		hk_error_errno(&err, "setuid 0 in the user namespace");
 		sync_fail(fd, err);
 	}
-	if (x->p.terminal) {
-		if (setsid() < 0) {
-			hk_error_errno(&err, "setsid");
-			sync_fail(fd, err);
-		}
-		child_setup_terminal(fd, x->p.console_rows, x->p.console_cols);
+	/* A session of its own, terminal or not (as runc's nsexec): left in
+	 * the caller's, it would keep the caller's terminal as its controlling
+	 * one, reachable through /dev/tty, and TIOCSTI on it types commands
+	 * into the caller's shell (issue 20). */
+	if (setsid() < 0) {
+		hk_error_errno(&err, "setsid");
+		sync_fail(fd, err);
 	}
+	if (x->p.terminal)
+		child_setup_terminal(fd, x->p.console_rows, x->p.console_cols);
 	if (process_prepare(&x->p, x->seccomp, x->userns, false, &exe, &err) < 0)
 		sync_fail(fd, err);
 	prctl(PR_SET_PDEATHSIG, 0);
@@ -201,13 +204,18 @@ int runtime_exec(const char *state_root, const char *id, json_object *process,
 	_cleanup_close_ int sfd = -1;
 	json_object *v = NULL;
 	int master = -1, code = 0;
+	int relay[3] = {opts->relay_fds[0], opts->relay_fds[1], opts->relay_fds[2]};
 	enum rt_status st;
 	sigset_t old;
 	pid_t pid = -1;
 	bool masked = false;
 
-	if (container_load(state_root, id, &c, err) < 0)
+	if (container_load(state_root, id, &c, err) < 0) {
+		for (int i = 0; i < 3; i++)
+			if (relay[i] >= 0)
+				close(relay[i]);
 		return hk_error_wrap(err, "exec");
+	}
 	st = container_status(&c);
 	if (st != RT_RUNNING && st != RT_CREATED) {
 		hk_error_set(err, 0, "exec: container \"%s\" is %s", id, rt_status_name(st));
@@ -304,7 +312,7 @@ int runtime_exec(const char *state_root, const char *id, json_object *process,
 		close(master);
 		master = -1;
 	}
-	code = fg_wait(sfd, pid, master, err);
+	code = fg_wait(sfd, pid, master, relay, err);
 	master = -1;
 	if (pid_out)
 		*pid_out = pid;
@@ -316,6 +324,9 @@ out_code:
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (master >= 0)
 		close(master);
+	for (int i = 0; i < 3; i++)
+		if (relay[i] >= 0)
+			close(relay[i]);
 	for (int i = 0; i < 2; i++)
 		if (x.sock[i] >= 0)
 			close(x.sock[i]);

@@ -2,6 +2,7 @@
  * container's process, forward the signals we get to it, copy its terminal,
  * and reap what reparents to us (PR_SET_CHILD_SUBREAPER is set by run). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -43,11 +44,94 @@ static int status_code(int status)
 	return 255;
 }
 
-int fg_wait(int sfd, pid_t pid, int master, struct hk_error **err)
+/* Relay of exec's pipes (struct runtime_opts.relay_fds): the process holds
+ * the far ends, we copy between them and our own stdio. */
+struct relay {
+	int *fd;	/* [0] the stdin pipe's write end, [1] [2] the output pipes' read ends */
+	char buf[8192]; /* read from our stdin, not yet written to fd[0] */
+	size_t len, off;
+};
+
+static void relay_close(int *fd)
 {
-	bool stdin_open = master >= 0, done = false;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Copy what the process wrote on one pipe to our fd to; an EOF, or a reader
+ * of ours that is gone (EPIPE), closes the pipe: the process then gets EPIPE
+ * as it would have on our fd itself. */
+static void relay_output(int *from, int to)
+{
+	if (!console_pump(*from, to))
+		relay_close(from);
+}
+
+/* After the exit: what the process wrote before it is in the pipes already
+ * (its writes completed), so read until they are empty, not until EOF: a
+ * child it left behind may hold them open for ever. */
+static void relay_drain(struct relay *r)
+{
+	char buf[8192];
+	for (int i = 1; i < 3; i++) {
+		ssize_t n;
+		while (r->fd[i] >= 0 && (n = read(r->fd[i], buf, sizeof(buf))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 || write_all(i, buf, (size_t)n) < 0)
+				break;
+		}
+		relay_close(&r->fd[i]);
+	}
+}
+
+/* Our stdin to the process's, through r->buf: the pipe is non-blocking and
+ * written only when poll says so, so a process that does not read its
+ * stdin never stops the copy of its output. */
+static void relay_read_stdin(struct relay *r, bool *stdin_open)
+{
+	ssize_t n = read(0, r->buf, sizeof(r->buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* our EOF is the process's: close its stdin */
+		*stdin_open = false;
+		relay_close(&r->fd[0]);
+		return;
+	}
+	r->len = (size_t)n;
+	r->off = 0;
+}
+
+static void relay_write_stdin(struct relay *r, bool *stdin_open)
+{
+	ssize_t n = write(r->fd[0], r->buf + r->off, r->len - r->off);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0) {
+		/* the process closed its stdin: nothing more to give it */
+		*stdin_open = false;
+		relay_close(&r->fd[0]);
+		r->len = r->off = 0;
+		return;
+	}
+	r->off += (size_t)n;
+	if (r->off == r->len)
+		r->len = r->off = 0;
+}
+
+int fg_wait(int sfd, pid_t pid, int master, int *relay_fds, struct hk_error **err)
+{
+	struct relay r = {.fd = relay_fds ? relay_fds : (int[3]){-1, -1, -1}};
+	bool stdin_open = master >= 0 || r.fd[0] >= 0, done = false;
 	int code = -1;
 
+	for (int i = 0; i < 3; i++)
+		if (r.fd[i] >= 0)
+			fcntl(r.fd[i], F_SETFL, fcntl(r.fd[i], F_GETFL) | O_NONBLOCK);
 	/* an EOF typed before the switch: as one read afterwards (below) */
 	if (master >= 0 && console_proxy_setup(master)) {
 		stdin_open = false;
@@ -55,17 +139,21 @@ int fg_wait(int sfd, pid_t pid, int master, struct hk_error **err)
 			stdin_open = false;
 	}
 	while (!done || master >= 0) {
-		struct pollfd p[3] = {
+		struct pollfd p[6] = {
 			{.fd = sfd, .events = POLLIN},
 			{.fd = master, .events = POLLIN},
-			{.fd = stdin_open ? 0 : -1, .events = POLLIN},
+			{.fd = stdin_open && !r.len ? 0 : -1, .events = POLLIN},
+			{.fd = r.len ? r.fd[0] : -1, .events = POLLOUT},
+			{.fd = r.fd[1], .events = POLLIN},
+			{.fd = r.fd[2], .events = POLLIN},
 		};
 		if (done) {
 			/* drain what the program wrote before it exited */
-			p[0].fd = -1;
-			p[2].fd = -1;
+			for (int i = 0; i < 6; i++)
+				if (i != 1)
+					p[i].fd = -1;
 		}
-		if (poll(p, 3, done ? 100 : -1) < 0) {
+		if (poll(p, 6, done ? 100 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return hk_error_errno(err, "poll");
@@ -79,13 +167,20 @@ int fg_wait(int sfd, pid_t pid, int master, struct hk_error **err)
 			}
 		}
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (!console_pump(0, master)) {
+			if (master < 0) {
+				relay_read_stdin(&r, &stdin_open);
+			} else if (!console_pump(0, master)) {
 				stdin_open = false;
 				/* EOF on our stdin: send ^D to the terminal */
 				if (master >= 0 && write(master, "\x04", 1) < 0)
 					stdin_open = false;
 			}
 		}
+		if (p[3].revents)
+			relay_write_stdin(&r, &stdin_open);
+		for (int i = 1; i < 3; i++)
+			if (p[3 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				relay_output(&r.fd[i], i);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -104,11 +199,16 @@ int fg_wait(int sfd, pid_t pid, int master, struct hk_error **err)
 					console_resize(master);
 				else
 					kill(pid, SIGWINCH);
+			} else if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid()) {
+				/* our own write to a reader that is gone (relay_output
+				 * handles it), not a signal for the process */
 			} else {
 				kill(pid, (int)si.ssi_signo);
 			}
 		}
 	}
+	relay_drain(&r);
+	relay_close(&r.fd[0]);
 	if (master >= 0)
 		close(master);
 	console_proxy_restore();

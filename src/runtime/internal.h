@@ -143,10 +143,11 @@ void child_reset_signals(void);
 /* Block the signals to forward and open a signalfd for them (and SIGCHLD,
  * SIGWINCH); the old mask goes to *old.  Children unblock in their setup. */
 int fg_signals_block(sigset_t *old, struct hk_error **err);
-/* Forward signals to pid, copy the pty (master >= 0), reap every child
- * (we may be a subreaper) until pid exits; returns its status as a shell
- * does (128+N for signal N). */
-int fg_wait(int sfd, pid_t pid, int master, struct hk_error **err);
+/* Forward signals to pid, copy the pty (master >= 0) or the relay pipes
+ * (relay_fds, see struct runtime_opts; may be NULL), reap every child (we
+ * may be a subreaper) until pid exits; returns its status as a shell does
+ * (128+N for signal N).  Relay fds it closes are set to -1. */
+int fg_wait(int sfd, pid_t pid, int master, int *relay_fds, struct hk_error **err);
 
 int rt_pidfd_open(pid_t pid);
 

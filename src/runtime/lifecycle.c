@@ -21,7 +21,7 @@ void runtime_opts_init(struct runtime_opts *opts, const char *state_root)
 	opts->state_root = state_root;
 	opts->cgroup_manager = RUNTIME_CGROUP_CGROUPFS;
 	for (int i = 0; i < 3; i++)
-		opts->stdio_fds[i] = -1;
+		opts->stdio_fds[i] = opts->relay_fds[i] = -1;
 }
 
 static char *state_string(struct rt_container *c, enum rt_status st)

@@ -50,7 +50,7 @@ int runtime_run(const char *id, const char *bundle, const struct runtime_opts *o
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
 	}
-	code = fg_wait(sfd, pid, master, err);
+	code = fg_wait(sfd, pid, master, NULL, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!keep) {
 		_cleanup_error_ struct hk_error *e2 = NULL;

@@ -40,6 +40,13 @@ struct runtime_opts {
 	bool no_new_keyring;
 	/* stdio of the container process: fds of the caller, -1 to inherit */
 	int stdio_fds[3];
+	/* exec in the foreground: the caller's ends of the pipes given as
+	 * stdio_fds (stdin's write end, stdout's and stderr's read ends; -1:
+	 * none).  exec copies our stdin, stdout and stderr through them while
+	 * the process runs, so that it never holds a descriptor of the caller's
+	 * own stdio (a terminal it could push input into with TIOCSTI), and
+	 * closes them before it returns, whatever happens. */
+	int relay_fds[3];
 };
 
 /* Initialise opts with defaults (stdio inherited, cgroupfs). */

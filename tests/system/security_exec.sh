@@ -1,0 +1,182 @@
+# Attacks on the caller's terminal and on the engine's records, from inside a
+# container: TIOCSTI through the stdio of exec/run/start/attach (a process in
+# the container typing a command into the host shell that started it), and
+# the smaller holes of issue 20: OOM kills not recorded, failed `run --rm`
+# leaving containers behind, two runroots over one root.
+
+sec_setup() {
+	require_cmd gcc
+	require_cmd python3
+	hako image build-default >/dev/null
+	defer sec_cleanup
+	mkdir -p "$TEST_TMP/bin"
+	# The attacker: pushes a command into every terminal it can reach
+	# (fds 0-2 and /dev/tty) and reports what it holds.
+	cat >"$TEST_TMP/attack.c" <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static int push(int fd, const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += ioctl(fd, TIOCSTI, s) == 0;
+	return n;
+}
+
+int main(void)
+{
+	const char *cmd = "touch /tmp/pwned-by-container\n";
+	char path[64], target[128];
+	int sti = 0, tty;
+
+	for (int fd = 0; fd < 3; fd++)
+		sti += push(fd, cmd);
+	tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+	if (tty >= 0)
+		sti += push(tty, cmd);
+	printf("sti=%d devtty=%s leader=%d", sti, tty >= 0 ? "open" : "none",
+	       getsid(0) == getpid());
+	for (int fd = 0; fd < 3; fd++) {
+		ssize_t k;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		k = readlink(path, target, sizeof(target) - 1);
+		target[k > 0 ? k : 0] = '\0';
+		printf(" fd%d=%s", fd, strncmp(target, "pipe:", 5) ? target : "pipe");
+	}
+	printf(" end\n");
+	return 0;
+}
+C
+	gcc -static -O1 -o "$TEST_TMP/bin/attack" "$TEST_TMP/attack.c" || fail "gcc -static"
+	# pty_run OUT INPUT CMD...: CMD on a new pty as the session leader
+	# holding it as its controlling terminal (an interactive host shell's
+	# child); INPUT is typed first.  OUT gets what the terminal displayed,
+	# then a line "INJECTED=<what a shell would read next from it>".
+	cat >"$TEST_TMP/pty.py" <<'PY'
+import fcntl, os, select, sys, termios
+out_path, typed, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+m, s = os.openpty()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(s, fd)
+    os.execvp(argv[0], argv)
+if typed:
+    os.write(m, typed.encode())
+shown, status = b"", None
+while True:
+    r, _, _ = select.select([m], [], [], 0.05)
+    if r:
+        try:
+            shown += os.read(m, 65536)
+        except OSError:
+            pass
+    if status is None:
+        w, st = os.waitpid(pid, os.WNOHANG)
+        if w:
+            status = st
+    if status is not None and not r:
+        break
+# The host shell would read next whatever sits in the terminal's input queue.
+attr = termios.tcgetattr(s)
+attr[3] &= ~(termios.ICANON | termios.ECHO)
+attr[6][termios.VMIN], attr[6][termios.VTIME] = 0, 0
+termios.tcsetattr(s, termios.TCSANOW, attr)
+queued = os.read(s, 65536)
+with open(out_path, "w") as f:
+    f.write(shown.decode(errors="replace"))
+    f.write("\nINJECTED=%r\nSTATUS=%d\n" % (queued.decode(errors="replace"), os.waitstatus_to_exitcode(status)))
+PY
+}
+
+sec_cleanup() {
+	local id
+	for id in $(hako ps -aq --no-trunc 2>/dev/null); do hako rm -f "$id"; done
+}
+
+# under_pty INPUT ARGS...: run `hako ARGS` on a terminal; sets $pty_out.
+under_pty() {
+	local typed=$1
+	shift
+	python3 "$TEST_TMP/pty.py" "$TEST_TMP/pty.out" "$typed" \
+		env HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" \
+		--runroot "$TEST_TMP/run" "$@"
+	pty_out=$(cat "$TEST_TMP/pty.out")
+}
+
+# rt_under_pty ARGS...: the same for `hako-runtime ARGS`.
+rt_under_pty() {
+	python3 "$TEST_TMP/pty.py" "$TEST_TMP/pty.out" "" \
+		"$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" "$@"
+	pty_out=$(cat "$TEST_TMP/pty.out")
+}
+
+# check_no_terminal FD0: the attacker ran, reached no terminal, ran in a
+# session of its own, had FD0 as stdin and pipes as stdout and stderr.
+check_no_terminal() {
+	assert_contains "$pty_out" "sti=0 devtty=none leader=1 fd0=$1 fd1=pipe fd2=pipe end" \
+		"the container process reached the caller's terminal"
+	assert_contains "$pty_out" "INJECTED=''" "characters pushed into the caller's terminal"
+	assert_contains "$pty_out" "STATUS=0"
+}
+
+test_exec_without_tty_gets_pipes_not_the_terminal() {
+	sec_setup
+	hako run -d --name ex -v "$TEST_TMP/bin:/x:ro" busybox sleep 600 >/dev/null
+	under_pty "" exec ex /x/attack
+	check_no_terminal /dev/null
+	under_pty "" exec -i ex /x/attack
+	check_no_terminal pipe
+	# CAP_SYS_ADMIN may TIOCSTI into any terminal it holds, controlling or
+	# not: only never handing one over protects the caller
+	hako run -d --name priv --privileged -v "$TEST_TMP/bin:/x:ro" busybox sleep 600 >/dev/null
+	under_pty "" exec priv /x/attack
+	check_no_terminal /dev/null
+	under_pty "" exec -i priv /x/attack
+	check_no_terminal pipe
+}
+
+test_run_start_attach_never_pass_the_terminal() {
+	sec_setup
+	under_pty "" run --rm -v "$TEST_TMP/bin:/x:ro" busybox /x/attack
+	check_no_terminal /dev/null
+	under_pty "" run --rm -i --privileged -v "$TEST_TMP/bin:/x:ro" busybox /x/attack
+	check_no_terminal pipe
+	hako create --name st -v "$TEST_TMP/bin:/x:ro" busybox /x/attack >/dev/null
+	under_pty "" start -a st
+	check_no_terminal /dev/null
+	# attach: the container waits for a line typed on the caller's terminal
+	hako run -d -i --name at -v "$TEST_TMP/bin:/x:ro" busybox sh -c 'read x; /x/attack' >/dev/null
+	under_pty $'go\n' attach at
+	check_no_terminal pipe
+}
+
+# hako-runtime exec and run: the caller's stdio is the contract (the engine
+# above passes its own pipes), but the process gets a session of its own,
+# so the terminal it holds is not its controlling one: TIOCSTI fails
+# (EPERM without CAP_SYS_ADMIN, as the default spec has).
+test_runtime_exec_and_run_start_a_new_session() {
+	local id
+	sec_setup
+	id="sec-$(basename "$TEST_TMP" | tr -cd 'a-zA-Z0-9')"
+	make_bundle "$TEST_TMP/b" sleep 600
+	cp "$TEST_TMP/bin/attack" "$TEST_TMP/b/rootfs/attack"
+	defer hako_runtime delete --force "$id"
+	hako_runtime run -d --bundle "$TEST_TMP/b" "$id" </dev/null >/dev/null 2>&1
+	rt_under_pty exec "$id" /attack
+	assert_contains "$pty_out" "sti=0 devtty=none leader=1 fd0=/dev/pts/" \
+		"hako-runtime exec left the process in the caller's session"
+	assert_contains "$pty_out" "INJECTED=''" "characters pushed into the caller's terminal"
+	hako_runtime delete --force "$id"
+	jq_edit "$TEST_TMP/b/config.json" '.process.args = ["/attack"]'
+	rt_under_pty run --bundle "$TEST_TMP/b" "$id"
+	assert_contains "$pty_out" "sti=0 devtty=none leader=1 fd0=/dev/pts/" \
+		"hako-runtime run left the process in the caller's session"
+	assert_contains "$pty_out" "INJECTED=''" "characters pushed into the caller's terminal"
+}
