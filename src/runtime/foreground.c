@@ -1,6 +1,7 @@
 /* hako runtime: run and exec in the foreground.  We stay the parent of the
- * container's process, forward the signals we get to it, copy its terminal,
- * and reap what reparents to us (PR_SET_CHILD_SUBREAPER is set by run). */
+ * container's process, forward the signals we get to it, copy its terminal
+ * or relay its pipes, and reap what reparents to us (PR_SET_CHILD_SUBREAPER
+ * is set by run and exec). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,6 +51,7 @@ struct relay {
 	int *fd;	/* [0] the stdin pipe's write end, [1] [2] the output pipes' read ends */
 	char buf[8192]; /* read from our stdin, not yet written to fd[0] */
 	size_t len, off;
+	bool no_splice[3]; /* our fd i refused splice (EINVAL) */
 };
 
 static void relay_close(int *fd)
@@ -59,36 +61,46 @@ static void relay_close(int *fd)
 	*fd = -1;
 }
 
-/* Copy what the process wrote on one pipe to our fd to; an EOF, or a reader
- * of ours that is gone (EPIPE), closes the pipe: the process then gets EPIPE
- * as it would have on our fd itself. */
-static void relay_output(int *from, int to)
+/* One copy from output pipe i, which poll found readable, to our fd i:
+ * splice when our fd takes it (a pipe, a file, a socket: no copy through
+ * us), read and write when not (a terminal).  false: an EOF, or a reader of
+ * ours that is gone (EPIPE): the caller closes the pipe, and the process
+ * gets EPIPE as it would have on our fd itself. */
+static bool relay_copy(struct relay *r, int i)
 {
-	if (!console_pump(*from, to))
-		relay_close(from);
+	char buf[65536];
+	ssize_t n;
+
+	if (!r->no_splice[i]) {
+		n = splice(r->fd[i], NULL, i, NULL, 1 << 20, 0);
+		if (n >= 0)
+			return n > 0;
+		if (errno == EINTR || errno == EAGAIN)
+			return true;
+		if (errno != EINVAL)
+			return false;
+		r->no_splice[i] = true;
+	}
+	n = read(r->fd[i], buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	return n > 0 && write_all(i, buf, (size_t)n) == 0;
 }
 
 /* After the exit: what the process wrote before it is in the pipes already
- * (its writes completed), so read until they are empty, not until EOF: a
+ * (its writes completed), so copy until they are empty, not until EOF: a
  * child it left behind may hold them open for ever. */
 static void relay_drain(struct relay *r)
 {
-	char buf[8192];
 	for (int i = 1; i < 3; i++) {
-		ssize_t n;
-		while (r->fd[i] >= 0 && (n = read(r->fd[i], buf, sizeof(buf))) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 || write_all(i, buf, (size_t)n) < 0)
-				break;
-		}
+		struct pollfd p = {.fd = r->fd[i], .events = POLLIN};
+		while (r->fd[i] >= 0 && poll(&p, 1, 0) == 1 && relay_copy(r, i))
+			;
 		relay_close(&r->fd[i]);
 	}
 }
 
-/* Our stdin to the process's, through r->buf: the pipe is non-blocking and
- * written only when poll says so, so a process that does not read its
- * stdin never stops the copy of its output. */
+/* Our stdin to the process's, through r->buf. */
 static void relay_read_stdin(struct relay *r, bool *stdin_open)
 {
 	ssize_t n = read(0, r->buf, sizeof(r->buf));
@@ -129,9 +141,10 @@ int fg_wait(int sfd, pid_t pid, int master, int *relay_fds, struct hk_error **er
 	bool stdin_open = master >= 0 || r.fd[0] >= 0, done = false;
 	int code = -1;
 
-	for (int i = 0; i < 3; i++)
-		if (r.fd[i] >= 0)
-			fcntl(r.fd[i], F_SETFL, fcntl(r.fd[i], F_GETFL) | O_NONBLOCK);
+	/* written only when poll says so, and then never blocks: a process
+	 * that does not read its stdin never stops the copy of its output */
+	if (r.fd[0] >= 0)
+		fcntl(r.fd[0], F_SETFL, fcntl(r.fd[0], F_GETFL) | O_NONBLOCK);
 	/* an EOF typed before the switch: as one read afterwards (below) */
 	if (master >= 0 && console_proxy_setup(master)) {
 		stdin_open = false;
@@ -179,8 +192,8 @@ int fg_wait(int sfd, pid_t pid, int master, int *relay_fds, struct hk_error **er
 		if (p[3].revents)
 			relay_write_stdin(&r, &stdin_open);
 		for (int i = 1; i < 3; i++)
-			if (p[3 + i].revents & (POLLIN | POLLHUP | POLLERR))
-				relay_output(&r.fd[i], i);
+			if ((p[3 + i].revents & (POLLIN | POLLHUP | POLLERR)) && !relay_copy(&r, i))
+				relay_close(&r.fd[i]);
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -200,7 +213,7 @@ int fg_wait(int sfd, pid_t pid, int master, int *relay_fds, struct hk_error **er
 				else
 					kill(pid, SIGWINCH);
 			} else if (si.ssi_signo == SIGPIPE && (pid_t)si.ssi_pid == getpid()) {
-				/* our own write to a reader that is gone (relay_output
+				/* our own write to a reader that is gone (relay_copy
 				 * handles it), not a signal for the process */
 			} else {
 				kill(pid, (int)si.ssi_signo);
