@@ -180,3 +180,46 @@ test_runtime_exec_and_run_start_a_new_session() {
 		"hako-runtime run left the process in the caller's session"
 	assert_contains "$pty_out" "INJECTED=''" "characters pushed into the caller's terminal"
 }
+
+# What the relayed pipes of exec must keep: exit codes, stdout and stderr
+# apart, the whole output, stdin only with -i and its EOF, a gone reader's
+# EPIPE back to the writer, signals forwarded.
+test_exec_relay_keeps_streams_codes_eof_signals() {
+	local out err pid
+	sec_setup
+	hako run -d --name rl busybox sleep 600 >/dev/null
+	run hako exec rl sh -c 'exit 3'
+	assert_status 3
+	out=$(hako exec rl sh -c 'echo to-out; echo to-err >&2' 2>/dev/null)
+	assert_eq "$out" to-out
+	err=$(hako exec rl sh -c 'echo to-out; echo to-err >&2' 2>&1 >/dev/null)
+	assert_eq "$err" to-err
+	assert_eq "$(hako exec rl head -c 3000000 /dev/zero | wc -c)" 3000000
+	hako exec rl head -c 3000000 /dev/zero >"$TEST_TMP/f"
+	hako exec rl echo appended >>"$TEST_TMP/f"
+	assert_eq "$(wc -c <"$TEST_TMP/f")" 3000009
+	# stdin: only with -i, and its EOF reaches the process
+	assert_eq "$(printf 'a\nb\n' | hako exec -i rl wc -l)" 2
+	assert_eq "$(printf 'a\nb\n' | hako exec rl cat)" ""
+	# a process that never reads stdin still gets its output out
+	assert_eq "$(yes | hako exec -i rl head -c 3000000 /dev/zero | wc -c)" 3000000
+	# the reader is gone: the writer gets EPIPE and ends
+	assert_eq "$(hako exec rl yes | head -c 100000 | wc -c)" 100000
+	# a child left holding stdout does not keep exec waiting
+	run hako exec rl sh -c 'sleep 600 & echo started'
+	assert_status 0
+	assert_eq "$output" started
+	# signals are forwarded (hako itself, not a subshell running the
+	# hako function, gets the signal)
+	HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" \
+		exec rl sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.05; done' \
+		>"$TEST_TMP/sig" 2>&1 &
+	pid=$!
+	wait_for 10 grep -q ready "$TEST_TMP/sig"
+	kill -TERM "$pid"
+	set +e
+	wait "$pid"
+	status=$?
+	set -e
+	assert_eq "$status" 7 "exit status after a forwarded SIGTERM"
+}
