@@ -554,6 +554,7 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 	ssize_t n = read_all(sync[0], &status, sizeof(status));
 	if (n != sizeof(status)) {
 		close(sync[0]);
+		waitpid(pid, NULL, 0);
 		return hk_error_set(err, 0, "the monitor of %s died while starting it", c->name);
 	}
 	if (status) {
@@ -562,6 +563,11 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 			hk_error_set(err, 0, "starting %s failed", c->name);
 		close(sync[0]);
 		*exec_status = status;
+		/* A failed monitor reports, then exits: until it has, it holds
+		 * the lock, and `run --rm` removing the container right now
+		 * took it for "started again meanwhile" and left it Created.
+		 * It is our child and exits at once: wait for it. */
+		waitpid(pid, NULL, 0);
 		return -1;
 	}
 	close(sync[0]);
