@@ -174,7 +174,8 @@ static void report(int *sync_fd, int status, const struct hk_error *err)
 
 /* Record the exit in one transaction and re-read the container (for the
  * stop_requested flag another process may have set). */
-static int record_exit(struct mon *m, int code, bool *restart, struct hk_error **err)
+static int record_exit(struct mon *m, int code, bool oom_killed, bool *restart,
+		       struct hk_error **err)
 {
 	struct engine_container *fresh = NULL;
 	sqlite3 *db;
@@ -191,11 +192,11 @@ static int record_exit(struct mon *m, int code, bool *restart, struct hk_error *
 	*restart = should_restart(fresh, code);
 	if (store_update(m->e, m->c->id,
 			 "state = ?, exit_code = ?, finished_at = ?, pid = 0, monitor_pid = ?,"
-			 " restart_count = restart_count + ?",
-			 "siiii", err,
+			 " restart_count = restart_count + ?, oom_killed = ?",
+			 "siiiii", err,
 			 engine_state_name(*restart ? ENGINE_RESTARTING : ENGINE_EXITED),
 			 (int64_t)code, now, (int64_t)(*restart ? getpid() : 0),
-			 (int64_t)(*restart ? 1 : 0)) < 0) {
+			 (int64_t)(*restart ? 1 : 0), (int64_t)oom_killed) < 0) {
 		engine_container_free(fresh);
 		db_rollback(db);
 		return -1;
@@ -215,7 +216,7 @@ static int record_running(struct mon *m, struct hk_error **err)
 {
 	int r = store_update(m->e, m->c->id,
 			     "state = 'running', pid = ?, monitor_pid = ?, started_at = ?,"
-			     " error = NULL",
+			     " error = NULL, oom_killed = 0",
 			     "iii", err, (int64_t)m->io.pid, (int64_t)getpid(), engine_now());
 	store_close(m->e);
 	return r;
@@ -446,13 +447,17 @@ static void mon_run(struct mon *m, int code)
 
 	for (;;) {
 		if (code >= 0) {
+			uint64_t ooms = 0;
 			hk_trace("exit %d", code);
+			/* State.OOMKilled, as Docker: a kill by the OOM killer in
+			 * the container's cgroup, which delete removes */
+			runtime_oom_kills(m->runtime_root, m->c->id, &ooms, NULL);
 			runtime_delete(m->runtime_root, m->c->id, true, NULL);
 			hk_trace("runtime deleted");
 			if (m->bridge_net)
 				engine_net_teardown(m->e, m->c->id, true);
 			hk_trace("net down");
-			if (record_exit(m, code, &restart, &err) < 0) {
+			if (record_exit(m, code, ooms > 0, &restart, &err) < 0) {
 				hk_error_free(&err);
 				restart = false;
 			}

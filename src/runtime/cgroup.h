@@ -22,6 +22,8 @@ struct cgroup_stats {
 	uint64_t cpu_usage_ns; /* total CPU time */
 	uint64_t pids_current;
 	uint64_t pids_limit; /* UINT64_MAX when unlimited */
+	uint64_t oom_kills;  /* processes the OOM killer took (v2 memory.events,
+			      * v1 memory.oom_control, Linux 4.13+: oom_kill) */
 };
 
 /* Create the cgroup for container id.  path is linux.cgroupsPath (NULL: a

@@ -474,6 +474,8 @@ static int v1_stats(struct cgroup *cg, struct cgroup_stats *st, struct hk_error 
 		/* v1 reports "no limit" as LONG_MAX rounded down to a page. */
 		if (st->memory_limit >= (UINT64_C(1) << 62))
 			st->memory_limit = UINT64_MAX;
+		/* "oom_kill_disable 0\nunder_oom 0\noom_kill N" (Linux 4.13+) */
+		cg_read_keyed(d, "memory.oom_control", "oom_kill", &st->oom_kills, NULL);
 	}
 	if ((d = cg_find_dir(cg, "cpuacct")))
 		cg_read_u64(d, "cpuacct.usage", &st->cpu_usage_ns, NULL);

@@ -263,6 +263,8 @@ static int v2_stats(struct cgroup *cg, struct cgroup_stats *st, struct hk_error 
 		st->cpu_usage_ns = usec * 1000;
 	cg_read_u64(d, "pids.current", &st->pids_current, NULL);
 	cg_read_u64(d, "pids.max", &st->pids_limit, NULL);
+	/* hierarchical: memory.events counts the descendants' kills too */
+	cg_read_keyed(d, "memory.events", "oom_kill", &st->oom_kills, NULL);
 	if (st->pids_current == 0) {
 		/* Without the pids controller, count cgroup.procs. */
 		_cleanup_free_ char *t = NULL;

@@ -318,6 +318,24 @@ int runtime_pids(const char *state_root, const char *id, pid_t **pids, size_t *n
 	return r < 0 ? hk_error_wrap(err, "ps") : 0;
 }
 
+int runtime_oom_kills(const char *state_root, const char *id, uint64_t *n, struct hk_error **err)
+{
+	struct cgroup_stats st = {0};
+	struct rt_container c;
+	int r = 0;
+
+	*n = 0;
+	if (container_load(state_root, id, &c, err) < 0)
+		return hk_error_wrap(err, "oom kills");
+	if (c.cg)
+		r = cgroup_stats(c.cg, &st, err);
+	container_free(&c);
+	if (r < 0)
+		return hk_error_wrap(err, "oom kills");
+	*n = st.oom_kills;
+	return 0;
+}
+
 int runtime_update(const char *state_root, const char *id, json_object *resources,
 		   struct hk_error **err)
 {

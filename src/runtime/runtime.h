@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -106,6 +107,11 @@ int runtime_exec_template(const char *state_root, const char *id, json_object **
 /* pids of every process in the container's cgroup. */
 int runtime_pids(const char *state_root, const char *id, pid_t **pids, size_t *n,
 		 struct hk_error **err);
+
+/* How many processes of the container the OOM killer took since its
+ * cgroup was made (0 without a memory controller).  Read it before delete,
+ * which removes the cgroup. */
+int runtime_oom_kills(const char *state_root, const char *id, uint64_t *n, struct hk_error **err);
 
 /* update: apply a linux.resources object to a running container. */
 int runtime_update(const char *state_root, const char *id, json_object *resources,

@@ -270,3 +270,33 @@ test_failed_run_rm_leaves_nothing() {
 	assert_not_contains "$(cat /proc/self/mountinfo)" "$TEST_TMP/" "mounts left"
 	wait_for 10 no_new_empty_cgroups "$before"
 }
+
+# A container killed by the OOM killer of its cgroup: 137 and
+# State.OOMKilled, as Docker (the monitor reads memory.events on v2, the
+# oom_kill counter of memory.oom_control on v1, before the cgroup goes).
+test_oom_kill_is_recorded() {
+	sec_setup
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] &&
+		! grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+		skip "no memory controller delegated on this v2 host"
+	fi
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || [ -d /sys/fs/cgroup/memory ] ||
+		skip "no memory controller"
+	# dd's 64 MiB buffer, filled from /dev/zero, in 16 MiB
+	run hako run --name oom --memory 16m busybox dd if=/dev/zero of=/dev/null bs=64M count=1
+	assert_status 137
+	assert_eq "$(hako inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' oom)" "true 137"
+	# a kill of another kind is not an OOM kill
+	hako run -d --name other --memory 16m busybox sleep 600 >/dev/null
+	hako kill other >/dev/null
+	assert_eq "$(hako inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' other)" "false 137"
+	# a child killed counts too (Docker's OOM event is the cgroup's); the
+	# flag is the last run's: a start clears it
+	run hako run --name once --memory 16m busybox \
+		sh -c '[ -e /once ] && exit 0; touch /once; dd if=/dev/zero of=/dev/null bs=64M count=1'
+	assert_status 137
+	assert_eq "$(hako inspect --format '{{.State.OOMKilled}}' once)" "true"
+	run hako start -a once
+	assert_status 0
+	assert_eq "$(hako inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' once)" "false 0"
+}

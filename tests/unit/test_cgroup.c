@@ -261,6 +261,54 @@ TEST(cgroup_v2_writes_the_right_files)
 	close(d.fd);
 }
 
+static void put_file(const char *dir, const char *file, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	f = fopen(p, "we");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* State.OOMKilled comes from these counters: v2's memory.events and v1's
+ * memory.oom_control (whose "oom_kill_disable" must not be taken for
+ * "oom_kill"; kernels before 4.13 have no counter at all). */
+TEST(cgroup_stats_count_oom_kills)
+{
+	_cleanup_free_ char *d2 = xasprintf("%s/oom-v2", test_tmpdir());
+	_cleanup_free_ char *d1 = xasprintf("%s/oom-v1", test_tmpdir());
+	_cleanup_error_ struct hk_error *err = NULL;
+	struct cgroup_stats st;
+	struct cg_dir v2d = {.v2 = true}, v1d = {.controllers = (char *)"memory"};
+	struct cgroup v2 = {.ops = &cg_v2_ops, .mode = CG_MODE_V2, .dirs = &v2d, .ndirs = 1};
+	struct cgroup v1 = {.ops = &cg_v1_ops, .mode = CG_MODE_V1, .dirs = &v1d, .ndirs = 1};
+
+	mkdir(d2, 0755);
+	mkdir(d1, 0755);
+	put_file(d2, "memory.events",
+		 "low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\n"
+		 "oom_group_kill 0\n");
+	put_file(d1, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+	v2d.path = d2;
+	v2d.fd = open(d2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	v1d.path = d1;
+	v1d.fd = open(d1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	REQUIRE(v2d.fd >= 0 && v1d.fd >= 0);
+	CHECK(cgroup_stats(&v2, &st, &err) == 0);
+	CHECK(st.oom_kills == 1);
+	CHECK(cgroup_stats(&v1, &st, &err) == 0);
+	CHECK(st.oom_kills == 3);
+	put_file(d1, "memory.oom_control", "oom_kill_disable 1\nunder_oom 0\n");
+	CHECK(cgroup_stats(&v1, &st, &err) == 0);
+	CHECK(st.oom_kills == 0);
+	close(v2d.fd);
+	close(v1d.fd);
+}
+
 TEST(cgroup_v1_writes_the_right_files)
 {
 	static const char *const mem[] = {"memory.limit_in_bytes", "memory.soft_limit_in_bytes",
