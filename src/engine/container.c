@@ -52,6 +52,89 @@ void engine_create_opts_init(struct engine_create_opts *o)
 	o->stop_timeout = -1;
 }
 
+/* 1: a monitor holds <runroot>/containers/<id>/monitor.lock; 0: none does. */
+static int monitor_alive_in(const char *runroot, const char *id)
+{
+	_cleanup_free_ char *path = xasprintf("%s/containers/%s/monitor.lock", runroot, id);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	/* shared: waiters (engine_wait) hold LOCK_SH too; only the monitor
+	 * holds LOCK_EX */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? 1 : 0;
+}
+
+/* A container of the root whose monitor lives under runroot (its name in
+ * *name), or 0.  Every row: a starting one is still "created". */
+static int live_under(struct engine *e, const char *runroot, char **name, struct hk_error **err)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int r;
+
+	if (store_db(e, &db, err) < 0 ||
+	    db_prepare(db, "SELECT id, name FROM containers", &st, err) < 0)
+		return -1;
+	while ((r = db_step(st, "list containers", err)) == SQLITE_ROW) {
+		if (monitor_alive_in(runroot, (const char *)sqlite3_column_text(st, 0))) {
+			*name = db_column_strdup(st, 1);
+			return 1;
+		}
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* One root, one runroot at a time.  The monitors' locks live in the
+ * runroot: from another one, every running container of the root looks
+ * like one whose monitor died, and repair marked them "Exited (137)" while
+ * they ran.  <root>/runroot names the runroot in use; another one takes
+ * over only when no monitor lives under it (after a reboot, or a move),
+ * else we refuse, naming both (as podman refuses a runroot its database did
+ * not record).  The database's write lock makes the claim atomic; a start
+ * claims again while it holds its own monitor lock, so a claim in between
+ * either sees that lock or is seen by the start. */
+static int runroot_claim(struct engine *e, struct hk_error **err)
+{
+	_cleanup_free_ char *path = path_join(e->root, "runroot");
+	_cleanup_free_ char *mine = realpath(e->runroot, NULL);
+	_cleanup_free_ char *theirs = NULL, *name = NULL;
+	sqlite3 *db;
+	int live;
+
+	if (!mine)
+		return hk_error_errno(err, "runroot %s", e->runroot);
+	if (read_file_at(AT_FDCWD, path, PATH_MAX, &theirs, NULL, NULL) == 0 &&
+	    !strcmp(theirs, mine))
+		return 0;
+	if (store_db(e, &db, err) < 0 || db_begin_immediate(db, err) < 0)
+		return -1;
+	free(theirs);
+	theirs = NULL;
+	if (read_file_at(AT_FDCWD, path, PATH_MAX, &theirs, NULL, NULL) == 0 &&
+	    strcmp(theirs, mine)) {
+		live = live_under(e, theirs, &name, err);
+		if (live != 0) {
+			db_rollback(db);
+			if (live < 0)
+				return -1;
+			return hk_error_set(err, EBUSY,
+					    "the root %s is in use with the runroot %s (container "
+					    "%s runs from it), not %s: use --runroot %s, or stop "
+					    "its containers first",
+					    e->root, theirs, name, mine, theirs);
+		}
+	}
+	if ((!theirs || strcmp(theirs, mine)) &&
+	    write_file_atomic(path, mine, strlen(mine), 0600, err) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db, err);
+}
+
 int engine_open(struct engine *e, const char *root, const char *runroot, struct hk_error **err)
 {
 	_cleanup_free_ char *cdir = NULL, *rdir = NULL;
@@ -63,7 +146,7 @@ int engine_open(struct engine *e, const char *root, const char *runroot, struct 
 	cdir = xasprintf("%s/containers", root);
 	rdir = xasprintf("%s/containers", runroot);
 	if (mkdir_p(cdir, 0700, err) < 0 || mkdir_p(rdir, 0700, err) < 0 ||
-	    store_db(e, &db, err) < 0 || engine_repair(e, err) < 0) {
+	    store_db(e, &db, err) < 0 || runroot_claim(e, err) < 0 || engine_repair(e, err) < 0) {
 		engine_close(e);
 		return -1;
 	}
@@ -92,17 +175,7 @@ int engine_list(struct engine *e, struct engine_container ***out, size_t *n, str
 /* 1: a monitor holds the lock; 0: none does. */
 int engine_monitor_alive(struct engine *e, const char *id)
 {
-	_cleanup_free_ char *dir = engine_run_dir(e, id);
-	_cleanup_free_ char *path = path_join(dir, "monitor.lock");
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	/* shared: waiters (engine_wait) hold LOCK_SH too; only the monitor
-	 * holds LOCK_EX */
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
-		return 0;
-	return errno == EWOULDBLOCK ? 1 : 0;
+	return monitor_alive_in(e->runroot, id);
 }
 
 int engine_bring_lo_up(pid_t pid, struct hk_error **err)
@@ -503,6 +576,10 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 			return hk_error_set(err, 0, "container %s is already running", c->name);
 		return hk_error_errno(err, "lock %s", lock);
 	}
+	/* under our lock: a runroot that took the root over since our open
+	 * fails here, or sees this lock and refuses (runroot_claim) */
+	if (runroot_claim(e, err) < 0)
+		return -1;
 	/* after a reboot the rootfs is not mounted any more */
 	if (storage_open(e->root, NULL, &s, err) < 0)
 		return -1;

@@ -300,3 +300,33 @@ test_oom_kill_is_recorded() {
 	assert_status 0
 	assert_eq "$(hako inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' once)" "false 0"
 }
+
+# Two runroots over one root: each took the other's running containers for
+# ones whose monitor died and marked them "Exited (137)" while they ran.
+# The root is refused to a second runroot while a monitor lives under the
+# first; once none does (a reboot, a move), the new one takes over.
+test_second_runroot_is_refused_while_the_first_is_in_use() {
+	local other
+	sec_setup
+	other() { HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run2" "$@"; }
+	defer other rm -f up2
+	hako run -d --name up busybox sleep 600 >/dev/null
+	run other ps -a
+	assert_status 125
+	assert_contains "$output" "$TEST_TMP/run"
+	assert_contains "$output" "$TEST_TMP/run2"
+	run other run --rm busybox true
+	assert_status 125
+	assert_eq "$(hako inspect --format '{{.State.Status}}' up)" running
+	assert_contains "$(hako ps --format '{{.Names}} {{.Status}}')" "up Up"
+	# nothing runs from the first runroot any more: the second takes over,
+	# and then the first is the one refused while the second is in use
+	hako rm -f up >/dev/null
+	other run -d --name up2 busybox sleep 600 >/dev/null
+	run hako ps -a
+	assert_status 125
+	assert_eq "$(other inspect --format '{{.State.Status}}' up2)" running
+	other rm -f up2 >/dev/null
+	run hako ps -a
+	assert_status 0
+}
