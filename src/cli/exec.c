@@ -81,7 +81,7 @@ static const struct hk_command cmd_exec = {
 	.aliases = "container exec",
 	.usage = "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
 	.summary = "Run a command in a running container",
-	.help = "  -i, --interactive   keep stdin open\n"
+	.help = "  -i, --interactive   keep stdin open (without it: /dev/null)\n"
 		"  -t, --tty           allocate a pseudo-terminal\n"
 		"  -d, --detach        run in the background\n"
 		"  -e, --env K=V       set an environment variable\n"

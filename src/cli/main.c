@@ -128,15 +128,16 @@ static void usage(FILE *out, const char *group)
 		free(sorted);
 		return;
 	}
-	fprintf(out, "Usage: hako [OPTIONS] COMMAND [ARG...]\n\n"
-		     "Containers and virtual machines from OCI images.\n\n"
-		     "Options:\n"
-		     "      --root DIR      persistent state (default /var/lib/hako)\n"
-		     "      --runroot DIR   runtime state (default /run/hako)\n"
-		     "      --debug         print debug messages\n"
-		     "  -v, --version       print the version\n"
-		     "  -h, --help          print this help\n\n"
-		     "Commands:\n");
+	fprintf(out,
+		"Usage: hako [OPTIONS] COMMAND [ARG...]\n\n"
+		"Containers and virtual machines from OCI images.\n\n"
+		"Options:\n"
+		"      --root DIR      persistent state (default /var/lib/hako)\n"
+		"      --runroot DIR   runtime state (default /run/hako; one per root at a time)\n"
+		"      --debug         print debug messages\n"
+		"  -v, --version       print the version\n"
+		"  -h, --help          print this help\n\n"
+		"Commands:\n");
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(sorted[i]->name, "__", 2)) /* internal commands */
 			fprintf(out, "  %-22s %s\n", sorted[i]->name, sorted[i]->summary);
