@@ -13,6 +13,10 @@ engine_cleanup() {
 
 state_is() { [ "$(hako inspect -f '{{.State.Status}}' "$1")" = "$2" ]; }
 
+# kill -9 returns before the process is gone: its files (the monitor's
+# lock) are closed when it runs its exit, later on a busy host.
+files_closed() { ! ls "/proc/$1/fd" 2>/dev/null | grep -q .; }
+
 test_crash_monitor_is_repaired() {
 	engine_setup
 	id=$(hako run -d --name victim busybox sleep 60)
@@ -21,6 +25,7 @@ test_crash_monitor_is_repaired() {
 	assert_ne "$mon" "0"
 	assert_eq "$(cat /proc/$mon/comm)" "hako-monitor"
 	kill -9 "$mon"
+	wait_for 10 files_closed "$mon"
 	# the next command sees the dead monitor and repairs
 	run hako ps -a --filter name=victim --format '{{.Status}}'
 	[[ $output =~ ^Exited\ \(137\) ]] || fail "status after monitor crash: $output"
@@ -46,6 +51,7 @@ test_crash_monitor_with_rm_removes() {
 	id=$(hako run -d --rm --name gone busybox sleep 60)
 	mon=$(hako inspect -f '{{.State.MonitorPid}}' gone)
 	kill -9 "$mon"
+	wait_for 10 files_closed "$mon"
 	run hako ps -aq
 	assert_eq "$output" ""
 	assert_no_file "$TEST_TMP/root/containers/$id"
