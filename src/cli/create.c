@@ -16,6 +16,10 @@ static int create_run(int argc, char **argv, struct hk_error **err)
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
+	if (ctr_ensure_image(&cc, err) < 0) {
+		ctr_create_cli_free(&cc);
+		return -1;
+	}
 	if (ctr_engine_open(&e, err) < 0) {
 		ctr_create_cli_free(&cc);
 		return -1;

@@ -1,5 +1,6 @@
 /* hako command line: option parsing shared by create and run. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 
 #include "cli/command.h"
 #include "cli/ctr_common.h"
+#include "cli/registry_cli.h"
+#include "image/image.h"
+#include "registry/registry.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -64,7 +68,11 @@ const char ctr_create_help[] =
 	"      --restart POLICY        no, always, unless-stopped, on-failure[:N]\n"
 	"      --log-driver DRIVER     json-file (default), k8s-file or none\n"
 	"      --log-opt K=V           max-size=SIZE (10m), max-file=N (3)\n"
-	"      --detach-keys KEYS      detach sequence (default ctrl-p,ctrl-q)\n";
+	"      --detach-keys KEYS      detach sequence (default ctrl-p,ctrl-q)\n"
+	"      --pull POLICY           missing (default: pull the image when it is not\n"
+	"                              here), always, never\n"
+	"      --platform OS/ARCH[/V]  the image's platform (one this host can run)\n"
+	"  -q, --quiet                 no pull progress on stderr\n";
 
 enum {
 	OPT_RM = 1000,
@@ -96,6 +104,8 @@ enum {
 	OPT_LOG_OPT,
 	OPT_DETACH_KEYS,
 	OPT_PUBLISH,
+	OPT_PULL,
+	OPT_PLATFORM,
 };
 
 static int read_env_file(const char *path, struct ctr_create_cli *cc, struct hk_error **err)
@@ -184,6 +194,9 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		{"mac-address", required_argument, NULL, OPT_MAC},
 		{"add-host", required_argument, NULL, OPT_ADD_HOST},
 		{"dns", required_argument, NULL, OPT_DNS},
+		{"pull", required_argument, NULL, OPT_PULL},
+		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"quiet", no_argument, NULL, 'q'},
 		{0},
 	};
 	struct engine_create_opts *o = &cc->o;
@@ -193,7 +206,7 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	memset(cc, 0, sizeof(*cc));
 	engine_create_opts_init(o);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:v:m:c:l:p:P", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+diqte:w:u:v:m:c:l:p:P", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RM:
 			o->auto_remove = true;
@@ -349,6 +362,15 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		case OPT_DNS:
 			strv_push(&cc->dns, optarg);
 			break;
+		case OPT_PULL:
+			cc->pull = optarg;
+			break;
+		case OPT_PLATFORM:
+			cc->platform = optarg;
+			break;
+		case 'q':
+			cc->quiet = true;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 256)
@@ -403,6 +425,131 @@ void ctr_create_cli_free(struct ctr_create_cli *cc)
 	strv_free(cc->networks);
 	strv_free(cc->add_hosts);
 	strv_free(cc->dns);
+}
+
+/* qemu-user's name for an OCI architecture (the binfmt_misc handler's). */
+static const char *qemu_arch(const char *arch)
+{
+	static const char *const map[][2] = {
+		{"amd64", "x86_64"},	{"arm64", "aarch64"},	{"arm", "arm"},
+		{"386", "i386"},	{"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+		{"riscv64", "riscv64"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i][0], arch))
+			return map[i][1];
+	return NULL;
+}
+
+/* --platform OS/ARCH[/VARIANT] (or ARCH, or OS): split into plat (owned
+ * copy) and refused unless this host can run it: its own platform, or an
+ * architecture a registered and enabled binfmt_misc handler (qemu-user)
+ * runs.  Nothing else is honest: the kernel would refuse the binaries. */
+static int platform_parse(const char *spec, char **plat, const char **os, const char **arch,
+			  const char **variant, struct hk_error **err)
+{
+	const char *hos, *harch, *hvar, *q;
+	char *a, *v;
+
+	registry_host_platform(&hos, &harch, &hvar);
+	*plat = xstrdup(spec);
+	a = strchr(*plat, '/');
+	if (a) {
+		*a++ = '\0';
+		v = strchr(a, '/');
+		if (v)
+			*v++ = '\0';
+		*os = *plat, *arch = a, *variant = v;
+	} else if (!strcmp(*plat, hos)) {
+		*os = hos, *arch = harch, *variant = hvar;
+	} else {
+		*os = hos, *arch = *plat, *variant = NULL;
+	}
+	if (!**os || !**arch)
+		return hk_error_set(err, 0, "--platform %s: want OS/ARCH[/VARIANT]", spec);
+	if (strcmp(*os, hos))
+		return hk_error_set(err, 0,
+				    "--platform %s: this host runs %s containers only, not %s",
+				    spec, hos, *os);
+	if (!strcmp(*arch, harch))
+		return 0;
+	q = qemu_arch(*arch);
+	if (q) {
+		_cleanup_free_ char *path = xasprintf("/proc/sys/fs/binfmt_misc/qemu-%s", q);
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		if (read_file_at(AT_FDCWD, path, 4096, &text, &len, NULL) == 0 &&
+		    str_has_prefix(text, "enabled"))
+			return 0;
+	}
+	return hk_error_set(err, 0,
+			    "--platform %s: this host (%s/%s) cannot run %s programs: no "
+			    "binfmt_misc handler%s%s%s is registered for them",
+			    spec, hos, harch, *arch, q ? " (qemu-" : "", q ? q : "", q ? ")" : "");
+}
+
+/* Is the stored image img of the platform asked for? */
+static bool image_is_platform(const struct image *img, const char *os, const char *arch)
+{
+	_cleanup_image_config_ struct image_config *ic = NULL;
+
+	if (image_config(img, &ic, NULL) < 0)
+		return false;
+	return (!ic->os || !strcmp(ic->os, os)) &&
+	       (!ic->architecture || !strcmp(ic->architecture, arch));
+}
+
+int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err)
+{
+	_cleanup_image_store_ struct image_store *store = NULL;
+	_cleanup_image_ struct image *img = NULL;
+	_cleanup_free_ char *plat = NULL, *shown = NULL;
+	struct regcli_xfer x = REGCLI_XFER_INIT;
+	const char *pull = cc->pull ? cc->pull : "missing", *image = cc->o.image;
+	const char *os = NULL, *arch = NULL, *variant = NULL;
+	struct image_ref ref;
+	char id[72];
+	bool have;
+	int r;
+
+	if (strcmp(pull, "missing") && strcmp(pull, "always") && strcmp(pull, "never"))
+		return hk_error_set(err, 0,
+				    "invalid pull option: '%s': must be one of \"always\", "
+				    "\"missing\" or \"never\"",
+				    pull);
+	if (cc->platform && platform_parse(cc->platform, &plat, &os, &arch, &variant, err) < 0)
+		return -1;
+	if (image_store_open(hk_globals.root, &store, err) < 0)
+		return -1;
+	r = image_lookup(store, image, &img, err);
+	if (r < 0 && (!*err || (*err)->errnum != ENOENT))
+		return -1;
+	hk_error_free(err);
+	have = r == 0 && (!plat || image_is_platform(img, os, arch));
+	if (have && strcmp(pull, "always"))
+		return 0;
+	/* Docker's short form of the reference for its messages */
+	if (image_ref_parse(image, &ref, NULL) == 0) {
+		_cleanup_free_ char *full = image_ref_string(&ref);
+		shown = image_ref_familiar(full);
+		image_ref_free(&ref);
+	} else {
+		shown = xstrdup(image);
+	}
+	if (!strcmp(pull, "never"))
+		return hk_error_set(err, ENOENT, "No such image: %s", shown);
+	if (!have && !cc->quiet)
+		fprintf(stderr, "Unable to find image '%s' locally\n", shown);
+	x.quiet = cc->quiet;
+	x.o.os = os, x.o.arch = arch, x.o.variant = variant;
+	regcli_xfer_start(&x);
+	r = registry_pull(store, image, &x.o, id, err);
+	regcli_xfer_done(&x);
+	if (r < 0)
+		return -1;
+	if (!cc->quiet)
+		fprintf(stderr, "Status: Downloaded newer image for %s\n", shown);
+	return 0;
 }
 
 int ctr_start_failed(int status, struct hk_error **err)

@@ -40,6 +40,10 @@ struct ctr_create_cli {
 	struct engine_create_opts o;
 	bool detach;
 	const char *detach_keys;
+	/* --pull missing|always|never, --platform OS/ARCH[/VARIANT], -q */
+	const char *pull;
+	const char *platform;
+	bool quiet;
 	/* owned vectors (strings borrowed from argv or allocated by env-file) */
 	char **env, **labels, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opt, **log_opts,
 		**entrypoint, **cmd, **publish, **aliases, **add_hosts, **dns, **networks;
@@ -49,6 +53,12 @@ struct ctr_create_cli {
 int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *cc,
 		     struct hk_error **err);
 void ctr_create_cli_free(struct ctr_create_cli *cc);
+
+/* Make sure cc's image is in the store as --pull says: pulled when missing
+ * (or always), with "Unable to find image 'REF' locally" and the progress on
+ * stderr unless -q; never: "No such image".  --platform must be one this host
+ * runs.  < 0 (with *err) when the image cannot be had. */
+int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err);
 
 /* The help text of create and run. */
 extern const char ctr_create_help[];
