@@ -16,7 +16,7 @@ static int create_run(int argc, char **argv, struct hk_error **err)
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
-	if (ctr_ensure_image(&cc, err) < 0) {
+	if (ctr_cidfile_check(cc.cidfile, err) < 0 || ctr_ensure_image(&cc, err) < 0) {
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
@@ -25,8 +25,12 @@ static int create_run(int argc, char **argv, struct hk_error **err)
 		return -1;
 	}
 	if (engine_create(&e, &cc.o, &id, err) == 0) {
-		printf("%s\n", id);
-		r = 0;
+		if (ctr_cidfile_write(cc.cidfile, id, err) < 0) {
+			engine_remove(&e, id, true, true, NULL);
+		} else {
+			printf("%s\n", id);
+			r = 0;
+		}
 	}
 	ctr_create_cli_free(&cc);
 	engine_close(&e);

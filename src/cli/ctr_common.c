@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -106,6 +108,80 @@ enum {
 	OPT_PUBLISH,
 	OPT_PULL,
 	OPT_PLATFORM,
+	OPT_ULIMIT,
+	OPT_SHM_SIZE,
+	OPT_SYSCTL,
+	OPT_CPUSET_CPUS,
+	OPT_CPUSET_MEMS,
+	OPT_CPU_QUOTA,
+	OPT_CPU_PERIOD,
+	OPT_CPU_RT_RUNTIME,
+	OPT_CPU_RT_PERIOD,
+	OPT_MEMORY_RESERVATION,
+	OPT_MEMORY_SWAPPINESS,
+	OPT_KERNEL_MEMORY,
+	OPT_OOM_SCORE_ADJ,
+	OPT_OOM_KILL_DISABLE,
+	OPT_BLKIO_WEIGHT,
+	OPT_BLKIO_WEIGHT_DEVICE,
+	OPT_DEVICE_READ_BPS,
+	OPT_DEVICE_WRITE_BPS,
+	OPT_DEVICE_READ_IOPS,
+	OPT_DEVICE_WRITE_IOPS,
+	OPT_PID,
+	OPT_IPC,
+	OPT_UTS,
+	OPT_CGROUPNS,
+	OPT_USERNS,
+	OPT_CGROUP_PARENT,
+	OPT_GROUP_ADD,
+	OPT_CIDFILE,
+	OPT_LABEL_FILE,
+	OPT_ANNOTATION,
+	OPT_DOMAINNAME,
+	OPT_EXPOSE,
+	OPT_DNS_SEARCH,
+	OPT_DNS_OPTION,
+	OPT_SIG_PROXY,
+	OPT_CONTENT_TRUST,
+	OPT_UNSUPPORTED, /* + index in unsupported[] */
+};
+
+/* Docker's run flags hako does not have (yet), each refused with the reason
+ * rather than "unknown flag" or, worse, silently ignored. */
+static const struct {
+	const char *name;
+	int has_arg;
+	const char *why;
+} unsupported[] = {
+	{"device", required_argument, "host devices are not passed into containers yet"},
+	{"device-cgroup-rule", required_argument, "device cgroup rules are not supported yet"},
+	{"gpus", required_argument,
+	 "GPUs need a device plugin (nvidia-container-toolkit), which hako does not use"},
+	{"health-cmd", required_argument, "health checks are not supported yet"},
+	{"health-interval", required_argument, "health checks are not supported yet"},
+	{"health-retries", required_argument, "health checks are not supported yet"},
+	{"health-timeout", required_argument, "health checks are not supported yet"},
+	{"health-start-period", required_argument, "health checks are not supported yet"},
+	{"health-start-interval", required_argument, "health checks are not supported yet"},
+	{"no-healthcheck", no_argument, "health checks are not supported yet"},
+	{"link", required_argument,
+	 "legacy links are not supported: use a user network (network create), where "
+	 "containers find each other by name"},
+	{"link-local-ip", required_argument, "link-local addresses are not supported"},
+	{"mount", required_argument, "not supported yet: use -v or --tmpfs"},
+	{"volumes-from", required_argument, "not supported yet: name the volumes with -v"},
+	{"volume-driver", required_argument, "only the local volume driver exists"},
+	{"storage-opt", required_argument,
+	 "per-container storage options (size) need a storage driver with quotas; overlayfs "
+	 "here has none"},
+	{"runtime", required_argument, "only hako's own runtime is supported"},
+	{"isolation", required_argument, "isolation technologies are a Windows feature"},
+	{"cpu-count", required_argument, "a Windows-only option"},
+	{"cpu-percent", required_argument, "a Windows-only option"},
+	{"io-maxbandwidth", required_argument, "a Windows-only option"},
+	{"io-maxiops", required_argument, "a Windows-only option"},
+	{"use-api-socket", no_argument, "hako has no API socket to mount into a container"},
 };
 
 static int read_env_file(const char *path, struct ctr_create_cli *cc, struct hk_error **err)
@@ -134,6 +210,42 @@ static int read_env_file(const char *path, struct ctr_create_cli *cc, struct hk_
 	return 0;
 }
 
+/* A boolean flag: alone (true) or =true/false. */
+static int parse_bool_opt(const char *flag, const char *v, bool *out, struct hk_error **err)
+{
+	if (!v || !strcmp(v, "true") || !strcmp(v, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "false") || !strcmp(v, "0")) {
+		*out = false;
+		return 0;
+	}
+	return hk_error_set(err, 0, "invalid argument \"%s\" for \"%s\" flag: want true or false",
+			    v, flag);
+}
+
+/* --label-file: K=V lines (# comments and blank lines skipped). */
+static int read_kv_file(const char *flag, const char *path, char ***out, struct hk_error **err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return hk_error_errno(err, "%s %s", flag, path);
+	while (getline(&line, &cap, f) >= 0) {
+		char *s = line;
+		s[strcspn(s, "\r\n")] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		strv_push(out, s);
+	}
+	return 0;
+}
+
 static int parse_size_opt(const char *flag, const char *v, int64_t *out, bool allow_minus1,
 			  struct hk_error **err)
 {
@@ -151,7 +263,7 @@ static int parse_size_opt(const char *flag, const char *v, int64_t *out, bool al
 int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *cc,
 		     struct hk_error **err)
 {
-	static const struct option opts[] = {
+	static const struct option base_opts[] = {
 		{"rm", no_argument, NULL, OPT_RM},
 		{"detach", no_argument, NULL, 'd'},
 		{"interactive", no_argument, NULL, 'i'},
@@ -197,16 +309,68 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		{"pull", required_argument, NULL, OPT_PULL},
 		{"platform", required_argument, NULL, OPT_PLATFORM},
 		{"quiet", no_argument, NULL, 'q'},
+		{"ulimit", required_argument, NULL, OPT_ULIMIT},
+		{"shm-size", required_argument, NULL, OPT_SHM_SIZE},
+		{"sysctl", required_argument, NULL, OPT_SYSCTL},
+		{"cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS},
+		{"cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS},
+		{"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
+		{"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
+		{"cpu-rt-runtime", required_argument, NULL, OPT_CPU_RT_RUNTIME},
+		{"cpu-rt-period", required_argument, NULL, OPT_CPU_RT_PERIOD},
+		{"memory-reservation", required_argument, NULL, OPT_MEMORY_RESERVATION},
+		{"memory-swappiness", required_argument, NULL, OPT_MEMORY_SWAPPINESS},
+		{"kernel-memory", required_argument, NULL, OPT_KERNEL_MEMORY},
+		{"oom-score-adj", required_argument, NULL, OPT_OOM_SCORE_ADJ},
+		{"oom-kill-disable", optional_argument, NULL, OPT_OOM_KILL_DISABLE},
+		{"blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT},
+		{"blkio-weight-device", required_argument, NULL, OPT_BLKIO_WEIGHT_DEVICE},
+		{"device-read-bps", required_argument, NULL, OPT_DEVICE_READ_BPS},
+		{"device-write-bps", required_argument, NULL, OPT_DEVICE_WRITE_BPS},
+		{"device-read-iops", required_argument, NULL, OPT_DEVICE_READ_IOPS},
+		{"device-write-iops", required_argument, NULL, OPT_DEVICE_WRITE_IOPS},
+		{"pid", required_argument, NULL, OPT_PID},
+		{"ipc", required_argument, NULL, OPT_IPC},
+		{"uts", required_argument, NULL, OPT_UTS},
+		{"cgroupns", required_argument, NULL, OPT_CGROUPNS},
+		{"userns", required_argument, NULL, OPT_USERNS},
+		{"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
+		{"group-add", required_argument, NULL, OPT_GROUP_ADD},
+		{"cidfile", required_argument, NULL, OPT_CIDFILE},
+		{"label-file", required_argument, NULL, OPT_LABEL_FILE},
+		{"annotation", required_argument, NULL, OPT_ANNOTATION},
+		{"domainname", required_argument, NULL, OPT_DOMAINNAME},
+		{"expose", required_argument, NULL, OPT_EXPOSE},
+		{"dns-search", required_argument, NULL, OPT_DNS_SEARCH},
+		{"dns-option", required_argument, NULL, OPT_DNS_OPTION},
+		{"dns-opt", required_argument, NULL, OPT_DNS_OPTION},
+		{"attach", required_argument, NULL, 'a'},
+		{"sig-proxy", optional_argument, NULL, OPT_SIG_PROXY},
+		{"disable-content-trust", optional_argument, NULL, OPT_CONTENT_TRUST},
 		{0},
 	};
+	struct option opts[ARRAY_SIZE(base_opts) + ARRAY_SIZE(unsupported)];
+	bool b;
 	struct engine_create_opts *o = &cc->o;
 	long long n;
 	int c;
 
 	memset(cc, 0, sizeof(*cc));
 	engine_create_opts_init(o);
+	cc->sig_proxy = true;
+	/* the table: ours, then the refused ones, then the terminator */
+	memcpy(opts, base_opts, sizeof(base_opts) - sizeof(base_opts[0]));
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
+		opts[ARRAY_SIZE(base_opts) - 1 + i] =
+			(struct option){unsupported[i].name, unsupported[i].has_arg, NULL,
+					OPT_UNSUPPORTED + (int)i};
+	memset(&opts[ARRAY_SIZE(opts) - 1], 0, sizeof(opts[0]));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+diqte:w:u:v:m:c:l:p:P", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+diqte:w:u:v:m:c:l:p:Pa:", opts, NULL)) != -1) {
+		if (c >= OPT_UNSUPPORTED && c < OPT_UNSUPPORTED + (int)ARRAY_SIZE(unsupported))
+			return hk_error_set(err, 0, "%s: --%s: %s", argv[0],
+					    unsupported[c - OPT_UNSUPPORTED].name,
+					    unsupported[c - OPT_UNSUPPORTED].why);
 		switch (c) {
 		case OPT_RM:
 			o->auto_remove = true;
@@ -371,6 +535,171 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		case 'q':
 			cc->quiet = true;
 			break;
+		case OPT_ULIMIT:
+			strv_push(&cc->ulimits, optarg);
+			break;
+		case OPT_SHM_SIZE:
+			if (parse_size_opt("--shm-size", optarg, &o->shm_size, false, err) < 0)
+				return -1;
+			if (o->shm_size <= 0)
+				return hk_error_set(err, 0, "invalid --shm-size value '%s'",
+						    optarg);
+			break;
+		case OPT_SYSCTL:
+			strv_push(&cc->sysctls, optarg);
+			break;
+		case OPT_CPUSET_CPUS:
+			o->cpuset_cpus = optarg;
+			break;
+		case OPT_CPUSET_MEMS:
+			o->cpuset_mems = optarg;
+			break;
+		case OPT_CPU_QUOTA:
+			if (parse_ll(optarg, -1, 1LL << 40, &n) < 0)
+				return hk_error_set(err, 0, "invalid --cpu-quota value '%s'",
+						    optarg);
+			o->cpu_quota = n;
+			break;
+		case OPT_CPU_PERIOD:
+			if (parse_ll(optarg, 0, 1LL << 40, &n) < 0)
+				return hk_error_set(err, 0, "invalid --cpu-period value '%s'",
+						    optarg);
+			o->cpu_period = n;
+			break;
+		case OPT_CPU_RT_RUNTIME:
+			if (parse_ll(optarg, 0, 1LL << 40, &n) < 0)
+				return hk_error_set(err, 0, "invalid --cpu-rt-runtime value '%s'",
+						    optarg);
+			o->cpu_rt_runtime = n;
+			break;
+		case OPT_CPU_RT_PERIOD:
+			if (parse_ll(optarg, 0, 1LL << 40, &n) < 0)
+				return hk_error_set(err, 0, "invalid --cpu-rt-period value '%s'",
+						    optarg);
+			o->cpu_rt_period = n;
+			break;
+		case OPT_MEMORY_RESERVATION:
+			if (parse_size_opt("--memory-reservation", optarg, &o->memory_reservation,
+					   false, err) < 0)
+				return -1;
+			break;
+		case OPT_MEMORY_SWAPPINESS:
+			if (parse_ll(optarg, -1, 100, &n) < 0)
+				return hk_error_set(err, 0,
+						    "invalid --memory-swappiness value '%s': valid "
+						    "memory swappiness range is 0-100",
+						    optarg);
+			o->memory_swappiness = n;
+			break;
+		case OPT_KERNEL_MEMORY:
+			if (parse_size_opt("--kernel-memory", optarg, &o->kernel_memory, false,
+					   err) < 0)
+				return -1;
+			break;
+		case OPT_OOM_SCORE_ADJ:
+			if (parse_ll(optarg, -1000, 1000, &n) < 0)
+				return hk_error_set(
+					err, 0,
+					"invalid --oom-score-adj value '%s': the range is "
+					"[-1000, 1000]",
+					optarg);
+			o->oom_score_adj = (int)n;
+			break;
+		case OPT_OOM_KILL_DISABLE:
+			if (parse_bool_opt("--oom-kill-disable", optarg, &b, err) < 0)
+				return -1;
+			o->oom_kill_disable = b;
+			break;
+		case OPT_BLKIO_WEIGHT:
+			if (parse_ll(optarg, 0, 1000, &n) < 0 || (n && n < 10))
+				return hk_error_set(
+					err, 0,
+					"invalid --blkio-weight value '%s': the range is "
+					"from 10 to 1000",
+					optarg);
+			o->blkio_weight = (int)n;
+			break;
+		case OPT_BLKIO_WEIGHT_DEVICE:
+			strv_push(&cc->blkio_weight_device, optarg);
+			break;
+		case OPT_DEVICE_READ_BPS:
+			strv_push(&cc->device_read_bps, optarg);
+			break;
+		case OPT_DEVICE_WRITE_BPS:
+			strv_push(&cc->device_write_bps, optarg);
+			break;
+		case OPT_DEVICE_READ_IOPS:
+			strv_push(&cc->device_read_iops, optarg);
+			break;
+		case OPT_DEVICE_WRITE_IOPS:
+			strv_push(&cc->device_write_iops, optarg);
+			break;
+		case OPT_PID:
+			o->pid_mode = optarg;
+			break;
+		case OPT_IPC:
+			o->ipc_mode = optarg;
+			break;
+		case OPT_UTS:
+			o->uts_mode = optarg;
+			break;
+		case OPT_CGROUPNS:
+			o->cgroupns_mode = optarg;
+			break;
+		case OPT_USERNS:
+			o->userns_mode = optarg;
+			break;
+		case OPT_CGROUP_PARENT:
+			o->cgroup_parent = optarg;
+			break;
+		case OPT_GROUP_ADD:
+			strv_push(&cc->group_add, optarg);
+			break;
+		case OPT_CIDFILE:
+			cc->cidfile = optarg;
+			break;
+		case OPT_LABEL_FILE:
+			if (read_kv_file("--label-file", optarg, &cc->labels, err) < 0)
+				return -1;
+			break;
+		case OPT_ANNOTATION:
+			strv_push(&cc->annotations, optarg);
+			break;
+		case OPT_DOMAINNAME:
+			o->domainname = optarg;
+			break;
+		case OPT_EXPOSE:
+			strv_push(&cc->expose, optarg);
+			break;
+		case OPT_DNS_SEARCH:
+			strv_push(&cc->dns_search, optarg);
+			break;
+		case OPT_DNS_OPTION:
+			strv_push(&cc->dns_options, optarg);
+			break;
+		case 'a':
+			if (!strcasecmp(optarg, "stdin"))
+				o->attach |= ENGINE_ATTACH_STDIN;
+			else if (!strcasecmp(optarg, "stdout"))
+				o->attach |= ENGINE_ATTACH_STDOUT;
+			else if (!strcasecmp(optarg, "stderr"))
+				o->attach |= ENGINE_ATTACH_STDERR;
+			else
+				return hk_error_set(
+					err, 0,
+					"invalid argument \"%s\" for \"-a, --attach\" "
+					"flag: valid streams are STDIN, STDOUT and STDERR",
+					optarg);
+			break;
+		case OPT_SIG_PROXY:
+			if (parse_bool_opt("--sig-proxy", optarg, &cc->sig_proxy, err) < 0)
+				return -1;
+			break;
+		case OPT_CONTENT_TRUST:
+			/* hako never checks content trust: disabling it changes nothing */
+			if (parse_bool_opt("--disable-content-trust", optarg, &b, err) < 0)
+				return -1;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 256)
@@ -382,6 +711,8 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	}
 	if (!is_run && cc->detach)
 		return hk_error_set(err, 0, "create: unknown flag: --detach");
+	if (cc->detach && o->attach)
+		return hk_error_set(err, 0, "Conflicting options: -a and -d");
 	if (optind >= argc)
 		return hk_error_set(err, 0, "%s: requires at least 1 argument: IMAGE [COMMAND...]",
 				    argv[0]);
@@ -403,6 +734,18 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	o->networks = cc->networks;
 	o->add_hosts = cc->add_hosts;
 	o->dns = cc->dns;
+	o->ulimits = cc->ulimits;
+	o->sysctls = cc->sysctls;
+	o->blkio_weight_device = cc->blkio_weight_device;
+	o->device_read_bps = cc->device_read_bps;
+	o->device_write_bps = cc->device_write_bps;
+	o->device_read_iops = cc->device_read_iops;
+	o->device_write_iops = cc->device_write_iops;
+	o->group_add = cc->group_add;
+	o->annotations = cc->annotations;
+	o->expose = cc->expose;
+	o->dns_search = cc->dns_search;
+	o->dns_options = cc->dns_options;
 	o->attach_stdout = is_run && !cc->detach;
 	return 0;
 }
@@ -425,6 +768,18 @@ void ctr_create_cli_free(struct ctr_create_cli *cc)
 	strv_free(cc->networks);
 	strv_free(cc->add_hosts);
 	strv_free(cc->dns);
+	strv_free(cc->ulimits);
+	strv_free(cc->sysctls);
+	strv_free(cc->blkio_weight_device);
+	strv_free(cc->device_read_bps);
+	strv_free(cc->device_write_bps);
+	strv_free(cc->device_read_iops);
+	strv_free(cc->device_write_iops);
+	strv_free(cc->group_add);
+	strv_free(cc->annotations);
+	strv_free(cc->expose);
+	strv_free(cc->dns_search);
+	strv_free(cc->dns_options);
 }
 
 /* qemu-user's name for an OCI architecture (the binfmt_misc handler's). */
@@ -550,6 +905,83 @@ int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err)
 	if (!cc->quiet)
 		fprintf(stderr, "Status: Downloaded newer image for %s\n", shown);
 	return 0;
+}
+
+int ctr_cidfile_check(const char *path, struct hk_error **err)
+{
+	if (path && access(path, F_OK) == 0)
+		return hk_error_set(err, EEXIST,
+				    "Container ID file found, make sure the other container isn't "
+				    "running or delete %s",
+				    path);
+	return 0;
+}
+
+int ctr_cidfile_write(const char *path, const char *id, struct hk_error **err)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return hk_error_errno(err, "--cidfile %s", path);
+	if (write_all(fd, id, strlen(id)) < 0)
+		return hk_error_errno(err, "--cidfile %s", path);
+	return 0;
+}
+
+/* ---- --sig-proxy: what the CLI receives goes to the container ---- */
+
+struct sig_proxy {
+	char *id;
+	sigset_t set;
+};
+
+static void *sig_proxy_main(void *arg)
+{
+	struct sig_proxy *p = arg;
+
+	for (;;) {
+		struct engine e;
+		int sig = 0;
+		if (sigwait(&p->set, &sig) != 0)
+			continue;
+		if (ctr_engine_open(&e, NULL) < 0)
+			continue;
+		/* a container that is gone already: nothing to say */
+		engine_kill(&e, p->id, sig, NULL);
+		engine_close(&e);
+	}
+	return NULL;
+}
+
+void ctr_sig_proxy_start(const char *id)
+{
+	static struct sig_proxy p;
+	pthread_t t;
+
+	p.id = xstrdup(id);
+	sigfillset(&p.set);
+	/* docker's exceptions: what only concerns this process */
+	sigdelset(&p.set, SIGCHLD);
+	sigdelset(&p.set, SIGPIPE);
+	sigdelset(&p.set, SIGURG);
+	sigdelset(&p.set, SIGWINCH);
+	sigdelset(&p.set, SIGKILL);
+	sigdelset(&p.set, SIGSTOP);
+	sigdelset(&p.set, SIGSEGV);
+	sigdelset(&p.set, SIGBUS);
+	sigdelset(&p.set, SIGFPE);
+	sigdelset(&p.set, SIGILL);
+	sigdelset(&p.set, SIGABRT);
+	sigdelset(&p.set, SIGTRAP);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigdelset(&p.set, s); /* glibc's own (and the sanitizers') */
+	/* blocked here (and in every thread made later), waited for there */
+	pthread_sigmask(SIG_BLOCK, &p.set, NULL);
+	if (pthread_create(&t, NULL, sig_proxy_main, &p) == 0)
+		pthread_detach(t);
 }
 
 int ctr_start_failed(int status, struct hk_error **err)

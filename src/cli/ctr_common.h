@@ -44,9 +44,14 @@ struct ctr_create_cli {
 	const char *pull;
 	const char *platform;
 	bool quiet;
+	const char *cidfile; /* --cidfile: the id written there after create */
+	bool sig_proxy;	     /* --sig-proxy (default true): signals to the container */
 	/* owned vectors (strings borrowed from argv or allocated by env-file) */
 	char **env, **labels, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opt, **log_opts,
 		**entrypoint, **cmd, **publish, **aliases, **add_hosts, **dns, **networks;
+	char **ulimits, **sysctls, **blkio_weight_device, **device_read_bps, **device_write_bps,
+		**device_read_iops, **device_write_iops, **group_add, **annotations, **expose,
+		**dns_search, **dns_options;
 	char **owned; /* strings from --env-file to free */
 };
 /* Parse create/run options and the IMAGE [CMD...] after them. */
@@ -59,6 +64,16 @@ void ctr_create_cli_free(struct ctr_create_cli *cc);
  * stderr unless -q; never: "No such image".  --platform must be one this host
  * runs.  < 0 (with *err) when the image cannot be had. */
 int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err);
+
+/* --cidfile: refused when the file exists (docker's words); the id is
+ * written there once the container exists.  path NULL: nothing to do. */
+int ctr_cidfile_check(const char *path, struct hk_error **err);
+int ctr_cidfile_write(const char *path, const char *id, struct hk_error **err);
+
+/* --sig-proxy: from now on, the signals this process receives (but those
+ * about itself: SIGCHLD, SIGPIPE, SIGWINCH, faults) are sent to the
+ * container id by a thread of their own. */
+void ctr_sig_proxy_start(const char *id);
 
 /* The help text of create and run. */
 extern const char ctr_create_help[];

@@ -1,5 +1,6 @@
 /* hako run: create a container from an image and start it; without -d,
  * stay attached and exit with its status. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +9,35 @@
 #include "cli/ctr_common.h"
 #include "cli/vm_cli.h"
 #include "util/util.h"
+
+/* Attached to the streams -a named (all without -a): the others go to
+ * /dev/null for the time of the attach. */
+static int attach_streams(struct engine *e, struct ctr_create_cli *cc, const char *id, int fd,
+			  struct hk_error **err)
+{
+	int a = cc->o.attach, saved[3] = {-1, -1, -1}, r;
+	bool in = cc->o.interactive && (!a || (a & ENGINE_ATTACH_STDIN));
+
+	for (int s = 1; a && s <= 2; s++) {
+		int bit = s == 1 ? ENGINE_ATTACH_STDOUT : ENGINE_ATTACH_STDERR;
+		int nul;
+		if (a & bit)
+			continue;
+		nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		saved[s] = fcntl(s, F_DUPFD_CLOEXEC, 3);
+		if (nul >= 0) {
+			dup2(nul, s);
+			close(nul);
+		}
+	}
+	r = ctr_attach_and_wait(e, id, fd, cc->o.tty, in, cc->detach_keys, err);
+	for (int s = 1; s <= 2; s++)
+		if (saved[s] >= 0) {
+			dup2(saved[s], s);
+			close(saved[s]);
+		}
+	return r;
+}
 
 static int run_run(int argc, char **argv, struct hk_error **err)
 {
@@ -23,7 +53,7 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
-	if (ctr_ensure_image(&cc, err) < 0) {
+	if (ctr_cidfile_check(cc.cidfile, err) < 0 || ctr_ensure_image(&cc, err) < 0) {
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
@@ -32,6 +62,11 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 		return -1;
 	}
 	if (engine_create(&e, &cc.o, &id, err) < 0) {
+		r = -1;
+		goto out;
+	}
+	if (ctr_cidfile_write(cc.cidfile, id, err) < 0) {
+		engine_remove(&e, id, true, true, NULL);
 		r = -1;
 		goto out;
 	}
@@ -55,7 +90,9 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 		goto out;
 	}
 	close(sv[1]);
-	r = ctr_attach_and_wait(&e, id, sv[0], cc.o.tty, cc.o.interactive, cc.detach_keys, err);
+	if (cc.sig_proxy && !cc.o.tty)
+		ctr_sig_proxy_start(id);
+	r = attach_streams(&e, &cc, id, sv[0], err);
 out:
 	ctr_create_cli_free(&cc);
 	engine_close(&e);

@@ -50,6 +50,7 @@ void engine_create_opts_init(struct engine_create_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->stop_timeout = -1;
+	o->memory_swappiness = -1;
 }
 
 /* 1: a monitor holds <runroot>/containers/<id>/monitor.lock; 0: none does. */

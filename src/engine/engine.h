@@ -137,7 +137,47 @@ struct engine_create_opts {
 	const char *restart; /* no|always|unless-stopped|on-failure[:N] */
 	const char *log_driver;
 	char **log_opts; /* max-size=..., max-file=... */
+
+	/* limits (docs/engine.md, "Limits") */
+	char **ulimits;		    /* NAME=SOFT[:HARD] (-1 or unlimited) */
+	int64_t shm_size;	    /* bytes of /dev/shm, 0: 64 MiB */
+	char **sysctls;		    /* K=V, namespaced ones only */
+	const char *cpuset_cpus;    /* "0-2,4" */
+	const char *cpuset_mems;    /* NUMA nodes */
+	int64_t cpu_quota;	    /* microseconds per period, 0: none */
+	int64_t cpu_period;	    /* microseconds, 0: the kernel's */
+	int64_t cpu_rt_runtime;	    /* real-time microseconds per period, 0: none */
+	int64_t cpu_rt_period;	    /* microseconds, 0: the kernel's */
+	int64_t memory_reservation; /* soft limit, bytes */
+	int64_t memory_swappiness;  /* 0-100, -1: the host's */
+	int64_t kernel_memory;	    /* accepted and ignored, as docker */
+	int oom_score_adj;	    /* -1000..1000 */
+	bool oom_kill_disable;
+	int blkio_weight; /* 10-1000, 0: none */
+	char **blkio_weight_device, **device_read_bps, **device_write_bps, **device_read_iops,
+		**device_write_iops; /* PATH:VALUE */
+
+	/* namespaces and identity */
+	const char *pid_mode;	   /* ""|host|container:NAME */
+	const char *ipc_mode;	   /* ""|none|private|shareable|host|container:NAME */
+	const char *uts_mode;	   /* ""|host|container:NAME */
+	const char *cgroupns_mode; /* ""|host|private */
+	const char *userns_mode;   /* ""|host */
+	const char *cgroup_parent; /* the container's cgroup goes under it, not hako/ */
+	char **group_add;	   /* more groups (names from the image's /etc/group, or ids) */
+
+	/* other */
+	const char *domainname;
+	char **expose;	    /* PORT[/PROTO] or a range: more Config.ExposedPorts */
+	char **dns_search;  /* search domains for /etc/resolv.conf */
+	char **dns_options; /* options for /etc/resolv.conf */
+	char **annotations; /* K=V, into the OCI spec */
+	int attach;	    /* -a: ENGINE_ATTACH_* bits, 0: the default (all) */
 };
+
+#define ENGINE_ATTACH_STDIN  1
+#define ENGINE_ATTACH_STDOUT 2
+#define ENGINE_ATTACH_STDERR 4
 
 void engine_create_opts_init(struct engine_create_opts *o);
 

@@ -88,6 +88,7 @@ static int start_container(struct mon *m, struct hk_error **err)
 	runtime_delete(m->runtime_root, m->c->id, true, NULL);
 	hk_trace("runtime_create");
 	if (engine_net_refresh_joined(m->e, m->c, err) < 0 ||
+	    spec_opts_refresh_joined(m->e, m->c, err) < 0 ||
 	    runtime_create(m->c->id, m->ctr_dir, &ro, &m->io.pid, err) < 0)
 		goto out;
 	hk_trace("runtime_create done");

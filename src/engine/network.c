@@ -14,6 +14,7 @@
 
 #include "db/db.h"
 #include "engine/internal.h"
+#include "engine/spec.h"
 #include "net/net.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -229,6 +230,14 @@ static int resolv_update(struct net_ctx *ctx, const struct engine_container *c, 
 		return 0;
 	if (net_dns_resolv_content(ctx, mode, &text, err) < 0)
 		return -1;
+	if (text) {
+		/* --dns-search, --dns-option */
+		char *with = spec_resolv_apply(text, hc);
+		if (with) {
+			free(text);
+			text = with;
+		}
+	}
 	/* bind-mounted: the same inode, rewritten in place */
 	return text ? file_rewrite_in_place(path, text, strlen(text), err) : 0;
 }

@@ -265,7 +265,9 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	hostname = o->hostname ? xstrdup(o->hostname) : xstrndup(id, 12);
 	if (o->hostname && (strlen(o->hostname) > 64 || strchr(o->hostname, '/')))
 		return hk_error_set(err, 0, "--hostname: invalid hostname '%s'", o->hostname);
-	if (o->network && !strcmp(o->network, "host") && !o->hostname) {
+	if (((o->network && !strcmp(o->network, "host")) ||
+	     (o->uts_mode && !strcmp(o->uts_mode, "host"))) &&
+	    !o->hostname) {
 		free(hostname);
 		hostname = xmalloc(HOST_NAME_MAX + 1);
 		gethostname(hostname, HOST_NAME_MAX);
@@ -386,8 +388,20 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 			return hk_error_set(err, 0, "--tmpfs %s: the path must be absolute", *v);
 		json_object_object_add(tmpfs, dst, json_object_new_string(colon ? colon + 1 : ""));
 	}
-	if (engine_net_config(e, o, ic ? ic->exposed_ports : NULL, all, hc, err) < 0)
-		return -1;
+	{
+		/* the image's EXPOSE and --expose: -P publishes them all */
+		_cleanup_strv_ char **exposed = NULL;
+		json_object *ep = json_object_new_object();
+		json_object_object_add(cfg, "ExposedPorts", ep);
+		for (char **x = ic ? ic->exposed_ports : NULL; x && *x; x++) {
+			json_object_object_add(ep, *x, json_object_new_object());
+			strv_push(&exposed, *x);
+		}
+		for (char **x = o->expose; x && *x; x++)
+			strv_push(&exposed, *x);
+		if (engine_net_config(e, o, exposed, all, hc, err) < 0)
+			return -1;
+	}
 	if (spec_parse_restart(o->restart, &policy, &max_retry, err) < 0)
 		return -1;
 	if (o->auto_remove && strcmp(policy, "no"))
@@ -430,6 +444,8 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 	if (o->memory_swap && o->memory && o->memory_swap != -1 && o->memory_swap < o->memory)
 		return hk_error_set(err, 0, "--memory-swap must be at least --memory");
 	if (build_security(o, hc, err) < 0)
+		return -1;
+	if (spec_opts_config(e, o, cfg, hc, err) < 0)
 		return -1;
 	*out = steal_ptr(&all);
 	return 0;
@@ -801,6 +817,8 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 		json_object_object_add(lnx, "cgroupsPath", jstr(cg));
 	}
 	json_object_object_add(spec, "linux", lnx);
+	if (spec_opts_oci(e, c, rootfd, spec, err) < 0)
+		return -1;
 	*out = steal_ptr(&spec);
 	return 0;
 }
@@ -1024,6 +1042,14 @@ int spec_write_etc_files(struct engine *e, const struct engine_container *c, str
 		}
 		if (!ns)
 			snprintf(resolv + n, cap - n, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+	}
+	{
+		/* --dns-search, --dns-option */
+		char *with = spec_resolv_apply(resolv, hc);
+		if (with) {
+			free(resolv);
+			resolv = with;
+		}
 	}
 	{
 		_cleanup_free_ char *p1 = path_join(dir, "hosts");

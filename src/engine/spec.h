@@ -17,4 +17,24 @@ char *engine_find_init(void);
  * NULL when none is found. */
 char *engine_find_helper(const char *name);
 
+/* spec_opts.c: the options beyond the first set (limits, namespaces,
+ * identity, the rest).  Fill cfg/hc (after NetworkMode and PortBindings are
+ * in hc); refuse what this host cannot do, with the reason. */
+int spec_opts_config(struct engine *e, const struct engine_create_opts *o, json_object *cfg,
+		     json_object *hc, struct hk_error **err);
+/* Apply the stored config of those options to the OCI spec spec_generate()
+ * made (rootfd: the container's rootfs, for --group-add names). */
+int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd, json_object *spec,
+		  struct hk_error **err);
+/* At start: point --pid/--ipc/--uts container:NAME at that container as it
+ * runs now (its config.json rewritten); nothing to do for other modes. */
+int spec_opts_refresh_joined(struct engine *e, const struct engine_container *c,
+			     struct hk_error **err);
+/* resolv.conf text with --dns-search/--dns-option (hc's DnsSearch and
+ * DnsOptions) in place of the search and options lines; NULL when neither
+ * is set.  Caller frees. */
+char *spec_resolv_apply(const char *text, json_object *hc);
+/* Is /sys/fs/cgroup a cgroup2 mount (unified, not v1 or hybrid)? */
+bool spec_host_cgroup_v2(void);
+
 #endif

@@ -3,8 +3,10 @@
  * controller-less cgroup2 mount, which still gives cgroup.kill and
  * cgroup.freeze). */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +146,98 @@ static int v1_memory(struct cgroup *cg, const struct cg_resources *r, struct hk_
 	return 0;
 }
 
+static int64_t rt_read(const char *dir)
+{
+	_cleanup_free_ char *p = xasprintf("%s/cpu.rt_runtime_us", dir), *text = NULL;
+	size_t len = 0;
+
+	if (read_file_at(AT_FDCWD, p, 64, &text, &len, NULL) < 0)
+		return -1;
+	return strtoll(text, NULL, 10);
+}
+
+/* The real-time budget of the cgroups of dir's other children. */
+static int64_t rt_siblings(const char *dir, const char *child)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	int64_t sum = 0;
+
+	while (dp && (de = readdir(dp))) {
+		_cleanup_free_ char *sub = NULL;
+		int64_t v;
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", dir, de->d_name);
+		if (!strcmp(sub, child) || (v = rt_read(sub)) <= 0)
+			continue;
+		sum += v;
+	}
+	if (dp)
+		closedir(dp);
+	return sum;
+}
+
+/* A v1 cgroup's cpu.rt_runtime_us must fit in its parent's, minus what the
+ * parent's other children hold, and a new cgroup starts with none: an rt
+ * request fails with EINVAL unless every ancestor has room.  Docker leaves
+ * that to the admin (dockerd --cpu-rt-runtime); we give each ancestor below
+ * the hierarchy's root what it needs, top-down, as far as the root's own
+ * budget (kernel.sched_rt_runtime_us) allows.  The ancestors keep it. */
+static int rt_budget(struct cg_dir *d, int64_t want, struct hk_error **err)
+{
+	_cleanup_strv_ char **dirs = NULL;
+	int64_t *need = NULL;
+	_cleanup_free_ char *child = xstrdup(d->path);
+	size_t n = 0;
+	int rc = 0;
+
+	for (;;) {
+		_cleanup_free_ char *parent = xstrdup(child);
+		char *slash = strrchr(parent, '/');
+		_cleanup_free_ char *grand = NULL;
+		int64_t cur, req;
+
+		if (!slash || slash == parent)
+			break;
+		*slash = '\0';
+		cur = rt_read(parent);
+		if (cur < 0)
+			break;
+		req = rt_siblings(parent, child) + want;
+		if (cur >= req)
+			break;
+		grand = xstrdup(parent);
+		slash = strrchr(grand, '/');
+		if (slash)
+			*slash = '\0';
+		if (!slash || rt_read(grand) < 0) {
+			/* parent is the hierarchy's root: its budget is the kernel's */
+			free(need);
+			return hk_error_set(err, EINVAL,
+					    "cpu.rt_runtime_us: %lld us asked, but the host's "
+					    "real-time budget has %lld us left (kernel."
+					    "sched_rt_runtime_us)",
+					    (long long)want, (long long)(cur - (req - want)));
+		}
+		strv_push(&dirs, parent);
+		need = xrealloc(need, (n + 1) * sizeof(*need));
+		need[n++] = req;
+		want = req;
+		free(child);
+		child = xstrdup(parent);
+	}
+	for (size_t i = n; i-- > 0 && rc == 0;) {
+		_cleanup_close_ int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct cg_dir pd = {.path = dirs[i], .fd = fd};
+		if (fd < 0 || write_i64(&pd, "cpu.rt_runtime_us", need[i], err) < 0)
+			rc = fd < 0 ? hk_error_errno(err, "open %s", dirs[i])
+				    : hk_error_wrap(err, "give the parent cgroup real-time budget");
+	}
+	free(need);
+	return rc;
+}
+
 static int v1_cpu(struct cgroup *cg, const struct cg_resources *r, struct hk_error **err)
 {
 	struct cg_dir *d;
@@ -164,6 +258,9 @@ static int v1_cpu(struct cgroup *cg, const struct cg_resources *r, struct hk_err
 			return -1;
 		if (r->cpu_rt_period &&
 		    write_i64(d, "cpu.rt_period_us", (int64_t)r->cpu_rt_period, err) < 0)
+			return -1;
+		if (r->cpu_rt_runtime != CG_UNSET && r->cpu_rt_runtime > 0 &&
+		    rt_budget(d, r->cpu_rt_runtime, err) < 0)
 			return -1;
 		if (r->cpu_rt_runtime != CG_UNSET &&
 		    write_i64(d, "cpu.rt_runtime_us", r->cpu_rt_runtime, err) < 0)
