@@ -72,8 +72,8 @@ static bool v2_has_controller(const char *ctrl)
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 
-	if (read_file_at(AT_FDCWD, "/sys/fs/cgroup/cgroup.controllers", 4096, &text, &len,
-			 NULL) < 0)
+	if (read_file_at(AT_FDCWD, "/sys/fs/cgroup/cgroup.controllers", 4096, &text, &len, NULL) <
+	    0)
 		return false;
 	for (char *save = NULL, *t = strtok_r(text, " \n", &save); t;
 	     t = strtok_r(NULL, " \n", &save))
@@ -122,23 +122,24 @@ static bool list_parse(const char *s, unsigned char *bits, unsigned max)
 static int check_cpuset(const char *flag, const char *want, const char *online_file,
 			struct hk_error **err)
 {
-	unsigned char w[128], have[128];
+	unsigned char w[1024], have[1024];
 	_cleanup_free_ char *online = NULL;
 	size_t len = 0;
 
-	if (!list_parse(want, w, 1024))
-		return hk_error_set(err, 0, "invalid value %s for %s: expected a list such as 0-2,4",
-				    want, flag);
+	if (!list_parse(want, w, 8192))
+		return hk_error_set(err, 0,
+				    "invalid value %s for %s: expected a list such as 0-2,4", want,
+				    flag);
 	if (read_file_at(AT_FDCWD, online_file, 4096, &online, &len, NULL) < 0)
 		online = xstrdup("0");
-	if (!list_parse(online, have, 1024))
+	if (!list_parse(online, have, 8192))
 		return 0;
 	for (size_t i = 0; i < sizeof(w); i++)
 		if (w[i] & ~have[i])
-			return hk_error_set(err, 0,
-					    "%s: requested %s %s are not available - available: %.*s",
-					    flag, flag[9] == 'c' ? "CPUs" : "memory nodes", want,
-					    (int)strcspn(online, "\n"), online);
+			return hk_error_set(
+				err, 0, "%s: requested %s %s are not available - available: %.*s",
+				flag, flag[9] == 'c' ? "CPUs" : "memory nodes", want,
+				(int)strcspn(online, "\n"), online);
 	return 0;
 }
 
@@ -157,8 +158,8 @@ static bool have_cap(cap_value_t cv)
 /* ------------------------------------------------------------ ulimits */
 
 static const char *const ulimit_names[] = {
-	"core",	  "cpu",    "data",  "fsize",  "locks",	     "memlock", "msgqueue", "nice",
-	"nofile", "nproc",  "rss",   "rtprio", "rttime",     "sigpending", "stack",
+	"core",	  "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+	"nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",
 };
 
 static int parse_limit_value(const char *s, int64_t *out)
@@ -191,11 +192,12 @@ static int ulimits_json(char **v, json_object **out, struct hk_error **err)
 		for (size_t i = 0; name && i < ARRAY_SIZE(ulimit_names); i++)
 			known = known || !strcmp(name, ulimit_names[i]);
 		if (!eq || !known)
-			return hk_error_set(err, 0,
-					    "--ulimit %s: expected NAME=SOFT[:HARD] with NAME one of "
-					    "core, cpu, data, fsize, locks, memlock, msgqueue, nice, "
-					    "nofile, nproc, rss, rtprio, rttime, sigpending, stack",
-					    *v);
+			return hk_error_set(
+				err, 0,
+				"--ulimit %s: expected NAME=SOFT[:HARD] with NAME one of "
+				"core, cpu, data, fsize, locks, memlock, msgqueue, nice, "
+				"nofile, nproc, rss, rtprio, rttime, sigpending, stack",
+				*v);
 		colon = strchr(eq + 1, ':');
 		soft_s = colon ? xstrndup(eq + 1, (size_t)(colon - eq - 1)) : xstrdup(eq + 1);
 		if (parse_limit_value(soft_s, &soft) < 0 ||
@@ -230,7 +232,7 @@ static int ulimits_json(char **v, json_object **out, struct hk_error **err)
 static int sysctl_check(const char *key, const char *net, const char *ipc, struct hk_error **err)
 {
 	static const char *const ipc_keys[] = {
-		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",	   "kernel.sem",
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",	    "kernel.sem",
 		"kernel.shmall", "kernel.shmmax", "kernel.shm_rmid_forced", "kernel.shmmni",
 	};
 	bool is_ipc = str_has_prefix(key, "fs.mqueue.");
@@ -247,10 +249,11 @@ static int sysctl_check(const char *key, const char *net, const char *ipc, struc
 	}
 	if (str_has_prefix(key, "net.")) {
 		if (!strcmp(net, "host") || str_has_prefix(net, "container:"))
-			return hk_error_set(err, 0,
-					    "--sysctl %s: not allowed with --network %s: the network "
-					    "namespace is not the container's own",
-					    key, net);
+			return hk_error_set(
+				err, 0,
+				"--sysctl %s: not allowed with --network %s: the network "
+				"namespace is not the container's own",
+				key, net);
 		return 0;
 	}
 	return hk_error_set(err, 0,
@@ -283,8 +286,8 @@ static int blkdev_json(char **v, const char *flag, const char *field, bool weigh
 		if (weight) {
 			if (parse_ll(colon + 1, 10, 1000, &n) < 0)
 				return hk_error_set(err, 0,
-						    "%s %s: the weight must be from 10 to 1000", flag,
-						    *v);
+						    "%s %s: the weight must be from 10 to 1000",
+						    flag, *v);
 			val = n;
 		} else if (rate_size) {
 			if (engine_parse_size(colon + 1, &val) < 0 || val <= 0)
@@ -319,8 +322,7 @@ static bool host_blkio(const char *what)
 	return v1_has("blkio", what);
 }
 
-static int blkio_config(const struct engine_create_opts *o, json_object *hc,
-			struct hk_error **err)
+static int blkio_config(const struct engine_create_opts *o, json_object *hc, struct hk_error **err)
 {
 	static const struct {
 		const char *flag, *key, *file, *what;
@@ -349,8 +351,8 @@ static int blkio_config(const struct engine_create_opts *o, json_object *hc,
 		weight = 0;
 	}
 	json_object_object_add(hc, "BlkioWeight", json_object_new_int(weight));
-	if (blkdev_json(o->blkio_weight_device, "--blkio-weight-device", "Weight", true, false,
-			&a, err) < 0)
+	if (blkdev_json(o->blkio_weight_device, "--blkio-weight-device", "Weight", true, false, &a,
+			err) < 0)
 		return -1;
 	if (json_object_array_length(a) && !host_blkio("weight_device")) {
 		log_warn("Your kernel does not support Block I/O weight_device or the cgroup is "
@@ -385,8 +387,8 @@ static int ns_mode_check(struct engine *e, const char *flag, const char *mode, b
 
 	if (!*mode || !strcmp(mode, "host"))
 		return 0;
-	if (ipc && (!strcmp(mode, "none") || !strcmp(mode, "private") ||
-		    !strcmp(mode, "shareable")))
+	if (ipc &&
+	    (!strcmp(mode, "none") || !strcmp(mode, "private") || !strcmp(mode, "shareable")))
 		return 0;
 	if (!ipc && !strcmp(mode, "private"))
 		return 0;
@@ -472,8 +474,7 @@ static int expose_add(json_object *ep, const char *spec, struct hk_error **err)
 	return 0;
 }
 
-static int limits_config(const struct engine_create_opts *o, json_object *hc,
-			 struct hk_error **err)
+static int limits_config(const struct engine_create_opts *o, json_object *hc, struct hk_error **err)
 {
 	json_object *ul = NULL, *sc;
 	const char *net = jstr_of(hc, "NetworkMode");
@@ -501,12 +502,11 @@ static int limits_config(const struct engine_create_opts *o, json_object *hc,
 	}
 
 	/* cpu */
-	if (o->cpuset_cpus &&
-	    check_cpuset("--cpuset-cpus", o->cpuset_cpus, "/sys/devices/system/cpu/online", err) < 0)
+	if (o->cpuset_cpus && check_cpuset("--cpuset-cpus", o->cpuset_cpus,
+					   "/sys/devices/system/cpu/online", err) < 0)
 		return -1;
-	if (o->cpuset_mems &&
-	    check_cpuset("--cpuset-mems", o->cpuset_mems, "/sys/devices/system/node/online", err) <
-		    0)
+	if (o->cpuset_mems && check_cpuset("--cpuset-mems", o->cpuset_mems,
+					   "/sys/devices/system/node/online", err) < 0)
 		return -1;
 	json_object_object_add(hc, "CpusetCpus",
 			       json_object_new_string(o->cpuset_cpus ? o->cpuset_cpus : ""));
@@ -536,8 +536,7 @@ static int limits_config(const struct engine_create_opts *o, json_object *hc,
 					    "--cpu-rt-runtime/--cpu-rt-period: this kernel does "
 					    "not support cgroup cpu real-time runtime (it needs "
 					    "cgroup v1 and CONFIG_RT_GROUP_SCHED)");
-		if (o->cpu_rt_period &&
-		    o->cpu_rt_runtime > o->cpu_rt_period)
+		if (o->cpu_rt_period && o->cpu_rt_runtime > o->cpu_rt_period)
 			return hk_error_set(err, 0,
 					    "--cpu-rt-runtime: cannot be higher than "
 					    "--cpu-rt-period");
@@ -561,10 +560,9 @@ static int limits_config(const struct engine_create_opts *o, json_object *hc,
 				    "--memory-swappiness: invalid value: %lld, valid memory "
 				    "swappiness range is 0-100",
 				    (long long)o->memory_swappiness);
-	json_object_object_add(hc, "MemorySwappiness",
-			       o->memory_swappiness >= 0
-				       ? json_object_new_int64(o->memory_swappiness)
-				       : NULL);
+	json_object_object_add(
+		hc, "MemorySwappiness",
+		o->memory_swappiness >= 0 ? json_object_new_int64(o->memory_swappiness) : NULL);
 	if (o->oom_kill_disable && !o->memory)
 		log_warn("Disabling the OOM killer on containers without setting a "
 			 "'-m/--memory' limit may be dangerous.");
@@ -597,8 +595,8 @@ static int ns_config(struct engine *e, const struct engine_create_opts *o, json_
 	const char *ipc = o->ipc_mode && *o->ipc_mode ? o->ipc_mode : "private";
 	const char *uts = o->uts_mode ? o->uts_mode : "";
 	const char *cgns = o->cgroupns_mode && *o->cgroupns_mode ? o->cgroupns_mode
-			   : spec_host_cgroup_v2()		      ? "private"
-								      : "host";
+			   : spec_host_cgroup_v2()		 ? "private"
+								 : "host";
 	const char *userns = o->userns_mode ? o->userns_mode : "";
 
 	if (ns_mode_check(e, "--pid", pid, false, err) < 0 ||
@@ -751,8 +749,7 @@ static void rlimits_oci(json_object *hc, json_object *proc)
 {
 	json_object *ul = NULL, *a;
 
-	if (!json_object_object_get_ex(hc, "Ulimits", &ul) || !ul ||
-	    !json_object_array_length(ul))
+	if (!json_object_object_get_ex(hc, "Ulimits", &ul) || !ul || !json_object_array_length(ul))
 		return;
 	a = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(ul); i++) {
@@ -762,10 +759,10 @@ static void rlimits_oci(json_object *hc, json_object *proc)
 		for (char *p = type; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
 		json_object_object_add(r, "type", json_object_new_string(type));
-		json_object_object_add(r, "hard", json_object_new_uint64(hard < 0 ? UINT64_MAX
-										 : (uint64_t)hard));
-		json_object_object_add(r, "soft", json_object_new_uint64(soft < 0 ? UINT64_MAX
-										 : (uint64_t)soft));
+		json_object_object_add(
+			r, "hard", json_object_new_uint64(hard < 0 ? UINT64_MAX : (uint64_t)hard));
+		json_object_object_add(
+			r, "soft", json_object_new_uint64(soft < 0 ? UINT64_MAX : (uint64_t)soft));
 		json_object_array_add(a, r);
 	}
 	json_object_object_add(proc, "rlimits", a);
@@ -787,9 +784,9 @@ static void blkdevs_oci(json_object *hc, const char *key, const char *field, jso
 		o = json_object_new_object();
 		json_object_object_add(o, "major", json_object_new_int64(major(st.st_rdev)));
 		json_object_object_add(o, "minor", json_object_new_int64(minor(st.st_rdev)));
-		json_object_object_add(o, field, json_object_new_int64(jint_of(d, field[0] == 'w'
-											  ? "Weight"
-											  : "Rate")));
+		json_object_object_add(
+			o, field,
+			json_object_new_int64(jint_of(d, field[0] == 'w' ? "Weight" : "Rate")));
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(bio, okey, a);
@@ -888,8 +885,10 @@ static int group_id(int rootfd, const char *name, gid_t *gid, struct hk_error **
 			return 0;
 		}
 	}
-	return hk_error_set(err, 0, "--group-add %s: unable to find group %s: no matching entries "
-			    "in group file", name, name);
+	return hk_error_set(err, 0,
+			    "--group-add %s: unable to find group %s: no matching entries "
+			    "in group file",
+			    name, name);
 }
 
 static int groups_oci(json_object *hc, int rootfd, json_object *proc, struct hk_error **err)
@@ -1006,9 +1005,9 @@ static int namespaces_oci(struct engine *e, json_object *hc, json_object *spec, 
 			if (!strcmp(mode, "host")) {
 				json_object_array_del_idx(nss, i, 1);
 			} else {
-				_cleanup_free_ char *p = ns_path(e, modes[m].flag, mode,
-								 modes[m].proc,
-								 m == 1 ? donor : NULL, err);
+				_cleanup_free_ char *p =
+					ns_path(e, modes[m].flag, mode, modes[m].proc,
+						m == 1 ? donor : NULL, err);
 				if (!p)
 					return -1;
 				json_object_object_add(ns, "path", json_object_new_string(p));
@@ -1026,8 +1025,8 @@ static int namespaces_oci(struct engine *e, json_object *hc, json_object *spec, 
 	return 0;
 }
 
-int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd,
-		  json_object *spec, struct hk_error **err)
+int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd, json_object *spec,
+		  struct hk_error **err)
 {
 	json_object *cfg = NULL, *hc = NULL, *proc = NULL, *lnx = NULL, *v = NULL;
 	const char *s;
@@ -1054,7 +1053,8 @@ int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd
 		_cleanup_free_ char *cg = xasprintf("%s/%s", clean, c->id);
 		json_object_object_add(lnx, "cgroupsPath", json_object_new_string(cg));
 	}
-	if ((s = jstr_of(cfg, "Domainname")) && *s && json_object_object_get_ex(spec, "hostname", NULL))
+	if ((s = jstr_of(cfg, "Domainname")) && *s &&
+	    json_object_object_get_ex(spec, "hostname", NULL))
 		json_object_object_add(spec, "domainname", json_object_new_string(s));
 	if (json_object_object_get_ex(hc, "Annotations", &v) && v)
 		json_object_object_add(spec, "annotations", json_object_get(v));
@@ -1074,8 +1074,8 @@ int spec_opts_refresh_joined(struct engine *e, const struct engine_container *c,
 	pm = jstr_of(hc, "PidMode");
 	im = jstr_of(hc, "IpcMode");
 	um = jstr_of(hc, "UTSMode");
-	if (!(pm && str_has_prefix(pm, "container:")) && !(im && str_has_prefix(im, "container:")) &&
-	    !(um && str_has_prefix(um, "container:")))
+	if (!(pm && str_has_prefix(pm, "container:")) &&
+	    !(im && str_has_prefix(im, "container:")) && !(um && str_has_prefix(um, "container:")))
 		return 0;
 	/* the other container as it runs now (it may have restarted since) */
 	dir = engine_ctr_dir(e, c->id);
