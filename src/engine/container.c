@@ -283,6 +283,7 @@ int engine_remove_files(struct engine *e, const struct engine_container *c, bool
 		hk_error_free(err);
 	if (rm_rf(cdir, err) < 0)
 		return -1;
+	spec_opts_cleanup(e, c->id);
 	rm_rf(rdir, NULL);
 	return 0;
 }
@@ -589,6 +590,8 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 		return hk_error_wrap(err, "mount the rootfs of %s", c->name);
 	}
 	storage_close(s);
+	if (spec_opts_prepare_start(e, c, err) < 0)
+		return hk_error_wrap(err, "start %s", c->name);
 	if (read_spec(e, c->id, &spec, NULL) < 0 &&
 	    (write_spec(e, c, mp, err) < 0 || read_spec(e, c->id, &spec, err) < 0))
 		return hk_error_wrap(err, "the OCI configuration of %s", c->name);

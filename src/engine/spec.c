@@ -19,6 +19,7 @@
 #include "runtime/caps.h"
 #include "runtime/seccomp.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/path.h"
 #include "util/util.h"
 
@@ -232,7 +233,12 @@ static int build_security(const struct engine_create_opts *o, json_object *hc,
 			}
 			json_object_object_add(hc, "SeccompProfile", prof);
 		} else if (str_has_prefix(v, "apparmor") || str_has_prefix(v, "label")) {
-			continue; /* no LSM profiles here; accepted as Docker does on such hosts */
+			/* accepted as docker does on a host without that LSM, but
+			 * said: hako applies no AppArmor profile or SELinux label */
+			log_warn("--security-opt %s: ignored: hako applies no %s", v,
+				 str_has_prefix(v, "apparmor") ? "AppArmor profiles"
+							       : "SELinux labels");
+			continue;
 		} else {
 			return hk_error_set(err, 0, "--security-opt: unknown option '%s'", v);
 		}

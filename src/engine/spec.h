@@ -30,6 +30,12 @@ int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd
  * runs now (its config.json rewritten); nothing to do for other modes. */
 int spec_opts_refresh_joined(struct engine *e, const struct engine_container *c,
 			     struct hk_error **err);
+/* Before a start: the host-side /dev/shm of an --ipc shareable container
+ * (a fresh tmpfs of its --shm-size under its run dir).  cleanup unmounts it
+ * (removal). */
+int spec_opts_prepare_start(struct engine *e, const struct engine_container *c,
+			    struct hk_error **err);
+void spec_opts_cleanup(struct engine *e, const char *id);
 /* resolv.conf text with --dns-search/--dns-option (hc's DnsSearch and
  * DnsOptions) in place of the search and options lines; NULL when neither
  * is set.  Caller frees. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -414,7 +415,7 @@ static int ns_mode_check(struct engine *e, const char *flag, const char *mode, b
 
 /* /proc/PID/ns/NS of the running container the mode names. */
 static char *ns_path(struct engine *e, const char *flag, const char *mode, const char *ns,
-		     pid_t *pid_out, struct hk_error **err)
+		     char **id_out, struct hk_error **err)
 {
 	_cleanup_container_ struct engine_container *other = NULL;
 
@@ -426,8 +427,10 @@ static char *ns_path(struct engine *e, const char *flag, const char *mode, const
 		hk_error_set(err, 0, "%s %s: container %s is not running", flag, mode, other->name);
 		return NULL;
 	}
-	if (pid_out)
-		*pid_out = other->pid;
+	if (id_out) {
+		free(*id_out);
+		*id_out = xstrdup(other->id);
+	}
 	return xasprintf("/proc/%d/ns/%s", (int)other->pid, ns);
 }
 
@@ -942,10 +945,18 @@ static void mount_set(json_object *m, const char *type, const char *src, const c
 	json_object_object_add(m, "options", o);
 }
 
+static char *shm_dir(struct engine *e, const char *id)
+{
+	_cleanup_free_ char *rdir = engine_run_dir(e, id);
+	return path_join(rdir, "shm");
+}
+
 /* /dev/shm as --shm-size and --ipc say: its own tmpfs of that size, none,
- * the host's, or the donor container's (through its root, so it is the one
- * its mount namespace shows). */
-static void shm_oci(json_object *hc, json_object *spec, pid_t donor)
+ * the host's, or, for a shareable container and those joining it, a tmpfs
+ * on the host that each binds (one mount namespace cannot bind a mount of
+ * another; docker keeps it on the host for the same reason). */
+static void shm_oci(struct engine *e, const struct engine_container *c, json_object *hc,
+		    json_object *spec, const char *donor)
 {
 	json_object *mounts = NULL, *m;
 	const char *ipc = jstr_of(hc, "IpcMode");
@@ -959,8 +970,8 @@ static void shm_oci(json_object *hc, json_object *spec, pid_t donor)
 		json_object_array_del_idx(mounts, idx, 1);
 	} else if (str_eq(ipc, "host")) {
 		mount_set(m, "bind", "/dev/shm", "rbind,rprivate");
-	} else if (donor > 0) {
-		_cleanup_free_ char *src = xasprintf("/proc/%d/root/dev/shm", (int)donor);
+	} else if (donor || str_eq(ipc, "shareable")) {
+		_cleanup_free_ char *src = shm_dir(e, donor ? donor : c->id);
 		mount_set(m, "bind", src, "rbind,rprivate");
 	} else {
 		int64_t size = jint_of(hc, "ShmSize");
@@ -968,6 +979,34 @@ static void shm_oci(json_object *hc, json_object *spec, pid_t donor)
 						      (long long)(size > 0 ? size : SHM_DEFAULT));
 		mount_set(m, "tmpfs", "shm", opts);
 	}
+}
+
+int spec_opts_prepare_start(struct engine *e, const struct engine_container *c,
+			    struct hk_error **err)
+{
+	json_object *hc = NULL;
+	_cleanup_free_ char *dir = NULL, *opts = NULL;
+	int64_t size;
+
+	json_object_object_get_ex(c->config, "HostConfig", &hc);
+	if (!str_eq(jstr_of(hc, "IpcMode"), "shareable"))
+		return 0;
+	dir = shm_dir(e, c->id);
+	size = jint_of(hc, "ShmSize");
+	opts = xasprintf("mode=1777,size=%lld", (long long)(size > 0 ? size : SHM_DEFAULT));
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	/* a fresh one each start, as a private /dev/shm is */
+	umount2(dir, MNT_DETACH);
+	if (mount("shm", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return hk_error_errno(err, "mount the shareable /dev/shm on %s", dir);
+	return 0;
+}
+
+void spec_opts_cleanup(struct engine *e, const char *id)
+{
+	_cleanup_free_ char *dir = shm_dir(e, id);
+	umount2(dir, MNT_DETACH);
 }
 
 static bool has_ns(json_object *nss, const char *type)
@@ -979,9 +1018,9 @@ static bool has_ns(json_object *nss, const char *type)
 }
 
 /* Adjust linux.namespaces (and what depends on them) to the modes; *donor
- * gets the pid of the --ipc container:NAME. */
+ * gets the id of the --ipc container:NAME. */
 static int namespaces_oci(struct engine *e, json_object *hc, json_object *spec, json_object *lnx,
-			  pid_t *donor, struct hk_error **err)
+			  char **donor, struct hk_error **err)
 {
 	static const struct {
 		const char *key, *ns, *flag, *proc;
@@ -1030,7 +1069,7 @@ int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd
 {
 	json_object *cfg = NULL, *hc = NULL, *proc = NULL, *lnx = NULL, *v = NULL;
 	const char *s;
-	pid_t donor = 0;
+	_cleanup_free_ char *donor = NULL;
 
 	json_object_object_get_ex(c->config, "Config", &cfg);
 	json_object_object_get_ex(c->config, "HostConfig", &hc);
@@ -1047,7 +1086,7 @@ int spec_opts_oci(struct engine *e, const struct engine_container *c, int rootfd
 	resources_oci(hc, lnx);
 	if (namespaces_oci(e, hc, spec, lnx, &donor, err) < 0)
 		return -1;
-	shm_oci(hc, spec, donor);
+	shm_oci(e, c, hc, spec, donor);
 	if ((s = jstr_of(hc, "CgroupParent")) && *s) {
 		_cleanup_free_ char *clean = path_clean(s);
 		_cleanup_free_ char *cg = xasprintf("%s/%s", clean, c->id);
@@ -1068,7 +1107,7 @@ int spec_opts_refresh_joined(struct engine *e, const struct engine_container *c,
 	_cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
 	_cleanup_json_ json_object *spec = NULL;
 	const char *pm, *im, *um;
-	pid_t donor = 0;
+	_cleanup_free_ char *donor = NULL;
 
 	json_object_object_get_ex(c->config, "HostConfig", &hc);
 	pm = jstr_of(hc, "PidMode");
@@ -1086,7 +1125,7 @@ int spec_opts_refresh_joined(struct engine *e, const struct engine_container *c,
 	if (namespaces_oci(e, hc, spec, lnx, &donor, err) < 0)
 		return hk_error_wrap(err, "join the namespaces of another container (start it "
 					  "first)");
-	shm_oci(hc, spec, donor);
+	shm_oci(e, c, hc, spec, donor);
 	text = json_to_string(spec, true);
 	return write_file_replace(path, text, strlen(text), 0600, err);
 }
