@@ -937,7 +937,7 @@ int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err)
 		shown = xstrdup(image);
 	}
 	if (!strcmp(pull, "never"))
-		return hk_error_set(err, ENOENT, "No such image: %s", shown);
+		return hk_error_set(err, 0, "No such image: %s", shown);
 	if (!have && !cc->quiet)
 		fprintf(stderr, "Unable to find image '%s' locally\n", shown);
 	x.quiet = cc->quiet;

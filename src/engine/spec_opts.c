@@ -582,7 +582,7 @@ static int limits_config(const struct engine_create_opts *o, json_object *hc, st
 		if (read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", 64, &cur, &len, NULL) == 0)
 			now = strtoll(cur, NULL, 10);
 		if (o->oom_score_adj < now)
-			return hk_error_set(err, EPERM,
+			return hk_error_set(err, 0,
 					    "--oom-score-adj %d: lowering the OOM score below %lld "
 					    "needs CAP_SYS_RESOURCE, which hako does not have here",
 					    o->oom_score_adj, now);

@@ -214,7 +214,7 @@ static int rt_budget(struct cg_dir *d, int64_t want, struct hk_error **err)
 		if (!slash || rt_read(grand) < 0) {
 			/* parent is the hierarchy's root: its budget is the kernel's */
 			free(need);
-			return hk_error_set(err, EINVAL,
+			return hk_error_set(err, 0,
 					    "cpu.rt_runtime_us: %lld us asked, but the host's "
 					    "real-time budget has %lld us left (kernel."
 					    "sched_rt_runtime_us)",
