@@ -899,16 +899,58 @@ static bool image_is_platform(const struct image *img, const char *os, const cha
 	       (!ic->architecture || !strcmp(ic->architecture, arch));
 }
 
-int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err)
+/* Docker's short form of the reference, for its messages. */
+static char *ref_shown(const char *image)
+{
+	struct image_ref ref;
+	char *shown;
+
+	if (image_ref_parse(image, &ref, NULL) < 0)
+		return xstrdup(image);
+	_cleanup_free_ char *full = image_ref_string(&ref);
+	shown = image_ref_familiar(full);
+	image_ref_free(&ref);
+	return shown;
+}
+
+/* Pull cc's image (had: whether a local copy exists, for the message). */
+static int pull_image(struct ctr_create_cli *cc, struct image_store *store, bool had,
+		      struct hk_error **err)
+{
+	_cleanup_image_store_ struct image_store *own = NULL;
+	_cleanup_free_ char *plat = NULL, *shown = ref_shown(cc->o.image);
+	struct regcli_xfer x = REGCLI_XFER_INIT;
+	char id[72];
+	int r;
+
+	if (cc->platform &&
+	    platform_parse(cc->platform, &plat, &x.o.os, &x.o.arch, &x.o.variant, err) < 0)
+		return -1;
+	if (!store) {
+		if (image_store_open(hk_globals.root, &own, err) < 0)
+			return -1;
+		store = own;
+	}
+	if (!had && !cc->quiet)
+		fprintf(stderr, "Unable to find image '%s' locally\n", shown);
+	x.quiet = cc->quiet;
+	regcli_xfer_start(&x);
+	r = registry_pull(store, cc->o.image, &x.o, id, err);
+	regcli_xfer_done(&x);
+	if (r < 0)
+		return -1;
+	if (!cc->quiet)
+		fprintf(stderr, "Status: Downloaded newer image for %s\n", shown);
+	return 0;
+}
+
+int ctr_check_image(struct ctr_create_cli *cc, struct hk_error **err)
 {
 	_cleanup_image_store_ struct image_store *store = NULL;
 	_cleanup_image_ struct image *img = NULL;
-	_cleanup_free_ char *plat = NULL, *shown = NULL;
-	struct regcli_xfer x = REGCLI_XFER_INIT;
-	const char *pull = cc->pull ? cc->pull : "missing", *image = cc->o.image;
+	_cleanup_free_ char *plat = NULL;
+	const char *pull = cc->pull ? cc->pull : "missing";
 	const char *os = NULL, *arch = NULL, *variant = NULL;
-	struct image_ref ref;
-	char id[72];
 	bool have;
 	int r;
 
@@ -919,37 +961,45 @@ int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err)
 				    pull);
 	if (cc->platform && platform_parse(cc->platform, &plat, &os, &arch, &variant, err) < 0)
 		return -1;
+	/* the common case (missing, no platform) costs nothing here:
+	 * ctr_create() pulls when engine_create() finds no image */
+	if (!strcmp(pull, "missing") && !plat)
+		return 0;
+	if (!strcmp(pull, "never") && !plat)
+		return 0;
 	if (image_store_open(hk_globals.root, &store, err) < 0)
 		return -1;
-	r = image_lookup(store, image, &img, err);
+	r = image_lookup(store, cc->o.image, &img, err);
 	if (r < 0 && (!*err || (*err)->errnum != ENOENT))
 		return -1;
 	hk_error_free(err);
 	have = r == 0 && (!plat || image_is_platform(img, os, arch));
 	if (have && strcmp(pull, "always"))
 		return 0;
-	/* Docker's short form of the reference for its messages */
-	if (image_ref_parse(image, &ref, NULL) == 0) {
-		_cleanup_free_ char *full = image_ref_string(&ref);
-		shown = image_ref_familiar(full);
-		image_ref_free(&ref);
-	} else {
-		shown = xstrdup(image);
-	}
-	if (!strcmp(pull, "never"))
+	if (!strcmp(pull, "never")) {
+		_cleanup_free_ char *shown = ref_shown(cc->o.image);
 		return hk_error_set(err, 0, "No such image: %s", shown);
-	if (!have && !cc->quiet)
-		fprintf(stderr, "Unable to find image '%s' locally\n", shown);
-	x.quiet = cc->quiet;
-	x.o.os = os, x.o.arch = arch, x.o.variant = variant;
-	regcli_xfer_start(&x);
-	r = registry_pull(store, image, &x.o, id, err);
-	regcli_xfer_done(&x);
-	if (r < 0)
+	}
+	return pull_image(cc, store, have, err);
+}
+
+int ctr_create(struct engine *e, struct ctr_create_cli *cc, char **id, struct hk_error **err)
+{
+	const char *pull = cc->pull ? cc->pull : "missing";
+
+	if (engine_create(e, &cc->o, id, err) == 0)
+		return 0;
+	if (!engine_error_no_image(*err))
 		return -1;
-	if (!cc->quiet)
-		fprintf(stderr, "Status: Downloaded newer image for %s\n", shown);
-	return 0;
+	hk_error_free(err);
+	if (!strcmp(pull, "never")) {
+		_cleanup_free_ char *shown = ref_shown(cc->o.image);
+		return hk_error_set(err, 0, "No such image: %s", shown);
+	}
+	/* nothing was made: pull, then create again */
+	if (pull_image(cc, NULL, false, err) < 0)
+		return -1;
+	return engine_create(e, &cc->o, id, err);
 }
 
 int ctr_cidfile_check(const char *path, struct hk_error **err)

@@ -59,11 +59,17 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		     struct hk_error **err);
 void ctr_create_cli_free(struct ctr_create_cli *cc);
 
-/* Make sure cc's image is in the store as --pull says: pulled when missing
- * (or always), with "Unable to find image 'REF' locally" and the progress on
- * stderr unless -q; never: "No such image".  --platform must be one this host
- * runs.  < 0 (with *err) when the image cannot be had. */
-int ctr_ensure_image(struct ctr_create_cli *cc, struct hk_error **err);
+/* Before anything is made: check --pull and --platform (one this host can
+ * run), and with --pull always or --platform pull the image now (a local
+ * one of another platform counts as missing).  --pull missing and never
+ * cost nothing here: ctr_create() sees a missing image. */
+int ctr_check_image(struct ctr_create_cli *cc, struct hk_error **err);
+
+/* engine_create() as --pull says: a missing image is pulled ("Unable to
+ * find image 'REF' locally" and the progress on stderr unless -q) and the
+ * create done again; with never, docker's "No such image: REF".  A failed
+ * pull leaves nothing (engine_create makes nothing without its image). */
+int ctr_create(struct engine *e, struct ctr_create_cli *cc, char **id, struct hk_error **err);
 
 /* --cidfile: refused when the file exists (docker's words); the id is
  * written there once the container exists.  path NULL: nothing to do. */

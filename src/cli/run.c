@@ -53,7 +53,7 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
-	if (ctr_cidfile_check(cc.cidfile, err) < 0 || ctr_ensure_image(&cc, err) < 0) {
+	if (ctr_cidfile_check(cc.cidfile, err) < 0 || ctr_check_image(&cc, err) < 0) {
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
@@ -61,7 +61,7 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
-	if (engine_create(&e, &cc.o, &id, err) < 0) {
+	if (ctr_create(&e, &cc, &id, err) < 0) {
 		r = -1;
 		goto out;
 	}

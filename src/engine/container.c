@@ -476,6 +476,13 @@ static int do_create(struct engine *e, struct engine_container *c, struct image 
 	return write_spec(e, c, mp, err);
 }
 
+#define NO_IMAGE_MSG "unable to find image "
+
+bool engine_error_no_image(const struct hk_error *err)
+{
+	return err && err->errnum == ENOENT && str_has_prefix(hk_error_msg(err), NO_IMAGE_MSG);
+}
+
 int engine_create(struct engine *e, const struct engine_create_opts *o, char **id_out,
 		  struct hk_error **err)
 {
@@ -496,8 +503,8 @@ int engine_create(struct engine *e, const struct engine_create_opts *o, char **i
 	if (image_lookup(store, o->image, &img, err) < 0) {
 		if (*err && (*err)->errnum == ENOENT)
 			hk_error_set(err, ENOENT,
-				     "unable to find image '%s' locally (pull it or build it "
-				     "first)",
+				     NO_IMAGE_MSG "'%s' locally (pull it or build it "
+						  "first)",
 				     o->image);
 		goto out;
 	}

@@ -186,6 +186,9 @@ void engine_create_opts_init(struct engine_create_opts *o);
  * the full id. */
 int engine_create(struct engine *e, const struct engine_create_opts *o, char **id_out,
 		  struct hk_error **err);
+/* Did engine_create() fail because its image is not in the store (and so
+ * made nothing)? */
+bool engine_error_no_image(const struct hk_error *err);
 
 /* Start a created or exited container: fork its monitor and wait until the
  * container runs (or failed to start; then the error says why and
