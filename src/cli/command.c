@@ -20,15 +20,25 @@ void command_print_help(const struct hk_command *cmd, const char *prog)
 		printf("\n%s", cmd->help);
 }
 
-bool command_wants_help(int argc, char **argv)
+static bool wants_help(int argc, char **argv, bool short_h)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+		if ((short_h && !strcmp(argv[i], "-h")) || !strcmp(argv[i], "--help"))
 			return true;
 		if (argv[i][0] != '-')
 			break; /* options after the first operand belong to it */
 	}
 	return false;
+}
+
+bool command_wants_help(int argc, char **argv)
+{
+	return wants_help(argc, argv, true);
+}
+
+bool command_wants_long_help(int argc, char **argv)
+{
+	return wants_help(argc, argv, false);
 }

@@ -19,6 +19,7 @@ struct hk_command {
 	/* argv[0] is the command name; returns the process exit status (>= 0)
 	 * or < 0 with *err set. */
 	int (*run)(int argc, char **argv, struct hk_error **err);
+	bool h_is_option; /* -h is one of its options (run/create: --hostname), not help */
 };
 
 /* Options given before the command; shared by every hako command. */
@@ -45,5 +46,7 @@ void command_print_help(const struct hk_command *cmd, const char *prog);
 
 /* True when argv has -h or --help before any "--"; commands call this first. */
 bool command_wants_help(int argc, char **argv);
+/* The same with only --help (for commands whose -h is an option). */
+bool command_wants_long_help(int argc, char **argv);
 
 #endif

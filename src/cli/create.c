@@ -43,6 +43,7 @@ static const struct hk_command cmd_create = {
 	.usage = "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
 	.summary = "Create a container without starting it",
 	.help = ctr_create_help,
+	.h_is_option = true,
 	.run = create_run,
 };
 HK_COMMAND(hako, cmd_create);

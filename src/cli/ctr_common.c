@@ -33,7 +33,7 @@ const char ctr_create_help[] =
 	"  -w, --workdir DIR           working directory\n"
 	"  -u, --user USER[:GROUP]     user (name or id)\n"
 	"      --entrypoint CMD        override the image's entrypoint\n"
-	"      --hostname NAME         the container's hostname\n"
+	"  -h, --hostname NAME         the container's hostname\n"
 	"  -v, --volume SRC:DST[:ro]   bind mount a host path or a named volume\n"
 	"      --tmpfs DST[:OPTS]      mount a tmpfs\n"
 	"      --read-only             read-only root filesystem\n"
@@ -411,7 +411,7 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 					OPT_UNSUPPORTED + (int)i};
 	memset(&opts[ARRAY_SIZE(opts) - 1], 0, sizeof(opts[0]));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+diqte:w:u:v:m:c:l:p:Pa:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+diqte:w:u:v:m:c:l:p:Pa:h:", opts, NULL)) != -1) {
 		if (c >= OPT_UNSUPPORTED && c < OPT_UNSUPPORTED + (int)ARRAY_SIZE(unsupported))
 			return hk_error_set(err, 0, "%s: --%s: %s", argv[0],
 					    unsupported[c - OPT_UNSUPPORTED].name,
@@ -453,6 +453,7 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 				strv_push(&cc->entrypoint, optarg);
 			break;
 		case OPT_HOSTNAME:
+		case 'h':
 			o->hostname = optarg;
 			break;
 		case 'v':

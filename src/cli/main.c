@@ -217,7 +217,8 @@ static int hako_main(int argc, char **argv)
 	argc -= used - 1;
 	argv += used - 1;
 	argv[0] = (char *)cmd->name;
-	if (command_wants_help(argc, argv)) {
+	if (cmd->h_is_option ? command_wants_long_help(argc, argv)
+			     : command_wants_help(argc, argv)) {
 		command_print_help(cmd, "hako");
 		return 0;
 	}

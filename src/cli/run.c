@@ -105,6 +105,7 @@ static const struct hk_command cmd_run = {
 	.usage = "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
 	.summary = "Create and start a container from an image",
 	.help = ctr_create_help,
+	.h_is_option = true,
 	.run = run_run,
 };
 HK_COMMAND(hako, cmd_run);

@@ -42,6 +42,11 @@ test_run_cidfile_labels_annotations() {
 
 test_run_domainname_expose_dns() {
 	misc_setup
+	# -h is docker's short --hostname for run and create; --help is the help
+	run hako run --rm -h shortname busybox hostname
+	assert_eq "$output" shortname
+	run hako create --help
+	assert_contains "$output" "-h, --hostname NAME"
 	run hako run --rm --hostname box --domainname example.org busybox \
 		sh -c 'hostname; cat /proc/sys/kernel/domainname'
 	assert_status 0
