@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,22 +159,6 @@ out:
 	return r;
 }
 
-static const char *go_arch(void)
-{
-	static struct utsname u;
-
-	uname(&u);
-	if (!strcmp(u.machine, "x86_64"))
-		return "amd64";
-	if (!strcmp(u.machine, "aarch64"))
-		return "arm64";
-	if (!strncmp(u.machine, "arm", 3))
-		return "arm";
-	if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
-		return "386";
-	return u.machine;
-}
-
 static char *make_config(const char *diff_id, time_t mtime, const char *busybox)
 {
 	_cleanup_json_ json_object *c = json_object_new_object();
@@ -190,8 +173,7 @@ static char *make_config(const char *diff_id, time_t mtime, const char *busybox)
 	gmtime_r(&mtime, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_object_add(c, "created", json_object_new_string(created));
-	json_object_object_add(c, "architecture", json_object_new_string(go_arch()));
-	json_object_object_add(c, "os", json_object_new_string("linux"));
+	image_config_set_platform(c);
 	json_object_array_add(env, json_object_new_string(DEFAULT_PATH_ENV));
 	json_object_object_add(cfg, "Env", env);
 	json_object_array_add(cmd, json_object_new_string("sh"));

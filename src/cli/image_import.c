@@ -6,11 +6,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include "cli/command.h"
 #include "cli/image_common.h"
+#include "image/image.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -21,18 +21,6 @@ static json_object *strv_json(char **v)
 	for (; v && *v; v++)
 		json_object_array_add(a, json_object_new_string(*v));
 	return a;
-}
-
-static const char *go_arch(void)
-{
-	static struct utsname u;
-
-	uname(&u);
-	if (!strcmp(u.machine, "x86_64"))
-		return "amd64";
-	if (!strcmp(u.machine, "aarch64"))
-		return "arm64";
-	return u.machine;
 }
 
 static int import_run(int argc, char **argv, struct hk_error **err)
@@ -84,8 +72,7 @@ static int import_run(int argc, char **argv, struct hk_error **err)
 		return hk_error_wrap(err, "import");
 	cli_rfc3339((int64_t)time(NULL), created, sizeof(created));
 	json_object_object_add(root, "created", json_object_new_string(created));
-	json_object_object_add(root, "architecture", json_object_new_string(go_arch()));
-	json_object_object_add(root, "os", json_object_new_string("linux"));
+	image_config_set_platform(root);
 	json_object_object_add(rootfs, "type", json_object_new_string("layers"));
 	{
 		char *ids[] = {diff, NULL};

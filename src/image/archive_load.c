@@ -329,33 +329,36 @@ static int load_oci_manifest(struct image_store *store, struct arc *a, const cha
 			     int64_t msize, char **tags, struct archive_loaded **out, size_t *n,
 			     int depth, struct hk_error **err);
 
-/* From a nested index, the manifest of this host's platform (linux/amd64
- * on x86_64), else the only manifest. */
+/* From a nested index, the manifest of this host's platform
+ * (image_host_platform(): linux/arm64 on aarch64), else the only manifest. */
 static int load_oci_index(struct image_store *store, struct arc *a, json_object *doc, char **tags,
 			  struct archive_loaded **out, size_t *n, int depth, struct hk_error **err)
 {
 	json_object *mans = NULL;
-	const char *want = sizeof(void *) == 8 ? "amd64" : "386";
+	const char *want_os, *want, *want_variant;
 	int pick = -1;
 	size_t cnt;
 
+	image_host_platform(&want_os, &want, &want_variant);
 	if (json_get_array(doc, "index", "manifests", &mans, err) < 0)
 		return -1;
 	cnt = mans ? json_object_array_length(mans) : 0;
 	for (size_t i = 0; i < cnt && pick < 0; i++) {
 		json_object *m = json_object_array_get_idx(mans, i), *p = NULL;
-		const char *os = NULL, *arch = NULL;
+		const char *os = NULL, *arch = NULL, *variant = NULL;
 		if (json_get_object(m, "index", "platform", &p, err) < 0 ||
 		    json_get_string(p, "platform", "os", &os, err) < 0 ||
-		    json_get_string(p, "platform", "architecture", &arch, err) < 0)
+		    json_get_string(p, "platform", "architecture", &arch, err) < 0 ||
+		    json_get_string(p, "platform", "variant", &variant, err) < 0)
 			return -1;
-		if (os && arch && !strcmp(os, "linux") && !strcmp(arch, want))
+		if (os && arch && !strcmp(os, want_os) && !strcmp(arch, want) &&
+		    (!variant || !want_variant || !strcmp(variant, want_variant)))
 			pick = (int)i;
 	}
 	if (pick < 0 && cnt == 1)
 		pick = 0;
 	if (pick < 0)
-		return hk_error_set(err, 0, "index: no manifest for linux/%s", want);
+		return hk_error_set(err, 0, "index: no manifest for %s/%s", want_os, want);
 	json_object *m = json_object_array_get_idx(mans, (size_t)pick);
 	const char *d = NULL;
 	int64_t size = -1;

@@ -312,4 +312,14 @@ int image_prune(struct image_store *store, bool all, void (*cb)(const char *imag
 /* Path of an unpacked layer dir: <root>/layers/<hex of chain id>. Caller frees. */
 char *image_layer_path(struct image_store *store, const char *chain_id);
 
+/* This host's platform as OCI indexes name it, from uname(2): "linux" and
+ * "amd64" on x86_64, "arm64" on aarch64, "arm" + "v7" on armv7l, "386"
+ * under a 32-bit personality on x86_64; variant may be NULL.  Static
+ * strings, for pull, load, import and build-default alike. */
+void image_host_platform(const char **os, const char **arch, const char **variant);
+
+/* Set "architecture", "os" (and "variant") of an image config to this
+ * host's, for images made here (import, build-default). */
+void image_config_set_platform(json_object *config);
+
 #endif

@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "registry/registry_int.h"
 #include "util/json.h"
@@ -188,33 +187,6 @@ int registry_manifest_parse(const char *body, size_t len, struct registry_manife
 fail:
 	registry_manifest_free(&m);
 	return -1;
-}
-
-void registry_host_platform(const char **os, const char **arch, const char **variant)
-{
-	static struct utsname u;
-	static const struct {
-		const char *machine, *arch, *variant;
-	} map[] = {
-		{"x86_64", "amd64", NULL},    {"aarch64", "arm64", NULL},
-		{"armv7l", "arm", "v7"},      {"armv6l", "arm", "v6"},
-		{"i686", "386", NULL},	      {"i386", "386", NULL},
-		{"ppc64le", "ppc64le", NULL}, {"s390x", "s390x", NULL},
-		{"riscv64", "riscv64", NULL},
-	};
-
-	*os = "linux";
-	*arch = "amd64";
-	*variant = NULL;
-	if (uname(&u) < 0)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
-		if (!strcmp(u.machine, map[i].machine)) {
-			*arch = map[i].arch;
-			*variant = map[i].variant;
-			return;
-		}
-	}
 }
 
 int registry_index_select(const char *body, size_t len, const char *os, const char *arch,

@@ -81,7 +81,7 @@ static int fetch_manifest(struct registry *r, const char *repo, const char *refe
 		return -1;
 	registry_manifest_type_known(mt, &is_index);
 	if (is_index) {
-		registry_host_platform(&os, &arch, &variant);
+		image_host_platform(&os, &arch, &variant);
 		if (o->os)
 			os = o->os;
 		if (o->arch)

@@ -79,9 +79,6 @@ int registry_manifest_parse(const char *body, size_t len, struct registry_manife
 int registry_index_select(const char *body, size_t len, const char *os, const char *arch,
 			  const char *variant, struct registry_desc *out, struct hk_error **err);
 
-/* The host's platform in OCI terms ("amd64", "arm64" + "v8", ...). */
-void registry_host_platform(const char **os, const char **arch, const char **variant);
-
 /* ---- authentication ---- */
 
 /* One WWW-Authenticate challenge (RFC 7235): the scheme and its parameters. */
