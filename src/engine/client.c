@@ -10,7 +10,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "runtime/runtime.h"
 #include "util/json.h"
 #include "util/path.h"
+#include "util/sock.h"
 #include "util/tty.h"
 #include "util/util.h"
 
@@ -27,21 +27,14 @@ int engine_attach_connect(struct engine *e, const struct engine_container *c, in
 {
 	_cleanup_free_ char *dir = engine_run_dir(e, c->id);
 	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (dfd < 0 || !engine_monitor_alive(e, c->id))
 		return hk_error_set(err, 0, "cannot attach to %s: the container is not running",
 				    c->name);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", dfd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = sock_unix_connectat(dfd, "attach", 0, err);
 	if (fd < 0)
-		return hk_error_errno(err, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		hk_error_errno(err, "attach to %s", c->name);
-		close(fd);
-		return -1;
-	}
+		return hk_error_wrap(err, "attach to %s", c->name);
 	*out = fd;
 	return 0;
 }

@@ -30,7 +30,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +42,7 @@
 #include "util/path.h"
 #include "util/util.h"
 #include "util/trace.h"
+#include "util/sock.h"
 
 struct mon {
 	struct engine *e;
@@ -226,24 +226,13 @@ static int record_running(struct mon *m, struct hk_error **err)
 static int open_listener(struct mon *m, struct hk_error **err)
 {
 	_cleanup_close_ int dfd = open(m->run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char fdpath[64];
 	int fd;
 
 	if (dfd < 0)
 		return hk_error_errno(err, "open %s", m->run_dir);
-	/* the run dir can be deeper than sun_path allows: bind through the fd */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d/attach", dfd);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fdpath);
-	unlinkat(dfd, "attach", 0);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = sock_unix_listenat(dfd, "attach", SOCK_NONBLOCK, 16, err);
 	if (fd < 0)
-		return hk_error_errno(err, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-		hk_error_errno(err, "listen on %s/attach", m->run_dir);
-		close(fd);
-		return -1;
-	}
+		return hk_error_wrap(err, "%s", m->run_dir);
 	m->io.listen_fd = fd;
 	return 0;
 }

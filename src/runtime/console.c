@@ -6,12 +6,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "runtime/internal.h"
 #include "util/tty.h"
 #include "util/util.h"
+#include "util/sock.h"
 
 int console_open_pty(int *slave, unsigned rows, unsigned cols, struct hk_error **err)
 {
@@ -100,18 +100,11 @@ int fd_recv(int sock, int *fd, struct hk_error **err)
 
 int unix_connect(const char *path, struct hk_error **err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	_cleanup_close_ int fd = -1;
+	int fd = sock_unix_connect(path, 0, err);
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return hk_error_set(err, ENAMETOOLONG, "console socket %s: path too long", path);
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return hk_error_errno(err, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return hk_error_errno(err, "connect to console socket %s", path);
-	return steal_fd(&fd);
+		hk_error_wrap(err, "console socket");
+	return fd;
 }
 
 static struct tty_raw proxy_tty;

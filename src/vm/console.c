@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "util/util.h"
+#include "util/sock.h"
 #include "vm/internal.h"
 #include "vm/vm.h"
 
@@ -20,7 +20,6 @@ int vm_console(const char *root, const char *runroot, const char *name, struct h
 	_cleanup_free_ char *rd = vm_rundir(runroot, name);
 	_cleanup_free_ char *path = xasprintf("%s/console.sock", rd);
 	_cleanup_close_ int fd = -1;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct termios saved, raw;
 	bool tty = isatty(0), restore = false, in_open = true;
 	enum vm_state s;
@@ -29,12 +28,9 @@ int vm_console(const char *root, const char *runroot, const char *name, struct h
 		return -1;
 	if (s != VM_RUNNING && s != VM_PAUSED && s != VM_STARTING)
 		return hk_error_set(err, 0, "vm '%s' is not running (%s)", name, vm_state_name(s));
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return hk_error_set(err, ENAMETOOLONG, "console socket path %s is too long", path);
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return hk_error_errno(err, "vm console %s: connect to %s", name, path);
+	fd = sock_unix_connect(path, 0, err);
+	if (fd < 0)
+		return hk_error_wrap(err, "vm console %s", name);
 	if (tty) {
 		fprintf(stderr, "Connected to %s (escape character is ^])\r\n", name);
 		if (tcgetattr(0, &saved) == 0) {

@@ -15,12 +15,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "db/db.h"
 #include "util/util.h"
+#include "util/sock.h"
 #include "vm/internal.h"
 #include "vm/vm.h"
 
@@ -166,26 +166,6 @@ static void log_write(struct mon *m, const char *buf, size_t n)
 			return;
 	if (write_all(m->logfd, buf, n) < 0)
 		return;
-}
-
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		close(fd);
-		return -1;
-	}
-	chmod(path, 0600);
-	return fd;
 }
 
 /* Wait until QMP answers (QEMU is up) or QEMU exits. */
@@ -375,11 +355,12 @@ monitor_main(const char *root, const struct vm_def *d, const char *rundir, int r
 		hk_error_errno(&err, "console of %s", d->name);
 		goto fail;
 	}
-	m.listen = listen_unix(csock);
+	m.listen = sock_unix_listen(csock, SOCK_NONBLOCK, 4, &err);
 	if (m.listen < 0) {
-		hk_error_errno(&err, "console socket %s", csock);
+		hk_error_wrap(&err, "console socket");
 		goto fail;
 	}
+	chmod(csock, 0600);
 	if (qemu_argv(d, rundir, &argv, &err) < 0)
 		goto fail;
 	if (vm_spawn(argv, sp[1], sp[1], errfd, false, &m.qemu, &err) < 0)

@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/json.h"
 #include "util/util.h"
+#include "util/sock.h"
 #include "vm/vm.h"
 
 #define QMP_MAX_LINE (1u << 20)
@@ -101,18 +101,14 @@ static int read_answer(struct qmp *q, json_object **out, struct hk_error **err)
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **out, struct hk_error **err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct qmp *q;
 	_cleanup_free_ char *greeting = NULL;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return hk_error_set(err, ENAMETOOLONG, "QMP socket path %s is too long", path);
-	strcpy(sa.sun_path, path);
 	q = xzalloc(sizeof(*q));
 	q->timeout_ms = timeout_ms;
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		hk_error_errno(err, "QMP: connect to %s", path);
+	q->fd = sock_unix_connect(path, 0, err);
+	if (q->fd < 0) {
+		hk_error_wrap(err, "QMP");
 		qmp_close(q);
 		return -1;
 	}

@@ -49,3 +49,25 @@ test_runtime_exec_tty_console_socket() {
 	wait $rpid || true
 	assert_contains "$(cat "$TEST_TMP/tty.out")" exec-tty
 }
+
+# A --console-socket path longer than sun_path (108 bytes): connected through
+# an O_PATH fd of its directory, as runc does.  (The listener binds a short
+# path; the long one is a symlink to it, connect() follows it.)
+test_runtime_console_socket_long_path() {
+	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
+	local long="$TEST_TMP/$(printf 'd%.0s' {1..60})/$(printf 'e%.0s' {1..60})"
+	mkdir -p "$long"
+	ln -s "$sock" "$long/console.sock"
+	[ "${#long}" -gt 108 ] || fail "path not long enough: ${#long}"
+	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
+	local rpid=$!
+	defer kill $rpid
+	wait_for 5 test -S "$sock"
+	rt_bundle "$TEST_TMP/b" sh -c 'echo hello-long-path'
+	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
+	defer hako_runtime delete --force c1
+	hako_runtime create --console-socket "$long/console.sock" -b "$TEST_TMP/b" c1
+	hako_runtime start c1
+	wait $rpid || true
+	assert_contains "$(cat "$TEST_TMP/tty.out")" "hello-long-path"
+}

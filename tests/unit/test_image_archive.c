@@ -50,8 +50,8 @@ static void make_layout(const char *dir, const char *arch)
 	const char *mt = "application/vnd.oci.image.manifest.v1+json";
 	_cleanup_free_ char *plat =
 		xasprintf(",\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}", arch);
-	_cleanup_free_ char *m1 = desc(mt, missing, man,
-				       ",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}");
+	_cleanup_free_ char *m1 = desc(
+		mt, missing, man, ",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}");
 	_cleanup_free_ char *m2 = desc(mt, md, man, plat);
 	_cleanup_free_ char *idx = xasprintf(
 		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "test.h"
 #include "util/json.h"
 #include "util/path.h"
+#include "util/sock.h"
 #include "util/util.h"
 
 TEST(error_wrap_adds_context)
@@ -325,4 +327,28 @@ TEST(rm_rf_removes_a_tree_deeper_than_the_fd_limit)
 		fprintf(stderr, "  %.300s\n", hk_error_msg(err));
 	CHECK(access(p, F_OK) < 0 && errno == ENOENT);
 	CHECK(access("/etc/passwd", F_OK) == 0);
+}
+
+/* Unix sockets by paths longer than sun_path (108 bytes): a deep --runroot. */
+TEST(sock_unix_long_path)
+{
+	_cleanup_error_ struct hk_error *err = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/%0100d/%0100d", test_tmpdir(), 1, 2);
+	_cleanup_free_ char *path = path_join(dir, "s.sock");
+	_cleanup_close_ int l = -1, c = -1, a = -1;
+
+	REQUIRE(mkdir_p(dir, 0700, &err) == 0);
+	REQUIRE(strlen(path) > 108);
+	l = sock_unix_listen(path, 0, 1, &err);
+	REQUIRE(l >= 0);
+	c = sock_unix_connect(path, 0, &err);
+	REQUIRE(c >= 0);
+	a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(a >= 0 && write(c, "x", 1) == 1);
+	/* a second listen replaces the stale socket file */
+	close(l);
+	l = sock_unix_listen(path, 0, 1, &err);
+	CHECK(l >= 0);
+	CHECK(sock_unix_connect("/nonexistent/s.sock", 0, &err) < 0);
+	CHECK(err && strstr(hk_error_msg(err), "connect to /nonexistent/s.sock"));
 }
