@@ -63,8 +63,7 @@ int sock_unix_connect(const char *path, int flags, struct hk_error **err)
 	return sock_unix_connectat(AT_FDCWD, path, flags, err);
 }
 
-int sock_unix_listenat(int dirfd, const char *name, int flags, int backlog,
-		       struct hk_error **err)
+int sock_unix_listenat(int dirfd, const char *name, int flags, int backlog, struct hk_error **err)
 {
 	struct sockaddr_un sa = {0};
 	_cleanup_close_ int dfd = -1, fd = -1;

@@ -22,7 +22,6 @@ int sock_unix_connectat(int dirfd, const char *name, int flags, struct hk_error 
 int sock_unix_listen(const char *path, int flags, int backlog, struct hk_error **err);
 
 /* The same for name in the directory dirfd. */
-int sock_unix_listenat(int dirfd, const char *name, int flags, int backlog,
-		       struct hk_error **err);
+int sock_unix_listenat(int dirfd, const char *name, int flags, int backlog, struct hk_error **err);
 
 #endif
