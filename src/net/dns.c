@@ -49,15 +49,15 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 
 	/* The default network has no DNS, as docker's: its containers keep
 	 * the host's resolvers. */
-	if (net_prepare(ctx,
-			"SELECT name, subnet, gateway, internal, subnet6, gateway6 FROM networks"
-			" WHERE name != '" NET_DEFAULT_NAME
-			"' AND name IN (SELECT network FROM endpoints) ORDER BY rowid",
-			&n, err) < 0 ||
-	    net_prepare(ctx,
-			"SELECT network, ip, container_id, name, aliases, ip6 FROM endpoints WHERE"
-			" network != '" NET_DEFAULT_NAME "' ORDER BY rowid",
-			&e, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT name, subnet, gateway, internal, subnet6, gateway6 FROM networks"
+		       " WHERE name != '" NET_DEFAULT_NAME
+		       "' AND name IN (SELECT network FROM endpoints) ORDER BY rowid",
+		       &n, err) < 0 ||
+	    db_prepare(ctx->db,
+		       "SELECT network, ip, container_id, name, aliases, ip6 FROM endpoints WHERE"
+		       " network != '" NET_DEFAULT_NAME "' ORDER BY rowid",
+		       &e, err) < 0)
 		return -1;
 	f = open_memstream(&buf, &len);
 	if (!f)

@@ -75,7 +75,7 @@ static int ip_allocate(struct net_ctx *ctx, const struct net_rec *r, const char 
 				MARK(ip - r->subnet);
 		}
 	}
-	if (net_prepare(ctx, "SELECT ip FROM endpoints WHERE network = ?", &s, err) < 0)
+	if (db_prepare(ctx->db, "SELECT ip FROM endpoints WHERE network = ?", &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -135,8 +135,8 @@ static int ip6_allocate(struct net_ctx *ctx, const struct net_rec *r, const char
 					    requested, r->name);
 		return 0;
 	}
-	if (net_prepare(ctx, "SELECT ip6 FROM endpoints WHERE network = ? AND ip6 IS NOT NULL", &s,
-			err) < 0)
+	if (db_prepare(ctx->db, "SELECT ip6 FROM endpoints WHERE network = ? AND ip6 IS NOT NULL",
+		       &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -398,10 +398,10 @@ static int ports_check(struct net_ctx *ctx, struct net_port *ports, size_t n, st
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	struct ports_taken t = {ctx, NULL, ports, 0};
 
-	if (net_prepare(ctx,
-			"SELECT container_id FROM net_ports WHERE host_port = ?1 AND proto = ?2"
-			" AND (host_ip = ?3 OR host_ip = '' OR ?3 = '')",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT container_id FROM net_ports WHERE host_port = ?1 AND proto = ?2"
+		       " AND (host_ip = ?3 OR host_ip = '' OR ?3 = '')",
+		       &s, err) < 0)
 		return -1;
 	t.s = s;
 	for (size_t i = 0; i < n; i++) {
@@ -465,10 +465,10 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 	_cleanup_stmt_ sqlite3_stmt *s = NULL, *p = NULL, *h = NULL;
 	_cleanup_free_ char *extra = o->extra_hosts ? strv_json(o->extra_hosts) : NULL;
 
-	if (net_prepare(ctx,
-			"INSERT INTO endpoints (container_id, network, ip, mac, aliases, veth,"
-			" ifname, name, ip6) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "INSERT INTO endpoints (container_id, network, ip, mac, aliases, veth,"
+		       " ifname, name, ip6) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 9, e->ip6, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 1, e->cid, -1, SQLITE_STATIC);
@@ -485,12 +485,12 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 					    "container %.12s is already connected to "
 					    "network %s",
 					    e->cid, e->network);
-		return net_db_error(ctx, "insert endpoint", err);
+		return db_error(ctx->db, err, "database: %s", "insert endpoint");
 	}
-	if (net_prepare(ctx,
-			"INSERT INTO net_ports (container_id, network, host_ip, host_port,"
-			" container_port, proto) VALUES (?, ?, ?, ?, ?, ?)",
-			&p, err) < 0)
+	if (db_prepare(ctx->db,
+		       "INSERT INTO net_ports (container_id, network, host_ip, host_port,"
+		       " container_port, proto) VALUES (?, ?, ?, ?, ?, ?)",
+		       &p, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n_ports; i++) {
 		sqlite3_reset(p);
@@ -504,14 +504,14 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 			return hk_error_set(err, 0, "host port %u/%s is already published",
 					    ports[i].host_port, ports[i].proto);
 	}
-	if (net_prepare(ctx,
-			"INSERT INTO net_hosts (container_id, name, hostname, hosts_path,"
-			" extra_hosts) VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'))"
-			" ON CONFLICT (container_id) DO UPDATE SET"
-			" name = coalesce(?2, name), hostname = coalesce(?3, hostname),"
-			" hosts_path = coalesce(?4, hosts_path),"
-			" extra_hosts = coalesce(?5, extra_hosts)",
-			&h, err) < 0)
+	if (db_prepare(ctx->db,
+		       "INSERT INTO net_hosts (container_id, name, hostname, hosts_path,"
+		       " extra_hosts) VALUES (?1, ?2, ?3, ?4, coalesce(?5, '[]'))"
+		       " ON CONFLICT (container_id) DO UPDATE SET"
+		       " name = coalesce(?2, name), hostname = coalesce(?3, hostname),"
+		       " hosts_path = coalesce(?4, hosts_path),"
+		       " extra_hosts = coalesce(?5, extra_hosts)",
+		       &h, err) < 0)
 		return -1;
 	sqlite3_bind_text(h, 1, e->cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(h, 2, o->name, -1, SQLITE_STATIC);
@@ -519,7 +519,7 @@ static int record_endpoint(struct net_ctx *ctx, const struct ep_row *e,
 	sqlite3_bind_text(h, 4, o->hosts_path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(h, 5, extra, -1, SQLITE_STATIC);
 	if (sqlite3_step(h) != SQLITE_DONE)
-		return net_db_error(ctx, "record hosts", err);
+		return db_error(ctx->db, err, "database: %s", "record hosts");
 	return 0;
 }
 
@@ -755,7 +755,8 @@ static int hosts_refresh_networks_of(struct net_ctx *ctx, const char *cid, struc
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	_cleanup_strv_ char **nets = NULL;
 
-	if (net_prepare(ctx, "SELECT network FROM endpoints WHERE container_id = ?", &s, err) < 0)
+	if (db_prepare(ctx->db, "SELECT network FROM endpoints WHERE container_id = ?", &s, err) <
+	    0)
 		return -1;
 	sqlite3_bind_text(s, 1, cid, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
@@ -772,19 +773,19 @@ static int disconnect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	_cleanup_free_ char *veth = NULL, *name = NULL;
 
-	if (net_prepare(ctx,
-			"SELECT e.veth, e.network FROM endpoints e JOIN networks n"
-			" ON n.name = e.network WHERE e.container_id = ?1"
-			" AND (n.name = ?2 OR n.id = ?2)",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT e.veth, e.network FROM endpoints e JOIN networks n"
+		       " ON n.name = e.network WHERE e.container_id = ?1"
+		       " AND (n.name = ?2 OR n.id = ?2)",
+		       &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, network, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return hk_error_set(err, 0, "container %.12s is not connected to network %s", cid,
 				    network);
-	veth = net_col_str(s, 0);
-	name = net_col_str(s, 1);
+	veth = db_column_strdup(s, 0);
+	name = db_column_strdup(s, 1);
 	if (net_endpoint_remove_locked(ctx, nl, cid, name, veth, err) < 0)
 		return -1;
 	/* the peers left on it, and the container itself with the peers of
@@ -846,8 +847,8 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id,
 	hk_trace("teardown begin");
 	if (net_lock(ctx, err) < 0)
 		return -1;
-	if (net_prepare(ctx, "SELECT network, veth FROM endpoints WHERE container_id = ?", &s,
-			err) < 0)
+	if (db_prepare(ctx->db, "SELECT network, veth FROM endpoints WHERE container_id = ?", &s,
+		       err) < 0)
 		goto out;
 	sqlite3_bind_text(s, 1, container_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -864,11 +865,11 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id,
 					       err) < 0 ||
 		    net_hosts_refresh(ctx, rows[i], container_id, err) < 0)
 			goto out;
-	if (net_prepare(ctx, "DELETE FROM net_hosts WHERE container_id = ?", &d, err) < 0)
+	if (db_prepare(ctx->db, "DELETE FROM net_hosts WHERE container_id = ?", &d, err) < 0)
 		goto out;
 	sqlite3_bind_text(d, 1, container_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(d) != SQLITE_DONE) {
-		net_db_error(ctx, "delete hosts record", err);
+		db_error(ctx->db, err, "database: %s", "delete hosts record");
 		goto out;
 	}
 	/* the default network is not in the DNS responder's records */
@@ -897,37 +898,37 @@ int net_container_endpoints(struct net_ctx *ctx, const char *container_id,
 	struct net_endpoint **eps = NULL;
 	size_t count = 0;
 
-	if (net_prepare(ctx,
-			"SELECT e.network, e.ifname, e.veth, e.ip, e.mac, n.subnet, n.gateway,"
-			" n.internal, n.id, e.aliases, e.ip6, n.subnet6, n.gateway6"
-			" FROM endpoints e JOIN networks n"
-			" ON n.name = e.network"
-			" WHERE e.container_id = ? ORDER BY e.ifname",
-			&s, err) < 0 ||
-	    net_prepare(ctx,
-			"SELECT host_ip, host_port, container_port, proto FROM net_ports"
-			" WHERE container_id = ? AND network = ? ORDER BY rowid",
-			&p, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT e.network, e.ifname, e.veth, e.ip, e.mac, n.subnet, n.gateway,"
+		       " n.internal, n.id, e.aliases, e.ip6, n.subnet6, n.gateway6"
+		       " FROM endpoints e JOIN networks n"
+		       " ON n.name = e.network"
+		       " WHERE e.container_id = ? ORDER BY e.ifname",
+		       &s, err) < 0 ||
+	    db_prepare(ctx->db,
+		       "SELECT host_ip, host_port, container_port, proto FROM net_ports"
+		       " WHERE container_id = ? AND network = ? ORDER BY rowid",
+		       &p, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, container_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		struct net_endpoint *ep = xzalloc(sizeof(*ep));
 		const char *sub = (const char *)sqlite3_column_text(s, 5);
 		const char *slash = sub ? strchr(sub, '/') : NULL;
-		ep->network = net_col_str(s, 0);
-		ep->ifname = net_col_str(s, 1);
-		ep->veth = net_col_str(s, 2);
-		ep->ip = net_col_str(s, 3);
-		ep->mac = net_col_str(s, 4);
+		ep->network = db_column_strdup(s, 0);
+		ep->ifname = db_column_strdup(s, 1);
+		ep->veth = db_column_strdup(s, 2);
+		ep->ip = db_column_strdup(s, 3);
+		ep->mac = db_column_strdup(s, 4);
 		ep->prefix = slash ? atoi(slash + 1) : 32;
-		ep->gateway = sqlite3_column_int(s, 7) ? NULL : net_col_str(s, 6);
-		ep->network_id = net_col_str(s, 8);
+		ep->gateway = sqlite3_column_int(s, 7) ? NULL : db_column_strdup(s, 6);
+		ep->network_id = db_column_strdup(s, 8);
 		if (sqlite3_column_type(s, 10) != SQLITE_NULL) {
 			const char *sub6 = (const char *)sqlite3_column_text(s, 11);
 			const char *sl6 = sub6 ? strchr(sub6, '/') : NULL;
-			ep->ip6 = net_col_str(s, 10);
+			ep->ip6 = db_column_strdup(s, 10);
 			ep->prefix6 = sl6 ? atoi(sl6 + 1) : 128;
-			ep->gateway6 = sqlite3_column_int(s, 7) ? NULL : net_col_str(s, 12);
+			ep->gateway6 = sqlite3_column_int(s, 7) ? NULL : db_column_strdup(s, 12);
 		}
 		{
 			const char *t = (const char *)sqlite3_column_text(s, 9);

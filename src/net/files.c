@@ -61,15 +61,15 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 	FILE *f;
 
 	if (ctx) {
-		if (net_prepare(ctx,
-				"SELECT name, hostname, extra_hosts FROM net_hosts WHERE"
-				" container_id = ?",
-				&h, err) < 0)
+		if (db_prepare(ctx->db,
+			       "SELECT name, hostname, extra_hosts FROM net_hosts WHERE"
+			       " container_id = ?",
+			       &h, err) < 0)
 			return -1;
 		sqlite3_bind_text(h, 1, cid, -1, SQLITE_STATIC);
 		if (sqlite3_step(h) == SQLITE_ROW) {
-			name = net_col_str(h, 0);
-			stored_host = net_col_str(h, 1);
+			name = db_column_strdup(h, 0);
+			stored_host = db_column_strdup(h, 1);
 			if (!extra_hosts)
 				strv_from_json((const char *)sqlite3_column_text(h, 2), &extra);
 		}
@@ -81,14 +81,14 @@ int net_hosts_content(struct net_ctx *ctx, const char *cid, const char *hostname
 		return hk_error_errno(err, "open_memstream");
 	fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	if (ctx &&
-	    net_prepare(ctx,
-			"SELECT network, ip, aliases, ip6 FROM endpoints WHERE container_id = ?"
-			" ORDER BY ifname",
-			&own, NULL) == 0 &&
-	    net_prepare(ctx,
-			"SELECT ip, name, aliases, container_id, ip6 FROM endpoints WHERE"
-			" network = ?1 AND container_id != ?2 AND network != ?3 ORDER BY rowid",
-			&peers, NULL) == 0) {
+	    db_prepare(ctx->db,
+		       "SELECT network, ip, aliases, ip6 FROM endpoints WHERE container_id = ?"
+		       " ORDER BY ifname",
+		       &own, NULL) == 0 &&
+	    db_prepare(ctx->db,
+		       "SELECT ip, name, aliases, container_id, ip6 FROM endpoints WHERE"
+		       " network = ?1 AND container_id != ?2 AND network != ?3 ORDER BY rowid",
+		       &peers, NULL) == 0) {
 		bool first = true;
 		sqlite3_bind_text(own, 1, cid, -1, SQLITE_STATIC);
 		while (sqlite3_step(own) == SQLITE_ROW) {
@@ -151,12 +151,12 @@ int net_hosts_refresh(struct net_ctx *ctx, const char *network, const char *cid,
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (net_prepare(ctx,
-			"SELECT h.container_id, h.hosts_path FROM net_hosts h WHERE"
-			" h.hosts_path IS NOT NULL AND (?1 IS NULL OR h.container_id = ?2 OR"
-			" (?1 != ?3 AND h.container_id IN"
-			" (SELECT container_id FROM endpoints WHERE network = ?1)))",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT h.container_id, h.hosts_path FROM net_hosts h WHERE"
+		       " h.hosts_path IS NOT NULL AND (?1 IS NULL OR h.container_id = ?2 OR"
+		       " (?1 != ?3 AND h.container_id IN"
+		       " (SELECT container_id FROM endpoints WHERE network = ?1)))",
+		       &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, cid, -1, SQLITE_STATIC);

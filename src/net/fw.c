@@ -113,10 +113,10 @@ static int gen_rules6(struct net_ctx *ctx, struct buf *b, struct hk_error **err)
 	struct buf post = {0}, fwd = {0};
 	int count = 0;
 
-	if (net_prepare(ctx,
-			"SELECT bridge, subnet6, internal FROM networks WHERE up AND subnet6 IS NOT"
-			" NULL ORDER BY rowid",
-			&n, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT bridge, subnet6, internal FROM networks WHERE up AND subnet6 IS NOT"
+		       " NULL ORDER BY rowid",
+		       &n, err) < 0)
 		return -1;
 	bprintf(&post, "%s", "");
 	bprintf(&fwd, "%s", "");
@@ -170,10 +170,10 @@ static int gen_rules(struct net_ctx *ctx, struct buf *b, struct buf *elems, stru
 	struct buf post = {0}, fwd = {0}, raw = {0};
 	int count = 0;
 
-	if (net_prepare(ctx,
-			"SELECT bridge, subnet, internal FROM networks WHERE up ORDER BY rowid", &n,
-			err) < 0 ||
-	    net_prepare(ctx, PORTS_SQL " ORDER BY p.rowid", &p, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT bridge, subnet, internal FROM networks WHERE up ORDER BY rowid", &n,
+		       err) < 0 ||
+	    db_prepare(ctx->db, PORTS_SQL " ORDER BY p.rowid", &p, err) < 0)
 		return -1;
 	bprintf(&post, "%s", "");
 	bprintf(&fwd, "%s", "");

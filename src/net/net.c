@@ -54,31 +54,6 @@ static const struct db_migration net_migrations[] = {
 
 /* ---- small helpers ---- */
 
-int net_db_error(struct net_ctx *ctx, const char *what, struct hk_error **err)
-{
-	return hk_error_set(err, EIO, "database: %s: %s", what, sqlite3_errmsg(ctx->db));
-}
-
-int net_prepare(struct net_ctx *ctx, const char *sql, sqlite3_stmt **out, struct hk_error **err)
-{
-	if (sqlite3_prepare_v2(ctx->db, sql, -1, out, NULL) != SQLITE_OK)
-		return net_db_error(ctx, "prepare", err);
-	return 0;
-}
-
-int net_exec(struct net_ctx *ctx, const char *sql, struct hk_error **err)
-{
-	if (sqlite3_exec(ctx->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return net_db_error(ctx, sql, err);
-	return 0;
-}
-
-char *net_col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
 uint32_t net_mask(int prefix)
 {
 	return prefix <= 0 ? 0 : 0xffffffffu << (32 - prefix);
@@ -220,29 +195,29 @@ void net_unlock(struct net_ctx *ctx)
 
 static int rec_from_row(sqlite3_stmt *s, struct net_rec *r, struct hk_error **err)
 {
-	_cleanup_free_ char *subnet = net_col_str(s, 2), *gw = net_col_str(s, 3);
+	_cleanup_free_ char *subnet = db_column_strdup(s, 2), *gw = db_column_strdup(s, 3);
 
-	r->name = net_col_str(s, 0);
-	r->id = net_col_str(s, 1);
-	r->bridge = net_col_str(s, 4);
+	r->name = db_column_strdup(s, 0);
+	r->id = db_column_strdup(s, 1);
+	r->bridge = db_column_strdup(s, 4);
 	r->internal = sqlite3_column_int(s, 5) != 0;
 	r->created = sqlite3_column_int64(s, 6);
-	r->labels = net_col_str(s, 7);
+	r->labels = db_column_strdup(s, 7);
 	r->up = sqlite3_column_int(s, 8) != 0;
 	if (net_cidr_parse(subnet, &r->subnet, &r->prefix, err) < 0 ||
 	    net_ip_parse(gw, &r->gateway) < 0)
 		return hk_error_set(err, 0, "network %s: corrupt subnet or gateway in the database",
 				    r->name);
-	r->aux = net_col_str(s, 12);
+	r->aux = db_column_strdup(s, 12);
 	r->mtu = sqlite3_column_int(s, 13);
 	if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
-		_cleanup_free_ char *range = net_col_str(s, 11);
+		_cleanup_free_ char *range = db_column_strdup(s, 11);
 		if (net_cidr_parse(range, &r->range, &r->range_prefix, err) < 0)
 			return hk_error_set(err, 0, "network %s: corrupt IP range in the database",
 					    r->name);
 	}
 	if (sqlite3_column_type(s, 9) != SQLITE_NULL) {
-		_cleanup_free_ char *sub6 = net_col_str(s, 9), *gw6 = net_col_str(s, 10);
+		_cleanup_free_ char *sub6 = db_column_strdup(s, 9), *gw6 = db_column_strdup(s, 10);
 		r->v6 = true;
 		if (net_cidr6_parse(sub6, r->subnet6, &r->prefix6, err) < 0 ||
 		    net_ip6_parse(gw6, r->gateway6) < 0)
@@ -265,11 +240,11 @@ int net_rec_find(struct net_ctx *ctx, const char *key, struct net_rec *r, struct
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	int rc, found = 0;
 
-	if (net_prepare(ctx,
-			"SELECT " REC_COLS " FROM networks WHERE name = ?1 OR id = ?1"
-			" UNION ALL SELECT " REC_COLS " FROM networks WHERE length(?1) >= 3"
-			" AND substr(id, 1, length(?1)) = ?1 AND name != ?1 AND id != ?1",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT " REC_COLS " FROM networks WHERE name = ?1 OR id = ?1"
+		       " UNION ALL SELECT " REC_COLS " FROM networks WHERE length(?1) >= 3"
+		       " AND substr(id, 1, length(?1)) = ?1 AND name != ?1 AND id != ?1",
+		       &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -288,7 +263,7 @@ int net_rec_find(struct net_ctx *ctx, const char *key, struct net_rec *r, struct
 		return hk_error_set(err, 0, "network id prefix '%s' is ambiguous", key);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return net_db_error(ctx, "find network", err);
+		return db_error(ctx->db, err, "database: %s", "find network");
 	return found;
 }
 
@@ -343,7 +318,7 @@ static char *overlaps_db(struct net_ctx *ctx, uint32_t net, int prefix)
 			continue;
 		uint32_t common = net_mask(p < prefix ? p : prefix);
 		if ((a & common) == (net & common))
-			return net_col_str(s, 0);
+			return db_column_strdup(s, 0);
 	}
 	return NULL;
 }
@@ -364,7 +339,7 @@ static char *overlaps_db6(struct net_ctx *ctx, const uint8_t net[16], int prefix
 		if (net_cidr6_parse((const char *)sqlite3_column_text(s, 1), a, &p, &e) < 0)
 			continue;
 		if (net_ip6_same_prefix(a, net, p < prefix ? p : prefix))
-			return net_col_str(s, 0);
+			return db_column_strdup(s, 0);
 	}
 	return NULL;
 }
@@ -448,11 +423,11 @@ static int insert_network(struct net_ctx *ctx, const char *name, const char *id,
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 	const char *labels = x->labels, *subnet6 = x->subnet6, *gateway6 = x->gateway6;
 
-	if (net_prepare(ctx,
-			"INSERT INTO networks (name, id, subnet, gateway, bridge, internal, driver,"
-			" created, labels, subnet6, gateway6, ip_range, aux, mtu)"
-			" VALUES (?, ?, ?, ?, ?, ?, 'bridge', ?, ?, ?, ?, ?, ?, ?)",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "INSERT INTO networks (name, id, subnet, gateway, bridge, internal, driver,"
+		       " created, labels, subnet6, gateway6, ip_range, aux, mtu)"
+		       " VALUES (?, ?, ?, ?, ?, ?, 'bridge', ?, ?, ?, ?, ?, ?, ?)",
+		       &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 11, x->ip_range, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 12, x->aux ? x->aux : "{}", -1, SQLITE_STATIC);
@@ -472,7 +447,7 @@ static int insert_network(struct net_ctx *ctx, const char *name, const char *id,
 			return hk_error_set(err, 0, "network %s already exists", name);
 		if (sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE)
 			return hk_error_set(err, 0, "bridge %s is another network's", bridge);
-		return net_db_error(ctx, "insert network", err);
+		return db_error(ctx->db, err, "database: %s", "insert network");
 	}
 	return 0;
 }
@@ -711,12 +686,12 @@ static int set_up(struct net_ctx *ctx, const char *name, bool up, struct hk_erro
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (net_prepare(ctx, "UPDATE networks SET up = ?2 WHERE name = ?1", &s, err) < 0)
+	if (db_prepare(ctx->db, "UPDATE networks SET up = ?2 WHERE name = ?1", &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, up);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		return net_db_error(ctx, "mark network up or down", err);
+		return db_error(ctx->db, err, "database: %s", "mark network up or down");
 	return 0;
 }
 
@@ -815,11 +790,11 @@ int net_count_rows(struct net_ctx *ctx, const char *sql, const char *arg, struct
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-	if (net_prepare(ctx, sql, &s, err) < 0)
+	if (db_prepare(ctx->db, sql, &s, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW)
-		return net_db_error(ctx, "count", err);
+		return db_error(ctx->db, err, "database: %s", "count");
 	return sqlite3_column_int(s, 0);
 }
 
@@ -834,16 +809,16 @@ int net_endpoint_remove_locked(struct net_ctx *ctx, struct nl *nl, const char *c
 	if (veth && nl_link_del(nl, veth, true, err) < 0)
 		return -1;
 	fw = net_fw_ports_cmd(ctx, cid, network, false);
-	if (net_prepare(ctx, "DELETE FROM endpoints WHERE container_id = ?1 AND network = ?2", &d1,
-			err) < 0 ||
-	    net_prepare(ctx, "DELETE FROM net_ports WHERE container_id = ?1 AND network = ?2", &d2,
-			err) < 0)
+	if (db_prepare(ctx->db, "DELETE FROM endpoints WHERE container_id = ?1 AND network = ?2",
+		       &d1, err) < 0 ||
+	    db_prepare(ctx->db, "DELETE FROM net_ports WHERE container_id = ?1 AND network = ?2",
+		       &d2, err) < 0)
 		return -1;
 	/* A container on no network has no peers to track. */
-	if (net_prepare(ctx,
-			"DELETE FROM net_hosts WHERE container_id = ?1 AND NOT EXISTS"
-			" (SELECT 1 FROM endpoints WHERE container_id = ?1)",
-			&d3, err) < 0)
+	if (db_prepare(ctx->db,
+		       "DELETE FROM net_hosts WHERE container_id = ?1 AND NOT EXISTS"
+		       " (SELECT 1 FROM endpoints WHERE container_id = ?1)",
+		       &d3, err) < 0)
 		return -1;
 	sqlite3_bind_text(d1, 1, cid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(d1, 2, network, -1, SQLITE_STATIC);
@@ -855,7 +830,7 @@ int net_endpoint_remove_locked(struct net_ctx *ctx, struct nl *nl, const char *c
 		return -1;
 	if (sqlite3_step(d1) != SQLITE_DONE || sqlite3_step(d2) != SQLITE_DONE ||
 	    sqlite3_step(d3) != SQLITE_DONE) {
-		net_db_error(ctx, "delete endpoint", err);
+		db_error(ctx->db, err, "database: %s", "delete endpoint");
 		db_rollback(ctx->db);
 		return -1;
 	}
@@ -870,7 +845,7 @@ int net_repair_locked(struct net_ctx *ctx, struct nl *nl, bool *changed, struct 
 	char **stale = NULL, **gone = NULL;
 	int rc;
 
-	if (net_prepare(ctx, "SELECT container_id, network, veth FROM endpoints", &s, err) < 0)
+	if (db_prepare(ctx->db, "SELECT container_id, network, veth FROM endpoints", &s, err) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *veth = (const char *)sqlite3_column_text(s, 2);
@@ -892,7 +867,7 @@ int net_repair_locked(struct net_ctx *ctx, struct nl *nl, bool *changed, struct 
 	}
 	/* Networks marked up whose bridge is gone (a reboot: the database
 	 * outlives the kernel's objects, or someone deleted it). */
-	if (net_prepare(ctx, "SELECT name, bridge FROM networks WHERE up", &nets, err) < 0)
+	if (db_prepare(ctx->db, "SELECT name, bridge FROM networks WHERE up", &nets, err) < 0)
 		goto fail;
 	while (sqlite3_step(nets) == SQLITE_ROW) {
 		int idx = nl_link_index(nl, (const char *)sqlite3_column_text(nets, 1), err);
@@ -913,10 +888,10 @@ int net_repair_locked(struct net_ctx *ctx, struct nl *nl, bool *changed, struct 
 			    "SELECT count(*) FROM net_hosts WHERE container_id NOT IN"
 			    " (SELECT container_id FROM endpoints) AND ?1 IS NULL",
 			    NULL, err);
-	if (rc < 0 || (rc > 0 && net_exec(ctx,
-					  "DELETE FROM net_hosts WHERE container_id NOT IN"
-					  " (SELECT container_id FROM endpoints)",
-					  err) < 0))
+	if (rc < 0 || (rc > 0 && db_exec(ctx->db,
+					 "DELETE FROM net_hosts WHERE container_id NOT IN"
+					 " (SELECT container_id FROM endpoints)",
+					 err) < 0))
 		goto fail;
 	strv_free(stale);
 	strv_free(gone);
@@ -1061,8 +1036,8 @@ int net_inspect(struct net_ctx *ctx, char *const *names, json_object **out, stru
 		return -1;
 	if (!names) {
 		_cleanup_stmt_ sqlite3_stmt *s = NULL;
-		if (net_prepare(ctx, "SELECT " REC_COLS " FROM networks ORDER BY rowid", &s, err) <
-		    0)
+		if (db_prepare(ctx->db, "SELECT " REC_COLS " FROM networks ORDER BY rowid", &s,
+			       err) < 0)
 			goto out;
 		while (sqlite3_step(s) == SQLITE_ROW) {
 			struct net_rec r = {0};
@@ -1105,23 +1080,25 @@ static int remove_locked(struct net_ctx *ctx, struct nl *nl, const struct net_re
 			err, 0, "network %s has %d connected container%s; disconnect them first",
 			r->name, n, n == 1 ? "" : "s");
 	if (n > 0) {
-		if (net_prepare(ctx, "SELECT container_id, veth FROM endpoints WHERE network = ?",
-				&s, err) < 0)
+		if (db_prepare(ctx->db,
+			       "SELECT container_id, veth FROM endpoints WHERE network = ?", &s,
+			       err) < 0)
 			return -1;
 		sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 		while (sqlite3_step(s) == SQLITE_ROW) {
-			_cleanup_free_ char *cid = net_col_str(s, 0), *veth = net_col_str(s, 1);
+			_cleanup_free_ char *cid = db_column_strdup(s, 0),
+					    *veth = db_column_strdup(s, 1);
 			if (net_endpoint_remove_locked(ctx, nl, cid, r->name, veth, err) < 0)
 				return -1;
 		}
 	}
 	if (net_network_down(ctx, nl, r, err) < 0)
 		return -1;
-	if (net_prepare(ctx, "DELETE FROM networks WHERE name = ?", &d, err) < 0)
+	if (db_prepare(ctx->db, "DELETE FROM networks WHERE name = ?", &d, err) < 0)
 		return -1;
 	sqlite3_bind_text(d, 1, r->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(d) != SQLITE_DONE)
-		return net_db_error(ctx, "delete network", err);
+		return db_error(ctx->db, err, "database: %s", "delete network");
 	return 0;
 }
 
@@ -1167,11 +1144,11 @@ int net_prune(struct net_ctx *ctx, char ***removed, struct hk_error **err)
 		return -1;
 	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, &changed, err) < 0)
 		goto out;
-	if (net_prepare(ctx,
-			"SELECT name FROM networks WHERE name != '" NET_DEFAULT_NAME
-			"' AND name NOT IN"
-			" (SELECT network FROM endpoints) ORDER BY rowid",
-			&s, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT name FROM networks WHERE name != '" NET_DEFAULT_NAME
+		       "' AND name NOT IN"
+		       " (SELECT network FROM endpoints) ORDER BY rowid",
+		       &s, err) < 0)
 		goto out;
 	while (sqlite3_step(s) == SQLITE_ROW)
 		strv_push(&names, (const char *)sqlite3_column_text(s, 0));

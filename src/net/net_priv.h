@@ -45,11 +45,6 @@ void net_rec_clear(struct net_rec *r);
 
 #define _cleanup_stmt_ _cleanup_sqlite_stmt_
 
-/* Prepare sql, or fail with an error naming the database message. */
-int net_prepare(struct net_ctx *ctx, const char *sql, sqlite3_stmt **out, struct hk_error **err);
-int net_exec(struct net_ctx *ctx, const char *sql, struct hk_error **err);
-int net_db_error(struct net_ctx *ctx, const char *what, struct hk_error **err);
-
 /* Address helpers (host byte order). */
 char *net_ip_str(uint32_t ip); /* caller frees */
 int net_ip_parse(const char *s, uint32_t *out);
@@ -85,7 +80,6 @@ int net_hosts_refresh(struct net_ctx *ctx, const char *network, const char *cid,
 
 struct nl;
 
-char *net_col_str(sqlite3_stmt *s, int i); /* a copy of a text column, NULL for NULL */
 int net_count_rows(struct net_ctx *ctx, const char *sql, const char *arg, struct hk_error **err);
 
 /* The module lock (<root>/net.lock), re-entrant within a process. */
