@@ -14,15 +14,6 @@
 #include "util/json.h"
 #include "util/util.h"
 
-static json_object *strv_json(char **v)
-{
-	json_object *a = json_object_new_array();
-
-	for (; v && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
-}
-
 static int import_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {{"change", required_argument, NULL, 'c'},
@@ -76,7 +67,7 @@ static int import_run(int argc, char **argv, struct hk_error **err)
 	json_object_object_add(rootfs, "type", json_object_new_string("layers"));
 	{
 		char *ids[] = {diff, NULL};
-		json_object_object_add(rootfs, "diff_ids", strv_json(ids));
+		json_object_object_add(rootfs, "diff_ids", json_strv_new(ids));
 	}
 	by = xasprintf("hako import %s", src);
 	json_object_object_add(h, "created", json_object_new_string(created));

@@ -12,9 +12,9 @@
 
 static const char *jstr(json_object *o, const char *k)
 {
-	json_object *v;
+	const char *s = json_str(o, k);
 
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+	return s ? s : "";
 }
 
 static bool jbool(json_object *o, const char *k)

@@ -10,14 +10,6 @@
 #include "util/json.h"
 #include "util/util.h"
 
-static json_object *strv_json(char **v)
-{
-	json_object *a = json_object_new_array();
-	for (; v && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
-}
-
 /* Replace or add NAME=VALUE in the env array. */
 static void env_set(json_object *proc, const char *kv)
 {
@@ -188,7 +180,7 @@ static int rt_exec_run(int argc, char **argv, struct hk_error **err)
 			return hk_error_set(err, 0, "exec: no command given (args or --process)");
 		if (runtime_exec_template(runtime_globals.root, id, &proc, err) < 0)
 			return -1;
-		json_object_object_add(proc, "args", strv_json(argv + optind));
+		json_object_object_add(proc, "args", json_strv_new(argv + optind));
 		json_object_object_add(proc, "cwd", json_object_new_string("/"));
 	}
 	if (tty)

@@ -11,8 +11,8 @@
 
 static const char *str(json_object *o, const char *k)
 {
-	json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+	const char *s = json_str(o, k);
+	return s ? s : "";
 }
 
 static int rt_list_run(int argc, char **argv, struct hk_error **err)

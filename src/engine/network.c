@@ -42,15 +42,6 @@ static int net_ctx_open(struct engine *e, struct net_ctx **out, struct hk_error 
 	return net_open(db, e->root, e->runroot, out, err);
 }
 
-static json_object *strv_array(char **v)
-{
-	json_object *a = json_object_new_array();
-
-	for (char **p = v; p && *p; p++)
-		json_object_array_add(a, json_object_new_string(*p));
-	return a;
-}
-
 static void add_binding(json_object *pb, const struct net_port *p)
 {
 	_cleanup_free_ char *key = xasprintf("%u/%s", p->container_port, p->proto);
@@ -71,9 +62,7 @@ static void add_binding(json_object *pb, const struct net_port *p)
 
 static const char *jget(json_object *o, const char *k)
 {
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+	return json_str(o, k);
 }
 
 /* An EndpointsConfig entry: docker's shape. */
@@ -82,7 +71,7 @@ static json_object *endpoint_config(char **aliases, const char *ip, const char *
 {
 	json_object *ep = json_object_new_object(), *ipam = json_object_new_object();
 
-	json_object_object_add(ep, "Aliases", strv_array(aliases));
+	json_object_object_add(ep, "Aliases", json_strv_new(aliases));
 	json_object_object_add(ipam, "IPv4Address", json_object_new_string(ip ? ip : ""));
 	json_object_object_add(ipam, "IPv6Address", json_object_new_string(ip6 ? ip6 : ""));
 	json_object_object_add(ep, "IPAMConfig", ipam);
@@ -150,8 +139,8 @@ int engine_net_config(struct engine *e, const struct engine_create_opts *o, char
 	json_object_object_add(hc, "NetworkMode", json_object_new_string(mode));
 	json_object_object_add(hc, "PortBindings", pb);
 	json_object_object_add(hc, "PublishAllPorts", json_object_new_boolean(o->publish_all));
-	json_object_object_add(hc, "Dns", strv_array(o->dns));
-	json_object_object_add(hc, "ExtraHosts", strv_array(o->add_hosts));
+	json_object_object_add(hc, "Dns", json_strv_new(o->dns));
+	json_object_object_add(hc, "ExtraHosts", json_strv_new(o->add_hosts));
 	json_object_object_add(all, "NetworkingConfig", nc);
 	json_object_object_add(nc, "EndpointsConfig", ec);
 	for (char **h = o->add_hosts; h && *h; h++)

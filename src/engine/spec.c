@@ -17,6 +17,7 @@
 #include "engine/spec.h"
 #include "net/net.h"
 #include "runtime/caps.h"
+#include "runtime/runtime.h"
 #include "runtime/seccomp.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -27,10 +28,7 @@
 
 static json_object *strv_json(char *const *v)
 {
-	json_object *a = json_object_new_array();
-	for (; v && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
+	return json_strv_new(v);
 }
 
 static json_object *strv_json_or_null(char *const *v)
@@ -481,8 +479,7 @@ static json_object *mount_obj(const char *dst, const char *type, const char *src
 
 static const char *cfg_str(json_object *o, const char *key)
 {
-	json_object *v;
-	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+	return json_str(o, key);
 }
 
 static int64_t cfg_int(json_object *o, const char *key)
@@ -635,19 +632,6 @@ static int add_resources(json_object *hc, json_object *lnx, bool privileged)
 int spec_generate(struct engine *e, const struct engine_container *c, const char *rootfs,
 		  json_object **out, struct hk_error **err)
 {
-	static const char *const masked[] = {"/proc/asound",
-					     "/proc/acpi",
-					     "/proc/kcore",
-					     "/proc/keys",
-					     "/proc/latency_stats",
-					     "/proc/timer_list",
-					     "/proc/timer_stats",
-					     "/proc/sched_debug",
-					     "/proc/scsi",
-					     "/sys/firmware",
-					     "/sys/devices/virtual/powercap"};
-	static const char *const ro_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-					       "/proc/sysrq-trigger"};
 	_cleanup_json_ json_object *spec = json_object_new_object();
 	json_object *cfg = NULL, *hc = NULL, *vmounts = NULL, *tmpfs = NULL, *v;
 	json_object *proc = json_object_new_object(), *root = json_object_new_object();
@@ -802,13 +786,10 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 	}
 	json_object_object_add(lnx, "namespaces", ns);
 	if (!privileged) {
-		json_object *mp = json_object_new_array(), *rp = json_object_new_array();
-		for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
-			json_object_array_add(mp, jstr(masked[i]));
-		for (size_t i = 0; i < ARRAY_SIZE(ro_paths); i++)
-			json_object_array_add(rp, jstr(ro_paths[i]));
-		json_object_object_add(lnx, "maskedPaths", mp);
-		json_object_object_add(lnx, "readonlyPaths", rp);
+		json_object_object_add(lnx, "maskedPaths",
+				       strv_json((char *const *)runtime_masked_paths));
+		json_object_object_add(lnx, "readonlyPaths",
+				       strv_json((char *const *)runtime_readonly_paths));
 	}
 	add_resources(hc, lnx, privileged);
 	if (!privileged && !cfg_bool(hc, "SeccompUnconfined")) {

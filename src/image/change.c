@@ -38,15 +38,6 @@ static int split_words(const char *s, char ***out, struct hk_error **err)
 	return 0;
 }
 
-static json_object *strv_json(char **v)
-{
-	json_object *a = json_object_new_array();
-
-	for (; v && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
-}
-
 /* CMD/ENTRYPOINT/VOLUME: a JSON array, else the shell form. */
 static int exec_form(const char *rest, bool shell, json_object **out, struct hk_error **err)
 {
@@ -64,14 +55,14 @@ static int exec_form(const char *rest, bool shell, json_object **out, struct hk_
 	}
 	if (shell) {
 		char *v[] = {"/bin/sh", "-c", (char *)rest, NULL};
-		*out = strv_json(v);
+		*out = json_strv_new(v);
 		return 0;
 	}
 	{
 		_cleanup_strv_ char **w = NULL;
 		if (split_words(rest, &w, err) < 0)
 			return -1;
-		*out = strv_json(w);
+		*out = json_strv_new(w);
 	}
 	return 0;
 }

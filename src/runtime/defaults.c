@@ -7,12 +7,26 @@
 #include "util/json.h"
 #include "util/util.h"
 
+/* Docker's lists (moby oci/defaults.go), for `hako-runtime spec` and the
+ * engine's unprivileged containers alike. */
+const char *const runtime_masked_paths[] = {"/proc/asound",
+					    "/proc/acpi",
+					    "/proc/kcore",
+					    "/proc/keys",
+					    "/proc/latency_stats",
+					    "/proc/timer_list",
+					    "/proc/timer_stats",
+					    "/proc/sched_debug",
+					    "/proc/scsi",
+					    "/sys/firmware",
+					    "/sys/devices/virtual/powercap",
+					    NULL};
+const char *const runtime_readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+
 static json_object *strarr(const char *const *v)
 {
-	json_object *a = json_object_new_array();
-	for (; *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
-	return a;
+	return json_strv_new((char *const *)v);
 }
 
 static json_object *mount(const char *dest, const char *type, const char *src,
@@ -43,20 +57,6 @@ json_object *runtime_default_spec(bool rootless)
 	static const char *const env[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
 		NULL};
-	static const char *const masked[] = {"/proc/acpi",
-					     "/proc/asound",
-					     "/proc/kcore",
-					     "/proc/keys",
-					     "/proc/latency_stats",
-					     "/proc/timer_list",
-					     "/proc/timer_stats",
-					     "/proc/sched_debug",
-					     "/sys/firmware",
-					     "/proc/scsi",
-					     "/sys/devices/virtual/powercap",
-					     NULL};
-	static const char *const ro[] = {
-		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
 	json_object *spec = json_object_new_object();
 	json_object *proc = json_object_new_object(), *user = json_object_new_object();
 	json_object *c = json_object_new_object(), *rl = json_object_new_array();
@@ -137,8 +137,8 @@ json_object *runtime_default_spec(bool rootless)
 		json_object_object_add(lnx, "gidMappings", g);
 	}
 	json_object_object_add(lnx, "namespaces", ns);
-	json_object_object_add(lnx, "maskedPaths", strarr(masked));
-	json_object_object_add(lnx, "readonlyPaths", strarr(ro));
+	json_object_object_add(lnx, "maskedPaths", strarr(runtime_masked_paths));
+	json_object_object_add(lnx, "readonlyPaths", strarr(runtime_readonly_paths));
 	json_object_object_add(spec, "linux", lnx);
 	return spec;
 }

@@ -50,6 +50,12 @@ struct runtime_opts {
 	int relay_fds[3];
 };
 
+/* The /proc and /sys paths masked and made read-only by default (Docker's
+ * lists), NULL-terminated: `hako-runtime spec` and the engine's
+ * unprivileged containers. */
+extern const char *const runtime_masked_paths[];
+extern const char *const runtime_readonly_paths[];
+
 /* Initialise opts with defaults (stdio inherited, cgroupfs). */
 void runtime_opts_init(struct runtime_opts *opts, const char *state_root);
 

@@ -152,3 +152,21 @@ char *json_to_string(json_object *obj, bool pretty)
 		pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
 	return xstrdup(json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
+
+const char *json_str(json_object *obj, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+json_object *json_strv_new(char *const *v)
+{
+	json_object *a = json_object_new_array();
+
+	for (; v && *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}

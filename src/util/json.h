@@ -36,6 +36,14 @@ int json_get_array(json_object *obj, const char *ctx, const char *key, json_obje
 int json_get_strv(json_object *obj, const char *ctx, const char *key, char ***out,
 		  struct hk_error **err);
 
+/* Lenient: obj[key] as a string (json-c's text of a number or boolean),
+ * NULL when obj is NULL or the key is absent or null.  For documents hako
+ * wrote itself; outside input goes through json_get_string(). */
+const char *json_str(json_object *obj, const char *key);
+
+/* A new JSON array of the strings of the NULL-terminated v (NULL: empty). */
+json_object *json_strv_new(char *const *v);
+
 /* Serialize compactly (no spaces) or pretty; caller frees. */
 char *json_to_string(json_object *obj, bool pretty);
 

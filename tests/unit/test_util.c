@@ -352,3 +352,19 @@ TEST(sock_unix_long_path)
 	CHECK(sock_unix_connect("/nonexistent/s.sock", 0, &err) < 0);
 	CHECK(err && strstr(hk_error_msg(err), "connect to /nonexistent/s.sock"));
 }
+
+TEST(json_str_and_strv)
+{
+	_cleanup_json_ json_object *o = json_tokener_parse("{\"a\":\"x\",\"n\":3,\"z\":null}");
+	_cleanup_json_ json_object *a = NULL;
+	char *v[] = {"p", "q", NULL};
+
+	CHECK_STR(json_str(o, "a"), "x");
+	CHECK_STR(json_str(o, "n"), "3");
+	CHECK(!json_str(o, "z") && !json_str(o, "missing") && !json_str(NULL, "a"));
+	a = json_strv_new(v);
+	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN), "[\"p\",\"q\"]");
+	json_object_put(a);
+	a = json_strv_new(NULL);
+	CHECK(json_object_array_length(a) == 0);
+}
