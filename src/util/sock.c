@@ -42,43 +42,46 @@ static int sock_addr(int dirfd, const char *name, struct sockaddr_un *sa, int *d
 	return 0;
 }
 
-int sock_unix_connectat(int dirfd, const char *name, int flags, struct hk_error **err)
+/* backlog < 0: connect, else bind and listen. */
+static int sock_open(int dirfd, const char *name, int flags, int backlog, struct hk_error **err)
 {
+	const char *what = backlog < 0 ? "connect to" : "listen on";
 	struct sockaddr_un sa = {0};
 	_cleanup_close_ int dfd = -1, fd = -1;
 	int r = sock_addr(dirfd, name, &sa, &dfd);
 
 	if (r < 0)
-		return hk_error_set(err, -r, "connect to %s", name);
+		return hk_error_set(err, -r, "%s %s", what, name);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return hk_error_errno(err, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return hk_error_errno(err, "connect to %s", name);
+	if (backlog < 0)
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	else {
+		/* through sun_path: the same name whichever way it was reached */
+		unlink(sa.sun_path);
+		r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		if (r == 0)
+			r = listen(fd, backlog);
+	}
+	if (r < 0)
+		return hk_error_errno(err, "%s %s", what, name);
 	return steal_fd(&fd);
+}
+
+int sock_unix_connectat(int dirfd, const char *name, int flags, struct hk_error **err)
+{
+	return sock_open(dirfd, name, flags, -1, err);
 }
 
 int sock_unix_connect(const char *path, int flags, struct hk_error **err)
 {
-	return sock_unix_connectat(AT_FDCWD, path, flags, err);
+	return sock_open(AT_FDCWD, path, flags, -1, err);
 }
 
 int sock_unix_listenat(int dirfd, const char *name, int flags, int backlog, struct hk_error **err)
 {
-	struct sockaddr_un sa = {0};
-	_cleanup_close_ int dfd = -1, fd = -1;
-	int r = sock_addr(dirfd, name, &sa, &dfd);
-
-	if (r < 0)
-		return hk_error_set(err, -r, "listen on %s", name);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
-	if (fd < 0)
-		return hk_error_errno(err, "socket");
-	/* through sun_path: the same name whichever way it was reached */
-	unlink(sa.sun_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, backlog) < 0)
-		return hk_error_errno(err, "listen on %s", name);
-	return steal_fd(&fd);
+	return sock_open(dirfd, name, flags, backlog < 0 ? 0 : backlog, err);
 }
 
 int sock_unix_listen(const char *path, int flags, int backlog, struct hk_error **err)

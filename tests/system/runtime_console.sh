@@ -8,18 +8,25 @@ rt_bundle() {
 	jq_edit "$1/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-${1##*/}\""
 }
 
-test_runtime_console_socket() {
-	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
-	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
+# console_run SOCKET_ARG CMD: run CMD in a container with a terminal whose
+# pty master goes to SOCKET_ARG (--console-socket), received by hk-testhelper
+# recvtty listening at $TEST_TMP/console.sock; its output in $TEST_TMP/tty.out.
+console_run() {
+	local sock="$TEST_TMP/console.sock"
+	"$HAKO_BIN_DIR/hk-testhelper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
 	local rpid=$!
 	defer kill $rpid
 	wait_for 5 test -S "$sock"
-	rt_bundle "$TEST_TMP/b" sh -c 'tty; echo hello-from-tty'
+	rt_bundle "$TEST_TMP/b" sh -c "$2"
 	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
 	defer hako_runtime delete --force c1
-	hako_runtime create --console-socket "$sock" -b "$TEST_TMP/b" c1
+	hako_runtime create --console-socket "$1" -b "$TEST_TMP/b" c1
 	hako_runtime start c1
 	wait $rpid || true
+}
+
+test_runtime_console_socket() {
+	console_run "$TEST_TMP/console.sock" 'tty; echo hello-from-tty'
 	local out
 	out=$(cat "$TEST_TMP/tty.out")
 	assert_contains "$out" "recvtty: got fd"
@@ -54,20 +61,11 @@ test_runtime_exec_tty_console_socket() {
 # an O_PATH fd of its directory, as runc does.  (The listener binds a short
 # path; the long one is a symlink to it, connect() follows it.)
 test_runtime_console_socket_long_path() {
-	local helper="$HAKO_BIN_DIR/hk-testhelper" sock="$TEST_TMP/console.sock"
-	local long="$TEST_TMP/$(printf 'd%.0s' {1..60})/$(printf 'e%.0s' {1..60})"
+	local long
+	long="$TEST_TMP/$(printf 'd%.0s' {1..60})/$(printf 'e%.0s' {1..60})"
 	mkdir -p "$long"
-	ln -s "$sock" "$long/console.sock"
+	ln -s "$TEST_TMP/console.sock" "$long/console.sock"
 	[ "${#long}" -gt 108 ] || fail "path not long enough: ${#long}"
-	"$helper" recvtty "$sock" >"$TEST_TMP/tty.out" 2>&1 &
-	local rpid=$!
-	defer kill $rpid
-	wait_for 5 test -S "$sock"
-	rt_bundle "$TEST_TMP/b" sh -c 'echo hello-long-path'
-	jq_edit "$TEST_TMP/b/config.json" '.process.terminal = true'
-	defer hako_runtime delete --force c1
-	hako_runtime create --console-socket "$long/console.sock" -b "$TEST_TMP/b" c1
-	hako_runtime start c1
-	wait $rpid || true
+	console_run "$long/console.sock" 'echo hello-long-path'
 	assert_contains "$(cat "$TEST_TMP/tty.out")" "hello-long-path"
 }
