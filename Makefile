@@ -40,6 +40,8 @@ RT_OBJS    := $(RT_SRCS:%.c=$(BUILD)/%.o)
 RT_LIBS    := $(shell pkg-config --libs libseccomp libcap json-c 2>/dev/null) -lpthread
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+# hk-fuzz: the fuzz targets of tests/fuzz/ as one plain program (fuzz.h).
+FUZZ_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/fuzz/*.c))
 HELPER_SRC := $(wildcard tests/helper/*.c)
 GUEST_SRCS := $(wildcard src/guest/*.c)
 # hako-dns: the DNS responder of user networks (src/dns/; libc only).
@@ -52,7 +54,11 @@ GUEST_VM_SRCS := $(wildcard src/vm/guest/*.c)
 
 all: $(BUILD)/hako-stub $(BUILD)/hako $(BUILD)/hako-runtime $(BUILD)/hako-monitor $(BUILD)/unit-tests \
      $(BUILD)/hk-testhelper $(if $(GUEST_SRCS),$(BUILD)/hako-init) $(BUILD)/hako-vminit \
-     $(BUILD)/hako-dns
+     $(BUILD)/hako-dns $(BUILD)/hk-fuzz
+
+# Header dependencies of the programs built in one gcc command (-MMD would
+# keep only the last source's): a -MM pass writes <binary>.d beside them.
+DEPS_OF = $(CC) -MM -MP -MT $@ -D_GNU_SOURCE -Isrc $(1) >$@.d
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +76,7 @@ STUB_FLAGS := -std=gnu11 -Os $(WARN) -Isrc -static -nostdlib -fno-pie -no-pie \
 $(BUILD)/hako-stub: src/stub/stub.c src/stub/stub.h
 	@mkdir -p $(BUILD)
 	@echo '  LD      $@'
+	@$(call DEPS_OF,src/stub/stub.c)
 	@$(CC) $(STUB_FLAGS) -o $@ src/stub/stub.c
 $(BUILD)/src/util/sealexec.o: $(BUILD)/hako-stub
 $(BUILD)/src/util/sealexec.o: CFLAGS += -DHK_STUB_PATH='"$(BUILD)/hako-stub"'
@@ -93,25 +100,33 @@ $(BUILD)/unit-tests: $(LIB_OBJS) $(UNIT_OBJS)
 	@echo '  LD      $@'
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LINK)
 
+$(BUILD)/hk-fuzz: $(LIB_OBJS) $(FUZZ_OBJS)
+	@echo '  LD      $@'
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LAZY_LINK)
+
 # A tiny static program for checks busybox cannot make (capabilities, rlimits...).
 $(BUILD)/hk-testhelper: $(HELPER_SRC)
 	@mkdir -p $(BUILD)
+	@$(call DEPS_OF,$^)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $^
 
 # hako-init: the static init for containers (--init) and VM guests.
 $(BUILD)/hako-init: $(GUEST_SRCS)
 	@mkdir -p $(BUILD)
+	@$(call DEPS_OF,$^)
 	$(CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -static -o $@ $^
 
 # Static, no sanitizer: its memory use is a benchmark figure (< 1 MiB idle).
 $(BUILD)/hako-monitor: $(MON_SRCS) $(wildcard src/monitor/*.h)
 	@mkdir -p $(BUILD)
 	@echo '  LD      $@'
+	@$(call DEPS_OF,$(MON_SRCS))
 	@$(CC) -std=gnu11 -Os $(WARN) -D_GNU_SOURCE -Isrc -static -o $@ $(MON_SRCS)
 
 # hako-vminit: the static PID 1 of hako's VMs, packed into their initramfs.
 $(BUILD)/hako-vminit: $(GUEST_VM_SRCS)
 	@mkdir -p $(BUILD)
+	@$(call DEPS_OF,$^)
 	$(CC) -std=gnu11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $^
 
 # hako-dns: static and small; under SANITIZE=1 with the sanitizers instead
@@ -124,6 +139,7 @@ endif
 $(BUILD)/hako-dns: $(DNS_SRCS) src/dns/dns.h
 	@mkdir -p $(BUILD)
 	@echo '  LD      $@'
+	@$(call DEPS_OF,$(DNS_SRCS))
 	@$(CC) -std=gnu11 $(DNS_FLAGS) $(WARN) -D_GNU_SOURCE -Isrc -o $@ $(DNS_SRCS)
 
 asan:
@@ -137,6 +153,7 @@ deps:
 # builds in a sub-make, so pkg-config flags are read after the install.
 check:
 	@./scripts/deps.sh --if-missing
+	$(MAKE) check-static
 	$(MAKE) all
 	$(MAKE) SANITIZE=1 all
 	./tests/run
@@ -145,6 +162,24 @@ demo:
 	@./scripts/deps.sh --if-missing
 	$(MAKE) all
 	./scripts/demo.sh
+
+# Static checks (docs/checks.md): every #include against the layer table
+# of docs/architecture.md, and shellcheck (.shellcheckrc) on the scripts.
+SH_FILES = $(shell git ls-files 'tests/*.sh' 'scripts/*.sh') tests/run .ci/run
+check-static:
+	./scripts/check-layers.sh
+	shellcheck -S warning $(SH_FILES)
+
+# gcc -fanalyzer over every C file of src/ (slow: minutes).  The warning
+# classes it gets wrong on hako's cleanup attributes are off (docs/checks.md
+# says which and why); what it reports is fixed or listed there.
+ANALYZE_SRCS  = $(filter-out src/stub/% src/vm/guest/%,$(wildcard src/*/*.c))
+ANALYZE_FLAGS = -fanalyzer -Wno-analyzer-use-of-uninitialized-value \
+		-Wno-analyzer-malloc-leak
+analyze:
+	@for f in $(ANALYZE_SRCS); do echo "  ANALYZE $$f"; \
+	  $(CC) -std=gnu11 -O1 -D_GNU_SOURCE -DHAKO_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS) \
+	    $(ANALYZE_FLAGS) -c $$f -o /dev/null || exit 1; done
 
 unit: all
 	$(BUILD)/unit-tests
@@ -170,6 +205,11 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all asan deps check demo unit bench format format-check install clean
+.PHONY: all asan deps check check-static analyze demo unit bench format format-check install \
+	clean
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
+# Header dependencies (-MMD -MP for objects, DEPS_OF for the programs
+# built in one command), so a changed header rebuilds every binary using it.
+-include $(sort $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d) $(RT_OBJS:.o=.d) \
+	   $(FUZZ_OBJS:.o=.d)) \
+	 $(wildcard $(BUILD)/*.d)

@@ -5,7 +5,7 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
-PKGS="gcc make pkg-config clang-format libc6-dev
+PKGS="gcc make pkg-config clang-format shellcheck libc6-dev
   libseccomp-dev libcap-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev
   libsqlite3-dev libssl-dev libnftables-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file

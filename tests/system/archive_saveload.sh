@@ -64,7 +64,7 @@ test_save_docker_archive_read_by_skopeo_and_reloaded() {
 	assert_status 125
 	assert_contains "$output" "no/such:image"
 	assert_no_file "$TEST_TMP/x.tar"
-	assert_eq "$(ls "$TEST_TMP" | grep -c 'x.tar.tmp')" 0 "temp archive left"
+	assert_eq "$(find "$TEST_TMP" -maxdepth 1 -name '*x.tar.tmp*' | wc -l)" 0 "temp archive left"
 }
 
 test_load_what_skopeo_writes() {

@@ -99,8 +99,8 @@ ah_refused() {
 
 # every monitor of the test gone: their last acts (__monitor-exit) are done
 monitors_gone() {
-	local p
-	for p in $(pgrep -f "hako-monitor --hako $ASAN_HAKO --root $TEST_TMP/root" || true); do
+	local _
+	for _ in $(pgrep -f "hako-monitor --hako $ASAN_HAKO --root $TEST_TMP/root" || true); do
 		return 1
 	done
 	! pgrep -f "$ASAN_HAKO --root $TEST_TMP/root --runroot $TEST_TMP/run __monitor-exit" >/dev/null

@@ -38,7 +38,7 @@ add_big_layer() {
 
 # has_tmp_blob PID: the process holds a blob temp file open (O_TMPFILE files
 # show as "blobs/tmp/#N (deleted)", named ones as blobs/tmp/NAME).
-has_tmp_blob() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "blobs/tmp/"; }
+has_tmp_blob() { find "/proc/$1/fd" -lname '*blobs/tmp/*' 2>/dev/null | grep -q .; }
 
 test_pull_killed_mid_download_leaves_nothing() {
 	require_cmd skopeo

@@ -12,8 +12,9 @@ _free_port() {
 	return 1
 }
 
+# shellcheck disable=SC2120 # USER and PASS are optional
 start_registry() {
-	local user=${1:-} pass=${2:-} dir=$TEST_TMP/registry port try code i
+	local user=${1:-} pass=${2:-} dir=$TEST_TMP/registry port code i
 	require_cmd docker-registry
 	require_cmd curl
 	mkdir -p "$dir/data"
@@ -21,7 +22,7 @@ start_registry() {
 		require_cmd htpasswd
 		htpasswd -Bbn "$user" "$pass" >"$dir/htpasswd"
 	fi
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		port=$(_free_port) || fail "no free port"
 		cat >"$dir/config.yml" <<-YML
 			version: 0.1
@@ -52,6 +53,7 @@ start_registry() {
 		for ((i = 0; i < 500; i++)); do
 			code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
 			if [ "$code" = 200 ] || [ "$code" = 401 ]; then
+				# shellcheck disable=SC2034 # for the tests that source this
 				REG=127.0.0.1:$port
 				REG_DIR=$dir/data
 				return 0
@@ -120,8 +122,11 @@ make_oci_layout() {
 		manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$m,
 		size:$ms,annotations:{"org.opencontainers.image.ref.name":$t}}]}' >"$dir/index.json"
 	rm -rf "$tmp"
+	# shellcheck disable=SC2034 # for the tests that source this
 	OCI_MANIFEST_DIGEST=sha256:$man
+	# shellcheck disable=SC2034
 	OCI_CONFIG_DIGEST=sha256:$cfg
+	# shellcheck disable=SC2034
 	OCI_LAYERS=$(jq -c '[.[].digest]' <<<"$layers")
 }
 
