@@ -26,7 +26,8 @@ CFLAGS     += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DHAKO_VERSION='"$(VERSION
               -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS     += $(PKG_LIBS) -lpthread
 
-# Everything under src/ but the static guest init is the hako library.
+# Everything under src/ but the mains of the other programs and the stub is
+# the hako library.
 LIB_SRCS   := $(filter-out src/cli/main.c src/cli/runtime_entry.c src/guest/% src/dns/main.c \
                           src/monitor/main.c src/stub/%,$(wildcard src/*/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -110,7 +111,7 @@ $(BUILD)/hk-testhelper: $(HELPER_SRC)
 	@$(call DEPS_OF,$^)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $^
 
-# hako-init: the static init for containers (--init) and VM guests.
+# hako-init: the static init for containers (--init); VMs have hako-vminit.
 $(BUILD)/hako-init: $(GUEST_SRCS)
 	@mkdir -p $(BUILD)
 	@$(call DEPS_OF,$^)

@@ -4,7 +4,7 @@
  * and encoder, the records file that hako writes and `hako-dns` reads, and
  * the answer logic (which names a querier may see, what it gets).  It uses
  * libc only, so the same code is linked into the small static `hako-dns`
- * binary (src/dns/main.c, src/dns/serve.c) and into the hako library, where
+ * binary (its main loop: src/dns/main.c) and into the hako library, where
  * the unit tests reach it.  See docs/network.md, "Names and DNS".
  *
  * Every message is hostile: lengths are bounded by the buffer, compression

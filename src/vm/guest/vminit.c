@@ -1,10 +1,10 @@
 /* hako-vminit: PID 1 of hako's virtual machines.
  *
- * It lives in the initramfs hako builds (src/vm/initramfs.c) next to the
+ * It lives in the initramfs hako builds (src/vm/kernel.c) next to the
  * kernel modules the Debian cloud kernel has as modules but a VM needs
  * (virtio transports, virtio-blk, ...).  Its whole configuration comes from
  * one kernel command line parameter, hako.cfg=<base64url>, whose payload is a
- * list of NUL-terminated records (see src/vm/vmcfg.h):
+ * list of NUL-terminated records (written by src/vm/guestcfg.c):
  *
  *   m<list>   which module list to load ("micro" or "full")
  *   r<dev>    a block device holding the root filesystem (ext4): mount it,
