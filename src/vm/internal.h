@@ -18,6 +18,9 @@ int vm_run_capture(char *const argv[], char **out, struct hk_error **err);
  * other fd is closed in the child. *pid gets the child. */
 int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, pid_t *pid,
 	     struct hk_error **err);
+/* The same, with fd3 (>= 0) as the child's fd 3. */
+int vm_spawn_fd3(char *const argv[], int in, int out, int errfd, int fd3, pid_t *pid,
+		 struct hk_error **err);
 
 /* Last non-empty line of a file (QEMU's error), or NULL. */
 char *vm_last_line(const char *path);

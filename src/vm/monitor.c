@@ -86,8 +86,13 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 	argv_push(&v, "stdio,id=con,signal=off");
 	argv_push(&v, "-serial");
 	argv_push(&v, "chardev:con");
-	argv_push(&v, "-qmp");
-	argv_push(&v, "unix:%s/qmp.sock,server=on,wait=off", rundir);
+	/* QMP on the socket the monitor bound (fd 3): QEMU would bind the
+	 * path itself, and a path longer than sun_path (a deep --runroot)
+	 * fails there. */
+	argv_push(&v, "-chardev");
+	argv_push(&v, "socket,id=qmp,fd=3,server=on,wait=off");
+	argv_push(&v, "-mon");
+	argv_push(&v, "chardev=qmp,mode=control");
 	if (d->disk) {
 		if (vm_disk_info(d->disk, NULL, &fmt, err) < 0) {
 			strv_free(v);
@@ -329,8 +334,9 @@ monitor_main(const char *root, const struct vm_def *d, const char *rundir, int r
 			    *logp = vm_console_log_path(root, d->name);
 	_cleanup_free_ char *errlog = xasprintf("%s/qemu.err", rundir);
 	_cleanup_free_ char *csock = xasprintf("%s/console.sock", rundir);
+	_cleanup_free_ char *qsock = xasprintf("%s/qmp.sock", rundir);
 	_cleanup_strv_ char **argv = NULL;
-	_cleanup_close_ int errfd = -1;
+	_cleanup_close_ int errfd = -1, qmpfd = -1;
 	struct hk_error *err = NULL;
 	sigset_t sigs;
 	int sp[2] = {-1, -1}, ws;
@@ -361,11 +367,19 @@ monitor_main(const char *root, const struct vm_def *d, const char *rundir, int r
 		goto fail;
 	}
 	chmod(csock, 0600);
+	qmpfd = sock_unix_listen(qsock, 0, 4, &err);
+	if (qmpfd < 0) {
+		hk_error_wrap(&err, "QMP socket");
+		goto fail;
+	}
+	chmod(qsock, 0600);
 	if (qemu_argv(d, rundir, &argv, &err) < 0)
 		goto fail;
-	if (vm_spawn(argv, sp[1], sp[1], errfd, false, &m.qemu, &err) < 0)
+	if (vm_spawn_fd3(argv, sp[1], sp[1], errfd, qmpfd, &m.qemu, &err) < 0)
 		goto fail;
 	close(sp[1]);
+	close(qmpfd);
+	qmpfd = -1;
 	m.con = sp[0];
 	record(&m, "running", getpid(), m.qemu, NULL);
 	if (wait_qmp(&m, &err) < 0) {

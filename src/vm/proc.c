@@ -20,23 +20,24 @@ const char *vm_qemu_binary(void)
 	return e && *e ? e : "qemu-system-x86_64";
 }
 
-static void child_fds(int in, int out, int errfd)
+static void child_fds(int in, int out, int errfd, int fd3)
 {
 	int null = open("/dev/null", O_RDWR);
-	int fds[3] = {in, out, errfd};
+	int fds[4] = {in, out, errfd, fd3};
+	int n = fd3 >= 0 ? 4 : 3;
 
-	/* Move the fds above 2 first so that dup2 never clobbers one another. */
-	for (int i = 0; i < 3; i++) {
+	/* Move the fds above 3 first so that dup2 never clobbers one another. */
+	for (int i = 0; i < n; i++) {
 		int f = fds[i] < 0 ? null : fds[i];
-		fds[i] = fcntl(f, F_DUPFD_CLOEXEC, 3);
+		fds[i] = fcntl(f, F_DUPFD_CLOEXEC, 4);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < n; i++)
 		dup2(fds[i], i);
-	syscall(SYS_close_range, 3, ~0U, 0);
+	syscall(SYS_close_range, n, ~0U, 0);
 }
 
-int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, pid_t *pid,
-	     struct hk_error **err)
+static int spawn(char *const argv[], int in, int out, int errfd, int fd3, bool new_session,
+		 pid_t *pid, struct hk_error **err)
 {
 	pid_t parent = getpid();
 	pid_t p = fork();
@@ -56,13 +57,25 @@ int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, p
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		child_fds(in, out, errfd);
+		child_fds(in, out, errfd, fd3);
 		execvp(argv[0], argv);
 		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	*pid = p;
 	return 0;
+}
+
+int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, pid_t *pid,
+	     struct hk_error **err)
+{
+	return spawn(argv, in, out, errfd, -1, new_session, pid, err);
+}
+
+int vm_spawn_fd3(char *const argv[], int in, int out, int errfd, int fd3, pid_t *pid,
+		 struct hk_error **err)
+{
+	return spawn(argv, in, out, errfd, fd3, false, pid, err);
 }
 
 int vm_run_capture(char *const argv[], char **out, struct hk_error **err)

@@ -23,6 +23,30 @@ vm_cleanup() {
 	return 0
 }
 
+# A --runroot deeper than sun_path (108 bytes) allows: the monitor binds
+# console.sock and QEMU's QMP socket through an O_PATH fd of the run dir
+# (QEMU gets the bound QMP socket as fd 3), clients connect the same way.
+test_vm_long_runroot() {
+	require_vm
+	local run
+	run="$TEST_TMP/$(printf 'r%.0s' {1..100})"
+	hako() { HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$run" "$@"; }
+	hako vm create lr --memory 256M --disk 16M --kernel "$KERNEL" --initrd "$INITRD" \
+		--append "console=ttyS0 quiet" >/dev/null
+	defer vm_cleanup lr
+	hako vm start lr
+	[ -S "$run/vm/vms/lr/qmp.sock" ] || fail "no QMP socket in $run/vm/vms/lr"
+	assert_eq "$(vm_field lr state)" "running"
+	hako vm suspend lr
+	assert_eq "$(vm_field lr state)" "paused"
+	hako vm resume lr
+	wait_for 180 console_has lr '/ # '
+	(echo 'echo long-$((6*7))'; sleep 1) | hako vm console lr >/dev/null
+	wait_for 60 console_has lr long-42
+	hako vm destroy lr
+	assert_eq "$(vm_field lr state)" "shut off"
+}
+
 test_vm_lifecycle() {
 	require_vm
 	hako vm create lc --memory 256M --disk 16M --kernel "$KERNEL" --initrd "$INITRD" \
