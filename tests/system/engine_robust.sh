@@ -15,7 +15,7 @@ state_is() { [ "$(hako inspect -f '{{.State.Status}}' "$1")" = "$2" ]; }
 
 # kill -9 returns before the process is gone: its files (the monitor's
 # lock) are closed when it runs its exit, later on a busy host.
-files_closed() { ! ls "/proc/$1/fd" 2>/dev/null | grep -q .; }
+files_closed() { [ -z "$(find "/proc/$1/fd" -mindepth 1 2>/dev/null | head -n 1)" ]; }
 
 test_crash_monitor_is_repaired() {
 	engine_setup

@@ -243,11 +243,11 @@ no_new_empty_cgroups() { [ -z "$(new_empty_cgroups "$1")" ]; }
 # removed the container, which was then taken for restarted and left in
 # Created.
 test_failed_run_rm_leaves_nothing() {
-	local before i
+	local before
 	sec_setup
 	before=$(new_empty_cgroups "")
 	mkdir -p "$TEST_TMP/empty"
-	for i in 1 2 3 4; do
+	for _ in 1 2 3 4; do
 		run hako run --rm busybox /no/such/program
 		assert_status 127
 		run hako run --rm busybox /etc/passwd
@@ -306,7 +306,6 @@ test_oom_kill_is_recorded() {
 # The root is refused to a second runroot while a monitor lives under the
 # first; once none does (a reboot, a move), the new one takes over.
 test_second_runroot_is_refused_while_the_first_is_in_use() {
-	local other
 	sec_setup
 	other() { HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run2" "$@"; }
 	defer other rm -f up2
