@@ -852,7 +852,7 @@ static int platform_parse(const char *spec, char **plat, const char **os, const 
 	const char *hos, *harch, *hvar, *q;
 	char *a, *v;
 
-	registry_host_platform(&hos, &harch, &hvar);
+	image_host_platform(&hos, &harch, &hvar);
 	*plat = xstrdup(spec);
 	a = strchr(*plat, '/');
 	if (a) {

@@ -89,7 +89,7 @@ test_run_join_container_namespaces() {
 }
 
 test_run_cgroupns_and_cgroup_parent() {
-	local parent want c
+	local parent want
 	ns_setup
 	run hako run --rm --cgroupns private busybox cat /proc/self/cgroup
 	assert_status 0
