@@ -1021,6 +1021,26 @@ static void cgroup_freep(struct cgroup **cg)
 	cgroup_free(*cg);
 }
 
+/* A v1 cpu cgroup's real-time budget stays counted against its parent's
+ * after rmdir until the kernel frees the group, which waits for its last
+ * exited task to be reaped (late, under some init processes): the next
+ * container's --cpu-rt-runtime then fails with EINVAL though every cgroup
+ * left shows room.  Give the budget back first; other controllers have no
+ * such file. */
+static void give_back_rt_budget(int dirfd)
+{
+	int fd = openat(dirfd, "cpu.rt_runtime_us", O_RDWR | O_CLOEXEC);
+	char buf[32];
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0 && !(n == 2 && buf[0] == '0'))
+		(void)!write(fd, "0", 1);
+	close(fd);
+}
+
 /* Remove dir and the cgroups a container made inside it, deepest first.
  * Only directories: the files of a cgroup go with it. */
 static int rmdir_tree(int parent, const char *name)
@@ -1042,6 +1062,7 @@ static int rmdir_tree(int parent, const char *name)
 		}
 		if (d)
 			closedir(d);
+		give_back_rt_budget(fd);
 	}
 	return unlinkat(parent, name, AT_REMOVEDIR);
 }
