@@ -104,7 +104,16 @@ int spec_rlimit_from_name(const char *name)
 
 /* ---- mount options ---- */
 
-enum opt_kind { OPT_SET, OPT_CLEAR, OPT_PROP, OPT_ATTR_SET, OPT_ATTR_CLR, OPT_BIND, OPT_IGNORE };
+enum opt_kind {
+	OPT_SET,
+	OPT_CLEAR,
+	OPT_PROP,
+	OPT_ATTR_SET,
+	OPT_ATTR_CLR,
+	OPT_BIND,
+	OPT_EXTRA,
+	OPT_IGNORE
+};
 
 static const struct {
 	const char *name;
@@ -161,9 +170,16 @@ static const struct {
 	{"rnoatime", OPT_ATTR_SET, MOUNT_ATTR_NOATIME},
 	{"rstrictatime", OPT_ATTR_SET, MOUNT_ATTR_STRICTATIME},
 	{"rrelatime", OPT_ATTR_SET, MOUNT_ATTR_RELATIME},
-	/* runc/crun extensions we accept without acting on them */
-	{"tmpcopyup", OPT_IGNORE, 0},
-	{"copy-symlink", OPT_IGNORE, 0},
+	{"rnorelatime", OPT_ATTR_CLR, MOUNT_ATTR_RELATIME},
+	{"rnostrictatime", OPT_ATTR_CLR, MOUNT_ATTR_STRICTATIME},
+	{"ratime", OPT_ATTR_CLR, MOUNT_ATTR_NOATIME},
+	/* crun's extensions */
+	{"tmpcopyup", OPT_EXTRA, RT_MNT_TMPCOPYUP},
+	{"copy-symlink", OPT_EXTRA, RT_MNT_COPY_SYMLINK},
+	{"src-nofollow", OPT_EXTRA, RT_MNT_SRC_NOFOLLOW},
+	{"dest-nofollow", OPT_EXTRA, RT_MNT_DEST_NOFOLLOW},
+	{"idmap", OPT_EXTRA, RT_MNT_IDMAP},
+	{"ridmap", OPT_EXTRA, RT_MNT_IDMAP | RT_MNT_IDMAP_REC},
 	{"nocopyup", OPT_IGNORE, 0},
 	{"notmpcopyup", OPT_IGNORE, 0},
 };
@@ -181,6 +197,13 @@ int spec_parse_mount_options(char *const *opts, bool bind_type, const char *ctx,
 
 		if (!*o)
 			continue;
+		if (str_has_prefix(o, "idmap=") || str_has_prefix(o, "ridmap=")) {
+			/* idmap=uids=0-1000-10;gids=0-1000-10: the mount's own maps */
+			out->extra |= RT_MNT_IDMAP | (o[0] == 'r' ? RT_MNT_IDMAP_REC : 0);
+			free(out->idmap);
+			out->idmap = xstrdup(strchr(o, '=') + 1);
+			continue;
+		}
 		for (k = 0; k < ARRAY_SIZE(mount_opts); k++)
 			if (!strcmp(mount_opts[k].name, o))
 				break;
@@ -228,6 +251,9 @@ int spec_parse_mount_options(char *const *opts, bool bind_type, const char *ctx,
 					ctx, data, o);
 			out->bind = true;
 			out->recursive = !!mount_opts[k].flag;
+			break;
+		case OPT_EXTRA:
+			out->extra |= (unsigned)mount_opts[k].flag;
 			break;
 		case OPT_IGNORE:
 			break;
@@ -446,6 +472,49 @@ void spec_process_free(struct rt_process *p)
 
 /* ---- mounts ---- */
 
+/* mounts[].uidMappings/gidMappings (runtime-spec 1.1, idmapped mounts) in
+ * the form of crun's idmap= option: "uids=C-H-S#...;gids=C-H-S#...". */
+static int parse_mount_idmaps(json_object *e, const char *ctx, struct rt_mount_opts *o,
+			      struct hk_error **err)
+{
+	static const char *const keys[2] = {"uidMappings", "gidMappings"};
+	_cleanup_free_ char *txt = xstrdup("");
+	bool any = false;
+
+	for (int k = 0; k < 2; k++) {
+		json_object *arr = NULL;
+		int r = json_get_array(e, ctx, keys[k], &arr, err);
+		if (r < 0)
+			return -1;
+		char *n = xasprintf("%s%s%s=", txt, k ? ";" : "", k ? "gids" : "uids");
+		free(txt);
+		txt = n;
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+			json_object *m = json_object_array_get_idx(arr, i);
+			_cleanup_free_ char *mc = xasprintf("%s.%s[%zu]", ctx, keys[k], i);
+			uint32_t c = 0, h = 0, sz = 0;
+			if (expect_object(m, mc, err) < 0 ||
+			    get_u32(m, mc, "containerID", &c, err) < 0 ||
+			    get_u32(m, mc, "hostID", &h, err) < 0 ||
+			    get_u32(m, mc, "size", &sz, err) < 0)
+				return -1;
+			if (!sz)
+				return hk_error_set(err, 0, "%s.size: must not be 0", mc);
+			n = xasprintf("%s%s%u-%u-%u", txt, i ? "#" : "", c, h, sz);
+			free(txt);
+			txt = n;
+			any = true;
+		}
+	}
+	if (!any)
+		return 0;
+	if (!(o->extra & RT_MNT_IDMAP))
+		o->extra |= RT_MNT_IDMAP;
+	free(o->idmap);
+	o->idmap = steal_ptr(&txt);
+	return 0;
+}
+
 static int parse_mounts(json_object *doc, struct rt_spec *s, struct hk_error **err)
 {
 	json_object *arr = NULL;
@@ -479,6 +548,8 @@ static int parse_mounts(json_object *doc, struct rt_spec *s, struct hk_error **e
 					    m->destination ? "\" is not an absolute path" : "");
 		bind = str_eq(m->type, "bind");
 		if (spec_parse_mount_options(opts, bind, oc, &m->o, err) < 0)
+			return -1;
+		if (parse_mount_idmaps(e, c, &m->o, err) < 0)
 			return -1;
 		if (!m->type && !m->o.bind)
 			return hk_error_set(err, 0, "%s.type: missing (and no bind option)", c);
@@ -822,6 +893,7 @@ void spec_free(struct rt_spec *s)
 		free(s->mounts[i].source);
 		free(s->mounts[i].type);
 		free(s->mounts[i].o.data);
+		free(s->mounts[i].o.idmap);
 	}
 	free(s->mounts);
 	spec_process_free(&s->process);

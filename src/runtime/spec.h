@@ -21,7 +21,19 @@ struct rt_mount_opts {
 	uint64_t attr_set;	   /* MOUNT_ATTR_* applied recursively (rro, rnosuid...) */
 	uint64_t attr_clr;
 	bool bind, recursive;
-	char *data; /* filesystem options, comma separated; NULL when none */
+	unsigned extra; /* RT_MNT_* (crun's extensions) */
+	char *idmap;	/* "uids=...;gids=..." of idmap=/ridmap=, NULL: the container's maps */
+	char *data;	/* filesystem options, comma separated; NULL when none */
+};
+
+/* crun's mount option extensions (crun(1), "Mount options"). */
+enum {
+	RT_MNT_SRC_NOFOLLOW = 1 << 0,  /* a symlink source is bound itself */
+	RT_MNT_DEST_NOFOLLOW = 1 << 1, /* a symlink destination is mounted over itself */
+	RT_MNT_COPY_SYMLINK = 1 << 2,  /* a symlink source is copied, not bound */
+	RT_MNT_TMPCOPYUP = 1 << 3,     /* a tmpfs gets what was under it */
+	RT_MNT_IDMAP = 1 << 4,	       /* idmapped (mount_setattr MOUNT_ATTR_IDMAP) */
+	RT_MNT_IDMAP_REC = 1 << 5,     /* ridmap: every submount too */
 };
 
 struct rt_mount {
