@@ -314,11 +314,14 @@ static int write_time_offsets(struct create_ctx *c, struct hk_error **err)
 	return 0;
 }
 
-static int become_root_in_userns(void)
+static int become_root_in_userns(const struct rt_process *p)
 {
 	/* cloned by host root into a namespace that maps someone else as 0:
-	 * become that 0, still with every capability in the namespace */
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+	 * become that 0, still with every capability in the namespace; with
+	 * crun's default map (the process's ids only) become those */
+	if (setresgid(0, 0, 0) < 0 && (errno != EINVAL || setresgid(p->gid, p->gid, p->gid) < 0))
+		return -1;
+	if (setresuid(0, 0, 0) < 0 && (errno != EINVAL || setresuid(p->uid, p->uid, p->uid) < 0))
 		return -1;
 	setgroups(0, NULL);
 	return 0;
@@ -394,7 +397,7 @@ static void init_child(struct create_ctx *c)
 	if (expect_tag(fd, SYNC_GO, &err) < 0)
 		sync_fail(fd, err);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (c->userns && become_root_in_userns() < 0) {
+	if (c->userns && become_root_in_userns(&c->spec.process) < 0) {
 		hk_error_errno(&err, "setuid 0 in the user namespace");
 		sync_fail(fd, err);
 	}
@@ -545,6 +548,15 @@ static int write_idmaps(struct create_ctx *c, pid_t pid, struct hk_error **err)
 	_cleanup_free_ char *u = fmt_idmap(c->spec.uidmaps, c->spec.nuidmaps);
 	_cleanup_free_ char *g = fmt_idmap(c->spec.gidmaps, c->spec.ngidmaps);
 
+	if (!c->spec.nuidmaps) {
+		/* no maps in the spec: crun's default, the process's ids mapped
+		 * to ours, one id each */
+		const struct rt_process *p = &c->spec.process;
+		free(u);
+		free(g);
+		u = xasprintf("%u %u 1\n", (unsigned)p->uid, (unsigned)geteuid());
+		g = xasprintf("%u %u 1\n", (unsigned)p->gid, (unsigned)getegid());
+	}
 	/* an unprivileged writer may only map its own gid, and only after
 	 * giving up setgroups (user_namespaces(7)) */
 	if (geteuid() != 0 && write_proc(pid, "setgroups", "deny", err) < 0)

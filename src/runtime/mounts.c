@@ -719,6 +719,22 @@ static int mount_one(const struct rt_mount *m, const struct rt_spec *s, bool is_
 		if (r == 0)
 			return apply_flags(m, dest, true, err);
 	}
+	if (r < 0 && str_eq(m->type, "devpts") && errno == EINVAL && is_userns && m->o.data &&
+	    strstr(m->o.data, "gid=")) {
+		/* gid=5 (tty) is not mapped in every user namespace: the
+		 * kernel refuses the option then, drop it as crun does */
+		_cleanup_free_ char *d = xstrdup("");
+		_cleanup_free_ char *all = xstrdup(m->o.data);
+		char *save = NULL;
+		for (char *t = strtok_r(all, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (str_has_prefix(t, "gid="))
+				continue;
+			char *n = xasprintf("%s%s%s", d, *d ? "," : "", t);
+			free(d);
+			d = n;
+		}
+		r = mount(m->source, buf, m->type, fl & ~MS_REMOUNT, d);
+	}
 	if (r < 0 && str_eq(m->type, "mqueue") && errno == EPERM && is_userns) {
 		/* a user namespace without its own IPC namespace may not
 		 * mount mqueue: show the host's, as crun does */

@@ -768,13 +768,13 @@ static int parse_linux(json_object *doc, struct rt_spec *s, struct hk_error **er
 		return hk_error_set(err, 0, "linux.uidMappings: given without a user namespace");
 	if (s->has_time_offsets && !spec_find_ns(s, CLONE_NEWTIME))
 		return hk_error_set(err, 0, "linux.timeOffsets: given without a time namespace");
-	{
-		const struct rt_ns *u = spec_find_ns(s, CLONE_NEWUSER);
-		if (u && !u->path && (!s->nuidmaps || !s->ngidmaps))
-			return hk_error_set(err, 0,
-					    "linux.uidMappings: a new user namespace needs "
-					    "uidMappings and gidMappings");
-	}
+	/* A new user namespace without uidMappings/gidMappings is accepted, as
+	 * crun does: the process's uid and gid are mapped to the runtime's,
+	 * one id each (create.c).  One map without the other is a mistake. */
+	if (!s->nuidmaps != !s->ngidmaps)
+		return hk_error_set(err, 0, "linux.%s: given without linux.%s",
+				    s->nuidmaps ? "uidMappings" : "gidMappings",
+				    s->nuidmaps ? "gidMappings" : "uidMappings");
 	return 0;
 }
 

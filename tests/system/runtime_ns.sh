@@ -65,3 +65,25 @@ test_runtime_time_namespace() {
 	local up=${output%%.*}
 	[ "$up" -ge 864000 ] || fail "uptime $up does not include the 10-day offset"
 }
+
+# A new user namespace without uidMappings/gidMappings: crun maps the
+# process's ids to the runtime's, one id each, and runs it (runc refuses).
+test_runtime_user_namespace_without_mappings() {
+	rt_bundle "$TEST_TMP/b" sh -c 'hk-testhelper ids; cat /proc/self/uid_map /proc/self/gid_map; ls /dev/pts >/dev/null && echo pts-ok'
+	jq_edit "$TEST_TMP/b/config.json" '.linux.namespaces += [{type: "user"}]'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_contains "$output" "uid=0 gid=0 euid=0 egid=0"
+	[[ "$output" =~ 0\ +0\ +1 ]] || fail "no one-id map: $output"
+	assert_contains "$output" pts-ok
+	jq_edit "$TEST_TMP/b/config.json" '.process.user = {uid: 1000, gid: 1001}'
+	run hako_runtime run -b "$TEST_TMP/b" c2
+	assert_status 0
+	assert_contains "$output" "uid=1000 gid=1001"
+	[[ "$output" =~ 1000\ +$(id -u)\ +1 ]] || fail "no map of the process uid: $output"
+	# one map without the other is still a mistake
+	jq_edit "$TEST_TMP/b/config.json" '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 1}]'
+	run hako_runtime run -b "$TEST_TMP/b" c3
+	assert_status 1
+	assert_contains "$output" "linux.uidMappings: given without linux.gidMappings"
+}

@@ -142,8 +142,10 @@ TEST(spec_errors_name_the_field)
 		     "\"linux\": {\"namespaces\": [{\"type\": \"user\"}], \"uidMappings\": "
 		     "[{\"containerID\": 0, \"hostID\": 1000, \"size\": 0}]}",
 		     "linux.uidMappings[0].size: must not be 0");
-	expect_error(hk_failed, "\"linux\": {\"namespaces\": [{\"type\": \"user\"}]}",
-		     "needs uidMappings and gidMappings");
+	expect_error(hk_failed,
+		     "\"linux\": {\"namespaces\": [{\"type\": \"user\"}], \"gidMappings\": "
+		     "[{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}",
+		     "linux.gidMappings: given without linux.uidMappings");
 	expect_error(hk_failed, "\"hooks\": {\"poststop\": [{\"path\": \"rel\"}]}",
 		     "hooks.poststop[0].path: missing or not absolute");
 	expect_error(hk_failed, "\"linux\": {\"rootfsPropagation\": \"sideways\"}",
