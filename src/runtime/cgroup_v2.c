@@ -123,7 +123,12 @@ static int v2_cpu(struct cg_dir *d, const struct cg_resources *r, struct hk_erro
 	if (r->cpu_shares &&
 	    need_ll(d, "cpu.weight", (long long)cg_shares_to_weight(r->cpu_shares), err) < 0)
 		return -1;
-	if ((r->cpu_quota != CG_UNSET && r->cpu_quota != 0) || r->cpu_period) {
+	/* quota -1 is "unlimited", the default: nothing to ask of a cgroup
+	 * without the cpu controller */
+	bool unlimited_only = r->cpu_quota != CG_UNSET && r->cpu_quota < 0 && !r->cpu_period;
+	if (unlimited_only && faccessat(d->fd, "cpu.max", F_OK, 0) < 0)
+		;
+	else if ((r->cpu_quota != CG_UNSET && r->cpu_quota != 0) || r->cpu_period) {
 		char buf[64];
 		unsigned long long period = r->cpu_period ? r->cpu_period : 100000;
 		if (r->cpu_quota > 0)
@@ -188,6 +193,29 @@ static int v2_io(struct cg_dir *d, const struct cg_resources *r, struct hk_error
 	return 0;
 }
 
+/* Why a unified key has no file: its controller is not enabled for the
+ * cgroup (crun: "the requested cgroup controller `x` is not available"),
+ * or the controller has no such key. */
+static int unified_missing(struct cg_dir *d, const char *key, struct hk_error **err)
+{
+	_cleanup_free_ char *ctl = xstrndup(key, strcspn(key, "."));
+	_cleanup_free_ char *have = NULL;
+	bool found = false;
+
+	if (cg_read(d, "cgroup.controllers", &have, NULL) == 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(have, " \n", &save); t && !found;
+		     t = strtok_r(NULL, " \n", &save))
+			found = !strcmp(t, ctl);
+	}
+	if (!found && strcmp(ctl, "cgroup"))
+		return hk_error_set(err, 0,
+				    "linux.resources.unified: %s: the cgroup controller \"%s\" "
+				    "is not available",
+				    key, ctl);
+	return hk_error_set(err, 0, "linux.resources.unified: %s: no such key", key);
+}
+
 static int v2_set(struct cgroup *cg, const struct cg_resources *r, struct hk_error **err)
 {
 	struct cg_dir *d = &cg->dirs[0];
@@ -217,8 +245,7 @@ static int v2_set(struct cgroup *cg, const struct cg_resources *r, struct hk_err
 	for (size_t i = 0; i < r->n_unified; i++) {
 		int rc = cg_write(d, r->unified[i].key, r->unified[i].value, err);
 		if (rc == -ENOENT)
-			return hk_error_set(err, 0, "linux.resources.unified: %s: no such file",
-					    r->unified[i].key);
+			return unified_missing(d, r->unified[i].key, err);
 		if (rc < 0)
 			return hk_error_wrap(err, "linux.resources.unified");
 	}

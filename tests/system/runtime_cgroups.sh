@@ -45,3 +45,50 @@ test_runtime_cgroup_v1_view_inside() {
 	assert_status 0
 	assert_eq "$output" 7
 }
+
+# cpu.quota -1 is "no limit" (runc and crun): -1 on v1, nothing refused.
+test_runtime_cgroup_cpu_quota_unlimited() {
+	rt_bundle "$TEST_TMP/b" sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max 2>/dev/null; true'
+	jq_edit "$TEST_TMP/b/config.json" '.linux.resources.cpu = {quota: -1}'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	is_v1_or_hybrid && assert_eq "$output" "-1"
+	true
+}
+
+# Realtime budgets on v1: a new cgroup has none and its parents none to
+# give, so the runtime sets the parents' first.
+test_runtime_cgroup_v1_realtime() {
+	is_v1_or_hybrid || skip "pure cgroup v2 host (no realtime limits)"
+	[ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "kernel without CONFIG_RT_GROUP_SCHED"
+	local parent="/hako-test/${TEST_TMP##*/}-rt"
+	defer rmdir "/sys/fs/cgroup/cpu$parent"
+	rt_bundle "$TEST_TMP/b" sh -c 'cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us /sys/fs/cgroup/cpu/cpu.rt_period_us'
+	jq_edit "$TEST_TMP/b/config.json" ".linux.cgroupsPath = \"$parent/c\" | .linux.resources.cpu = {realtimeRuntime: 20000, realtimePeriod: 1000000}"
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_eq "$(echo $output)" "20000 1000000"
+	assert_eq "$(cat "/sys/fs/cgroup/cpu$parent/cpu.rt_runtime_us")" 20000
+}
+
+# linux.resources.unified on a pure v2 hierarchy (a private mount namespace
+# with cgroup2 on /sys/fs/cgroup stands for a v2 host): core keys are
+# written, an unknown controller or key is refused by name.
+test_runtime_cgroup_v2_unified() {
+	cat >"$TEST_TMP/inner.sh" <<-EOF
+		set -e
+		mount --make-rprivate /
+		mount -t cgroup2 none /sys/fs/cgroup
+		for u in '{"cgroup.max.depth": "5"}' '{"foo.max": "5"}' '{"cgroup.bogus": "1"}'; do
+			jq ".linux.resources.unified = \$u" "$TEST_TMP/b/config.json" >"$TEST_TMP/b/c.json"
+			mv "$TEST_TMP/b/c.json" "$TEST_TMP/b/config.json"
+			"$HAKO_BIN_DIR/hako-runtime" --root "$TEST_TMP/rtstate" run -b "$TEST_TMP/b" c1 2>&1 || true
+		done
+	EOF
+	rt_bundle "$TEST_TMP/b" cat /sys/fs/cgroup/cgroup.max.depth
+	run unshare -m bash "$TEST_TMP/inner.sh"
+	assert_status 0
+	assert_contains "$output" $'5\n'
+	assert_contains "$output" 'foo.max: the cgroup controller "foo" is not available'
+	assert_contains "$output" 'cgroup.bogus: no such key'
+}
