@@ -92,3 +92,59 @@ test_runtime_cgroup_v2_unified() {
 	assert_contains "$output" 'foo.max: the cgroup controller "foo" is not available'
 	assert_contains "$output" 'cgroup.bogus: no such key'
 }
+
+# The directory of PID's cgroup holding controller CTL.
+ctl_dir() {
+	local pid=$1 ctl=$2 mnt path
+	if ! is_v1_or_hybrid; then
+		echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$pid/cgroup")"
+		return
+	fi
+	mnt=$(awk -v c="$ctl" '$0 ~ / - cgroup / { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) print $5 }' /proc/self/mountinfo | head -n 1)
+	path=$(awk -F: -v c="$ctl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+	echo "$mnt$path"
+}
+
+# runc's update flags, with memory units; a flag wins over --resources.
+test_runtime_update_flags() {
+	rt_bundle "$TEST_TMP/b" sleep 100
+	defer hako_runtime delete --force u1
+	hako_runtime run -d -b "$TEST_TMP/b" u1
+	local pid
+	pid=$(hako_runtime state u1 | jq -r .pid)
+	run hako_runtime update --memory 512m --memory-reservation 256M --memory-swap 1g \
+		--cpu-period 200000 --cpu-quota 50000 --cpu-share 512 --cpuset-cpus 0 --cpuset-mems 0 \
+		--pids-limit 33 u1
+	assert_status 0
+	if is_v1_or_hybrid; then
+		assert_eq "$(cat "$(ctl_dir "$pid" memory)/memory.limit_in_bytes")" 536870912
+		assert_eq "$(cat "$(ctl_dir "$pid" memory)/memory.soft_limit_in_bytes")" 268435456
+		[ ! -e "$(ctl_dir "$pid" memory)/memory.memsw.limit_in_bytes" ] ||
+			assert_eq "$(cat "$(ctl_dir "$pid" memory)/memory.memsw.limit_in_bytes")" 1073741824
+		assert_eq "$(cat "$(ctl_dir "$pid" cpu)/cpu.cfs_period_us")" 200000
+		assert_eq "$(cat "$(ctl_dir "$pid" cpu)/cpu.cfs_quota_us")" 50000
+		assert_eq "$(cat "$(ctl_dir "$pid" cpu)/cpu.shares")" 512
+		assert_eq "$(cat "$(ctl_dir "$pid" cpuset)/cpuset.cpus")" 0
+	else
+		[ -e "$(ctl_dir "$pid" memory)/memory.max" ] || skip "no controllers delegated on this v2 host"
+		assert_eq "$(cat "$(ctl_dir "$pid" memory)/memory.max")" 536870912
+		assert_eq "$(cat "$(ctl_dir "$pid" cpu)/cpu.max")" "50000 200000"
+	fi
+	assert_eq "$(cat "$(ctl_dir "$pid" pids)/pids.max")" 33
+	# --resources from stdin, and a flag over it
+	run bash -c "echo '{\"pids\": {\"limit\": 44}, \"memory\": {\"limit\": 1048576000}}' | \"$HAKO_BIN_DIR/hako-runtime\" --root \"$TEST_TMP/rtstate\" update -r - --memory 100m u1"
+	assert_status 0
+	assert_eq "$(cat "$(ctl_dir "$pid" pids)/pids.max")" 44
+	if is_v1_or_hybrid; then
+		assert_eq "$(cat "$(ctl_dir "$pid" memory)/memory.limit_in_bytes")" 104857600
+		run hako_runtime update --cpu-quota -1 u1
+		assert_status 0
+		assert_eq "$(cat "$(ctl_dir "$pid" cpu)/cpu.cfs_quota_us")" -1
+	fi
+	run hako_runtime update --memory 12x u1
+	assert_status 1
+	assert_contains "$output" 'update: --memory: bad size "12x"'
+	run hako_runtime update u1
+	assert_status 1
+	assert_contains "$output" "give --resources FILE or a flag"
+}
