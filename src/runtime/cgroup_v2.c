@@ -200,9 +200,10 @@ static int unified_missing(struct cg_dir *d, const char *key, struct hk_error **
 {
 	_cleanup_free_ char *ctl = xstrndup(key, strcspn(key, "."));
 	_cleanup_free_ char *have = NULL;
-	bool found = false;
+	bool found = true;
 
 	if (cg_read(d, "cgroup.controllers", &have, NULL) == 0) {
+		found = false;
 		char *save = NULL;
 		for (char *t = strtok_r(have, " \n", &save); t && !found;
 		     t = strtok_r(NULL, " \n", &save))

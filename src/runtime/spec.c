@@ -690,6 +690,56 @@ static int parse_sysctl(json_object *lnx, struct rt_spec *s, struct hk_error **e
 	return 0;
 }
 
+/* A sysctl is written in /proc/sys of the container: only the namespaced
+ * ones may be set, and only in a namespace of the container's own, else the
+ * write changes the host (runc's and crun's rule). */
+static int check_sysctls(const struct rt_spec *s, struct hk_error **err)
+{
+	static const char *const ipc_keys[] = {
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",	    "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shm_rmid_forced", "kernel.shmmni",
+	};
+	for (size_t i = 0; i < s->nsysctl; i++) {
+		const char *k = s->sysctl[i].key;
+		int ns = 0;
+		if (str_has_prefix(k, "net."))
+			ns = CLONE_NEWNET;
+		else if (str_has_prefix(k, "fs.mqueue."))
+			ns = CLONE_NEWIPC;
+		else if (str_has_prefix(k, "user."))
+			ns = CLONE_NEWUSER;
+		else if (!strcmp(k, "kernel.domainname"))
+			ns = CLONE_NEWUTS;
+		else if (!strcmp(k, "kernel.ns_last_pid"))
+			ns = CLONE_NEWPID;
+		for (size_t j = 0; !ns && j < ARRAY_SIZE(ipc_keys); j++)
+			if (!strcmp(k, ipc_keys[j]))
+				ns = CLONE_NEWIPC;
+		if (!strcmp(k, "kernel.hostname"))
+			return hk_error_set(err, 0,
+					    "linux.sysctl.%s: not allowed, it conflicts with the "
+					    "hostname field",
+					    k);
+		if (!ns)
+			return hk_error_set(err, 0,
+					    "linux.sysctl.%s: not in a separate kernel namespace "
+					    "(setting it would change the host)",
+					    k);
+		if (!spec_find_ns(s, ns))
+			return hk_error_set(err, 0,
+					    "linux.sysctl.%s: needs a %s namespace of the "
+					    "container's own",
+					    k, spec_ns_name(ns));
+		if (ns == CLONE_NEWUTS && s->domainname &&
+		    strcmp(s->domainname, s->sysctl[i].value))
+			return hk_error_set(err, 0,
+					    "linux.sysctl.%s: \"%s\" conflicts with domainname "
+					    "\"%s\"",
+					    k, s->sysctl[i].value, s->domainname);
+	}
+	return 0;
+}
+
 static int parse_time_offsets(json_object *lnx, struct rt_spec *s, struct hk_error **err)
 {
 	static const char *const clocks[] = {"monotonic", "boottime"};
@@ -858,8 +908,9 @@ int spec_parse(json_object *doc, struct rt_spec *s, struct hk_error **err)
 	if (json_get_object(doc, NULL, "annotations", &s->annotations, err) < 0)
 		return -1;
 	if ((s->hostname || s->domainname) && !spec_find_ns(s, CLONE_NEWUTS))
-		return hk_error_set(err, 0, "hostname: set without a uts namespace");
-	return 0;
+		return hk_error_set(err, 0, "%s: set without a uts namespace",
+				    s->hostname ? "hostname" : "domainname");
+	return check_sysctls(s, err);
 }
 
 int spec_load(const char *path, struct rt_spec *out, struct hk_error **err)

@@ -120,3 +120,34 @@ test_runtime_exec_additional_gids() {
 	assert_status 1
 	assert_contains "$output" "'4294967295' is not a group id"
 }
+
+# Sysctls are written in the container's /proc/sys: only namespaced ones,
+# in a namespace of the container's own (config-linux.md "Sysctl").
+test_runtime_sysctl_needs_its_namespace() {
+	rt_bundle "$TEST_TMP/b" sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax /proc/sys/kernel/domainname'
+	jq_edit "$TEST_TMP/b/config.json" '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "4096"} | .domainname = "dom.example"'
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_eq "$(echo $output)" "1 4096 dom.example"
+	local cases=(
+		'.linux.namespaces -= [{type: "network"}]@@net.ipv4.ip_forward: needs a network namespace'
+		'.linux.namespaces -= [{type: "ipc"}]@@kernel.msgmax: needs a ipc namespace'
+		'.linux.sysctl = {"fs.mqueue.msg_max": "11"} | .linux.namespaces -= [{type: "ipc"}]@@fs.mqueue.msg_max: needs a ipc namespace'
+		'.linux.sysctl = {"kernel.hostname": "x"}@@kernel.hostname: not allowed, it conflicts with the hostname field'
+		'.linux.sysctl = {"kernel.domainname": "other"}@@kernel.domainname: "other" conflicts with domainname "dom.example"'
+		'.linux.sysctl = {"vm.swappiness": "10"}@@vm.swappiness: not in a separate kernel namespace'
+		'.linux.namespaces -= [{type: "uts"}] | .hostname = null@@domainname: set without a uts namespace'
+	)
+	for c in "${cases[@]}"; do
+		cp "$TEST_TMP/b/config.json" "$TEST_TMP/b/keep.json"
+		jq_edit "$TEST_TMP/b/config.json" "${c%%@@*}"
+		run hako_runtime run -b "$TEST_TMP/b" c2
+		mv "$TEST_TMP/b/keep.json" "$TEST_TMP/b/config.json"
+		assert_status 1
+		assert_contains "$output" "${c#*@@}"
+	done
+	# the same domain in both places is no conflict
+	jq_edit "$TEST_TMP/b/config.json" '.linux.sysctl = {"kernel.domainname": "dom.example"}'
+	run hako_runtime run -b "$TEST_TMP/b" c3
+	assert_status 0
+}

@@ -246,7 +246,24 @@ TEST(cgroup_v2_writes_the_right_files)
 	o = parse("{\"unified\":{\"memory.nope\":\"1\"}}");
 	REQUIRE(cg_resources_parse(o, &r, &err) == 0);
 	CHECK(cg_v2_ops.set(&cg, &r, &err) < 0);
-	CHECK_STR(hk_error_msg(err), "linux.resources.unified: memory.nope: no such file");
+	CHECK_STR(hk_error_msg(err), "linux.resources.unified: memory.nope: no such key");
+	cg_resources_free(&r);
+	hk_error_free(&err);
+	/* a key of a controller the cgroup does not have names it */
+	{
+		_cleanup_free_ char *p = xasprintf("%s/cgroup.controllers", dir);
+		FILE *f = fopen(p, "w");
+		REQUIRE(f != NULL);
+		fputs("memory pids\n", f);
+		fclose(f);
+	}
+	json_object_put(o);
+	o = parse("{\"unified\":{\"foo.max\":\"1\"}}");
+	REQUIRE(cg_resources_parse(o, &r, &err) == 0);
+	CHECK(cg_v2_ops.set(&cg, &r, &err) < 0);
+	CHECK_STR(
+		hk_error_msg(err),
+		"linux.resources.unified: foo.max: the cgroup controller \"foo\" is not available");
 	cg_resources_free(&r);
 
 	/* A limit whose controller is missing is an error, not silence. */
