@@ -1,6 +1,7 @@
 /* hako runtime: OCI hooks.  Each hook gets the state JSON on stdin (a memfd:
  * no pipe to block on, no SIGPIPE when the hook does not read it). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -21,12 +22,36 @@ static int pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/* Where the hooks' stdout and stderr go: crun's run.oci.hooks.stdout and
+ * run.oci.hooks.stderr annotations name files (appended to, made 0600),
+ * read from the state JSON the hooks get; otherwise the runtime's own. */
+static int hook_output(const char *state, int out[2], struct hk_error **err)
+{
+	static const char *const keys[2] = {"run.oci.hooks.stdout", "run.oci.hooks.stderr"};
+	_cleanup_json_ json_object *o = json_tokener_parse(state);
+	json_object *ann = NULL, *v = NULL;
+
+	out[0] = out[1] = -1;
+	if (!o || !json_object_object_get_ex(o, "annotations", &ann))
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		const char *path;
+		if (!json_object_object_get_ex(ann, keys[i], &v) ||
+		    !json_object_is_type(v, json_type_string))
+			continue;
+		path = json_object_get_string(v);
+		out[i] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+		if (out[i] < 0)
+			return hk_error_errno(err, "annotation %s: open %s", keys[i], path);
+	}
+	return 0;
+}
+
 static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const char *state,
-		    int stub_fd, struct hk_error **err)
+		    int stub_fd, const int out[2], struct hk_error **err)
 {
 	_cleanup_close_ int mfd = -1, pfd = -1;
 	char *const default_args[] = {h->path, NULL};
-	char *const empty_env[] = {NULL};
 	int status;
 	pid_t pid;
 
@@ -40,15 +65,18 @@ static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const
 		return hk_error_errno(err, "hook %s[%zu]: fork", kind, idx);
 	if (pid == 0) {
 		child_reset_signals();
-		if (dup2(mfd, 0) < 0)
+		if (dup2(mfd, 0) < 0 || (out[0] >= 0 && dup2(out[0], 1) < 0) ||
+		    (out[1] >= 0 && dup2(out[1], 2) < 0))
 			_exit(127);
+		/* without "env" a hook gets the runtime's environment, as with
+		 * runc and crun (an empty "env" gives it none) */
 		if (stub_fd >= 0)
 			sealexec_exec(stub_fd, -1, 0, "hook", h->path,
 				      h->args && h->args[0] ? h->args : default_args,
-				      h->env ? h->env : empty_env);
+				      h->env ? h->env : environ);
 		else
 			execve(h->path, h->args && h->args[0] ? h->args : default_args,
-			       h->env ? h->env : empty_env);
+			       h->env ? h->env : environ);
 		_exit(127);
 	}
 	if (h->timeout > 0) {
@@ -85,10 +113,19 @@ static int hook_run(const struct rt_hook *h, const char *kind, size_t idx, const
 int hooks_run(const struct rt_hooks *hooks, const char *kind, const char *state, int stub_fd,
 	      struct hk_error **err)
 {
-	for (size_t i = 0; hooks && i < hooks->n; i++)
-		if (hook_run(&hooks->v[i], kind, i, state, stub_fd, err) < 0)
-			return -1;
-	return 0;
+	int out[2] = {-1, -1}, r = 0;
+
+	if (!hooks || !hooks->n)
+		return 0;
+	if (strstr(state, "run.oci.hooks.") && hook_output(state, out, err) < 0)
+		r = -1;
+	for (size_t i = 0; r == 0 && i < hooks->n; i++)
+		if (hook_run(&hooks->v[i], kind, i, state, stub_fd, out, err) < 0)
+			r = -1;
+	for (int i = 0; i < 2; i++)
+		if (out[i] >= 0)
+			close(out[i]);
+	return r;
 }
 
 int hooks_from_json(json_object *arr, struct rt_hooks *out, struct hk_error **err)

@@ -30,27 +30,34 @@ static char *state_string(struct rt_container *c, enum rt_status st)
 	return json_to_string(o, false);
 }
 
-static void run_saved_hooks(struct rt_container *c, const char *kind, enum rt_status st,
-			    bool warn_only, struct hk_error **err)
+static int run_saved_hooks(struct rt_container *c, const char *kind, enum rt_status st,
+			   bool warn_only, struct hk_error **err)
 {
 	json_object *hooks = NULL, *arr = NULL;
 	struct rt_hooks h;
 	_cleanup_error_ struct hk_error *e = NULL;
 	_cleanup_free_ char *state = NULL;
 
+	int r;
+
 	if (!json_object_object_get_ex(c->json, "hooks", &hooks) ||
 	    !json_object_object_get_ex(hooks, kind, &arr))
-		return;
+		return 0;
 	if (hooks_from_json(arr, &h, &e) < 0) {
 		log_warn("%s hooks: %s", kind, hk_error_msg(e));
 		hooks_free(&h);
-		return;
+		return -1;
 	}
 	state = state_string(c, st);
-	if (hooks_run(&h, kind, state, -1, warn_only ? &e : err) < 0 && warn_only)
+	r = hooks_run(&h, kind, state, -1, warn_only ? &e : err);
+	if (r < 0 && warn_only)
 		log_warn("%s", hk_error_msg(e));
 	hooks_free(&h);
+	return r;
 }
+
+static void wait_exit(pid_t pid, unsigned long long start_time);
+static int delete_container(struct rt_container *c, enum rt_status st, struct hk_error **err);
 
 /* The init got the start byte: it runs the startContainer hooks and execs,
  * holding the fifo open until execve closes it.  EOF is success; an error
@@ -69,8 +76,16 @@ static int start_finish(struct rt_container *c, int fifo, struct hk_error **err)
 		container_free(c);
 		return -1;
 	}
-	/* poststart: after the program is executed (config.md) */
-	run_saved_hooks(c, "poststart", RT_RUNNING, true, err);
+	/* poststart: after the program is executed (config.md).  A failure
+	 * is a warning, and the container is killed and deleted, as crun
+	 * does: nothing is left running that its hooks did not accept. */
+	if (run_saved_hooks(c, "poststart", RT_RUNNING, true, err) < 0) {
+		_cleanup_error_ struct hk_error *e = NULL;
+		log_warn("container \"%s\": a poststart hook failed: deleting it", c->id);
+		if (delete_container(c, RT_RUNNING, &e) < 0)
+			log_warn("%s", hk_error_msg(e));
+		return 0;
+	}
 	container_free(c);
 	return 0;
 }
@@ -248,18 +263,33 @@ int runtime_delete(const char *state_root, const char *id, bool force, struct hk
 				    "delete: container \"%s\" is %s: stop it first or use --force",
 				    id, rt_status_name(st));
 	}
+	return delete_container(&c, st, err);
+}
+
+/* Kill what is left, destroy the cgroup, run the poststop hooks, remove the
+ * state directory; frees c. */
+static int delete_container(struct rt_container *c, enum rt_status st, struct hk_error **err)
+{
+	if (st == RT_PAUSED && c->cg) {
+		/* a frozen task (v1 freezer) does not die of SIGKILL until it is
+		 * thawed: kill, then thaw, then wait */
+		if (rt_pid_alive(c->pid, c->start_time))
+			kill(c->pid, SIGKILL);
+		cgroup_kill(c->cg, SIGKILL, NULL);
+		cgroup_freeze(c->cg, false, NULL);
+	}
 	if (st != RT_STOPPED)
-		wait_exit(c.pid, c.start_time);
-	if (c.cg && cgroup_destroy(c.cg, err) < 0) {
-		container_free(&c);
+		wait_exit(c->pid, c->start_time);
+	if (c->cg && cgroup_destroy(c->cg, err) < 0) {
+		container_free(c);
 		return hk_error_wrap(err, "delete");
 	}
-	run_saved_hooks(&c, "poststop", RT_STOPPED, true, err);
-	if (rm_rf(c.dir, err) < 0) {
-		container_free(&c);
+	run_saved_hooks(c, "poststop", RT_STOPPED, true, err);
+	if (rm_rf(c->dir, err) < 0) {
+		container_free(c);
 		return hk_error_wrap(err, "delete");
 	}
-	container_free(&c);
+	container_free(c);
 	return 0;
 }
 

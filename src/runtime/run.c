@@ -54,7 +54,9 @@ int runtime_run(const char *id, const char *bundle, const struct runtime_opts *o
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!keep) {
 		_cleanup_error_ struct hk_error *e2 = NULL;
-		if (runtime_delete(opts->state_root, id, true, &e2) < 0)
+		/* (a failing poststart hook has deleted it already) */
+		if (runtime_delete(opts->state_root, id, true, &e2) < 0 && e2 &&
+		    e2->errnum != ENOENT)
 			log_warn("%s", hk_error_msg(e2));
 	}
 	return code;

@@ -127,3 +127,58 @@ test_runtime_poststart_after_program_runs() {
 	hako_runtime start c1
 	assert_eq "$(cat "$TEST_TMP/comm")" sleep "poststart ran before the program"
 }
+
+# A hook without "env" gets the runtime's environment (runc, crun); an
+# empty "env" gives it none.
+test_runtime_hook_env_inherited_when_unset() {
+	rt_bundle "$TEST_TMP/b" true
+	jq_edit "$TEST_TMP/b/config.json" ".hooks = {prestart: [
+		{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo \\\"unset=\$HK_HOOK_VAR\\\" >> $TEST_TMP/env\"]},
+		{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo \\\"empty=\$HK_HOOK_VAR\\\" >> $TEST_TMP/env\"], env: []}]}"
+	HK_HOOK_VAR=from-runtime run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_contains "$(cat "$TEST_TMP/env")" "unset=from-runtime"
+	assert_contains "$(cat "$TEST_TMP/env")" "empty="
+	assert_not_contains "$(cat "$TEST_TMP/env")" "empty=from"
+
+}
+
+# crun's run.oci.hooks.stdout/stderr annotations: files the hooks' output
+# is appended to.
+test_runtime_hook_output_annotations() {
+	rt_bundle "$TEST_TMP/b" true
+	echo old >"$TEST_TMP/out"
+	jq_edit "$TEST_TMP/b/config.json" ".hooks = {prestart: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo to-out; echo to-err >&2\"]}],
+		poststop: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"echo stop-out\"]}]}
+		| .annotations = {\"run.oci.hooks.stdout\": \"$TEST_TMP/out\", \"run.oci.hooks.stderr\": \"$TEST_TMP/err\"}"
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	assert_not_contains "$output" to-out
+	assert_not_contains "$output" to-err
+	assert_eq "$(cat "$TEST_TMP/out")" $'old\nto-out\nstop-out'
+	assert_eq "$(cat "$TEST_TMP/err")" to-err
+	assert_eq "$(stat -c %a "$TEST_TMP/err")" 600
+}
+
+# A failing poststart hook: a warning, and the container is killed and
+# deleted (crun); start itself succeeds.
+test_runtime_failing_poststart_deletes_container() {
+	rt_bundle "$TEST_TMP/b" sleep 100
+	jq_edit "$TEST_TMP/b/config.json" ".hooks = {poststart: [{path: \"/bin/false\"}],
+		poststop: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"touch $TEST_TMP/poststop-ran\"]}]}"
+	defer hako_runtime delete --force c1
+	hako_runtime create -b "$TEST_TMP/b" c1
+	local pid
+	pid=$(hako_runtime state c1 | jq -r .pid)
+	run hako_runtime start c1
+	assert_status 0
+	assert_contains "$output" "warning: hook poststart[0] (/bin/false): exited with status 1"
+	assert_contains "$output" "deleting it"
+	assert_no_file "$TEST_TMP/rtstate/c1"
+	# gone, or a zombie for whoever reaps orphans here
+	[ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != S ] ||
+		fail "the container's init still runs"
+	assert_file "$TEST_TMP/poststop-ran"
+	run hako_runtime state c1
+	assert_status 1
+}
