@@ -9,6 +9,11 @@
 #include "util/log.h"
 #include "util/util.h"
 
+/* packagers may pass -DHAKO_COMMIT=\"<git hash>\" */
+#ifndef HAKO_COMMIT
+#define HAKO_COMMIT "unknown"
+#endif
+
 struct runtime_globals runtime_globals = {
 	.root = "/run/hako-runtime",
 	.log_format = "text",
@@ -98,7 +103,10 @@ int runtime_cli_main(int argc, char **argv)
 			runtime_globals.rootless = !strcmp(optarg, "true");
 			break;
 		case 'v':
-			printf("hako-runtime version %s\nspec: 1.2.0\n", HAKO_VERSION);
+			/* crun's form: version, commit, rundir, spec, features */
+			printf("hako-runtime version %s\ncommit: %s\nrundir: %s\nspec: 1.2.0\n"
+			       "+CAP +SECCOMP +IDMAP +CGROUPV1 +CGROUPV2\n",
+			       HAKO_VERSION, HAKO_COMMIT, runtime_globals.root);
 			return 0;
 		case 'h':
 			runtime_usage(stdout);

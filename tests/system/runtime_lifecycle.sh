@@ -266,3 +266,70 @@ test_runtime_start_of_a_program_gone_at_once() {
 	assert_status 1
 	assert_contains "$output" "is stopped, not created"
 }
+
+# delete of a created container (never started) needs no --force (runc,
+# crun): the waiting init is killed, the cgroup and state removed.
+test_runtime_delete_created() {
+	rt_bundle "$TEST_TMP/b" sleep 100
+	defer hako_runtime delete --force c1
+	hako_runtime create -b "$TEST_TMP/b" c1
+	local pid
+	pid=$(hako_runtime state c1 | jq -r .pid)
+	run hako_runtime delete c1
+	assert_status 0
+	assert_no_file "$TEST_TMP/rtstate/c1"
+	[ ! -e "/proc/$pid" ] || [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != S ] ||
+		fail "the init of the deleted container still waits"
+}
+
+# delete --force of a paused container: no EBUSY, nothing left.
+test_runtime_delete_force_paused() {
+	rt_bundle "$TEST_TMP/b" sleep 100
+	defer hako_runtime delete --force c1
+	hako_runtime run -d -b "$TEST_TMP/b" c1
+	hako_runtime pause c1
+	assert_eq "$(hako_runtime state c1 | jq -r .status)" paused
+	run hako_runtime delete c1
+	assert_status 1
+	assert_contains "$output" "is paused: stop it first or use --force"
+	run hako_runtime delete --force c1
+	assert_status 0
+	assert_no_file "$TEST_TMP/rtstate/c1"
+	local d
+	for d in /sys/fs/cgroup/*/hako-test/"${TEST_TMP##*/}-b" /sys/fs/cgroup/hako-test/"${TEST_TMP##*/}-b"; do
+		assert_no_file "$d"
+	done
+}
+
+# crun's delete --regex: every container whose id matches.
+test_runtime_delete_regex() {
+	local id
+	for id in rx-a1 rx-a2 rx-b1; do
+		make_bundle "$TEST_TMP/$id" sleep 100
+		jq_edit "$TEST_TMP/$id/config.json" ".linux.cgroupsPath = \"/hako-test/${TEST_TMP##*/}-$id\""
+		defer hako_runtime delete --force "$id"
+	done
+	hako_runtime create -b "$TEST_TMP/rx-a1" rx-a1
+	hako_runtime run -d -b "$TEST_TMP/rx-a2" rx-a2
+	hako_runtime create -b "$TEST_TMP/rx-b1" rx-b1
+	# a running one needs --force: the others go, the error names it
+	run hako_runtime delete --regex '^rx-a'
+	assert_status 1
+	assert_contains "$output" 'container "rx-a2" is running'
+	assert_eq "$(hako_runtime list -q | sort | tr '\n' ' ')" "rx-a2 rx-b1 "
+	run hako_runtime delete --force -r 'a[0-9]$'
+	assert_status 0
+	assert_eq "$(hako_runtime list -q)" rx-b1
+	run hako_runtime delete --regex '('
+	assert_status 1
+	assert_contains "$output" 'delete: --regex "("'
+}
+
+test_runtime_version_format() {
+	run "$HAKO_BIN_DIR/hako-runtime" --version
+	assert_status 0
+	[[ "$output" =~ ^hako-runtime\ version\ [0-9]+\.[0-9]+ ]] || fail "first line: $output"
+	assert_contains "$output" $'\ncommit: '
+	assert_contains "$output" $'\nspec: 1.'
+	assert_contains "$output" "+SECCOMP"
+}
