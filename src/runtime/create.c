@@ -447,6 +447,9 @@ static void init_stage2(struct create_ctx *c)
 
 	if (expect_tag(fd, SYNC_STATE, &err) < 0 || recv_u32_blob(fd, &state, &err) < 0)
 		sync_fail(fd, err);
+	/* the seccomp agent's socket is a host path: connect before pivot_root */
+	if (seccomp_listener_connect(c->spec.seccomp, state, &err) < 0)
+		sync_fail(fd, err);
 	if (set_stdio(c->opts, &err) < 0)
 		sync_fail(fd, err);
 	if (chdir(c->bundle) < 0) {
@@ -480,7 +483,8 @@ static void init_stage2(struct create_ctx *c)
 		log_debug("new session keyring: %s", strerror(errno));
 	if (p->terminal)
 		child_setup_terminal(fd, p->console_rows, p->console_cols);
-	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd, c->stub_fd}, 3);
+	child_close_fds(c->opts->preserve_fds,
+			(int[]){fd, c->fifofd, c->stub_fd, seccomp_listener_fd()}, 4);
 	if (process_prepare(p, c->spec.seccomp, c->userns, true, &exe, &err) < 0)
 		sync_fail(fd, err);
 	/* from now on the container outlives the runtime: clear the death

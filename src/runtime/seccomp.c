@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "util/json.h"
 #include "util/log.h"
@@ -35,6 +38,11 @@ static const struct action_name actions[] = {
 	{"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
 	{"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false},
 };
+
+/* Set by a walk: the profile has SCMP_ACT_NOTIFY somewhere; and whether a
+ * syscall name libseccomp does not know is an error (crun's annotation
+ * run.oci.seccomp_fail_unknown_syscall, marked in the object by spec.c). */
+static bool uses_notify, fail_unknown;
 
 struct op_name {
 	const char *name;
@@ -82,8 +90,13 @@ static int parse_action(json_object *obj, const char *ctx, const char *key, cons
 	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
 		if (strcmp(actions[i].name, name) != 0)
 			continue;
+		if (actions[i].action == SCMP_ACT_NOTIFY && !strcmp(key, "defaultAction"))
+			return hk_error_set(err, 0,
+					    "%s.%s: %s is not supported as the default action "
+					    "(every syscall would wait for the agent)",
+					    ctx, key, name);
 		if (actions[i].action == SCMP_ACT_NOTIFY)
-			return hk_error_set(err, 0, "%s.%s: %s is not supported", ctx, key, name);
+			uses_notify = true;
 		if (!actions[i].takes_ret) {
 			*out = actions[i].action;
 			return 0;
@@ -230,13 +243,20 @@ static int walk_syscall(scmp_filter_ctx ctx, json_object *sc, size_t idx, uint32
 		} else {
 			sys = name;
 		}
-		if (!ctx)
-			continue;
 		/* A rule with the default action is redundant, and libseccomp
 		 * rejects it. */
-		if (action == def_action)
+		if (ctx && action == def_action)
+			continue;
+		if (!ctx && !fail_unknown)
 			continue;
 		nr = seccomp_syscall_resolve_name(sys);
+		if (nr == __NR_SCMP_ERROR && fail_unknown)
+			return hk_error_set(err, 0,
+					    "%s: unknown syscall \"%s\" (annotation "
+					    "run.oci.seccomp_fail_unknown_syscall)",
+					    where, sys);
+		if (!ctx)
+			continue;
 		if (nr == __NR_SCMP_ERROR) {
 			log_debug("seccomp: unknown syscall %s skipped", sys);
 			continue;
@@ -250,7 +270,7 @@ static int walk_syscall(scmp_filter_ctx ctx, json_object *sc, size_t idx, uint32
 /* The walk.  With ctx_out NULL only checks; else builds the filter. */
 static int walk(json_object *sec, scmp_filter_ctx *ctx_out, struct hk_error **err)
 {
-	const char *ctx = "linux.seccomp";
+	const char *ctx = "linux.seccomp", *listener = NULL;
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx_ = NULL;
 	json_object *arr = NULL;
 	uint32_t def_action;
@@ -258,12 +278,19 @@ static int walk(json_object *sec, scmp_filter_ctx *ctx_out, struct hk_error **er
 
 	if (!json_object_is_type(sec, json_type_object))
 		return hk_error_set(err, 0, "%s: expected an object", ctx);
+	uses_notify = false;
+	fail_unknown = json_object_object_get_ex(sec, SECCOMP_FAIL_UNKNOWN_KEY, NULL);
 	if (parse_action(sec, ctx, "defaultAction", "defaultErrnoRet", &def_action, err) < 0)
 		return -1;
-	if (json_object_object_get_ex(sec, "listenerPath", &arr) &&
-	    json_object_get_string_len(arr) > 0)
-		return hk_error_set(err, 0, "%s.listenerPath: seccomp notify is not supported",
-				    ctx);
+	if (json_get_string(sec, ctx, "listenerPath", &listener, err) < 0 ||
+	    json_get_string(sec, ctx, "listenerMetadata", &listener, err) < 0)
+		return -1;
+	listener = NULL;
+	if (json_get_string(sec, ctx, "listenerPath", &listener, err) < 0)
+		return -1;
+	if (listener && *listener && listener[0] != '/')
+		return hk_error_set(err, 0, "%s.listenerPath: \"%s\" is not an absolute path", ctx,
+				    listener);
 	if (ctx_out) {
 		ctx_ = seccomp_init(def_action);
 		if (!ctx_)
@@ -332,6 +359,11 @@ static int walk(json_object *sec, scmp_filter_ctx *ctx_out, struct hk_error **er
 	for (i = 0; i < n; i++)
 		if (walk_syscall(ctx_, json_object_array_get_idx(arr, i), i, def_action, err) < 0)
 			return -1;
+	if (uses_notify && (!listener || !*listener))
+		return hk_error_set(err, 0,
+				    "%s: SCMP_ACT_NOTIFY needs a listenerPath to send the "
+				    "listener to",
+				    ctx);
 	if (ctx_out)
 		*ctx_out = steal_ptr(&ctx_);
 	return 0;
@@ -346,6 +378,105 @@ int seccomp_validate(json_object *linux_seccomp, struct hk_error **err)
 
 static int load_prepared(struct hk_error **err);
 static struct prepared_filter *prepared_for(json_object *sec);
+
+/* ---- seccomp user notification (runtime-spec config-linux.md, Seccomp:
+ * listenerPath, listenerMetadata; runtime.md, "containerProcessState") ----
+ * The init connects to listenerPath before pivot_root, while the host's path
+ * is still reachable; once the filter is loaded it sends the process state
+ * with the listener fd (SCM_RIGHTS) in one message and closes the
+ * connection, as the spec asks: one state per connection. */
+static int listener_sock = -1;
+static char *listener_state;
+
+int seccomp_listener_connect(json_object *sec, const char *state, struct hk_error **err)
+{
+	const char *path = NULL;
+	json_object *v = NULL;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	if (!sec || !json_object_object_get_ex(sec, "listenerPath", &v) ||
+	    !(path = json_object_get_string(v)) || !*path)
+		return 0;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return hk_error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath: %s: too long",
+				    path);
+	strcpy(sa.sun_path, path);
+	listener_sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (listener_sock < 0)
+		return hk_error_errno(err, "linux.seccomp.listenerPath: socket");
+	if (connect(listener_sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		hk_error_errno(err, "linux.seccomp.listenerPath: connect %s", path);
+		close(listener_sock);
+		listener_sock = -1;
+		return -1;
+	}
+	free(listener_state);
+	listener_state = xstrdup(state ? state : "{}");
+	return 0;
+}
+
+int seccomp_listener_fd(void)
+{
+	return listener_sock;
+}
+
+static int send_listener(json_object *sec, int fd, struct hk_error **err)
+{
+	_cleanup_json_ json_object *msg = json_object_new_object();
+	_cleanup_json_ json_object *st = json_tokener_parse(listener_state ? listener_state : "{}");
+	_cleanup_free_ char *text = NULL;
+	json_object *v = NULL, *fds = json_object_new_array();
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	ssize_t n;
+	int r = 0;
+
+	if (fd < 0)
+		return hk_error_set(err, 0, "linux.seccomp: the filter has no listener fd");
+	if (listener_sock < 0) {
+		/* (exec: no listener of its own; notified calls fail ENOSYS) */
+		close(fd);
+		return 0;
+	}
+	json_object_object_add(
+		msg, "ociVersion",
+		json_object_new_string(st && json_object_object_get_ex(st, "ociVersion", &v)
+					       ? json_object_get_string(v)
+					       : "1.2.0"));
+	json_object_array_add(fds, json_object_new_string("seccompFd"));
+	json_object_object_add(msg, "fds", fds);
+	json_object_object_add(msg, "pid",
+			       json_object_new_int(st && json_object_object_get_ex(st, "pid", &v)
+							   ? json_object_get_int(v)
+							   : (int)getpid()));
+	if (json_object_object_get_ex(sec, "listenerMetadata", &v))
+		json_object_object_add(msg, "metadata", json_object_get(v));
+	if (st)
+		json_object_object_add(msg, "state", json_object_get(st));
+	text = json_to_string(msg, false);
+	iov = (struct iovec){.iov_base = text, .iov_len = strlen(text)};
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		n = sendmsg(listener_sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		r = hk_error_errno(err, "linux.seccomp.listenerPath: send the listener");
+	else if ((size_t)n < iov.iov_len &&
+		 write_all(listener_sock, text + n, iov.iov_len - (size_t)n) < 0)
+		r = hk_error_errno(err, "linux.seccomp.listenerPath: send the state");
+	close(listener_sock);
+	listener_sock = -1;
+	close(fd);
+	return r;
+}
 
 int seccomp_apply(json_object *linux_seccomp, struct hk_error **err)
 {
@@ -363,6 +494,8 @@ int seccomp_apply(json_object *linux_seccomp, struct hk_error **err)
 		errno = -r;
 		return hk_error_errno(err, "load the seccomp filter");
 	}
+	if (uses_notify)
+		return send_listener(linux_seccomp, seccomp_notify_fd(ctx), err);
 	return 0;
 }
 
@@ -517,6 +650,9 @@ int seccomp_prepare(json_object *sec, const char *state_root, struct hk_error **
 		return 0;
 	if (json_object_object_get_ex(sec, "flags", &fl) &&
 	    json_object_is_type(fl, json_type_array) && json_object_array_length(fl) > 0)
+		return 0;
+	/* the listener fd comes from libseccomp's load (NEW_LISTENER) */
+	if (json_object_object_get_ex(sec, "listenerPath", &fl))
 		return 0;
 	key = cache_key(sec);
 	keylen = strlen(key);

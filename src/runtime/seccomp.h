@@ -25,6 +25,19 @@ int seccomp_prepare(json_object *linux_seccomp, const char *state_root, struct h
  * operators...), so create fails early with a clear error. */
 int seccomp_validate(json_object *linux_seccomp, struct hk_error **err);
 
+/* Connect to linux.seccomp.listenerPath (nothing when unset) and keep the
+ * container's state JSON: seccomp_apply() then sends the process state and
+ * the listener fd of a filter with SCMP_ACT_NOTIFY there.  The init calls it
+ * before pivot_root, while the host's path is reachable. */
+int seccomp_listener_connect(json_object *linux_seccomp, const char *state, struct hk_error **err);
+/* The connected socket (to keep open), or -1. */
+int seccomp_listener_fd(void);
+
+/* The key spec.c adds to linux.seccomp when the annotation
+ * run.oci.seccomp_fail_unknown_syscall is set: an unknown syscall name is
+ * then an error instead of being skipped (crun). */
+#define SECCOMP_FAIL_UNKNOWN_KEY "hako.failUnknownSyscall"
+
 /* Docker's default profile in OCI linux.seccomp form (new object). */
 json_object *seccomp_default_profile(void);
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "runtime/seccomp.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -907,6 +908,13 @@ int spec_parse(json_object *doc, struct rt_spec *s, struct hk_error **err)
 		return -1;
 	if (json_get_object(doc, NULL, "annotations", &s->annotations, err) < 0)
 		return -1;
+	/* crun's annotation: an unknown syscall in the profile is an error;
+	 * marked in the profile itself, so exec (and the compiled-filter
+	 * cache's key) see it too */
+	if (s->seccomp && s->annotations &&
+	    json_object_object_get_ex(s->annotations, "run.oci.seccomp_fail_unknown_syscall", NULL))
+		json_object_object_add(s->seccomp, SECCOMP_FAIL_UNKNOWN_KEY,
+				       json_object_new_boolean(1));
 	if ((s->hostname || s->domainname) && !spec_find_ns(s, CLONE_NEWUTS))
 		return hk_error_set(err, 0, "%s: set without a uts namespace",
 				    s->hostname ? "hostname" : "domainname");

@@ -64,7 +64,8 @@ TEST(seccomp_validate_names_the_field)
 			       sizeof(buf)),
 		  "linux.seccomp.flags[0]: unsupported flag NOPE");
 	CHECK_STR(validate_msg("{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}", buf, sizeof(buf)),
-		  "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported");
+		  "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported as the default "
+		  "action (every syscall would wait for the agent)");
 	CHECK(validate_msg(
 		      "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":5,"
 		      "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_LOONGARCH64\"],"
