@@ -375,9 +375,12 @@ static void init_child(struct create_ctx *c)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* of the caller's fds only what the init needs: the sync socket, the
-	 * exec fifo, the sealed stub and the stdio to take */
-	child_close_fds(c->opts->preserve_fds, (int[]){fd, c->fifofd, c->stub_fd, o[0], o[1], o[2]},
-			6);
+	 * exec fifo, the sealed stub, the stdio to take and the idmapped trees */
+	{
+		int keep[6 + MOUNTS_MAX_IDMAPPED] = {fd, c->fifofd, c->stub_fd, o[0], o[1], o[2]};
+		size_t n = 6 + mounts_idmapped_fds(&c->spec, keep + 6, MOUNTS_MAX_IDMAPPED);
+		child_close_fds(c->opts->preserve_fds, keep, n);
+	}
 	c->sock[0] = -1;
 	c->dirfd = -1;
 	/* die with the runtime while still being set up */
@@ -808,6 +811,8 @@ int runtime_create(const char *id, const char *bundle, const struct runtime_opts
 		hk_error_wrap(err, "cgroup");
 		goto fail;
 	}
+	if (c.userns && mounts_prepare_idmapped(&c.spec, err) < 0)
+		goto fail;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c.sock) < 0) {
 		hk_error_errno(err, "socketpair");
 		goto fail;

@@ -57,6 +57,13 @@ void hooks_free(struct rt_hooks *h);
 
 /* Everything from making / private to pivot_root; rootfs is the absolute
  * host path of the container's root.  is_userns: devices are bind mounted. */
+/* Idmapped bind mounts of a container with its own user namespace are made
+ * by the runtime before the clone (the kernel wants CAP_SYS_ADMIN over the
+ * filesystem); their fds (mounts_idmapped_fds) must survive into the init. */
+#define MOUNTS_MAX_IDMAPPED 2 /* child_close_fds() keeps 8 fds at most */
+int mounts_prepare_idmapped(struct rt_spec *s, struct hk_error **err);
+size_t mounts_idmapped_fds(const struct rt_spec *s, int *fds, size_t max);
+
 int rootfs_prepare(const struct rt_spec *s, const char *rootfs, bool is_userns,
 		   struct hk_error **err);
 /* After setup: pivot_root (or MS_MOVE + chroot). */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -38,6 +39,8 @@ struct mount_attr_ {
 };
 
 static int rootfd_g = -1;
+/* rootfs_prepare runs in the container's user namespace */
+static bool in_userns_g;
 /* rootfsPropagation to set on the new root after pivot_root, or 0 */
 static unsigned long final_propagation_g;
 
@@ -255,6 +258,12 @@ static int make_idmap_userns(const char *uids, const char *gids, struct hk_error
 	}
 	if (pid == 0) {
 		ssize_t n = readlink("/proc/self", hostpid, sizeof(hostpid) - 1);
+		/* In the container's user namespace the init is not dumpable,
+		 * so /proc/PID/ of this copy belongs to the host's root, whom the
+		 * namespace cannot write for: be dumpable (nothing of the
+		 * container runs yet, and this process only stops and dies). */
+		if (in_userns_g)
+			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 		if (n <= 0 || write(p[1], hostpid, (size_t)n) != n || unshare(CLONE_NEWUSER) < 0)
 			_exit(1);
 		raise(SIGSTOP);
@@ -287,6 +296,18 @@ out:
 	return fd;
 }
 
+static char *maps_text(const struct rt_idmap *m, size_t n, bool identity)
+{
+	char *t = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *l = xasprintf("%s%u %u %u\n", t, m[i].container_id,
+				    identity ? m[i].container_id : m[i].host_id, m[i].size);
+		free(t);
+		t = l;
+	}
+	return t;
+}
+
 /* The mount's own maps (idmap=, mounts[].uidMappings), else the
  * container's: with those, uid 0 on disk is uid 0 in the container. */
 static int idmap_userns_fd(const struct rt_mount *m, const struct rt_spec *s, struct hk_error **err)
@@ -299,26 +320,71 @@ static int idmap_userns_fd(const struct rt_mount *m, const struct rt_spec *s, st
 		if (!g)
 			return -1;
 	} else if (s->nuidmaps && s->ngidmaps) {
-		u = xstrdup("");
-		g = xstrdup("");
-		for (size_t i = 0; i < s->nuidmaps; i++) {
-			char *l = xasprintf("%s%u %u %u\n", u, s->uidmaps[i].container_id,
-					    s->uidmaps[i].host_id, s->uidmaps[i].size);
-			free(u);
-			u = l;
-		}
-		for (size_t i = 0; i < s->ngidmaps; i++) {
-			char *l = xasprintf("%s%u %u %u\n", g, s->gidmaps[i].container_id,
-					    s->gidmaps[i].host_id, s->gidmaps[i].size);
-			free(g);
-			g = l;
-		}
+		/* Inside the container's user namespace the helper's maps are
+		 * written in that namespace's ids: the identity over them maps
+		 * them to the same host ids as the container's maps do. */
+		u = maps_text(s->uidmaps, s->nuidmaps, in_userns_g);
+		g = maps_text(s->gidmaps, s->ngidmaps, in_userns_g);
 	} else {
 		return hk_error_set(err, 0,
 				    "idmap: no mappings (give idmap=uids=...;gids=..., the "
 				    "mount's uidMappings/gidMappings, or a user namespace)");
 	}
 	return make_idmap_userns(u, g, err);
+}
+
+/* The kernel idmaps a mount only for a caller with CAP_SYS_ADMIN over the
+ * filesystem (the host's user namespace): the init of a container with its
+ * own user namespace cannot.  The runtime makes those trees before the
+ * clone, the init inherits the fds and attaches them. */
+int mounts_prepare_idmapped(struct rt_spec *s, struct hk_error **err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nmounts; i++) {
+		struct rt_mount *m = &s->mounts[i];
+		unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+		_cleanup_close_ int tree = -1, uns = -1;
+		struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP};
+
+		if (!(m->o.extra & RT_MNT_IDMAP) || !m->o.bind)
+			continue;
+		if (++n > MOUNTS_MAX_IDMAPPED)
+			return hk_error_set(err, 0,
+					    "mounts[%zu]: at most %d idmapped mounts with a user "
+					    "namespace",
+					    i, MOUNTS_MAX_IDMAPPED);
+		if (m->o.recursive)
+			flags |= AT_RECURSIVE;
+		if (m->o.extra & RT_MNT_SRC_NOFOLLOW)
+			flags |= AT_SYMLINK_NOFOLLOW;
+		tree = open_tree(AT_FDCWD, m->source, flags);
+		if (tree < 0)
+			return hk_error_errno(err, "mounts[%zu]: open_tree %s", i, m->source);
+		in_userns_g = false;
+		uns = idmap_userns_fd(m, s, err);
+		if (uns < 0)
+			return hk_error_wrap(err, "mounts[%zu]", i);
+		a.userns_fd = (uint64_t)uns;
+		if (mount_setattr(tree, "",
+				  AT_EMPTY_PATH |
+					  ((m->o.extra & RT_MNT_IDMAP_REC) ? AT_RECURSIVE : 0),
+				  &a, sizeof(a)) < 0)
+			return hk_error_errno(err, "mounts[%zu]: idmap mount %s", i, m->source);
+		m->o.tree_fd = steal_fd(&tree);
+		m->o.has_tree = true;
+	}
+	return 0;
+}
+
+size_t mounts_idmapped_fds(const struct rt_spec *s, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nmounts && n < max; i++)
+		if (s->mounts[i].o.has_tree)
+			fds[n++] = s->mounts[i].o.tree_fd;
+	return n;
 }
 
 /* Bind through the new mount API: the source may be a symlink itself
@@ -329,6 +395,13 @@ static int bind_detached(const struct rt_mount *m, const struct rt_spec *s, int 
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
 	_cleanup_close_ int tree = -1, uns = -1;
 
+	if (m->o.has_tree) {
+		/* idmapped by the runtime before the clone (user namespace) */
+		if (move_mount(m->o.tree_fd, "", target, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return hk_error_errno(err, "bind mount %s on %s", m->source, dest);
+		return 0;
+	}
 	if (m->o.recursive)
 		flags |= AT_RECURSIVE;
 	if (m->o.extra & RT_MNT_SRC_NOFOLLOW)
@@ -868,6 +941,7 @@ int rootfs_prepare(const struct rt_spec *s, const char *rootfs, bool is_userns,
 	 * while the rootfs is built.  shared and unbindable are applied to the
 	 * new root last (rootfs_finish): pivot_root refuses a shared root, and
 	 * the binds of the rootfs and of readonlyPaths an unbindable tree. */
+	in_userns_g = is_userns;
 	final_propagation_g = prop & (MS_SHARED | MS_UNBINDABLE) ? prop : 0;
 	if (final_propagation_g)
 		prop = MS_SLAVE | MS_REC;

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "runtime/seccomp.h"
 #include "util/json.h"
@@ -953,6 +954,8 @@ void spec_free(struct rt_spec *s)
 		free(s->mounts[i].type);
 		free(s->mounts[i].o.data);
 		free(s->mounts[i].o.idmap);
+		if (s->mounts[i].o.has_tree)
+			close(s->mounts[i].o.tree_fd);
 	}
 	free(s->mounts);
 	spec_process_free(&s->process);

@@ -23,7 +23,9 @@ struct rt_mount_opts {
 	bool bind, recursive;
 	unsigned extra; /* RT_MNT_* (crun's extensions) */
 	char *idmap;	/* "uids=...;gids=..." of idmap=/ridmap=, NULL: the container's maps */
-	char *data;	/* filesystem options, comma separated; NULL when none */
+	bool has_tree;	/* tree_fd: the idmapped tree, made by the runtime before the clone */
+	int tree_fd;
+	char *data; /* filesystem options, comma separated; NULL when none */
 };
 
 /* crun's mount option extensions (crun(1), "Mount options"). */

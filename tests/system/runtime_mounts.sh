@@ -193,3 +193,26 @@ test_runtime_userns_mounts() {
 	assert_contains "$output" "1,   5"
 	[[ "$output" == *$'\n3' ]] || fail "the bound device does not read: $output"
 }
+
+# In a container with its own user namespace the runtime idmaps the tree
+# before the clone (the kernel wants CAP_SYS_ADMIN over the filesystem):
+# the host's root-owned files are root's in the container, and what the
+# container's root makes is the host's root's.
+test_runtime_mount_idmap_in_user_namespace() {
+	mkdir -p "$TEST_TMP/src"
+	echo data >"$TEST_TMP/src/f"
+	rt_bundle "$TEST_TMP/b" sh -c 'ls -ln /m/f /plain/f /x/f; touch /m/new && echo made'
+	chown -R 100000:100000 "$TEST_TMP/b/rootfs"
+	chmod 0711 "$TEST_TMP" "$TEST_TMP/b"
+	jq_edit "$TEST_TMP/b/config.json" "$userns_maps | .mounts += [
+		{destination: \"/m\", type: \"bind\", source: \"$TEST_TMP/src\", options: [\"bind\", \"idmap\"]},
+		{destination: \"/x\", type: \"bind\", source: \"$TEST_TMP/src\", options: [\"rbind\", \"idmap=uids=0-100005-10;gids=0-100006-10\"]},
+		{destination: \"/plain\", type: \"bind\", source: \"$TEST_TMP/src\", options: [\"bind\"]}]"
+	run hako_runtime run -b "$TEST_TMP/b" c1
+	assert_status 0
+	[[ "$output" =~ 0\ +0\ +5\ .*/m/f ]] || fail "idmap with the container's maps: $output"
+	[[ "$output" =~ 65534\ +65534\ +5\ .*/plain/f ]] || fail "a plain bind is unmapped: $output"
+	[[ "$output" =~ 5\ +6\ +5\ .*/x/f ]] || fail "idmap= in a user namespace: $output"
+	assert_contains "$output" made
+	assert_eq "$(stat -c %u:%g "$TEST_TMP/src/new")" "0:0"
+}
