@@ -155,8 +155,6 @@ test_runtime_mount_atime_sync_and_recursive_flags() {
 }
 
 test_runtime_rootfs_propagation() {
-	local before
-	before=$(wc -l </proc/self/mountinfo)
 	rt_bundle "$TEST_TMP/b" sh -c "$(mnt_line /)"
 	for p in shared rshared slave private unbindable runbindable; do
 		jq_edit "$TEST_TMP/b/config.json" ".linux.rootfsPropagation = \"$p\""
@@ -168,9 +166,9 @@ test_runtime_rootfs_propagation() {
 		*) assert_not_contains "$output" "shared:" ;;
 		esac
 	done
-	# nothing the containers mounted is on the host
+	# nothing the containers mounted is on the host (other tests of the
+	# machine mount things at the same time: no count of lines)
 	assert_not_contains "$(cat /proc/self/mountinfo)" "$TEST_TMP/b/rootfs"
-	assert_eq "$(wc -l </proc/self/mountinfo)" "$before"
 }
 
 # In a user namespace the kernel locks the flags of mounts the container
