@@ -153,16 +153,15 @@ json_object *runtime_features(void)
 					    "poststop",
 					    NULL};
 	static const char *const opts[] = {
-		"async",      "atime",	     "bind",	   "defaults",	    "dev",
-		"diratime",   "dirsync",     "exec",	   "lazytime",	    "loud",
-		"mand",	      "noatime",     "nodev",	   "nodiratime",    "noexec",
-		"nolazytime", "nomand",	     "norelatime", "nostrictatime", "nosuid",
-		"private",    "rbind",	     "rdev",	   "rdiratime",	    "relatime",
-		"remount",    "rexec",	     "rnoatime",   "rnodev",	    "rnodiratime",
-		"rnoexec",    "rnosuid",     "ro",	   "rprivate",	    "rrelatime",
-		"rro",	      "rrw",	     "rshared",	   "rslave",	    "rstrictatime",
-		"rsuid",      "runbindable", "rw",	   "shared",	    "silent",
-		"slave",      "strictatime", "suid",	   "sync",	    "unbindable",
+		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
+		"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
+		"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "private", "rbind",
+		"rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
+		"rnodiratime", "rnoexec", "rnosuid", "ro", "rprivate", "rrelatime", "rro", "rrw",
+		"rshared", "rslave", "rstrictatime", "rsuid", "runbindable", "rw", "shared",
+		"silent", "slave", "strictatime", "suid", "sync", "unbindable",
+		/* crun's extensions */
+		"idmap", "ridmap", "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow",
 		NULL};
 	static const char *const nss[] = {"cgroup", "ipc",  "mount", "network", "pid",
 					  "time",   "user", "uts",   NULL};
@@ -187,6 +186,20 @@ json_object *runtime_features(void)
 	json_object_object_add(cg, "systemdUser", json_object_new_boolean(0));
 	json_object_object_add(lnx, "cgroup", cg);
 	json_object_object_add(sc, "enabled", json_object_new_boolean(1));
+	{
+		static const char *const actions[] = {
+			"SCMP_ACT_ALLOW",	"SCMP_ACT_ERRNO",
+			"SCMP_ACT_KILL",	"SCMP_ACT_KILL_PROCESS",
+			"SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+			"SCMP_ACT_NOTIFY",	"SCMP_ACT_TRACE",
+			"SCMP_ACT_TRAP",	NULL};
+		json_object *idm = json_object_new_object(), *ext = json_object_new_object();
+		json_object_object_add(sc, "actions", strarr(actions));
+		/* runtime-spec features.md: idmapped mounts */
+		json_object_object_add(idm, "enabled", json_object_new_boolean(1));
+		json_object_object_add(ext, "idmap", idm);
+		json_object_object_add(lnx, "mountExtensions", ext);
+	}
 	json_object_object_add(lnx, "seccomp", sc);
 	json_object_object_add(f, "linux", lnx);
 	json_object_object_add(annotations, "org.hako.runtime.version",

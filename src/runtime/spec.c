@@ -172,9 +172,6 @@ static const struct {
 	{"rnoatime", OPT_ATTR_SET, MOUNT_ATTR_NOATIME},
 	{"rstrictatime", OPT_ATTR_SET, MOUNT_ATTR_STRICTATIME},
 	{"rrelatime", OPT_ATTR_SET, MOUNT_ATTR_RELATIME},
-	{"rnorelatime", OPT_ATTR_CLR, MOUNT_ATTR_RELATIME},
-	{"rnostrictatime", OPT_ATTR_CLR, MOUNT_ATTR_STRICTATIME},
-	{"ratime", OPT_ATTR_CLR, MOUNT_ATTR_NOATIME},
 	/* crun's extensions */
 	{"tmpcopyup", OPT_EXTRA, RT_MNT_TMPCOPYUP},
 	{"copy-symlink", OPT_EXTRA, RT_MNT_COPY_SYMLINK},
@@ -235,10 +232,16 @@ int spec_parse_mount_options(char *const *opts, bool bind_type, const char *ctx,
 			out->propagation = mount_opts[k].flag;
 			break;
 		case OPT_ATTR_SET:
+			/* the atime values are an enum in a field: mount_setattr
+			 * wants the whole field cleared (a part is EINVAL) */
 			if (mount_opts[k].flag == MOUNT_ATTR_NOATIME ||
 			    mount_opts[k].flag == MOUNT_ATTR_STRICTATIME ||
-			    mount_opts[k].flag == MOUNT_ATTR_RELATIME)
+			    mount_opts[k].flag == MOUNT_ATTR_RELATIME) {
 				out->attr_clr |= MOUNT_ATTR__ATIME;
+				out->attr_set = (out->attr_set & ~(uint64_t)MOUNT_ATTR__ATIME) |
+						mount_opts[k].flag;
+				break;
+			}
 			out->attr_set |= mount_opts[k].flag;
 			out->attr_clr &= ~mount_opts[k].flag;
 			break;

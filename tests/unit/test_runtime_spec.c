@@ -293,4 +293,41 @@ TEST(runtime_features_document)
 	CHECK(json_object_object_get_ex(f, "ociVersionMax", &v));
 	CHECK(json_object_object_get_ex(f, "hooks", &v) && json_object_array_length(v) == 6);
 	CHECK(json_object_object_get_ex(f, "mountOptions", &v) && json_object_array_length(v) > 30);
+	/* every option announced is one the parser takes, even on a bind */
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		char *opt[2] = {(char *)json_object_get_string(json_object_array_get_idx(v, i)),
+				NULL};
+		struct rt_mount_opts o;
+		_cleanup_error_ struct hk_error *e = NULL;
+		CHECK(spec_parse_mount_options(opt, true, "t", &o, &e) == 0);
+		free(o.idmap);
+		free(o.data);
+	}
+	CHECK(json_object_object_get_ex(f, "linux", &v) &&
+	      json_object_object_get_ex(v, "mountExtensions", &v));
+}
+
+TEST(mount_options_crun_extensions)
+{
+	char *a[] = {"rbind",	     "ridmap=uids=0-1000-10;gids=0-2000-10",
+		     "src-nofollow", "dest-nofollow",
+		     "rnoatime",     NULL};
+	char *b[] = {"tmpcopyup", "copy-symlink", "size=1m", NULL};
+	struct rt_mount_opts o;
+	_cleanup_error_ struct hk_error *e = NULL;
+
+	REQUIRE(spec_parse_mount_options(a, true, "m", &o, &e) == 0);
+	CHECK(o.bind && o.recursive);
+	CHECK(o.extra ==
+	      (RT_MNT_IDMAP | RT_MNT_IDMAP_REC | RT_MNT_SRC_NOFOLLOW | RT_MNT_DEST_NOFOLLOW));
+	CHECK_STR(o.idmap, "uids=0-1000-10;gids=0-2000-10");
+	/* an atime attribute replaces the whole atime field (mount_setattr) */
+	CHECK(o.attr_set == MOUNT_ATTR_NOATIME && o.attr_clr == MOUNT_ATTR__ATIME);
+	free(o.idmap);
+	free(o.data);
+	REQUIRE(spec_parse_mount_options(b, false, "m", &o, &e) == 0);
+	CHECK(o.extra == (RT_MNT_TMPCOPYUP | RT_MNT_COPY_SYMLINK));
+	CHECK_STR(o.data, "size=1m");
+	free(o.idmap);
+	free(o.data);
 }
