@@ -493,20 +493,16 @@ static int mount_bind(const struct rt_mount *m, const struct rt_spec *s, const c
 /* The init's cgroup in the hierarchy with these v1 controllers (or the
  * unified one: key ""), from /proc/self/cgroup: "/" inside a cgroup
  * namespace, the host's path without one. */
-static char *own_cgroup(const char *key)
+static char *own_cgroup(const char *text, const char *key)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-
-	while (f && getline(&line, &cap, f) > 0) {
-		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
-		if (!p)
-			continue;
-		*p++ = '\0';
-		p[strcspn(p, "\n")] = '\0';
-		if (!strcmp(c + 1, key))
-			return xstrdup(p);
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		const char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+		size_t llen = end ? (size_t)(end - line) : strlen(line);
+		if (p && p < line + llen && (size_t)(p - c - 1) == strlen(key) &&
+		    !strncmp(c + 1, key, strlen(key)))
+			return xstrndup(p + 1, llen - (size_t)(p + 1 - line));
+		line = end ? end + 1 : NULL;
 	}
 	return NULL;
 }
@@ -516,10 +512,11 @@ static char *own_cgroup(const char *key)
  * does that; without one a fresh mount would show the host's whole tree, and
  * in a user namespace without one the kernel refuses it (EPERM): bind the
  * container's directory of the host's mount instead, as runc and crun do. */
-static int mount_cgroup_hierarchy(const char *fstype, const char *data, const char *hostmp,
-				  int target, const char *dest, unsigned long fl)
+static int mount_cgroup_hierarchy(const char *self_cgroup, const char *fstype, const char *data,
+				  const char *hostmp, int target, const char *dest,
+				  unsigned long fl)
 {
-	_cleanup_free_ char *own = own_cgroup(data ? data : "");
+	_cleanup_free_ char *own = own_cgroup(self_cgroup, data ? data : "");
 	_cleanup_free_ char *src = NULL;
 	_cleanup_close_ int fd = -1;
 	char buf[64];
@@ -551,7 +548,8 @@ static int mount_cgroup_v1(const struct rt_mount *m, const char *dest, struct hk
 	_cleanup_close_ int target = -1;
 	_cleanup_free_ char *line = NULL;
 	unsigned long fl = m->o.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
-	size_t cap = 0;
+	_cleanup_free_ char *self_cgroup = NULL;
+	size_t cap = 0, len;
 	char buf[64];
 
 	target = target_dir(dest, err);
@@ -559,6 +557,9 @@ static int mount_cgroup_v1(const struct rt_mount *m, const char *dest, struct hk
 		return -1;
 	if (mount("tmpfs", path_fd(target, buf, sizeof(buf)), "tmpfs", fl, "mode=755") < 0)
 		return hk_error_errno(err, "mount tmpfs on %s", dest);
+	/* read once: which cgroup of each hierarchy is the init's */
+	if (read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 16, &self_cgroup, &len, NULL) < 0)
+		self_cgroup = NULL;
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return hk_error_errno(err, "open /proc/self/mountinfo");
@@ -598,7 +599,7 @@ static int mount_cgroup_v1(const struct rt_mount *m, const char *dest, struct hk
 			free(data);
 			return -1;
 		}
-		if (mount_cgroup_hierarchy(fstype, data, mp, d, sub,
+		if (mount_cgroup_hierarchy(self_cgroup, fstype, data, mp, d, sub,
 					   fl | (m->o.flags & MS_RDONLY)) < 0) {
 			log_warn("mount %s (%s) on %s: %s", fstype, data ? data : "", sub,
 				 strerror(errno));
