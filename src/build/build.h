@@ -60,32 +60,32 @@ struct build_heredoc {
 
 struct build_instr {
 	enum build_kind kind;
-	int line, col;	 /* of the keyword, 1-based */
-	int end_line;	 /* the last physical line (continuations, heredocs) */
-	char *text;	 /* the logical line as written, continuations joined */
-	char **flags;	 /* "from=stage", "chown=1:2", "mount=type=cache,target=/x": the
-			  * --flags before the arguments, in order, without "--" */
-	char *args;	 /* the arguments after the keyword and the flags, trimmed */
-	bool json;	 /* exec (JSON array) form */
-	char **argv;	 /* the JSON array's strings when json */
+	int line, col; /* of the keyword, 1-based */
+	int end_line;  /* the last physical line (continuations, heredocs) */
+	char *text;    /* the logical line as written, continuations joined */
+	char **flags;  /* "from=stage", "chown=1:2", "mount=type=cache,target=/x": the
+			* --flags before the arguments, in order, without "--" */
+	char *args;    /* the arguments after the keyword and the flags, trimmed */
+	bool json;     /* exec (JSON array) form */
+	char **argv;   /* the JSON array's strings when json */
 	struct build_heredoc *heredocs;
 	size_t n_heredocs;
 	struct build_instr *sub; /* ONBUILD's instruction */
 };
 
 struct build_stage {
-	char *name;	 /* "AS name" (lowercase) or NULL */
-	char *base;	 /* FROM's image argument as written (before substitution) */
-	char *platform;	 /* --platform, or NULL */
-	size_t index;	 /* 0-based */
+	char *name;		    /* "AS name" (lowercase) or NULL */
+	char *base;		    /* FROM's image argument as written (before substitution) */
+	char *platform;		    /* --platform, or NULL */
+	size_t index;		    /* 0-based */
 	struct build_instr *instrs; /* instrs[0] is the FROM */
 	size_t n_instrs;
 };
 
 struct build_file {
-	char *path;   /* for messages: "Dockerfile" */
-	char escape;  /* '\\' or '`' */
-	char *syntax; /* the # syntax= directive, or NULL */
+	char *path;		       /* for messages: "Dockerfile" */
+	char escape;		       /* '\\' or '`' */
+	char *syntax;		       /* the # syntax= directive, or NULL */
 	struct build_instr *meta_args; /* ARGs before the first FROM */
 	size_t n_meta_args;
 	struct build_stage *stages;
@@ -179,5 +179,10 @@ int build_cache_prune(const char *root, bool all, int64_t *n_records, int64_t *r
  * images only the cache keeps) and how much of it is reclaimable. */
 int build_cache_usage(const char *root, int64_t *n_records, int64_t *size, int64_t *reclaimable,
 		      struct hk_error **err);
+
+/* image ls: is image_id a step result the build cache keeps (an
+ * intermediate image, hidden without -a as Docker's classic builder did)?
+ * db: the store's sqlite3 handle; false when the table does not exist. */
+bool build_cache_has_image(void *db, const char *image_id);
 
 #endif

@@ -157,8 +157,9 @@ static int process_single(struct lex *l, struct buf *out)
 		l->pos++;
 	}
 	if (c < 0)
-		return hk_error_set(l->err, 0, "unexpected end of statement while looking for a "
-					       "matching single-quote");
+		return hk_error_set(l->err, 0,
+				    "unexpected end of statement while looking for a "
+				    "matching single-quote");
 	l->pos++;
 	return 0;
 }
@@ -185,8 +186,9 @@ static int process_double(struct lex *l, struct buf *out)
 		buf_putc(out, (char)c);
 	}
 	if (c < 0)
-		return hk_error_set(l->err, 0, "unexpected end of statement while looking for a "
-					       "matching double-quote");
+		return hk_error_set(l->err, 0,
+				    "unexpected end of statement while looking for a "
+				    "matching double-quote");
 	l->pos++;
 	return 0;
 }

@@ -19,26 +19,35 @@
 #define MAX_DOCKERFILE (8 << 20)
 
 static const char *const kind_names[] = {
-	[BUILD_FROM] = "FROM",	     [BUILD_RUN] = "RUN",
-	[BUILD_CMD] = "CMD",	     [BUILD_LABEL] = "LABEL",
-	[BUILD_MAINTAINER] = "MAINTAINER", [BUILD_EXPOSE] = "EXPOSE",
-	[BUILD_ENV] = "ENV",	     [BUILD_ADD] = "ADD",
-	[BUILD_COPY] = "COPY",	     [BUILD_ENTRYPOINT] = "ENTRYPOINT",
-	[BUILD_VOLUME] = "VOLUME",   [BUILD_USER] = "USER",
-	[BUILD_WORKDIR] = "WORKDIR", [BUILD_ARG] = "ARG",
-	[BUILD_ONBUILD] = "ONBUILD", [BUILD_STOPSIGNAL] = "STOPSIGNAL",
-	[BUILD_HEALTHCHECK] = "HEALTHCHECK", [BUILD_SHELL] = "SHELL",
+	[BUILD_FROM] = "FROM",
+	[BUILD_RUN] = "RUN",
+	[BUILD_CMD] = "CMD",
+	[BUILD_LABEL] = "LABEL",
+	[BUILD_MAINTAINER] = "MAINTAINER",
+	[BUILD_EXPOSE] = "EXPOSE",
+	[BUILD_ENV] = "ENV",
+	[BUILD_ADD] = "ADD",
+	[BUILD_COPY] = "COPY",
+	[BUILD_ENTRYPOINT] = "ENTRYPOINT",
+	[BUILD_VOLUME] = "VOLUME",
+	[BUILD_USER] = "USER",
+	[BUILD_WORKDIR] = "WORKDIR",
+	[BUILD_ARG] = "ARG",
+	[BUILD_ONBUILD] = "ONBUILD",
+	[BUILD_STOPSIGNAL] = "STOPSIGNAL",
+	[BUILD_HEALTHCHECK] = "HEALTHCHECK",
+	[BUILD_SHELL] = "SHELL",
 };
 
 /* The flags each instruction takes (NULL: none). */
 static const char *const flags_from[] = {"platform", NULL};
 static const char *const flags_run[] = {"mount", "network", "security", NULL};
-static const char *const flags_copy[] = {"from", "chown", "chmod", "link", "parents", "exclude",
-					 NULL};
-static const char *const flags_add[] = {"chown", "chmod", "link", "checksum", "keep-git-dir",
-					"exclude", NULL};
-static const char *const flags_hc[] = {"interval", "timeout", "start-period", "start-interval",
-				       "retries", NULL};
+static const char *const flags_copy[] = {"from",    "chown",   "chmod", "link",
+					 "parents", "exclude", NULL};
+static const char *const flags_add[] = {"chown",	"chmod",   "link", "checksum",
+					"keep-git-dir", "exclude", NULL};
+static const char *const flags_hc[] = {"interval",	 "timeout", "start-period",
+				       "start-interval", "retries", NULL};
 
 const char *build_kind_name(enum build_kind k)
 {
@@ -248,7 +257,8 @@ static int parse_directives(struct parser *p, struct build_file *f)
 			return 0;
 		if (!strcmp(name, "escape")) {
 			if (seen_escape)
-				return perr(p, ln, 1, "only one escape parser directive can be used");
+				return perr(p, ln, 1,
+					    "only one escape parser directive can be used");
 			if (strcmp(value, "\\") && strcmp(value, "`"))
 				return perr(p, ln, 1, "invalid escape token '%s': expected \\ or `",
 					    value);
@@ -256,7 +266,8 @@ static int parse_directives(struct parser *p, struct build_file *f)
 			seen_escape = true;
 		} else if (!strcmp(name, "syntax")) {
 			if (seen_syntax)
-				return perr(p, ln, 1, "only one syntax parser directive can be used");
+				return perr(p, ln, 1,
+					    "only one syntax parser directive can be used");
 			f->syntax = steal_ptr(&value);
 			seen_syntax = true;
 		} else if (strcmp(name, "check")) {
@@ -319,8 +330,8 @@ static int find_heredocs(struct parser *p, struct build_instr *in)
 			expand = false;
 		}
 		size_t ns = j;
-		while (s[j] && (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '-' ||
-				s[j] == '.'))
+		while (s[j] &&
+		       (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '-' || s[j] == '.'))
 			j++;
 		if (j == ns)
 			continue;
@@ -486,8 +497,7 @@ static int parse_instr(struct parser *p, const char *text, int line, int col, in
 	kw = s;
 	k = kind_lookup(s, kl);
 	if (k < 0)
-		return perr(p, line, col, "unknown instruction: %.*s", (int)(kl > 64 ? 64 : kl),
-			    s);
+		return perr(p, line, col, "unknown instruction: %.*s", (int)(kl > 64 ? 64 : kl), s);
 	in->kind = (enum build_kind)k;
 	in->line = line;
 	in->col = col;
@@ -510,8 +520,8 @@ static int parse_instr(struct parser *p, const char *text, int line, int col, in
 			if (strlen(allowed[i]) == nl && !strncmp(word, allowed[i], nl))
 				ok = true;
 		if (!ok)
-			return perr(p, line, col + (int)(s - kw),
-				    "%s: unknown flag: --%.*s", kind_names[k], (int)nl, word);
+			return perr(p, line, col + (int)(s - kw), "%s: unknown flag: --%.*s",
+				    kind_names[k], (int)nl, word);
 		strv_push(&in->flags, word);
 		s += wl;
 		while (*s && isspace((unsigned char)*s))
@@ -589,7 +599,8 @@ static int check_instr(struct parser *p, struct build_instr *in, bool nested)
 	case BUILD_CMD:
 	case BUILD_ENTRYPOINT:
 		if (!n && !in->json)
-			return perr(p, in->line, in->col, "%s requires at least one argument", name);
+			return perr(p, in->line, in->col, "%s requires at least one argument",
+				    name);
 		return 0;
 	case BUILD_SHELL:
 		if (!in->json || !in->argv[0])
@@ -608,7 +619,8 @@ static int check_instr(struct parser *p, struct build_instr *in, bool nested)
 	case BUILD_MAINTAINER:
 	case BUILD_EXPOSE:
 		if (!n)
-			return perr(p, in->line, in->col, "%s requires at least one argument", name);
+			return perr(p, in->line, in->col, "%s requires at least one argument",
+				    name);
 		for (size_t i = 0; i < n; i++)
 			if ((m = check_expand(p, in, raw[i], &e2)))
 				return perr(p, in->line, in->col, "%s: %s", name, m);
@@ -629,10 +641,11 @@ static int check_instr(struct parser *p, struct build_instr *in, bool nested)
 	case BUILD_ADD: {
 		size_t srcs = in->json ? strv_len(in->argv) : n;
 		if (srcs + in->n_heredocs < 2 && !(in->n_heredocs && srcs >= 1))
-			return perr(p, in->line, in->col,
-				    "%s requires at least two arguments, but only %zu were provided "
-				    "(a source and a destination)",
-				    name, srcs);
+			return perr(
+				p, in->line, in->col,
+				"%s requires at least two arguments, but only %zu were provided "
+				"(a source and a destination)",
+				name, srcs);
 		for (size_t i = 0; !in->json && i < n; i++)
 			if ((m = check_expand(p, in, raw[i], &e2)))
 				return perr(p, in->line, in->col, "%s: %s", name, m);
@@ -674,8 +687,8 @@ static int check_instr(struct parser *p, struct build_instr *in, bool nested)
 			int64_t d;
 			long long r;
 			if (!v)
-				return perr(p, in->line, in->col, "HEALTHCHECK --%s: missing a value",
-					    *f);
+				return perr(p, in->line, in->col,
+					    "HEALTHCHECK --%s: missing a value", *f);
 			v++;
 			if (str_has_prefix(*f, "retries=")) {
 				if (parse_ll(v, 0, 1000000, &r) < 0)

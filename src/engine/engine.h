@@ -339,6 +339,14 @@ struct engine_commit_opts {
 int engine_commit(struct engine *e, const char *ref, const struct engine_commit_opts *o,
 		  char out_id[72], struct hk_error **err);
 
+/* The changes of container id's rootfs as an uncompressed layer tar blob in
+ * store (OCI whiteouts; the placeholders of the engine's /etc/hosts,
+ * /etc/hostname and /etc/resolv.conf mounts left out), as commit makes it;
+ * also the layer of a build's RUN step.  The blob's digest is its diff id. */
+struct image_store;
+int engine_diff_layer(struct engine *e, const char *id, struct image_store *store, char blob[72],
+		      int64_t *size, struct hk_error **err);
+
 /* ---- disk usage (system df, src/engine/df.c) ---- */
 struct engine_df_image {
 	char *id;

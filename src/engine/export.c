@@ -142,24 +142,47 @@ static int commit_image_config(const struct image *base, const struct engine_con
 	return 0;
 }
 
+/* the mount targets of the files spec_write_etc_files() makes: Docker
+ * keeps them out of the rootfs, so out of commits */
+static const char *const placeholders[] = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", NULL};
+
+int engine_diff_layer(struct engine *e, const char *id, struct image_store *store, char blob[72],
+		      int64_t *size, struct hk_error **err)
+{
+	_cleanup_storage_ struct storage *s = NULL;
+	struct blob_writer *w = NULL;
+	int r = -1;
+
+	if (storage_open(e->root, NULL, &s, err) < 0)
+		return -1;
+	if (image_store_op_begin(store, err) < 0)
+		return -1;
+	if (store_blob_writer_open(store, NULL, -1, &w, err) < 0)
+		goto out;
+	if (storage_diff_tar(s, id, placeholders, blob_writer_fn, w, err) < 0) {
+		store_blob_writer_abort(w);
+		goto out;
+	}
+	if (store_blob_writer_commit(w, blob, size, err) < 0)
+		goto out;
+	r = 0;
+out:
+	image_store_op_end(store);
+	return r;
+}
+
 int engine_commit(struct engine *e, const char *ref, const struct engine_commit_opts *o,
 		  char out_id[72], struct hk_error **err)
 {
-	/* the mount targets of the files spec_write_etc_files() makes: Docker
-	 * keeps them out of the rootfs, so out of commits */
-	static const char *const placeholders[] = {"/etc/hosts", "/etc/hostname",
-						   "/etc/resolv.conf", NULL};
 	_cleanup_container_ struct engine_container *c = NULL;
-	_cleanup_storage_ struct storage *s = NULL;
 	_cleanup_image_store_ struct image_store *store = NULL;
 	_cleanup_image_ struct image *base = NULL;
 	_cleanup_json_ json_object *cfg = NULL;
 	_cleanup_free_ char *config = NULL;
 	_cleanup_free_ struct image_commit_layer *layers = NULL;
-	struct blob_writer *w = NULL;
 	char blob[DIGEST_BUF];
 	int64_t size = 0;
-	bool paused = false, op = false;
+	bool paused = false;
 	int r = -1;
 
 	if (engine_lookup(e, ref, &c, err) < 0 || usable(c, "commit", err) < 0)
@@ -173,7 +196,7 @@ int engine_commit(struct engine *e, const char *ref, const struct engine_commit_
 	/* the config first: a bad --change fails before anything is written */
 	if (commit_config(c, o->changes, &cfg, err) < 0)
 		return hk_error_wrap(err, "commit");
-	if (image_store_open(e->root, &store, err) < 0 || storage_open(e->root, NULL, &s, err) < 0)
+	if (image_store_open(e->root, &store, err) < 0)
 		return -1;
 	if (image_lookup(store, c->image_id, &base, err) < 0)
 		return hk_error_wrap(err, "commit %s: its image %s", c->name, c->image_id);
@@ -183,16 +206,7 @@ int engine_commit(struct engine *e, const char *ref, const struct engine_commit_
 			return hk_error_wrap(err, "commit");
 		paused = true;
 	}
-	if (image_store_op_begin(store, err) < 0)
-		goto out;
-	op = true;
-	if (store_blob_writer_open(store, NULL, -1, &w, err) < 0)
-		goto out;
-	if (storage_diff_tar(s, c->id, placeholders, blob_writer_fn, w, err) < 0) {
-		store_blob_writer_abort(w);
-		goto out;
-	}
-	if (store_blob_writer_commit(w, blob, &size, err) < 0)
+	if (engine_diff_layer(e, c->id, store, blob, &size, err) < 0)
 		goto out;
 	if (paused) {
 		paused = false;
@@ -229,7 +243,5 @@ out:
 		engine_pause(e, c->id, false, &e2);
 		hk_error_free(&e2);
 	}
-	if (op)
-		image_store_op_end(store);
 	return r < 0 ? hk_error_wrap(err, "commit %s", c->name) : 0;
 }
