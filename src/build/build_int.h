@@ -20,7 +20,7 @@ int cache_put(sqlite3 *db, const char *key, const char *image_id, struct hk_erro
 
 /* ---- copy.c: sources of COPY/ADD and writing them into a rootfs ---- */
 struct copy_source {
-	int rootfd;		      /* the context dir, or a source rootfs */
+	int rootfd;		       /* the context dir, or a source rootfs */
 	const struct build_ignore *ig; /* the context's .dockerignore, or NULL */
 };
 
@@ -36,11 +36,11 @@ int copy_digest(const struct copy_source *cs, const char *rel, struct digester *
 		struct hk_error **err);
 
 struct copy_dest {
-	int rootfd;	  /* the rootfs being built */
-	uid_t uid;	  /* owner of what is copied (--chown; default 0) */
+	int rootfd; /* the rootfs being built */
+	uid_t uid;  /* owner of what is copied (--chown; default 0) */
 	gid_t gid;
-	int mode;	  /* --chmod, or -1: the source's */
-	bool keep_owner;  /* COPY --from: keep the source's owner without --chown */
+	int mode;	 /* --chmod, or -1: the source's */
+	bool keep_owner; /* COPY --from: keep the source's owner without --chown */
 };
 
 /* Copy rel (file, symlink or directory contents) to dst, a clean absolute
@@ -58,7 +58,6 @@ bool copy_is_dir(int rootfd, const char *dst);
 
 /* USER[:GROUP] (names or numbers) resolved with the root's /etc/passwd and
  * /etc/group. */
-int copy_resolve_owner(int rootfd, const char *spec, uid_t *uid, gid_t *gid,
-		       struct hk_error **err);
+int copy_resolve_owner(int rootfd, const char *spec, uid_t *uid, gid_t *gid, struct hk_error **err);
 
 #endif

@@ -65,7 +65,7 @@ struct builder {
 	const struct build_opts *o;
 	struct build_file *df;
 	struct engine e;
-	bool e_open;
+	bool e_open, op;
 	struct image_store *store;
 	struct storage *st;
 	int ctx_fd;
@@ -160,7 +160,8 @@ static const char *cfg_string(struct state *s, const char *key)
 {
 	json_object *v = NULL;
 
-	if (json_object_object_get_ex(cfg_of(s), key, &v) && json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(cfg_of(s), key, &v) &&
+	    json_object_is_type(v, json_type_string))
 		return json_object_get_string(v);
 	return NULL;
 }
@@ -170,7 +171,8 @@ static char **cfg_strv(struct state *s, const char *key)
 	json_object *v = NULL;
 	char **out = xzalloc(sizeof(char *));
 
-	if (json_object_object_get_ex(cfg_of(s), key, &v) && json_object_is_type(v, json_type_array))
+	if (json_object_object_get_ex(cfg_of(s), key, &v) &&
+	    json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			json_object *x = json_object_array_get_idx(v, i);
 			if (json_object_is_type(x, json_type_string))
@@ -222,8 +224,8 @@ static int state_load(struct builder *b, const char *id, struct state *s, struct
 		snprintf(s->layers[i].diff_id, DIGEST_BUF, "%s", img->layers[i].diff_id);
 		snprintf(s->layers[i].chain, DIGEST_BUF, "%s", img->layers[i].chain_id);
 		s->layers[i].size = img->layers[i].blob_size;
-		s->layers[i].media_type = xstrdup(img->layers[i].media_type
-							  ? img->layers[i].media_type
+		s->layers[i].media_type =
+			xstrdup(img->layers[i].media_type ? img->layers[i].media_type
 							  : IMAGE_MEDIA_LAYER_TAR);
 	}
 	snprintf(s->id, DIGEST_BUF, "%s", img->id);
@@ -515,7 +517,8 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 			if (dash)
 				*dash = '\0';
 			if (parse_ll(*w, 1, 65535, &lo) < 0 ||
-			    (dash ? parse_ll(dash + 1, 1, 65535, &hi) : (hi = lo, 0)) < 0 || hi < lo)
+			    (dash ? parse_ll(dash + 1, 1, 65535, &hi) : (hi = lo, 0)) < 0 ||
+			    hi < lo)
 				return hk_error_set(err, 0, "EXPOSE: invalid port '%s'", *w);
 			for (long long p = lo; p <= hi; p++) {
 				_cleanup_free_ char *k = xasprintf("%lld/%s", p, proto);
@@ -534,8 +537,8 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 		_cleanup_free_ char *js = NULL;
 		if (in->json)
 			words = strv_dup(in->argv);
-		else if (build_expand_words(in->args, esc, scope_lookup, &st->sc, &st->used,
-					    &words, err) < 0)
+		else if (build_expand_words(in->args, esc, scope_lookup, &st->sc, &st->used, &words,
+					    err) < 0)
 			return -1;
 		if (!json_object_object_get_ex(cfg, "Volumes", &vols) ||
 		    !json_object_is_type(vols, json_type_object)) {
@@ -544,7 +547,8 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 		}
 		for (char **w = words; *w; w++) {
 			if (!**w)
-				return hk_error_set(err, 0, "VOLUME specified can not be an empty string");
+				return hk_error_set(err, 0,
+						    "VOLUME specified can not be an empty string");
 			json_object_object_add(vols, *w, json_object_new_object());
 		}
 		js = json_to_string(strv_json(words), false);
@@ -555,7 +559,7 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 	case BUILD_STOPSIGNAL:
 	case BUILD_WORKDIR: {
 		_cleanup_free_ char *v = NULL;
-		const char *key = in->kind == BUILD_USER	 ? "User"
+		const char *key = in->kind == BUILD_USER      ? "User"
 				  : in->kind == BUILD_WORKDIR ? "WorkingDir"
 							      : "StopSignal";
 		if (expand(st, in->args, &v, err) < 0)
@@ -564,8 +568,8 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 			return hk_error_set(err, 0, "STOPSIGNAL: invalid signal '%s'", v);
 		if (in->kind == BUILD_WORKDIR) {
 			const char *cur = cfg_string(st->s, "WorkingDir");
-			_cleanup_free_ char *j = v[0] == '/' ? xstrdup(v)
-							      : path_join(cur && *cur ? cur : "/", v);
+			_cleanup_free_ char *j =
+				v[0] == '/' ? xstrdup(v) : path_join(cur && *cur ? cur : "/", v);
 			free(v);
 			v = path_clean(j);
 		}
@@ -644,8 +648,7 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 					if (!str_has_prefix(*f, map[i].flag))
 						continue;
 					if (build_parse_duration(*f + strlen(map[i].flag), &ns) < 0)
-						return hk_error_set(err, 0, "HEALTHCHECK --%s",
-								    *f);
+						return hk_error_set(err, 0, "HEALTHCHECK --%s", *f);
 					json_object_object_add(hc, map[i].key,
 							       json_object_new_int64(ns));
 				}
@@ -798,7 +801,8 @@ static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk
 			_cleanup_free_ char *dir = cache_mount_dir(st->b, id ? id : target);
 			_cleanup_free_ char *spec = NULL;
 			if (!target || *target != '/')
-				return hk_error_set(err, 0, "--mount=%s: an absolute target= is needed",
+				return hk_error_set(err, 0,
+						    "--mount=%s: an absolute target= is needed",
 						    *f + 6);
 			if (mkdir_p(dir, 0755, err) < 0)
 				return -1;
@@ -810,7 +814,8 @@ static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk
 			if (!id && target)
 				id = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
 			if (!id)
-				return hk_error_set(err, 0, "--mount=%s: a secret needs id=", *f + 6);
+				return hk_error_set(err, 0,
+						    "--mount=%s: a secret needs id=", *f + 6);
 			for (char **s = st->b->o->secrets; s && *s; s++) {
 				_cleanup_free_ char *want = xasprintf("id=%s,", id);
 				const char *p = strstr(*s, "src=");
@@ -825,8 +830,10 @@ static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk
 					if (!strcmp(*p, "required") || !strcmp(*p, "required=true"))
 						required = true;
 				if (required)
-					return hk_error_set(err, 0, "secret %s: not given (--secret id=%s,src=FILE)",
-							    id, id);
+					return hk_error_set(
+						err, 0,
+						"secret %s: not given (--secret id=%s,src=FILE)",
+						id, id);
 				continue;
 			}
 			tgt = target ? xstrdup(target) : xasprintf("/run/secrets/%s", id);
@@ -834,7 +841,8 @@ static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk
 			strv_push(volumes, spec);
 		} else if (!strcmp(type, "tmpfs")) {
 			if (!target)
-				return hk_error_set(err, 0, "--mount=%s: target= is needed", *f + 6);
+				return hk_error_set(err, 0, "--mount=%s: target= is needed",
+						    *f + 6);
 			strv_push(tmpfs, target);
 		} else {
 			(void)src;
@@ -916,7 +924,8 @@ static int step_run(struct step *st, struct hk_error **err)
 	if (hit)
 		return 0;
 	if (!st->s->id[0])
-		return hk_error_set(err, 0, "RUN on an empty image (FROM scratch) has no shell to run");
+		return hk_error_set(err, 0,
+				    "RUN on an empty image (FROM scratch) has no shell to run");
 	volumes = xzalloc(sizeof(char *));
 	tmpfs = xzalloc(sizeof(char *));
 	if (run_mounts(st, &volumes, &tmpfs, err) < 0)
@@ -1073,7 +1082,10 @@ static bool archive_magic(int rootfd, const char *rel)
 	n = read_all(fd, m, sizeof(m));
 	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
 		return true;
-	if (n >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6))
+	if (n >= 6 && !memcmp(m,
+			      "\xfd"
+			      "7zXZ\0",
+			      6))
 		return true;
 	if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
 		return true;
@@ -1131,8 +1143,9 @@ static int step_copy(struct step *st, struct hk_error **err)
 	{
 		const char *raw_dest = words[n_src];
 		const char *wd = cfg_string(st->s, "WorkingDir");
-		_cleanup_free_ char *j = raw_dest[0] == '/' ? xstrdup(raw_dest)
-							    : path_join(wd && *wd ? wd : "/", raw_dest);
+		_cleanup_free_ char *j = raw_dest[0] == '/'
+						 ? xstrdup(raw_dest)
+						 : path_join(wd && *wd ? wd : "/", raw_dest);
 		dest = path_clean(j);
 		into_dir = str_has_suffix(raw_dest, "/") || n_src > 1 || !strcmp(raw_dest, ".");
 	}
@@ -1144,8 +1157,10 @@ static int step_copy(struct step *st, struct hk_error **err)
 		long long m;
 		if (expand(st, build_flag(in, "chmod"), &chmod_s, err) < 0)
 			return -1;
-		if (parse_ll(chmod_s, 0, 07777, &m) < 0 || strspn(chmod_s, "01234567") != strlen(chmod_s))
-			return hk_error_set(err, 0, "--chmod=%s: an octal mode is expected", chmod_s);
+		if (parse_ll(chmod_s, 0, 07777, &m) < 0 ||
+		    strspn(chmod_s, "01234567") != strlen(chmod_s))
+			return hk_error_set(err, 0, "--chmod=%s: an octal mode is expected",
+					    chmod_s);
 		cd.mode = (int)strtol(chmod_s, NULL, 8);
 	}
 	if (add && from)
@@ -1161,8 +1176,7 @@ static int step_copy(struct step *st, struct hk_error **err)
 				goto out;
 		} else {
 			if (find_image(b, from, false, iid, err) < 0 ||
-			    state_load(b, iid, &src_state, err) < 0)
-			{
+			    state_load(b, iid, &src_state, err) < 0) {
 				hk_error_wrap(err, "--from=%s", from);
 				goto out;
 			}
@@ -1189,7 +1203,8 @@ static int step_copy(struct step *st, struct hk_error **err)
 			for (size_t h = 0; h < in->n_heredocs; h++) {
 				_cleanup_free_ char *m = xasprintf("<<%s", in->heredocs[h].name);
 				_cleanup_free_ char *m2 = xasprintf("<<-%s", in->heredocs[h].name);
-				if (!strcmp(w, m) || !strcmp(w, m2) || strstr(w, in->heredocs[h].name)) {
+				if (!strcmp(w, m) || !strcmp(w, m2) ||
+				    strstr(w, in->heredocs[h].name)) {
 					digester_update(dg, in->heredocs[h].content,
 							strlen(in->heredocs[h].content));
 					heredoc = true;
@@ -1197,7 +1212,8 @@ static int step_copy(struct step *st, struct hk_error **err)
 			}
 			if (heredoc)
 				continue;
-			if (add && (str_has_prefix(w, "http://") || str_has_prefix(w, "https://"))) {
+			if (add &&
+			    (str_has_prefix(w, "http://") || str_has_prefix(w, "https://"))) {
 				hk_error_set(err, ENOTSUP, "ADD %s: URLs are not supported yet", w);
 				goto out;
 			}
@@ -1379,7 +1395,8 @@ static int run_onbuild(struct builder *b, struct state *s, struct hk_error **err
 		if (build_parse("ONBUILD trigger", txt, strlen(txt), &tmp, err) < 0)
 			return -1;
 		if (tmp->stages[0].n_instrs != 2)
-			return hk_error_set(err, 0, "ONBUILD trigger '%s': not one instruction", *t);
+			return hk_error_set(err, 0, "ONBUILD trigger '%s': not one instruction",
+					    *t);
 		say(b, "ONBUILD %s\n", *t);
 		if (run_step(b, s, &tmp->stages[0].instrs[1], err) < 0)
 			return -1;
@@ -1510,8 +1527,9 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 		unsigned char rnd[6];
 		if (getentropy(rnd, sizeof(rnd)) < 0)
 			return hk_error_errno(err, "getentropy");
-		b->ctx_tmp = xasprintf("%s/build/ctx-%d-%02x%02x%02x%02x%02x%02x", o->runroot,
-				       (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		b->ctx_tmp =
+			xasprintf("%s/build/ctx-%d-%02x%02x%02x%02x%02x%02x", o->runroot,
+				  (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		if (mkdir_p(b->ctx_tmp, 0700, err) < 0)
 			return -1;
 		if (!strcmp(o->context, "-")) {
@@ -1533,7 +1551,10 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 				return hk_error_errno(err, "open %s", tarfile);
 			n = pread(in, m, sizeof(m), 0);
 			is_archive = (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
-				     (n >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6)) ||
+				     (n >= 6 && !memcmp(m,
+							"\xfd"
+							"7zXZ\0",
+							6)) ||
 				     (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4)) ||
 				     (n >= 262 && !memcmp(m + 257, "ustar", 5));
 			if (mkdir(dir, 0700) < 0)
@@ -1542,7 +1563,8 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 			if (dfd < 0)
 				return hk_error_errno(err, "open %s", dir);
 			if (is_archive) {
-				if (storage_unpack_into(dfd, in, "the build context", &res, err) < 0)
+				if (storage_unpack_into(dfd, in, "the build context", &res, err) <
+				    0)
 					return -1;
 			} else if (!strcmp(o->context, "-") && !o->dockerfile) {
 				/* a bare Dockerfile on stdin: an empty context */
@@ -1564,7 +1586,8 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 	if (o->dockerfile && !strcmp(o->dockerfile, "-")) {
 		_cleanup_free_ char *p = NULL;
 		if (!strcmp(o->context, "-"))
-			return hk_error_set(err, 0, "-f - and a context on stdin: stdin can be only one");
+			return hk_error_set(err, 0,
+					    "-f - and a context on stdin: stdin can be only one");
 		if (!b->ctx_tmp) {
 			unsigned char rnd[4];
 			if (getentropy(rnd, sizeof(rnd)) < 0)
@@ -1578,15 +1601,27 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 			return -1;
 		return read_file_at(AT_FDCWD, p, 8 << 20, df_text, df_len, err);
 	}
+	if (o->dockerfile && b->ctx_tmp) {
+		/* a tar context: -f names a file in it, as Docker's */
+		_cleanup_close_ int fd =
+			path_open_in_root(b->ctx_fd, o->dockerfile, O_RDONLY, 0, err);
+		char fdp[32];
+		if (fd < 0 || read_file_at(AT_FDCWD, path_fd(fd, fdp, sizeof(fdp)), 8 << 20,
+					   df_text, df_len, err) < 0)
+			return hk_error_wrap(err, "Dockerfile %s in the context", o->dockerfile);
+		return 0;
+	}
 	if (o->dockerfile)
 		return read_file_at(AT_FDCWD, o->dockerfile, 8 << 20, df_text, df_len, err) < 0
 			       ? hk_error_wrap(err, "Dockerfile")
 			       : 0;
 	{
 		/* CONTEXT/Dockerfile, resolved inside the context */
-		_cleanup_close_ int fd = path_open_in_root(b->ctx_fd, "Dockerfile", O_RDONLY, 0, err);
+		_cleanup_close_ int fd =
+			path_open_in_root(b->ctx_fd, "Dockerfile", O_RDONLY, 0, err);
 		if (fd < 0)
-			return hk_error_wrap(err, "no Dockerfile in the build context (-f FILE to name one)");
+			return hk_error_wrap(
+				err, "no Dockerfile in the build context (-f FILE to name one)");
 		char fdp[32];
 		if (read_file_at(AT_FDCWD, path_fd(fd, fdp, sizeof(fdp)), 8 << 20, df_text, df_len,
 				 err) < 0)
@@ -1605,8 +1640,8 @@ static void load_ignore(struct builder *b)
 	fd = path_open_in_root(b->ctx_fd, ".dockerignore", O_RDONLY | O_NOFOLLOW, 0, &e2);
 	char fdp[32];
 
-	if (fd >= 0 && read_file_at(AT_FDCWD, path_fd(fd, fdp, sizeof(fdp)), 1 << 20, &text, &len,
-				    &e2) == 0)
+	if (fd >= 0 &&
+	    read_file_at(AT_FDCWD, path_fd(fd, fdp, sizeof(fdp)), 1 << 20, &text, &len, &e2) == 0)
 		b->ig = build_ignore_parse(text, len);
 	hk_error_free(&e2);
 }
@@ -1618,14 +1653,14 @@ static void platform_args(struct builder *b)
 	_cleanup_free_ char *p = NULL;
 
 	snprintf(b->arch, sizeof(b->arch), "%s",
-		 !strcmp(m, "x86_64")	     ? "amd64"
-		 : !strcmp(m, "aarch64")     ? "arm64"
-		 : !strncmp(m, "armv7", 5)   ? "arm"
-		 : !strcmp(m, "i686")	     ? "386"
-		 : !strcmp(m, "ppc64le")     ? "ppc64le"
-		 : !strcmp(m, "s390x")	     ? "s390x"
-		 : !strcmp(m, "riscv64")     ? "riscv64"
-					     : m);
+		 !strcmp(m, "x86_64")	   ? "amd64"
+		 : !strcmp(m, "aarch64")   ? "arm64"
+		 : !strncmp(m, "armv7", 5) ? "arm"
+		 : !strcmp(m, "i686")	   ? "386"
+		 : !strcmp(m, "ppc64le")   ? "ppc64le"
+		 : !strcmp(m, "s390x")	   ? "s390x"
+		 : !strcmp(m, "riscv64")   ? "riscv64"
+					   : m);
 	p = xasprintf("linux/%s", b->arch);
 	b->platform = xzalloc(sizeof(char *));
 	{
@@ -1664,6 +1699,8 @@ static void builder_free(struct builder *b)
 	strv_free(b->build_args);
 	strv_free(b->consumed);
 	free(b->quiet_buf);
+	if (b->op)
+		image_store_op_end(b->store);
 	if (b->st)
 		storage_close(b->st);
 	if (b->store)
@@ -1745,8 +1782,8 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 		_cleanup_strv_ char **kv = NULL;
 		struct scope sc;
 		scope_init(&sc, &b, NULL);
-		if (build_key_values(&b.df->meta_args[i], b.df->escape, scope_lookup, &sc, NULL, &kv,
-				     err) < 0) {
+		if (build_key_values(&b.df->meta_args[i], b.df->escape, scope_lookup, &sc, NULL,
+				     &kv, err) < 0) {
 			hk_error_wrap(err, "%s:%d: ARG", b.df->path, b.df->meta_args[i].line);
 			goto out;
 		}
@@ -1779,6 +1816,13 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 	if (image_store_open(o->root, &b.store, err) < 0 ||
 	    storage_open(o->root, NULL, &b.st, err) < 0 || cache_migrate(b.store->db, err) < 0)
 		goto out;
+	/* One operation for the whole build: the engine opens stores of its own
+	 * (container create and remove), and their repair must not take the
+	 * blobs this process wrote and has not registered yet for a dead
+	 * process's; a concurrent prune waits for the build. */
+	if (image_store_op_begin(b.store, err) < 0)
+		goto out;
+	b.op = true;
 	for (size_t i = 0; i <= target; i++)
 		if (b.needed[i] && build_stage(&b, i, err) < 0)
 			goto fail;
@@ -1786,7 +1830,8 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 		struct state *s = &b.stages[target];
 		if (final_labels(&b, s, err) < 0)
 			goto fail;
-		if (!s->id[0] && state_commit(&b, s, "/bin/sh -c #(nop) FROM scratch", NULL, 0, err) < 0)
+		if (!s->id[0] &&
+		    state_commit(&b, s, "/bin/sh -c #(nop) FROM scratch", NULL, 0, err) < 0)
 			goto fail;
 		for (char **t = o->tags; t && *t; t++) {
 			if (image_tag(b.store, s->id, *t, err) < 0)
@@ -1801,10 +1846,9 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 	}
 	for (char **a = b.build_args; *a; a++) {
 		_cleanup_free_ char *name = xstrndup(*a, strcspn(*a, "="));
-		static const char *const proxies[] = {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY",
-						      "NO_PROXY",   "ALL_PROXY",   "http_proxy",
-						      "https_proxy", "ftp_proxy",   "no_proxy",
-						      "all_proxy"};
+		static const char *const proxies[] = {
+			"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY",
+			"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"};
 		bool pre = false;
 		for (size_t i = 0; i < ARRAY_SIZE(proxies); i++)
 			pre |= !strcmp(name, proxies[i]);

@@ -49,11 +49,12 @@ int cache_put(sqlite3 *db, const char *key, const char *image_id, struct hk_erro
 	_cleanup_sqlite_stmt_ sqlite3_stmt *st = NULL;
 	int64_t now = (int64_t)time(NULL);
 
-	if (db_prepare(db,
-		       "INSERT INTO build_cache(key, image_id, created, last_used) VALUES(?, ?, ?, ?)"
-		       " ON CONFLICT(key) DO UPDATE SET image_id = excluded.image_id,"
-		       " last_used = excluded.last_used",
-		       &st, err) < 0)
+	if (db_prepare(
+		    db,
+		    "INSERT INTO build_cache(key, image_id, created, last_used) VALUES(?, ?, ?, ?)"
+		    " ON CONFLICT(key) DO UPDATE SET image_id = excluded.image_id,"
+		    " last_used = excluded.last_used",
+		    &st, err) < 0)
 		return -1;
 	db_bind_text(st, 1, key);
 	db_bind_text(st, 2, image_id);
@@ -139,7 +140,10 @@ int build_cache_usage(const char *root, int64_t *n_records, int64_t *size, int64
 		      struct hk_error **err)
 {
 	_cleanup_image_store_ struct image_store *s = NULL;
-	_cleanup_strv_ char **ids = NULL;
+	_cleanup_strv_ char **ids = NULL, **chains = xzalloc(sizeof(char *)),
+			    **others = xzalloc(sizeof(char *));
+	struct image **list = NULL;
+	size_t n = 0;
 
 	*n_records = *size = *reclaimable = 0;
 	if (image_store_open(root, &s, err) < 0 || cache_migrate(s->db, err) < 0 ||
@@ -148,19 +152,33 @@ int build_cache_usage(const char *root, int64_t *n_records, int64_t *size, int64
 	if (db_query_int64(s->db, "SELECT count(*) FROM build_cache", NULL, NULL, n_records, err) <
 	    0)
 		return -1;
-	for (char **id = ids; *id; id++) {
-		_cleanup_image_ struct image *img = NULL;
-		struct hk_error *e2 = NULL;
+	if (image_list(s, &list, &n, err) < 0)
+		return -1;
+	/* the layers only cache-kept images hold, each once */
+	for (size_t i = 0; i < n; i++) {
 		bool only = false;
-		if (kept_only_by_cache(s, *id, &only, err) < 0)
+		if (kept_only_by_cache(s, list[i]->id, &only, err) < 0) {
+			image_list_free(list, n);
 			return -1;
-		if (!only || image_lookup(s, *id, &img, &e2) < 0 || !img->n_layers) {
-			hk_error_free(&e2);
-			continue;
 		}
-		/* the top layer is the step's own; the rest is its parent's */
-		*size += img->layers[img->n_layers - 1].size;
+		if (only && !strv_has(ids, list[i]->id))
+			only = false;
+		for (size_t l = 0; l < list[i]->n_layers; l++)
+			if (!strv_has(only ? chains : others, list[i]->layers[l].chain_id))
+				strv_push(only ? &chains : &others, list[i]->layers[l].chain_id);
 	}
+	for (char **c = chains; *c; c++) {
+		if (strv_has(others, *c))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			for (size_t l = 0; l < list[i]->n_layers; l++)
+				if (!strcmp(list[i]->layers[l].chain_id, *c)) {
+					*size += list[i]->layers[l].size;
+					goto next;
+				}
+	next:;
+	}
+	image_list_free(list, n);
 	*reclaimable = *size;
 	return 0;
 }

@@ -215,8 +215,8 @@ int copy_digest(const struct copy_source *cs, const char *rel, struct digester *
 	dg_str(dg, meta);
 	if (S_ISLNK(sb.st_mode)) {
 		char target[4096];
-		_cleanup_close_ int fd = path_open_in_root(cs->rootfd, rel, O_PATH | O_NOFOLLOW, 0,
-							   err);
+		_cleanup_close_ int fd =
+			path_open_in_root(cs->rootfd, rel, O_PATH | O_NOFOLLOW, 0, err);
 		ssize_t n;
 		if (fd < 0)
 			return -1;
@@ -226,8 +226,8 @@ int copy_digest(const struct copy_source *cs, const char *rel, struct digester *
 		target[n] = '\0';
 		dg_str(dg, target);
 	} else if (S_ISREG(sb.st_mode)) {
-		_cleanup_close_ int fd = path_open_in_root(cs->rootfd, rel, O_RDONLY | O_NOFOLLOW,
-							   0, err);
+		_cleanup_close_ int fd =
+			path_open_in_root(cs->rootfd, rel, O_RDONLY | O_NOFOLLOW, 0, err);
 		_cleanup_free_ char *buf = xmalloc(COPY_BUF);
 		ssize_t n;
 		if (fd < 0)
@@ -399,8 +399,8 @@ static int copy_entry(const struct copy_source *cs, const char *rel, const struc
 		return -1;
 	if (S_ISLNK(sb.st_mode)) {
 		char target[4096];
-		_cleanup_close_ int sfd = path_open_in_root(cs->rootfd, rel, O_PATH | O_NOFOLLOW,
-							    0, err);
+		_cleanup_close_ int sfd =
+			path_open_in_root(cs->rootfd, rel, O_PATH | O_NOFOLLOW, 0, err);
 		ssize_t n;
 		if (sfd < 0)
 			return -1;
@@ -412,8 +412,8 @@ static int copy_entry(const struct copy_source *cs, const char *rel, const struc
 		if (symlinkat(target, dfd, name) < 0)
 			return hk_error_errno(err, "symlink %s", dst);
 	} else if (S_ISREG(sb.st_mode)) {
-		_cleanup_close_ int in = path_open_in_root(cs->rootfd, rel, O_RDONLY | O_NOFOLLOW,
-							   0, err);
+		_cleanup_close_ int in =
+			path_open_in_root(cs->rootfd, rel, O_RDONLY | O_NOFOLLOW, 0, err);
 		_cleanup_close_ int out = -1;
 		if (in < 0)
 			return -1;
@@ -438,10 +438,16 @@ int copy_into(const struct copy_source *cs, const char *rel, const struct copy_d
 	if (stat_rel(cs, rel, &sb, err) < 0)
 		return -1;
 	if (S_ISDIR(sb.st_mode)) {
-		/* a directory's contents go into dst */
+		/* a directory's contents go into dst; a dst made here belongs
+		 * to --chown's user (the Dockerfile reference: "all new files and
+		 * directories") */
+		bool existed = copy_is_dir(cd->rootfd, dst);
 		_cleanup_close_ int fd = path_mkdir_in_root(cd->rootfd, dst, 0755, err);
 		if (fd < 0)
 			return -1;
+		if (!existed && !cd->keep_owner &&
+		    fchownat(fd, "", cd->uid, cd->gid, AT_EMPTY_PATH) < 0)
+			return hk_error_errno(err, "chown %s", dst);
 		return copy_tree(cs, rel, cd, dst, err);
 	}
 	if (into_dir) {
@@ -512,8 +518,7 @@ static int lookup_db(int rootfd, const char *file, const char *name, long *id, l
 	return -1;
 }
 
-int copy_resolve_owner(int rootfd, const char *spec, uid_t *uid, gid_t *gid,
-		       struct hk_error **err)
+int copy_resolve_owner(int rootfd, const char *spec, uid_t *uid, gid_t *gid, struct hk_error **err)
 {
 	_cleanup_free_ char *user = xstrdup(spec);
 	char *group = strchr(user, ':');

@@ -72,10 +72,11 @@ static int build_run(int argc, char **argv, struct hk_error **err)
 		case OPT_NETWORK:
 			if (strcmp(optarg, "default") && strcmp(optarg, "bridge") &&
 			    strcmp(optarg, "none") && strcmp(optarg, "host"))
-				return hk_error_set(err, EINVAL,
-						    "build: --network %s: expected default, bridge, "
-						    "none or host",
-						    optarg);
+				return hk_error_set(
+					err, EINVAL,
+					"build: --network %s: expected default, bridge, "
+					"none or host",
+					optarg);
 			o.network = strcmp(optarg, "default") ? optarg : NULL;
 			break;
 		case OPT_PROGRESS:
@@ -83,10 +84,11 @@ static int build_run(int argc, char **argv, struct hk_error **err)
 				o.quiet = true;
 			else if (strcmp(optarg, "auto") && strcmp(optarg, "plain") &&
 				 strcmp(optarg, "tty"))
-				return hk_error_set(err, EINVAL,
-						    "build: --progress %s: expected auto, plain, tty "
-						    "or quiet",
-						    optarg);
+				return hk_error_set(
+					err, EINVAL,
+					"build: --progress %s: expected auto, plain, tty "
+					"or quiet",
+					optarg);
 			break;
 		case OPT_SECRET:
 			if (!str_has_prefix(optarg, "id=") ||
@@ -102,17 +104,18 @@ static int build_run(int argc, char **argv, struct hk_error **err)
 		case OPT_PLATFORM:
 			/* only the host's: checked against FROM --platform's rule */
 			if (!str_has_prefix(optarg, "linux/"))
-				return hk_error_set(err, ENOTSUP,
-						    "build: --platform %s: only this host's platform",
-						    optarg);
+				return hk_error_set(
+					err, ENOTSUP,
+					"build: --platform %s: only this host's platform", optarg);
 			break;
 		default:
 			return 125;
 		}
 	}
 	if (argc - optind != 1)
-		return hk_error_set(err, EINVAL, "build: requires exactly one CONTEXT (a directory, "
-						 "a tar file or -)");
+		return hk_error_set(err, EINVAL,
+				    "build: requires exactly one CONTEXT (a directory, "
+				    "a tar file or -)");
 	o.context = argv[optind];
 	o.tags = tags;
 	o.build_args = args;
@@ -135,7 +138,8 @@ static const struct hk_command cmd_build = {
 	.help = "CONTEXT is a directory, a tar file (gzip, xz, zstd or plain), or - (a tar, or a\n"
 		"bare Dockerfile, on stdin).\n"
 		"  -t, --tag REF             name the image (may be given again)\n"
-		"  -f, --file FILE           the Dockerfile (default CONTEXT/Dockerfile; - is stdin)\n"
+		"  -f, --file FILE           the Dockerfile (default CONTEXT/Dockerfile; - is "
+		"stdin)\n"
 		"      --build-arg K[=V]     set a build-time ARG (K alone: from our environment)\n"
 		"      --target STAGE        build up to this stage (only the stages it needs)\n"
 		"      --no-cache            run every step (the results still fill the cache)\n"

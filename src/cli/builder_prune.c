@@ -9,9 +9,8 @@
 
 static int builder_prune_run(int argc, char **argv, struct hk_error **err)
 {
-	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
-					     {"force", no_argument, NULL, 'f'},
-					     {}};
+	static const struct option opts[] = {
+		{"all", no_argument, NULL, 'a'}, {"force", no_argument, NULL, 'f'}, {}};
 	bool all = false, force = false;
 	int64_t n = 0, freed = 0;
 	int c;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build/build.h"
 #include "cli/command.h"
 #include "cli/format.h"
 #include "cli/image_common.h"
@@ -149,6 +150,10 @@ static int images_run(int argc, char **argv, struct hk_error **err)
 	for (size_t i = 0; i < n; i++) {
 		struct image *img = list[i];
 		size_t ntags = strv_len(img->tags);
+		/* a build step's result, untagged: shown with -a only, as
+		 * Docker's intermediate images */
+		if (!ntags && !o.all && build_cache_has_image(s->db, img->id))
+			continue;
 		for (size_t t = 0; t < (ntags ? ntags : 1); t++) {
 			const char *full = ntags ? img->tags[t] : NULL;
 			_cleanup_free_ char *repo = NULL, *tag = NULL, *digest = NULL;
@@ -228,7 +233,7 @@ static const struct hk_command cmd_images = {
 	.aliases = "images",
 	.usage = "images [OPTIONS] [REPOSITORY[:TAG]]",
 	.summary = "List images",
-	.help = "  -a, --all          show all images (hako keeps no intermediate ones)\n"
+	.help = "  -a, --all          show all images (with the intermediate ones of builds)\n"
 		"  -q, --quiet        only image ids\n"
 		"      --digests      show digests\n"
 		"      --no-trunc     full image ids\n"

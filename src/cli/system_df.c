@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build/build.h"
 #include "cli/command.h"
 #include "cli/ctr_common.h"
 #include "cli/format.h"
@@ -213,7 +214,14 @@ static int df_run(int argc, char **argv, struct hk_error **err)
 			df.containers_reclaimable);
 	j[2] = row_json("Local Volumes", df.n_volumes, df.volumes_active, df.volumes_size,
 			df.volumes_reclaimable);
-	j[3] = row_json("Build Cache", 0, 0, 0, 0);
+	{
+		/* the build cache's intermediate images: their own (top) layers */
+		int64_t n_cache = 0, cache_size = 0, cache_recl = 0;
+		struct hk_error *e2 = NULL;
+		if (build_cache_usage(hk_globals.root, &n_cache, &cache_size, &cache_recl, &e2) < 0)
+			hk_error_free(&e2);
+		j[3] = row_json("Build Cache", (size_t)n_cache, 0, cache_size, cache_recl);
+	}
 	r = 0;
 	if (verbose && f.kind == CLI_FORMAT_DEFAULT) {
 		print_verbose(&df);

@@ -173,24 +173,12 @@ TEST(build_expand)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"$A", "alpha"},
-		{"${A}x", "alphax"},
-		{"x$Ay", "x"},
-		{"${U:-def}", "def"},
-		{"${E:-def}", "def"},
-		{"${E-def}", ""},
-		{"${A:+set}", "set"},
-		{"${U:+set}", ""},
-		{"${E+set}", "set"},
-		{"\\$A", "$A"},
-		{"'$A'", "$A"},
-		{"\"$A b\"", "alpha b"},
-		{"\"\\$A\"", "$A"},
-		{"a\\ b", "a b"},
-		{"$", "$"},
-		{"$1x", "x"},
-		{"${U:-${A}}", "alpha"},
-		{"\"q\\\"q\"", "q\"q"},
+		{"$A", "alpha"},      {"${A}x", "alphax"},     {"x$Ay", "x"},
+		{"${U:-def}", "def"}, {"${E:-def}", "def"},    {"${E-def}", ""},
+		{"${A:+set}", "set"}, {"${U:+set}", ""},       {"${E+set}", "set"},
+		{"\\$A", "$A"},	      {"'$A'", "$A"},	       {"\"$A b\"", "alpha b"},
+		{"\"\\$A\"", "$A"},   {"a\\ b", "a b"},	       {"$", "$"},
+		{"$1x", "x"},	      {"${U:-${A}}", "alpha"}, {"\"q\\\"q\"", "q\"q"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		_cleanup_free_ char *out = NULL;
@@ -304,8 +292,8 @@ TEST(build_parse_fuzz)
 	static const char alphabet[] = "FROMRUNCOPYADDENVARG \t\n\\`'\"$#{}:-+?=[]<<EOF--/a\r";
 	static const char *const seeds[] = {
 		"FROM a\nRUN <<EOF\nx\nEOF\n", "# escape=`\nFROM a\nENV A=${B:-c} \"d\"\n",
-		"FROM a AS b\nCOPY --from=b [\"a\",\"b\"] /c\n", "FROM a\nHEALTHCHECK --interval=1s CMD x\n",
-		"ARG A\nFROM $A\nONBUILD RUN x\n"};
+		"FROM a AS b\nCOPY --from=b [\"a\",\"b\"] /c\n",
+		"FROM a\nHEALTHCHECK --interval=1s CMD x\n", "ARG A\nFROM $A\nONBUILD RUN x\n"};
 	unsigned seed = 12345;
 
 	for (int iter = 0; iter < 20000; iter++) {
