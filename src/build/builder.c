@@ -954,8 +954,17 @@ static int step_run(struct step *st, struct hk_error **err)
 	close(sv[1]);
 	sv[1] = -1;
 	stream_output(b, sv[0], &code);
-	if (code < 0 && engine_wait(&b->e, id, &code, err) < 0)
-		goto out;
+	close(sv[0]);
+	sv[0] = -1;
+	{
+		/* the EXIT frame comes before the monitor records the exit: wait
+		 * for the record, so that the removal finds a stopped container */
+		int recorded = -1;
+		if (engine_wait(&b->e, id, &recorded, err) < 0)
+			goto out;
+		if (code < 0)
+			code = recorded;
+	}
 	if (code != 0) {
 		hk_error_set(err, 0, "process \"%s\" did not complete successfully: exit code: %d",
 			     joined, code);
@@ -965,9 +974,10 @@ static int step_run(struct step *st, struct hk_error **err)
 		goto out;
 	{
 		struct hk_error *e2 = NULL;
-		if (engine_remove(&b->e, id, true, true, &e2) < 0) {
-			hk_error_free(&e2);
-		}
+		if (engine_remove(&b->e, id, true, true, &e2) < 0)
+			fprintf(stderr, "hako build: remove the step's container %.12s: %s\n", id,
+				hk_error_msg(e2));
+		hk_error_free(&e2);
 		free(id);
 		id = NULL;
 	}
@@ -982,7 +992,9 @@ out:
 		close(sv[1]);
 	if (id) {
 		struct hk_error *e2 = NULL;
-		engine_remove(&b->e, id, true, true, &e2);
+		if (engine_remove(&b->e, id, true, true, &e2) < 0)
+			fprintf(stderr, "hako build: remove the step's container %.12s: %s\n", id,
+				hk_error_msg(e2));
 		hk_error_free(&e2);
 	}
 	return r;

@@ -159,12 +159,12 @@ int engine_remove(struct engine *e, const char *ref, bool force, bool volumes,
 			runtime_resume(rt, c->id, NULL);
 		if (!wait_monitor_gone(e, c->id, 30000))
 			return hk_error_set(err, 0, "container %s did not stop", c->name);
-	} else if (force && engine_monitor_alive(e, c->id)) {
+	} else if (engine_monitor_alive(e, c->id)) {
 		/* not running but its monitor is still there: one on its way
-		 * out after a start that failed (it records the state, reports
-		 * to the starting CLI, then exits), which run --rm removes
-		 * right away */
-		wait_monitor_gone(e, c->id, 5000);
+		 * out after an exit or a failed start (it records the state,
+		 * hands the code to its clients, then goes), which run --rm and
+		 * a build's step remove right away */
+		wait_monitor_gone(e, c->id, 10000);
 	}
 	/* the intent first: a crash from here on is finished by repair */
 	if (store_db(e, &db, err) < 0 || db_begin_immediate(db, err) < 0)
