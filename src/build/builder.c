@@ -66,6 +66,7 @@ struct builder {
 	struct build_file *df;
 	struct engine e;
 	bool e_open, op;
+	bool trigger; /* running an ONBUILD trigger of the base image */
 	struct image_store *store;
 	struct storage *st;
 	int ctx_fd;
@@ -420,7 +421,8 @@ static void print_step(struct step *st, bool cached)
 	struct builder *b = st->b;
 	const char *t = st->in->text;
 
-	say(b, "STEP %zu/%zu: %s%s\n", b->step, b->n_steps, t, cached ? " (CACHED)" : "");
+	say(b, "STEP %zu/%zu: %s%s%s\n", b->step, b->n_steps, b->trigger ? "ONBUILD " : "", t,
+	    cached ? " (CACHED)" : "");
 }
 
 /* Metadata: apply the instruction to the config; no layer. */
@@ -765,7 +767,8 @@ static char *cache_mount_dir(struct builder *b, const char *id)
 }
 
 /* --mount=type=cache|secret|bind|tmpfs as -v/--tmpfs specs of the container. */
-static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk_error **err)
+static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, char ***file_mounts,
+		      struct hk_error **err)
 {
 	for (char **f = st->in->flags; *f; f++) {
 		_cleanup_strv_ char **parts = NULL;
@@ -808,6 +811,7 @@ static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk
 				return -1;
 			spec = xasprintf("%s:%s%s", dir, target, ro ? ":ro" : "");
 			strv_push(volumes, spec);
+			strv_push(file_mounts, target);
 		} else if (!strcmp(type, "secret")) {
 			_cleanup_free_ char *tgt = NULL, *spec = NULL;
 			const char *file = NULL;
@@ -839,11 +843,14 @@ static int run_mounts(struct step *st, char ***volumes, char ***tmpfs, struct hk
 			tgt = target ? xstrdup(target) : xasprintf("/run/secrets/%s", id);
 			spec = xasprintf("%s:%s:ro", file, tgt);
 			strv_push(volumes, spec);
+			/* its mount target stays out of the layer */
+			strv_push(file_mounts, tgt);
 		} else if (!strcmp(type, "tmpfs")) {
 			if (!target)
 				return hk_error_set(err, 0, "--mount=%s: target= is needed",
 						    *f + 6);
 			strv_push(tmpfs, target);
+			strv_push(file_mounts, target);
 		} else {
 			(void)src;
 			return hk_error_set(err, ENOTSUP,
@@ -884,7 +891,7 @@ static int step_run(struct step *st, struct hk_error **err)
 	const struct build_instr *in = st->in;
 	struct engine_create_opts co;
 	_cleanup_strv_ char **cmd = NULL, **env = xzalloc(sizeof(char *)), **volumes = NULL,
-			    **tmpfs = NULL;
+			    **tmpfs = NULL, **file_mounts = NULL;
 	_cleanup_free_ char *script = NULL, *created_by = NULL, *id = NULL, *joined = NULL;
 	const char *net = build_flag(in, "network");
 	char key[DIGEST_BUF], blob[DIGEST_BUF];
@@ -928,7 +935,8 @@ static int step_run(struct step *st, struct hk_error **err)
 				    "RUN on an empty image (FROM scratch) has no shell to run");
 	volumes = xzalloc(sizeof(char *));
 	tmpfs = xzalloc(sizeof(char *));
-	if (run_mounts(st, &volumes, &tmpfs, err) < 0)
+	file_mounts = xzalloc(sizeof(char *));
+	if (run_mounts(st, &volumes, &tmpfs, &file_mounts, err) < 0)
 		return -1;
 	engine_create_opts_init(&co);
 	co.image = st->s->id;
@@ -970,7 +978,8 @@ static int step_run(struct step *st, struct hk_error **err)
 			     joined, code);
 		goto out;
 	}
-	if (engine_diff_layer(&b->e, id, b->store, blob, &size, err) < 0)
+	if (engine_diff_layer(&b->e, id, b->store, (const char *const *)file_mounts, blob, &size,
+			      err) < 0)
 		goto out;
 	{
 		struct hk_error *e2 = NULL;
@@ -1396,6 +1405,7 @@ static int host_platform_ok(struct builder *b, const char *plat)
 static int run_onbuild(struct builder *b, struct state *s, struct hk_error **err)
 {
 	_cleanup_strv_ char **triggers = cfg_strv(s, "OnBuild");
+	int r;
 
 	if (!triggers[0])
 		return 0;
@@ -1409,8 +1419,10 @@ static int run_onbuild(struct builder *b, struct state *s, struct hk_error **err
 		if (tmp->stages[0].n_instrs != 2)
 			return hk_error_set(err, 0, "ONBUILD trigger '%s': not one instruction",
 					    *t);
-		say(b, "ONBUILD %s\n", *t);
-		if (run_step(b, s, &tmp->stages[0].instrs[1], err) < 0)
+		b->trigger = true;
+		r = run_step(b, s, &tmp->stages[0].instrs[1], err);
+		b->trigger = false;
+		if (r < 0)
 			return -1;
 	}
 	return 0;

@@ -341,11 +341,14 @@ int engine_commit(struct engine *e, const char *ref, const struct engine_commit_
 
 /* The changes of container id's rootfs as an uncompressed layer tar blob in
  * store (OCI whiteouts; the placeholders of the engine's /etc/hosts,
- * /etc/hostname and /etc/resolv.conf mounts left out), as commit makes it;
- * also the layer of a build's RUN step.  The blob's digest is its diff id. */
+ * /etc/hostname and /etc/resolv.conf mounts left out, and those of
+ * extra_skip: absolute paths of other file mount targets, or NULL), as commit
+ * makes it; also the layer of a build's RUN step.  The blob's digest is its
+ * diff id. */
 struct image_store;
-int engine_diff_layer(struct engine *e, const char *id, struct image_store *store, char blob[72],
-		      int64_t *size, struct hk_error **err);
+int engine_diff_layer(struct engine *e, const char *id, struct image_store *store,
+		      const char *const *extra_skip, char blob[72], int64_t *size,
+		      struct hk_error **err);
 
 /* ---- disk usage (system df, src/engine/df.c) ---- */
 struct engine_df_image {

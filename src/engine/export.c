@@ -146,12 +146,24 @@ static int commit_image_config(const struct image *base, const struct engine_con
  * keeps them out of the rootfs, so out of commits */
 static const char *const placeholders[] = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", NULL};
 
-int engine_diff_layer(struct engine *e, const char *id, struct image_store *store, char blob[72],
-		      int64_t *size, struct hk_error **err)
+int engine_diff_layer(struct engine *e, const char *id, struct image_store *store,
+		      const char *const *extra_skip, char blob[72], int64_t *size,
+		      struct hk_error **err)
 {
 	_cleanup_storage_ struct storage *s = NULL;
+	_cleanup_free_ const char **skip = NULL;
 	struct blob_writer *w = NULL;
+	size_t n = 0;
 	int r = -1;
+
+	for (size_t i = 0; extra_skip && extra_skip[i]; i++)
+		n++;
+	skip = xzalloc((n + ARRAY_SIZE(placeholders)) * sizeof(*skip));
+	n = 0;
+	for (size_t i = 0; placeholders[i]; i++)
+		skip[n++] = placeholders[i];
+	for (size_t i = 0; extra_skip && extra_skip[i]; i++)
+		skip[n++] = extra_skip[i];
 
 	if (storage_open(e->root, NULL, &s, err) < 0)
 		return -1;
@@ -159,7 +171,7 @@ int engine_diff_layer(struct engine *e, const char *id, struct image_store *stor
 		return -1;
 	if (store_blob_writer_open(store, NULL, -1, &w, err) < 0)
 		goto out;
-	if (storage_diff_tar(s, id, placeholders, blob_writer_fn, w, err) < 0) {
+	if (storage_diff_tar(s, id, skip, blob_writer_fn, w, err) < 0) {
 		store_blob_writer_abort(w);
 		goto out;
 	}
@@ -206,7 +218,7 @@ int engine_commit(struct engine *e, const char *ref, const struct engine_commit_
 			return hk_error_wrap(err, "commit");
 		paused = true;
 	}
-	if (engine_diff_layer(e, c->id, store, blob, &size, err) < 0)
+	if (engine_diff_layer(e, c->id, store, NULL, blob, &size, err) < 0)
 		goto out;
 	if (paused) {
 		paused = false;

@@ -119,7 +119,8 @@ int storage_export(struct storage *s, const char *id, storage_write_fn fn, void 
  * for a deletion, ".wh..wh..opq" in an overlay opaque directory.  Overlay
  * reads the upper dir (no mount needed); vfs compares the copy.  skip
  * (absolute paths, NULL-terminated, may be NULL) are left out when they were
- * added as empty files: the placeholders of the engine's bind mounts. */
+ * added as empty files or directories: the placeholders of the engine's bind
+ * mounts, the mount targets of a build's RUN --mount. */
 int storage_diff_tar(struct storage *s, const char *id, const char *const *skip,
 		     storage_write_fn fn, void *arg, struct hk_error **err);
 

@@ -395,7 +395,9 @@ static int add_change(struct tw *t, int src, const struct storage_change *c, boo
 	return 0;
 }
 
-/* An empty regular file added at one of the placeholder paths. */
+/* An empty regular file or directory added at one of the placeholder paths
+ * (a mount target made for the container: a bind-mounted file, a build's
+ * cache or tmpfs mount). */
 static bool is_placeholder(int src, const struct storage_change *c, const char *const *skip)
 {
 	struct stat st;
@@ -405,8 +407,26 @@ static bool is_placeholder(int src, const struct storage_change *c, const char *
 	for (; skip && *skip; skip++) {
 		if (strcmp(*skip, c->path))
 			continue;
-		return fstatat(src, c->path + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		       S_ISREG(st.st_mode) && st.st_size == 0;
+		if (fstatat(src, c->path + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return false;
+		if (S_ISREG(st.st_mode))
+			return st.st_size == 0;
+		if (S_ISDIR(st.st_mode)) {
+			int fd = openat(src, c->path + 1,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+			struct dirent *de;
+			bool empty = d != NULL;
+			while (d && (de = readdir(d)))
+				if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+					empty = false;
+			if (d)
+				closedir(d);
+			else if (fd >= 0)
+				close(fd);
+			return empty;
+		}
+		return false;
 	}
 	return false;
 }

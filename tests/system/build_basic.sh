@@ -319,3 +319,35 @@ PY
 	run grep -c "$TEST_TMP" /proc/mounts
 	assert_eq "$output" "0"
 }
+
+test_build_run_mounts_onbuild_shell() {
+	build_setup
+	echo s3cret >"$TEST_TMP/secret.txt"
+	cat >"$CTX/Dockerfile" <<'DF'
+FROM busybox
+ONBUILD RUN echo triggered > /trig
+SHELL ["/bin/sh", "-ec"]
+RUN --mount=type=secret,id=tok cat /run/secrets/tok > /seen
+RUN --mount=type=cache,target=/cache echo hi >> /cache/log && wc -l < /cache/log
+RUN --network=none --mount=type=tmpfs,target=/scratch touch /scratch/x && echo net-none
+DF
+	run hako build -t mounts:1 --secret id=tok,src="$TEST_TMP/secret.txt" "$CTX"
+	assert_status 0
+	assert_contains "$output" "net-none"
+	run hako run --rm mounts:1 sh -c 'cat /seen; for p in /run/secrets/tok /cache /scratch; do test -e $p && echo $p left; done; true'
+	assert_eq "$output" "s3cret" "the secret was readable; no mount target is left in the image"
+	assert_eq "$(cfg mounts:1 .Shell)" '["/bin/sh","-ec"]'
+	# the cache mount keeps its content across builds
+	run hako build --no-cache -q --secret id=tok,src="$TEST_TMP/secret.txt" "$CTX"
+	assert_status 0
+	run hako build --no-cache --secret id=tok,src="$TEST_TMP/secret.txt" "$CTX"
+	assert_contains "$output" $'\n3\n'
+	# ONBUILD runs in the child build, once
+	mkdir -p "$TEST_TMP/child"
+	printf 'FROM mounts:1\nRUN cat /trig\n' >"$TEST_TMP/child/Dockerfile"
+	run hako build -t child:1 "$TEST_TMP/child"
+	assert_status 0
+	assert_contains "$output" "STEP 1/2: ONBUILD RUN echo triggered > /trig"
+	assert_contains "$output" $'\ntriggered'
+	assert_eq "$(cfg child:1 .OnBuild)" "null"
+}
