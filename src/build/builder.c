@@ -553,7 +553,11 @@ static int meta_apply(struct step *st, char **created_by, struct hk_error **err)
 						    "VOLUME specified can not be an empty string");
 			json_object_object_add(vols, *w, json_object_new_object());
 		}
-		js = json_to_string(strv_json(words), false);
+		{
+			json_object *a = strv_json(words);
+			js = json_to_string(a, false);
+			json_object_put(a);
+		}
 		*created_by = xasprintf("/bin/sh -c #(nop)  VOLUME %s", js);
 		return 0;
 	}
