@@ -286,6 +286,35 @@ static const char *basename_of(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* mkdir -p of dst in the root; the directories made here belong to
+ * --chown's user, as BuildKit and buildah make them.  Returns an O_PATH fd. */
+static int mkdir_owned(const struct copy_dest *cd, const char *dst, struct hk_error **err)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *p;
+
+	if (cd->keep_owner || (cd->uid == 0 && cd->gid == 0) || copy_is_dir(cd->rootfd, dst))
+		return path_mkdir_in_root(cd->rootfd, dst, 0755, err);
+	copy = xstrdup(dst);
+	for (p = copy + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (!copy_is_dir(cd->rootfd, copy)) {
+			_cleanup_close_ int fd = path_mkdir_in_root(cd->rootfd, copy, 0755, err);
+			if (fd < 0)
+				return -1;
+			if (fchownat(fd, "", cd->uid, cd->gid, AT_EMPTY_PATH) < 0)
+				return hk_error_errno(err, "chown %s", copy);
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	return path_mkdir_in_root(cd->rootfd, dst, 0755, err);
+}
+
 static int set_meta(int dfd, const char *name, const struct stat *sb, const struct copy_dest *cd,
 		    const char *what, struct hk_error **err)
 {
@@ -381,7 +410,7 @@ static int copy_entry(const struct copy_source *cs, const char *rel, const struc
 
 	if (stat_rel(cs, rel, &sb, err) < 0)
 		return -1;
-	dfd = path_mkdir_in_root(cd->rootfd, parent, 0755, err);
+	dfd = mkdir_owned(cd, parent, err);
 	if (dfd < 0)
 		return -1;
 	if (S_ISDIR(sb.st_mode)) {
@@ -441,17 +470,13 @@ int copy_into(const struct copy_source *cs, const char *rel, const struct copy_d
 		/* a directory's contents go into dst; a dst made here belongs
 		 * to --chown's user (the Dockerfile reference: "all new files and
 		 * directories") */
-		bool existed = copy_is_dir(cd->rootfd, dst);
-		_cleanup_close_ int fd = path_mkdir_in_root(cd->rootfd, dst, 0755, err);
+		_cleanup_close_ int fd = mkdir_owned(cd, dst, err);
 		if (fd < 0)
 			return -1;
-		if (!existed && !cd->keep_owner &&
-		    fchownat(fd, "", cd->uid, cd->gid, AT_EMPTY_PATH) < 0)
-			return hk_error_errno(err, "chown %s", dst);
 		return copy_tree(cs, rel, cd, dst, err);
 	}
 	if (into_dir) {
-		_cleanup_close_ int fd = path_mkdir_in_root(cd->rootfd, dst, 0755, err);
+		_cleanup_close_ int fd = mkdir_owned(cd, dst, err);
 		if (fd < 0)
 			return -1;
 		target = path_join(dst, basename_of(rel));
@@ -466,7 +491,7 @@ int copy_write_file(const struct copy_dest *cd, const char *dst, const char *con
 {
 	_cleanup_free_ char *parent = dirname_of(dst);
 	const char *name = basename_of(dst);
-	_cleanup_close_ int dfd = path_mkdir_in_root(cd->rootfd, parent, 0755, err);
+	_cleanup_close_ int dfd = mkdir_owned(cd, parent, err);
 	_cleanup_close_ int out = -1;
 	size_t len = strlen(content);
 
