@@ -698,6 +698,9 @@ static int step_meta(struct step *st, struct hk_error **err)
 			return -1;
 	}
 	key_add(st, created_by);
+	/* HEALTHCHECK's options are not in its history text */
+	for (char **f = st->in->flags; *f; f++)
+		key_add(st, *f);
 	key_add_used(st);
 	digester_final(st->key, key);
 	if (cache_lookup(st, key, &hit, err) < 0)
@@ -1747,6 +1750,7 @@ static int final_labels(struct builder *b, struct state *s, struct hk_error **er
 
 	if (!b->o->labels || !b->o->labels[0])
 		return 0;
+	b->step++;
 	for (char **l = b->o->labels; *l; l++) {
 		char *eq = strchr(*l, '=');
 		_cleanup_free_ char *k = eq ? xstrndup(*l, (size_t)(eq - *l)) : xstrdup(*l);
@@ -1838,6 +1842,8 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 	for (size_t i = 0; i <= target; i++)
 		if (b.needed[i])
 			b.n_steps += b.df->stages[i].n_instrs;
+	if (o->labels && o->labels[0])
+		b.n_steps++; /* --label: a LABEL step of its own */
 	if (engine_open(&b.e, o->root, o->runroot, err) < 0)
 		goto out;
 	b.e_open = true;

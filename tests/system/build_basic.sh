@@ -351,3 +351,38 @@ DF
 	assert_contains "$output" $'\ntriggered'
 	assert_eq "$(cfg child:1 .OnBuild)" "null"
 }
+
+test_build_copy_rules() {
+	build_setup
+	echo a >"$CTX/a.txt"
+	echo b >"$CTX/b.txt"
+	mkdir -p "$CTX/sub/deep"
+	echo s >"$CTX/sub/deep/s"
+	cat >"$CTX/Dockerfile" <<'DF'
+FROM busybox
+ARG V=1
+COPY *.txt /txt/
+COPY a.txt /renamed
+COPY sub/ /subcontents/
+WORKDIR /w
+COPY a.txt rel
+COPY <<EOT /heredoc.txt
+value $V
+EOT
+HEALTHCHECK --interval=5s CMD true
+DF
+	run hako build -t rules:1 "$CTX"
+	assert_status 0
+	run hako run --rm rules:1 sh -c 'ls /txt; cat /renamed /subcontents/deep/s /w/rel /heredoc.txt'
+	assert_eq "$output" $'a.txt\nb.txt\na\ns\na\nvalue 1'
+	# a changed HEALTHCHECK option is a new step
+	sed -i 's/--interval=5s/--interval=7s/' "$CTX/Dockerfile"
+	run hako build -t rules:2 "$CTX"
+	assert_contains "$output" $'HEALTHCHECK --interval=7s CMD true\n'
+	assert_eq "$(cfg rules:2 .Healthcheck.Interval)" "7000000000"
+	# no match is an error naming the source
+	printf 'FROM busybox\nCOPY nothing*.txt /x/\n' >"$CTX/Dockerfile"
+	run hako build "$CTX"
+	assert_status 1
+	assert_contains "$output" "nothing*.txt: no such file or directory"
+}
