@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,54 @@ struct builder {
 	size_t quiet_len;
 	char arch[72];
 };
+
+/* ------------------------------------------------------------ interruption */
+
+/* SIGINT/SIGTERM during a build: the step's container is removed and the
+ * build ends (the container runs in its monitor's session, so the terminal's
+ * ^C does not reach it).  The handler writes to a pipe the RUN output loop
+ * polls; between steps the flag is checked. */
+static volatile sig_atomic_t interrupted;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	interrupted = sig;
+	if (sig_pipe[1] >= 0 && write(sig_pipe[1], &c, 1) < 0) {
+		/* the flag is enough */
+	}
+	errno = saved;
+}
+
+struct sig_saved {
+	struct sigaction intr, term;
+};
+
+static void signals_catch(struct sig_saved *old)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	interrupted = 0;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		sig_pipe[0] = sig_pipe[1] = -1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old->intr);
+	sigaction(SIGTERM, &sa, &old->term);
+}
+
+static void signals_restore(struct sig_saved *old)
+{
+	sigaction(SIGINT, &old->intr, NULL);
+	sigaction(SIGTERM, &old->term, NULL);
+	for (int i = 0; i < 2; i++)
+		if (sig_pipe[i] >= 0) {
+			close(sig_pipe[i]);
+			sig_pipe[i] = -1;
+		}
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -739,7 +788,8 @@ static void quiet_keep(struct builder *b, const char *data, size_t len)
 	b->quiet_len += len;
 }
 
-/* Copy the container's output as it comes; its exit code from the EXIT frame. */
+/* Copy the container's output as it comes; its exit code from the EXIT
+ * frame.  Returns -1 when the build was interrupted. */
 static int stream_output(struct builder *b, int fd, int *code)
 {
 	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_FRAME + 1);
@@ -748,7 +798,22 @@ static int stream_output(struct builder *b, int fd, int *code)
 	int r;
 
 	*code = -1;
-	while ((r = attach_recv(fd, &type, buf, &len)) == 1) {
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = sig_pipe[0], .events = POLLIN}};
+		if (interrupted)
+			return -1;
+		if (poll(p, sig_pipe[0] >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (interrupted)
+			return -1;
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if ((r = attach_recv(fd, &type, buf, &len)) != 1)
+			break;
 		if (type == ATTACH_STDOUT || type == ATTACH_STDERR) {
 			if (b->out >= 0)
 				write_all(b->out, buf, len);
@@ -968,7 +1033,11 @@ static int step_run(struct step *st, struct hk_error **err)
 		goto out;
 	close(sv[1]);
 	sv[1] = -1;
-	stream_output(b, sv[0], &code);
+	if (stream_output(b, sv[0], &code) < 0) {
+		hk_error_set(err, 0, "interrupted (signal %d): the step's container is removed",
+			     (int)interrupted);
+		goto out;
+	}
 	close(sv[0]);
 	sv[0] = -1;
 	{
@@ -1364,6 +1433,8 @@ static int run_step(struct builder *b, struct state *s, const struct build_instr
 	struct step st = {.b = b, .s = s, .in = in};
 	int r;
 
+	if (interrupted)
+		return hk_error_set(err, 0, "interrupted (signal %d)", (int)interrupted);
 	scope_init(&st.sc, b, s);
 	st.key = digester_new();
 	st.used = xzalloc(sizeof(char *));
@@ -1709,6 +1780,48 @@ static void platform_args(struct builder *b)
 	}
 }
 
+static bool pid_gone(const char *name, const char *prefix)
+{
+	long long pid;
+	_cleanup_free_ char *num = NULL;
+	const char *p = name + strlen(prefix), *dash;
+
+	if (!str_has_prefix(name, prefix) || !(dash = strchr(p, '-')))
+		return false;
+	num = xstrndup(p, (size_t)(dash - p));
+	if (parse_ll(num, 1, 1 << 30, &pid) < 0)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* What a build killed by SIGKILL (or a crash) left: its private rootfs
+ * (rootfs/build-<pid>-*) and unpacked contexts (<runroot>/build/). */
+static void remove_stale(struct builder *b)
+{
+	_cleanup_free_ char *rootfs = path_join(b->o->root, "rootfs");
+	_cleanup_free_ char *tmp = path_join(b->o->runroot, "build");
+	_cleanup_dir_ DIR *d = opendir(rootfs);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct hk_error *e2 = NULL;
+		if (pid_gone(de->d_name, "build-"))
+			storage_remove(b->st, de->d_name, &e2);
+		hk_error_free(&e2);
+	}
+	{
+		_cleanup_dir_ DIR *t = opendir(tmp);
+		while (t && (de = readdir(t))) {
+			struct hk_error *e2 = NULL;
+			if (pid_gone(de->d_name, "ctx-") || pid_gone(de->d_name, "df-")) {
+				_cleanup_free_ char *p = path_join(tmp, de->d_name);
+				rm_rf(p, &e2);
+			}
+			hk_error_free(&e2);
+		}
+	}
+}
+
 static void builder_free(struct builder *b)
 {
 	if (b->stages)
@@ -1785,9 +1898,12 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 {
 	struct builder b = {.o = o, .ctx_fd = -1, .out = o->quiet ? -1 : o->out_fd};
 	_cleanup_free_ char *df_text = NULL;
+	struct sig_saved sigs;
 	size_t df_len = 0;
 	size_t target;
 	int r = -1;
+
+	signals_catch(&sigs);
 
 	platform_args(&b);
 	b.build_args = xzalloc(sizeof(char *));
@@ -1857,6 +1973,7 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 	if (image_store_op_begin(b.store, err) < 0)
 		goto out;
 	b.op = true;
+	remove_stale(&b);
 	for (size_t i = 0; i <= target; i++)
 		if (b.needed[i] && build_stage(&b, i, err) < 0)
 			goto fail;
@@ -1899,5 +2016,6 @@ fail:
 	}
 out:
 	builder_free(&b);
+	signals_restore(&sigs);
 	return r;
 }

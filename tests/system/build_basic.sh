@@ -386,3 +386,28 @@ DF
 	assert_status 1
 	assert_contains "$output" "nothing*.txt: no such file or directory"
 }
+
+test_build_interrupt_and_stale_leftovers() {
+	build_setup
+	# leftovers of a build that was killed: its private rootfs and context
+	sleep 0 &
+	dead=$!
+	wait $dead
+	mkdir -p "$TEST_TMP/root/rootfs/build-$dead-abcdef/merged" "$TEST_TMP/run/build/ctx-$dead-abcdef/ctx"
+	printf 'FROM busybox\nRUN echo started; sleep 30\n' >"$CTX/Dockerfile"
+	# the binary itself (not the hako function's subshell) gets the signal
+	HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" \
+		build "$CTX" >"$TEST_TMP/out" 2>&1 &
+	pid=$!
+	wait_for 20 grep -q started "$TEST_TMP/out"
+	assert_no_file "$TEST_TMP/root/rootfs/build-$dead-abcdef"
+	assert_no_file "$TEST_TMP/run/build/ctx-$dead-abcdef"
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	assert_eq "$status" 1
+	assert_contains "$(cat "$TEST_TMP/out")" "interrupted (signal 2)"
+	assert_eq "$(hako ps -aq)" "" "the step's container is removed"
+	run grep -c "$TEST_TMP" /proc/mounts
+	assert_eq "$output" "0"
+}
