@@ -60,4 +60,13 @@ bool copy_is_dir(int rootfd, const char *dst);
  * /etc/group. */
 int copy_resolve_owner(int rootfd, const char *spec, uid_t *uid, gid_t *gid, struct hk_error **err);
 
+/* ---- fetch.c: ADD <url> ---- */
+/* The file name ADD gives a download: the URL path's last component, else
+ * "index.html".  Caller frees. */
+char *fetch_url_name(const char *url);
+/* Download url (http or https, redirects followed) into dirfd/name (0600);
+ * digest of the body, *mtime from Last-Modified (0 when none). */
+int fetch_url(const char *url, int dirfd, const char *name, char digest[72], int64_t *mtime,
+	      struct hk_error **err);
+
 #endif

@@ -72,6 +72,8 @@ struct builder {
 	struct storage *st;
 	int ctx_fd;
 	char *ctx_tmp; /* an unpacked tar context, removed at the end */
+	char *dl_tmp;  /* ADD <url> downloads, removed at the end */
+	int n_dl;
 	struct build_ignore *ig;
 	char **meta;	   /* ARGs before the first FROM: "K=V" / "K" */
 	char **platform;   /* TARGETPLATFORM, ... */
@@ -1211,6 +1213,43 @@ static int add_extract(struct copy_source *cs, const char *rel, int rootfd, cons
 	return 0;
 }
 
+/* Download url for ADD into <runroot>/build/dl-<pid>-.../<n>/<name>; *urls
+ * gets "<dir>\n<name>", digest the body's. */
+static int add_download(struct builder *b, const char *url, const char *checksum,
+			char digest[DIGEST_BUF], char ***urls, struct hk_error **err)
+{
+	_cleanup_free_ char *name = fetch_url_name(url), *dir = NULL, *entry = NULL;
+	_cleanup_close_ int dfd = -1;
+	int64_t mtime = 0;
+
+	if (!b->dl_tmp) {
+		unsigned char rnd[4];
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			return hk_error_errno(err, "getentropy");
+		b->dl_tmp = xasprintf("%s/build/dl-%d-%02x%02x%02x%02x", b->o->runroot,
+				      (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3]);
+	}
+	dir = xasprintf("%s/%d", b->dl_tmp, b->n_dl++);
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return hk_error_errno(err, "open %s", dir);
+	say(b, "Downloading %s\n", url);
+	if (fetch_url(url, dfd, name, digest, &mtime, err) < 0)
+		return -1;
+	if (checksum && strcmp(checksum, digest))
+		return hk_error_set(err, 0, "ADD %s: checksum %s, --checksum wants %s", url, digest,
+				    checksum);
+	if (mtime > 0) {
+		struct timespec ts[2] = {{.tv_sec = mtime}, {.tv_sec = mtime}};
+		utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
+	}
+	entry = xasprintf("%s\n%s", dir, name);
+	strv_push(urls, entry);
+	return 0;
+}
+
 static int step_copy(struct step *st, struct hk_error **err)
 {
 	struct builder *b = st->b;
@@ -1224,7 +1263,7 @@ static int step_copy(struct step *st, struct hk_error **err)
 	struct state src_state = {0};
 	struct copy_source cs = {.rootfd = b->ctx_fd, .ig = b->ig};
 	struct copy_dest cd = {.mode = -1};
-	_cleanup_strv_ char **matches = NULL;
+	_cleanup_strv_ char **matches = NULL, **urls = xzalloc(sizeof(char *));
 	size_t n_src;
 	bool into_dir, hit = false;
 	char key[DIGEST_BUF], blob[DIGEST_BUF];
@@ -1311,8 +1350,12 @@ static int step_copy(struct step *st, struct hk_error **err)
 				continue;
 			if (add &&
 			    (str_has_prefix(w, "http://") || str_has_prefix(w, "https://"))) {
-				hk_error_set(err, ENOTSUP, "ADD %s: URLs are not supported yet", w);
-				goto out;
+				char ud[DIGEST_BUF];
+				if (add_download(b, w, build_flag(in, "checksum"), ud, &urls, err) <
+				    0)
+					goto out;
+				digester_update(dg, ud, strlen(ud));
+				continue;
 			}
 			_cleanup_strv_ char **m = NULL;
 			if (copy_glob(&cs, w, &m, err) < 0)
@@ -1324,7 +1367,7 @@ static int step_copy(struct step *st, struct hk_error **err)
 			}
 		}
 		digester_final(dg, sd);
-		if (matches[0] && matches[1])
+		if (strv_len(matches) + strv_len(urls) > 1)
 			into_dir = true;
 		for (char **f = in->flags; *f; f++) {
 			char *nd = xasprintf("%s --%s", desc, *f);
@@ -1375,6 +1418,25 @@ static int step_copy(struct step *st, struct hk_error **err)
 		}
 		target = into_dir ? path_join(dest, in->heredocs[h].name) : xstrdup(dest);
 		if (copy_write_file(&cd, target, content, err) < 0)
+			goto out;
+	}
+	for (char **u = urls; *u; u++) {
+		/* "<dir>\n<name>": a download, copied as a file of mode 0600 */
+		char *nl = strchr(*u, '\n');
+		_cleanup_close_ int ufd = -1;
+		struct copy_source us = {.rootfd = -1};
+		struct copy_dest ucd = cd;
+		*nl = '\0';
+		ufd = open(*u, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		*nl = '\n';
+		if (ufd < 0) {
+			hk_error_errno(err, "open a download");
+			goto out;
+		}
+		us.rootfd = ufd;
+		if (ucd.mode < 0)
+			ucd.mode = 0600;
+		if (copy_into(&us, nl + 1, &ucd, dest, into_dir, err) < 0)
 			goto out;
 	}
 	for (char **m = matches; *m; m++) {
@@ -1813,7 +1875,8 @@ static void remove_stale(struct builder *b)
 		_cleanup_dir_ DIR *t = opendir(tmp);
 		while (t && (de = readdir(t))) {
 			struct hk_error *e2 = NULL;
-			if (pid_gone(de->d_name, "ctx-") || pid_gone(de->d_name, "df-")) {
+			if (pid_gone(de->d_name, "ctx-") || pid_gone(de->d_name, "df-") ||
+			    pid_gone(de->d_name, "dl-")) {
 				_cleanup_free_ char *p = path_join(tmp, de->d_name);
 				rm_rf(p, &e2);
 			}
@@ -1836,6 +1899,12 @@ static void builder_free(struct builder *b)
 		rm_rf(b->ctx_tmp, &e2);
 		hk_error_free(&e2);
 		free(b->ctx_tmp);
+	}
+	if (b->dl_tmp) {
+		struct hk_error *e2 = NULL;
+		rm_rf(b->dl_tmp, &e2);
+		hk_error_free(&e2);
+		free(b->dl_tmp);
 	}
 	build_ignore_free(b->ig);
 	strv_free(b->meta);

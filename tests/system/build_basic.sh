@@ -411,3 +411,41 @@ test_build_interrupt_and_stale_leftovers() {
 	run grep -c "$TEST_TMP" /proc/mounts
 	assert_eq "$output" "0"
 }
+
+test_build_add_url() {
+	require_cmd python3
+	build_setup
+	mkdir -p "$TEST_TMP/www"
+	echo served >"$TEST_TMP/www/file.txt"
+	python3 -m http.server 0 --bind 127.0.0.1 --directory "$TEST_TMP/www" >"$TEST_TMP/http.log" 2>&1 &
+	defer "kill $!"
+	wait_for 10 grep -q "Serving HTTP" "$TEST_TMP/http.log"
+	port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$TEST_TMP/http.log" | head -n 1)
+	sum=$(sha256sum "$TEST_TMP/www/file.txt" | cut -d' ' -f1)
+	printf 'FROM busybox\nADD http://127.0.0.1:%s/file.txt /dl/\nADD --checksum=sha256:%s http://127.0.0.1:%s/file.txt /named\n' \
+		"$port" "$sum" "$port" >"$CTX/Dockerfile"
+	run hako build --network none -t url:1 "$CTX"
+	assert_status 0
+	run hako run --rm url:1 sh -c 'cat /dl/file.txt /named; stat -c %a /dl/file.txt /named'
+	assert_eq "$output" $'served\nserved\n600\n600'
+	# the same content: cached; a changed content: downloaded and rebuilt
+	run hako build --network none "$CTX"
+	assert_contains "$output" "(CACHED)"
+	echo changed >"$TEST_TMP/www/file.txt"
+	printf 'FROM busybox\nADD http://127.0.0.1:%s/file.txt /dl/\n' "$port" >"$CTX/Dockerfile"
+	run hako build --network none -t url:2 "$CTX"
+	assert_status 0
+	assert_not_contains "$output" "(CACHED)"
+	run hako run --rm url:2 cat /dl/file.txt
+	assert_eq "$output" "changed"
+	# a wrong checksum and a missing file fail the step
+	printf 'FROM busybox\nADD --checksum=sha256:%s http://127.0.0.1:%s/file.txt /x\n' "$sum" "$port" >"$CTX/Dockerfile"
+	run hako build "$CTX"
+	assert_status 1
+	assert_contains "$output" "--checksum wants"
+	printf 'FROM busybox\nADD http://127.0.0.1:%s/nothing /x\n' "$port" >"$CTX/Dockerfile"
+	run hako build "$CTX"
+	assert_status 1
+	assert_contains "$output" "404"
+	assert_eq "$(ls "$TEST_TMP/run/build" 2>/dev/null)" "" "no download left"
+}
