@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +82,8 @@ struct builder {
 	char **consumed;   /* build-arg names an ARG declared */
 	struct state *stages;
 	bool *needed;
+	bool *deps;	/* deps[i * n_stages + j]: stage i needs stage j */
+	size_t *offset; /* the number of steps before stage i */
 	size_t step, n_steps;
 	int out; /* -1: quiet */
 	char *quiet_buf;
@@ -1591,7 +1594,7 @@ static int build_stage(struct builder *b, size_t idx, struct hk_error **err)
 					    "(linux/%s) can be built",
 					    b->df->path, from->line, p, b->arch);
 	}
-	b->step++;
+	b->step = b->offset[idx] + 1;
 	say(b, "STEP %zu/%zu: %s\n", b->step, b->n_steps, from->text);
 	si = stage_by_name(b, base, idx);
 	if (si >= 0 && b->df->stages[si].name && !strcasecmp(b->df->stages[si].name, base)) {
@@ -1640,8 +1643,10 @@ static void mark_needed(struct builder *b, size_t idx)
 				      &e2) == 0) {
 			int si = stage_by_name(b, base, idx);
 			if (si >= 0 && b->df->stages[si].name &&
-			    !strcasecmp(b->df->stages[si].name, base))
+			    !strcasecmp(b->df->stages[si].name, base)) {
+				b->deps[idx * b->df->n_stages + (size_t)si] = true;
 				mark_needed(b, (size_t)si);
+			}
 		}
 		hk_error_free(&e2);
 	}
@@ -1653,11 +1658,199 @@ static void mark_needed(struct builder *b, size_t idx)
 			continue;
 		if (build_expand_word(f, b->df->escape, scope_lookup, &sc, NULL, &v, &e2) == 0) {
 			int si = stage_by_name(b, v, idx);
-			if (si >= 0)
+			if (si >= 0) {
+				b->deps[idx * b->df->n_stages + (size_t)si] = true;
 				mark_needed(b, (size_t)si);
+			}
 		}
 		hk_error_free(&e2);
 	}
+}
+
+/* ------------------------------------------------------------ scheduling */
+
+#define MAX_PARALLEL 4
+
+struct child {
+	pid_t pid;
+	size_t stage;
+	int fd; /* the read end of its result pipe */
+};
+
+/* A stage built in a child process: handles of its own (the parent's SQLite
+ * connections and store lock must not be used after fork()), the result, "0
+ * <image id>" or "1 <message>", written to wfd. */
+static void __attribute__((noreturn)) stage_child(struct builder *b, size_t idx, int wfd)
+{
+	struct hk_error *e2 = NULL;
+	struct state *s = &b->stages[idx];
+	int r;
+
+	/* the parent's handles are left as they are: not closed, not used */
+	b->e_open = false;
+	b->store = NULL;
+	b->st = NULL;
+	b->op = false;
+	r = engine_open(&b->e, b->o->root, b->o->runroot, &e2);
+	if (r == 0) {
+		b->e_open = true;
+		r = image_store_open(b->o->root, &b->store, &e2);
+	}
+	if (r == 0)
+		r = storage_open(b->o->root, NULL, &b->st, &e2);
+	if (r == 0 && (r = image_store_op_begin(b->store, &e2)) == 0)
+		b->op = true;
+	if (r == 0)
+		r = build_stage(b, idx, &e2);
+	if (r == 0 && !s->id[0])
+		r = state_commit(b, s, "/bin/sh -c #(nop) FROM scratch", NULL, 0, &e2);
+	{
+		_cleanup_free_ char *msg =
+			r == 0 ? xasprintf("0 %s", s->id) : xasprintf("1 %s", hk_error_msg(e2));
+		write_all(wfd, msg, strlen(msg));
+	}
+	if (r < 0 && b->out < 0 && b->quiet_len)
+		write_all(2, b->quiet_buf, b->quiet_len);
+	hk_error_free(&e2);
+	if (b->op)
+		image_store_op_end(b->store);
+	if (b->st)
+		storage_close(b->st);
+	if (b->store)
+		image_store_close(b->store); /* drops the blobs no image took */
+	if (b->e_open)
+		engine_close(&b->e);
+	_exit(r == 0 ? 0 : 1);
+}
+
+static int stage_ready(struct builder *b, size_t i, const bool *done, const bool *running)
+{
+	size_t n = b->df->n_stages;
+
+	if (!b->needed[i] || done[i] || running[i])
+		return 0;
+	for (size_t j = 0; j < n; j++)
+		if (b->deps[i * n + j] && !done[j])
+			return 0;
+	return 1;
+}
+
+/* Wait for one child (its result pipe ends when it exits: no waitpid(-1),
+ * which could take a process the engine waits for); its stage is done
+ * (loaded into b->stages) or the build failed.  ^C is passed on. */
+static int reap_child(struct builder *b, struct child *kids, size_t *n_kids, bool *done,
+		      bool *running, struct hk_error **err)
+{
+	struct pollfd p[MAX_PARALLEL];
+	char buf[4096];
+	ssize_t len;
+	size_t k;
+	int status = 0;
+	bool forwarded = false;
+
+	for (;;) {
+		for (k = 0; k < *n_kids; k++)
+			p[k] = (struct pollfd){.fd = kids[k].fd, .events = POLLIN};
+		if (interrupted && !forwarded) {
+			for (k = 0; k < *n_kids; k++)
+				kill(kids[k].pid, SIGTERM);
+			forwarded = true;
+		}
+		if (poll(p, *n_kids, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return hk_error_errno(err, "wait for a stage");
+		}
+		for (k = 0; k < *n_kids; k++)
+			if (p[k].revents)
+				break;
+		if (k < *n_kids)
+			break;
+	}
+	len = read_all(kids[k].fd, buf, sizeof(buf) - 1);
+	buf[len > 0 ? len : 0] = '\0';
+	close(kids[k].fd);
+	while (waitpid(kids[k].pid, &status, 0) < 0 && errno == EINTR)
+		;
+	running[kids[k].stage] = false;
+	{
+		size_t idx = kids[k].stage;
+		kids[k] = kids[--*n_kids];
+		if (len < 2 || buf[0] != '0')
+			return hk_error_set(err, 0, "%s",
+					    len > 2 ? buf + 2 : "a stage's process died");
+		if (state_load(b, buf + 2, &b->stages[idx], err) < 0)
+			return -1;
+		done[idx] = true;
+	}
+	return 0;
+}
+
+/* Build the stages the target needs: one in this process when it is the
+ * only one that can run, else each stage whose dependencies are built in a
+ * process of its own, up to MAX_PARALLEL at once. */
+static int build_stages(struct builder *b, size_t target, struct hk_error **err)
+{
+	size_t n = b->df->n_stages, n_kids = 0;
+	_cleanup_free_ bool *done = xzalloc(n * sizeof(bool));
+	_cleanup_free_ bool *running = xzalloc(n * sizeof(bool));
+	_cleanup_free_ struct child *kids = xzalloc(MAX_PARALLEL * sizeof(*kids));
+	int r = 0;
+
+	for (;;) {
+		size_t ready[MAX_PARALLEL], n_ready = 0;
+		for (size_t i = 0; i <= target && n_ready + n_kids < MAX_PARALLEL; i++)
+			if (stage_ready(b, i, done, running))
+				ready[n_ready++] = i;
+		if (!n_ready && !n_kids)
+			break;
+		if (n_ready == 1 && !n_kids) {
+			if (build_stage(b, ready[0], err) < 0)
+				return -1;
+			done[ready[0]] = true;
+			continue;
+		}
+		for (size_t k = 0; k < n_ready; k++) {
+			int pfd[2];
+			pid_t pid;
+			if (pipe2(pfd, O_CLOEXEC) < 0) {
+				r = hk_error_errno(err, "pipe");
+				break;
+			}
+			fflush(NULL);
+			pid = fork();
+			if (pid < 0) {
+				close(pfd[0]);
+				close(pfd[1]);
+				r = hk_error_errno(err, "fork");
+				break;
+			}
+			if (pid == 0) {
+				close(pfd[0]);
+				stage_child(b, ready[k], pfd[1]);
+			}
+			close(pfd[1]);
+			kids[n_kids++] =
+				(struct child){.pid = pid, .stage = ready[k], .fd = pfd[0]};
+			running[ready[k]] = true;
+		}
+		if (r < 0 || (n_kids && reap_child(b, kids, &n_kids, done, running, err) < 0)) {
+			r = -1;
+			break;
+		}
+	}
+	if (r < 0) {
+		/* the others stop: each removes its step's container */
+		for (size_t k = 0; k < n_kids; k++)
+			kill(kids[k].pid, SIGTERM);
+		while (n_kids) {
+			struct hk_error *e2 = NULL;
+			reap_child(b, kids, &n_kids, done, running, &e2);
+			hk_error_free(&e2);
+		}
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ context */
@@ -1892,6 +2085,8 @@ static void builder_free(struct builder *b)
 			state_clear(&b->stages[i]);
 	free(b->stages);
 	free(b->needed);
+	free(b->deps);
+	free(b->offset);
 	if (b->ctx_fd >= 0)
 		close(b->ctx_fd);
 	if (b->ctx_tmp) {
@@ -2023,10 +2218,14 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 	}
 	b.stages = xzalloc(b.df->n_stages * sizeof(*b.stages));
 	b.needed = xzalloc(b.df->n_stages * sizeof(bool));
+	b.deps = xzalloc(b.df->n_stages * b.df->n_stages * sizeof(bool));
+	b.offset = xzalloc(b.df->n_stages * sizeof(size_t));
 	mark_needed(&b, target);
 	for (size_t i = 0; i <= target; i++)
-		if (b.needed[i])
+		if (b.needed[i]) {
+			b.offset[i] = b.n_steps;
 			b.n_steps += b.df->stages[i].n_instrs;
+		}
 	if (o->labels && o->labels[0])
 		b.n_steps++; /* --label: a LABEL step of its own */
 	if (engine_open(&b.e, o->root, o->runroot, err) < 0)
@@ -2043,9 +2242,8 @@ int build_image(const struct build_opts *o, char out_id[72], struct hk_error **e
 		goto out;
 	b.op = true;
 	remove_stale(&b);
-	for (size_t i = 0; i <= target; i++)
-		if (b.needed[i] && build_stage(&b, i, err) < 0)
-			goto fail;
+	if (build_stages(&b, target, err) < 0)
+		goto fail;
 	{
 		struct state *s = &b.stages[target];
 		if (final_labels(&b, s, err) < 0)

@@ -107,8 +107,9 @@ int fetch_url(const char *url, int dirfd, const char *name, char digest[72], int
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK) {
 		if (s.failed)
-			hk_error_set(err, EFBIG, "download %s: write failed or larger than %lld bytes",
-				     url, (long long)FETCH_MAX);
+			hk_error_set(err, EFBIG,
+				     "download %s: write failed or larger than %lld bytes", url,
+				     (long long)FETCH_MAX);
 		else
 			hk_error_set(err, 0, "download %s: %s", url,
 				     errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -449,3 +449,37 @@ test_build_add_url() {
 	assert_contains "$output" "404"
 	assert_eq "$(ls "$TEST_TMP/run/build" 2>/dev/null)" "" "no download left"
 }
+
+test_build_independent_stages_run_in_parallel() {
+	build_setup
+	# a rendezvous through a shared cache mount: each stage waits for the
+	# other's mark, which only works when both run at once
+	cat >"$CTX/Dockerfile" <<'DF'
+FROM busybox AS left
+RUN --mount=type=cache,id=meet,target=/meet touch /meet/left && i=0; while [ ! -e /meet/right ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; test -e /meet/right && echo left > /left
+
+FROM busybox AS right
+RUN --mount=type=cache,id=meet,target=/meet touch /meet/right && i=0; while [ ! -e /meet/left ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; test -e /meet/left && echo right > /right
+
+FROM busybox
+COPY --from=left /left /l
+COPY --from=right /right /r
+CMD ["cat", "/l", "/r"]
+DF
+	run hako build --network none -t par:1 "$CTX"
+	assert_status 0
+	assert_contains "$output" "STEP 2/8: RUN"
+	assert_contains "$output" "STEP 4/8: RUN"
+	run hako run --rm par:1
+	assert_eq "$output" $'left\nright'
+	assert_eq "$(hako ps -aq)" ""
+	# a failing stage stops the other and leaves nothing
+	sed -i 's/echo right > \/right/exit 7/' "$CTX/Dockerfile"
+	rm -rf "$TEST_TMP/root/build-mounts"
+	run hako build --no-cache --network none "$CTX"
+	assert_status 1
+	assert_contains "$output" "exit code: 7"
+	assert_eq "$(hako ps -aq)" ""
+	run grep -c "$TEST_TMP" /proc/mounts
+	assert_eq "$output" "0"
+}
