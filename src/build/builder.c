@@ -1191,6 +1191,8 @@ static bool archive_magic(int rootfd, const char *rel)
 		return true;
 	if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
 		return true;
+	if (n >= 4 && !memcmp(m, "BZh", 3) && m[3] >= '1' && m[3] <= '9')
+		return true;
 	return n >= 262 && !memcmp(m + 257, "ustar", 5);
 }
 
@@ -1913,6 +1915,7 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 							"7zXZ\0",
 							6)) ||
 				     (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4)) ||
+				     (n >= 3 && !memcmp(m, "BZh", 3)) ||
 				     (n >= 262 && !memcmp(m + 257, "ustar", 5));
 			if (mkdir(dir, 0700) < 0)
 				return hk_error_errno(err, "mkdir %s", dir);

@@ -26,8 +26,10 @@ LAZY_FN(arc, int, archive_read_open,
 	(A, void *data, archive_open_callback *o, archive_read_callback *r,
 	 archive_close_callback *c),
 	(a, data, o, r, c))
+LAZY_FN(arc, const char *, archive_bzlib_version, (void), ())
 LAZY_FN(arc, int, archive_read_open_fd, (A, int fd, size_t block), (a, fd, block))
 LAZY_FN(arc, int, archive_read_support_filter_all, (A), (a))
+LAZY_FN(arc, int, archive_read_support_filter_bzip2, (A), (a))
 LAZY_FN(arc, int, archive_read_support_filter_gzip, (A), (a))
 LAZY_FN(arc, int, archive_read_support_filter_none, (A), (a))
 LAZY_FN(arc, int, archive_read_support_filter_xz, (A), (a))

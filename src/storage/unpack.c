@@ -444,6 +444,10 @@ static int open_readers(struct unpack *u, int fd, struct hk_error **err)
 	archive_read_support_filter_gzip(u->raw);
 	archive_read_support_filter_zstd(u->raw);
 	archive_read_support_filter_xz(u->raw);
+	/* bzip2 only with libbz2 linked in (else libarchive would run the
+	 * bzip2 program); a build's ADD extracts .tar.bz2 as Docker does */
+	if (archive_bzlib_version())
+		archive_read_support_filter_bzip2(u->raw);
 	archive_read_support_filter_none(u->raw);
 	archive_read_support_format_raw(u->raw);
 	archive_read_support_format_empty(u->raw);

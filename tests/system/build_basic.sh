@@ -299,11 +299,12 @@ test_build_add_archive() {
 	echo inside >"$TEST_TMP/arch/top/file"
 	tar -C "$TEST_TMP/arch" -czf "$CTX/a.tar.gz" top
 	tar -C "$TEST_TMP/arch" -cJf "$CTX/a.tar.xz" top
-	printf 'FROM busybox\nADD a.tar.gz /gz/\nADD a.tar.xz /xz\nADD --chown=10:20 Dockerfile /df\n' >"$CTX/Dockerfile"
+	tar -C "$TEST_TMP/arch" -cjf "$CTX/a.tar.bz2" top
+	printf 'FROM busybox\nADD a.tar.gz /gz/\nADD a.tar.xz /xz\nADD a.tar.bz2 /bz\nADD --chown=10:20 Dockerfile /df\n' >"$CTX/Dockerfile"
 	run hako build -t add:1 "$CTX"
 	assert_status 0
-	run hako run --rm add:1 sh -c 'cat /gz/top/file /xz/top/file; stat -c %u:%g /df'
-	assert_eq "$output" $'inside\ninside\n10:20'
+	run hako run --rm add:1 sh -c 'cat /gz/top/file /xz/top/file /bz/top/file; stat -c %u:%g /df'
+	assert_eq "$output" $'inside\ninside\ninside\n10:20'
 	# a hostile archive is refused as a pulled layer would be
 	python3 - "$CTX/evil.tar" <<'PY'
 import io, sys, tarfile
