@@ -1344,8 +1344,8 @@ static int step_copy(struct step *st, struct hk_error **err)
 			for (size_t h = 0; h < in->n_heredocs; h++) {
 				_cleanup_free_ char *m = xasprintf("<<%s", in->heredocs[h].name);
 				_cleanup_free_ char *m2 = xasprintf("<<-%s", in->heredocs[h].name);
-				if (!strcmp(w, m) || !strcmp(w, m2) ||
-				    strstr(w, in->heredocs[h].name)) {
+				/* quotes are gone after expansion: <<"EOF" is <<EOF */
+				if (!strcmp(w, m) || !strcmp(w, m2)) {
 					digester_update(dg, in->heredocs[h].content,
 							strlen(in->heredocs[h].content));
 					heredoc = true;
