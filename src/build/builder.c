@@ -760,8 +760,12 @@ static int step_meta(struct step *st, struct hk_error **err)
 	if (cache_lookup(st, key, &hit, err) < 0)
 		return -1;
 	print_step(st, hit);
-	if (hit)
+	if (hit) {
+		/* what meta_apply would have noted: ENTRYPOINT keeps this CMD */
+		if (st->in->kind == BUILD_CMD)
+			st->s->cmd_set = true;
 		return 0;
+	}
 	free(created_by);
 	created_by = NULL;
 	if (meta_apply(st, &created_by, err) < 0 ||
@@ -2121,6 +2125,23 @@ static void builder_free(struct builder *b)
 	build_file_free(b->df);
 }
 
+/* s in double quotes for the Dockerfile lexer: '"', '$' and '\\' escaped,
+ * so a value is taken as it is. */
+static char *dquote(const char *s)
+{
+	char *out = xmalloc(2 * strlen(s) + 3), *w = out;
+
+	*w++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '$' || *s == '\\')
+			*w++ = '\\';
+		*w++ = *s;
+	}
+	*w++ = '"';
+	*w = '\0';
+	return out;
+}
+
 /* The final image: --label added (a step of its own, cached like one). */
 static int final_labels(struct builder *b, struct state *s, struct hk_error **err)
 {
@@ -2134,12 +2155,13 @@ static int final_labels(struct builder *b, struct state *s, struct hk_error **er
 	for (char **l = b->o->labels; *l; l++) {
 		char *eq = strchr(*l, '=');
 		_cleanup_free_ char *k = eq ? xstrndup(*l, (size_t)(eq - *l)) : xstrdup(*l);
-		json_object *ks = json_object_new_string(k);
-		json_object *vs = json_object_new_string(eq ? eq + 1 : "");
-		char *n = xasprintf("%s %s=%s", text, json_object_to_json_string(ks),
-				    json_object_to_json_string(vs));
-		json_object_put(ks);
-		json_object_put(vs);
+		_cleanup_free_ char *qk = NULL, *qv = NULL;
+		char *n;
+		if (strpbrk(*l, "\r\n"))
+			return hk_error_set(err, 0, "--label: a line break in '%s'", *l);
+		qk = dquote(k);
+		qv = dquote(eq ? eq + 1 : "");
+		n = xasprintf("%s %s=%s", text, qk, qv);
 		free(text);
 		text = n;
 	}

@@ -270,12 +270,12 @@ DF
 test_build_options_q_iidfile_label_prune_df() {
 	build_setup
 	printf 'FROM busybox\nRUN echo x > /x\n' >"$CTX/Dockerfile"
-	run hako build -q --iidfile "$TEST_TMP/iid" --label a=b --label c= -t one:1 -t two:2 "$CTX"
+	run hako build -q --iidfile "$TEST_TMP/iid" --label a=b --label c= --label 'd=$5 "q" \x' -t one:1 -t two:2 "$CTX"
 	assert_status 0
 	assert_eq "$(echo "$output" | wc -l)" "1" "-q prints only the id"
 	assert_contains "$output" "sha256:"
 	assert_eq "$(cat "$TEST_TMP/iid")" "$output"
-	assert_eq "$(cfg one:1 .Labels)" '{"a":"b","c":""}'
+	assert_eq "$(cfg one:1 .Labels)" '{"a":"b","c":"","d":"$5 \"q\" \\x"}'
 	assert_eq "$(hako image inspect -f '{{.Id}}' two:2)" "$output"
 	run hako system df
 	assert_contains "$output" "Build Cache"
