@@ -973,7 +973,8 @@ static int step_run(struct step *st, struct hk_error **err)
 	struct engine_create_opts co;
 	_cleanup_strv_ char **cmd = NULL, **env = xzalloc(sizeof(char *)), **volumes = NULL,
 			    **tmpfs = NULL, **file_mounts = NULL;
-	_cleanup_free_ char *script = NULL, *created_by = NULL, *id = NULL, *joined = NULL;
+	_cleanup_free_ char *script = NULL, *created_by = NULL, *id = NULL, *joined = NULL,
+			    *ctr_name = NULL;
 	const char *net = build_flag(in, "network");
 	char key[DIGEST_BUF], blob[DIGEST_BUF];
 	int64_t size = 0;
@@ -1020,6 +1021,16 @@ static int step_run(struct step *st, struct hk_error **err)
 	if (run_mounts(st, &volumes, &tmpfs, &file_mounts, err) < 0)
 		return -1;
 	engine_create_opts_init(&co);
+	{
+		/* named after this process: a later build removes the step
+		 * containers of a build that was killed (remove_stale) */
+		unsigned char rnd[4];
+		if (getentropy(rnd, sizeof(rnd)) < 0)
+			return hk_error_errno(err, "getentropy");
+		ctr_name = xasprintf("hako-build-%d-%02x%02x%02x%02x", (int)getpid(), rnd[0],
+				     rnd[1], rnd[2], rnd[3]);
+	}
+	co.name = ctr_name;
 	co.image = st->s->id;
 	co.cmd = cmd;
 	co.entrypoint_set = true;
@@ -2069,6 +2080,22 @@ static void remove_stale(struct builder *b)
 		struct hk_error *e2 = NULL;
 		if (pid_gone(de->d_name, "build-"))
 			storage_remove(b->st, de->d_name, &e2);
+		hk_error_free(&e2);
+	}
+	{
+		/* the RUN containers of a killed build (named hako-build-<pid>-...) */
+		struct engine_container **list = NULL;
+		size_t n = 0;
+		struct hk_error *e2 = NULL;
+		if (engine_list(&b->e, &list, &n, &e2) == 0) {
+			for (size_t i = 0; i < n; i++) {
+				if (!pid_gone(list[i]->name, "hako-build-"))
+					continue;
+				engine_remove(&b->e, list[i]->id, true, true, &e2);
+				hk_error_free(&e2);
+			}
+			engine_list_free(list, n);
+		}
 		hk_error_free(&e2);
 	}
 	{

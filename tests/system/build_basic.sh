@@ -395,6 +395,7 @@ test_build_interrupt_and_stale_leftovers() {
 	dead=$!
 	wait $dead
 	mkdir -p "$TEST_TMP/root/rootfs/build-$dead-abcdef/merged" "$TEST_TMP/run/build/ctx-$dead-abcdef/ctx"
+	hako create --name "hako-build-$dead-abcdef" busybox true >/dev/null
 	printf 'FROM busybox\nRUN echo started; sleep 30\n' >"$CTX/Dockerfile"
 	# the binary itself (not the hako function's subshell) gets the signal
 	HAKO_DEFAULT_NETWORK=none "$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" \
@@ -403,6 +404,8 @@ test_build_interrupt_and_stale_leftovers() {
 	wait_for 20 grep -q started "$TEST_TMP/out"
 	assert_no_file "$TEST_TMP/root/rootfs/build-$dead-abcdef"
 	assert_no_file "$TEST_TMP/run/build/ctx-$dead-abcdef"
+	run hako inspect "hako-build-$dead-abcdef"
+	assert_status 1
 	kill -INT $pid
 	status=0
 	wait $pid || status=$?
