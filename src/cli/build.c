@@ -135,7 +135,8 @@ static const struct hk_command cmd_build = {
 	.aliases = "image build, builder build",
 	.usage = "build [OPTIONS] CONTEXT",
 	.summary = "Build an image from a Dockerfile",
-	.help = "CONTEXT is a directory, a tar file (gzip, xz, zstd or plain), or - (a tar, or a\n"
+	.help = "CONTEXT is a directory, a tar file (plain, gzip, xz, zstd, bzip2), or - (a tar, "
+		"or a\n"
 		"bare Dockerfile, on stdin).\n"
 		"  -t, --tag REF             name the image (may be given again)\n"
 		"  -f, --file FILE           the Dockerfile (default CONTEXT/Dockerfile; - is "
@@ -153,7 +154,9 @@ static const struct hk_command cmd_build = {
 		"      --progress MODE       auto, plain (the same here) or quiet\n"
 		"      --platform P          accepted for this host's platform only\n"
 		"Output: one line per step, 'STEP n/N: INSTRUCTION', '(CACHED)' when the build\n"
-		"cache served it; RUN output as it comes; the image id last.  See docs/build.md.\n",
+		"cache served it; RUN output as it comes; the image id last.  Stages that do not\n"
+		"depend on each other run at once.  ^C removes the running step's container.\n"
+		"See docs/build.md.\n",
 	.run = build_run,
 };
 HK_COMMAND(hako, cmd_build);
