@@ -2005,16 +2005,26 @@ static int open_context(struct builder *b, char **df_text, size_t *df_len, struc
 	}
 }
 
+/* The ignore file: <Dockerfile>.dockerignore next to a -f Dockerfile (as
+ * BuildKit), else the context's .dockerignore. */
 static void load_ignore(struct builder *b)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	struct hk_error *e2 = NULL;
-
-	fd = path_open_in_root(b->ctx_fd, ".dockerignore", O_RDONLY | O_NOFOLLOW, 0, &e2);
 	char fdp[32];
 
+	if (b->o->dockerfile && strcmp(b->o->dockerfile, "-")) {
+		_cleanup_free_ char *p = xasprintf("%s.dockerignore", b->o->dockerfile);
+		if (b->ctx_tmp)
+			fd = path_open_in_root(b->ctx_fd, p, O_RDONLY | O_NOFOLLOW, 0, &e2);
+		else
+			fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		hk_error_free(&e2);
+	}
+	if (fd < 0)
+		fd = path_open_in_root(b->ctx_fd, ".dockerignore", O_RDONLY | O_NOFOLLOW, 0, &e2);
 	if (fd >= 0 &&
 	    read_file_at(AT_FDCWD, path_fd(fd, fdp, sizeof(fdp)), 1 << 20, &text, &len, &e2) == 0)
 		b->ig = build_ignore_parse(text, len);

@@ -202,6 +202,14 @@ test_build_dockerignore_and_contexts() {
 	run hako run --rm ign:1
 	out=$(echo "$output" | sort | tr '\n' ' ')
 	assert_eq "$out" "/c/.dockerignore /c/Dockerfile /c/logs/deep/keep.log /c/src/main.c "
+	# <Dockerfile>.dockerignore next to a -f Dockerfile wins over the context's
+	printf 'FROM busybox\nCOPY . /c\nCMD ["find", "/c", "-type", "f"]\n' >"$TEST_TMP/Alt"
+	printf 'src\n*.alt*\n' >"$TEST_TMP/Alt.dockerignore"
+	run hako build -q -t ign:2 -f "$TEST_TMP/Alt" "$CTX"
+	assert_status 0
+	run hako run --rm ign:2
+	out=$(echo "$output" | sort | tr '\n' ' ')
+	assert_eq "$out" "/c/.dockerignore /c/Dockerfile /c/logs/a.log /c/logs/deep/keep.log "
 	# the context as a tar on stdin, and as a tar file, with -f
 	printf 'FROM busybox\nCOPY src/main.c /m\nCMD ["cat", "/m"]\n' >"$CTX/Containerfile"
 	tar -C "$CTX" -cf "$TEST_TMP/ctx.tar" .
@@ -370,12 +378,13 @@ COPY a.txt rel
 COPY <<EOT /heredoc.txt
 value $V
 EOT
+COPY --chown=www-data:users a.txt /owned/by/name
 HEALTHCHECK --interval=5s CMD true
 DF
 	run hako build -t rules:1 "$CTX"
 	assert_status 0
-	run hako run --rm rules:1 sh -c 'ls /txt; cat /renamed /subcontents/deep/s /w/rel /heredoc.txt'
-	assert_eq "$output" $'a.txt\nb.txt\na\ns\na\nvalue 1'
+	run hako run --rm rules:1 sh -c 'ls /txt; cat /renamed /subcontents/deep/s /w/rel /heredoc.txt; stat -c "%u:%g" /owned /owned/by /owned/by/name'
+	assert_eq "$output" $'a.txt\nb.txt\na\ns\na\nvalue 1\n33:100\n33:100\n33:100'
 	# a changed HEALTHCHECK option is a new step
 	sed -i 's/--interval=5s/--interval=7s/' "$CTX/Dockerfile"
 	run hako build -t rules:2 "$CTX"
