@@ -1283,7 +1283,8 @@ static int step_copy(struct step *st, struct hk_error **err)
 	struct state src_state = {0};
 	struct copy_source cs = {.rootfd = b->ctx_fd, .ig = b->ig};
 	struct copy_dest cd = {.mode = -1};
-	_cleanup_strv_ char **matches = NULL, **urls = xzalloc(sizeof(char *));
+	_cleanup_strv_ char **matches = NULL, **urls = xzalloc(sizeof(char *)),
+			    **from_srcs = xzalloc(sizeof(char *));
 	size_t n_src;
 	bool into_dir, hit = false;
 	char key[DIGEST_BUF], blob[DIGEST_BUF];
@@ -1337,14 +1338,9 @@ static int step_copy(struct step *st, struct hk_error **err)
 				goto out;
 			}
 		}
-		if (mount_layers(b, &src_state, &src_rid, &src_mnt, err) < 0)
-			goto out;
-		src_fd = open(src_mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (src_fd < 0) {
-			hk_error_errno(err, "open %s", src_mnt);
-			goto out;
-		}
-		cs.rootfd = src_fd;
+		/* the sources are mounted only on a miss: the source image's id
+		 * fixes their content, so it and the patterns are the key */
+		cs.rootfd = -1;
 		cs.ig = NULL;
 		cd.keep_owner = true;
 	}
@@ -1378,6 +1374,11 @@ static int step_copy(struct step *st, struct hk_error **err)
 				continue;
 			}
 			_cleanup_strv_ char **m = NULL;
+			if (from) {
+				digester_update(dg, w, strlen(w) + 1);
+				strv_push(&from_srcs, w);
+				continue;
+			}
 			if (copy_glob(&cs, w, &m, err) < 0)
 				goto out;
 			for (char **p = m; *p; p++) {
@@ -1387,7 +1388,7 @@ static int step_copy(struct step *st, struct hk_error **err)
 			}
 		}
 		digester_final(dg, sd);
-		if (strv_len(matches) + strv_len(urls) > 1)
+		if (strv_len(matches) + strv_len(urls) + strv_len(from_srcs) > 1)
 			into_dir = true;
 		for (char **f = in->flags; *f; f++) {
 			char *nd = xasprintf("%s --%s", desc, *f);
@@ -1412,6 +1413,25 @@ static int step_copy(struct step *st, struct hk_error **err)
 	if (hit) {
 		r = 0;
 		goto out;
+	}
+	if (from) {
+		if (mount_layers(b, &src_state, &src_rid, &src_mnt, err) < 0)
+			goto out;
+		src_fd = open(src_mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (src_fd < 0) {
+			hk_error_errno(err, "open %s", src_mnt);
+			goto out;
+		}
+		cs.rootfd = src_fd;
+		for (char **w = from_srcs; *w; w++) {
+			_cleanup_strv_ char **m = NULL;
+			if (copy_glob(&cs, *w, &m, err) < 0)
+				goto out;
+			for (char **p = m; *p; p++)
+				strv_push(&matches, *p);
+		}
+		if (strv_len(matches) > 1)
+			into_dir = true;
 	}
 	if (mount_layers(b, st->s, &rid, &mnt, err) < 0)
 		goto out;

@@ -264,6 +264,19 @@ DF
 	assert_status 0
 	run hako run --rm multi:1 test -e /base
 	assert_status 1
+	# a rebuild serves COPY --from from the cache (the source image's id is
+	# its key: nothing is mounted)
+	run hako build -t multi:1 "$CTX"
+	assert_contains "$output" "COPY --from=files /from-builder /final (CACHED)"
+	assert_contains "$output" "COPY --from=busybox /bin/busybox /copied-busybox (CACHED)"
+	# a source missing in the stage is an error naming it
+	printf 'FROM busybox AS a\nFROM busybox\nCOPY --from=a /nonexistent /x\n' >"$TEST_TMP/Missing"
+	run hako build -f "$TEST_TMP/Missing" "$CTX"
+	assert_status 1
+	assert_contains "$output" "/nonexistent: no such file or directory"
+	assert_eq "$(hako ps -aq)" ""
+	run grep -c "$TEST_TMP" /proc/mounts
+	assert_eq "$output" "0"
 	run hako build -t multi:base --target base "$CTX"
 	assert_status 0
 	assert_contains "$output" "STEP 2/2"
