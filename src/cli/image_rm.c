@@ -4,11 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events/events.h"
+#include "util/json.h"
 #include "cli/command.h"
 #include "cli/image_common.h"
 #include "util/util.h"
 
 /* The full tag `arg` names, when it names one the image has. */
+static void rm_event(struct image_store *s, const char *action, const char *id, const char *name)
+{
+	_cleanup_json_ json_object *a = json_object_new_object();
+	if (name)
+		json_object_object_add(a, "name", json_object_new_string(name));
+	events_record(s->db, "image", action, id, a);
+}
+
 static char *tag_named(const struct image *img, const char *arg)
 {
 	struct image_ref r;
@@ -50,6 +60,7 @@ static int rmi_one(struct image_store *s, const char *arg, bool force, struct hk
 		_cleanup_free_ char *fam = image_ref_familiar(tag);
 		if (image_untag(s, tag, err) < 0)
 			return -1;
+		rm_event(s, "untag", img->id, fam);
 		printf("Untagged: %s\n", fam);
 		return 0;
 	}
@@ -68,6 +79,7 @@ static int rmi_one(struct image_store *s, const char *arg, bool force, struct hk
 		return -1;
 	for (char **t = img->tags; t && *t; t++) {
 		_cleanup_free_ char *fam = image_ref_familiar(*t);
+		rm_event(s, "untag", img->id, fam);
 		printf("Untagged: %s\n", fam);
 	}
 	if (users > 0)
@@ -76,6 +88,7 @@ static int rmi_one(struct image_store *s, const char *arg, bool force, struct hk
 		_cleanup_free_ char *fam = image_ref_familiar(*d);
 		printf("Untagged: %s\n", fam);
 	}
+	rm_event(s, "delete", img->id, NULL);
 	printf("Deleted: %s\n", img->id);
 	return 0;
 }

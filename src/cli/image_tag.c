@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "events/events.h"
+#include "util/json.h"
 #include "cli/command.h"
 #include "cli/image_common.h"
 #include "util/util.h"
@@ -20,7 +22,14 @@ static int tag_run(int argc, char **argv, struct hk_error **err)
 	image_ref_free(&r);
 	if (cli_image_store(&s, err) < 0 || image_lookup(s, argv[1], &img, err) < 0)
 		return -1;
-	return image_tag(s, img->id, argv[2], err);
+	if (image_tag(s, img->id, argv[2], err) < 0)
+		return -1;
+	{
+		_cleanup_json_ json_object *a = json_object_new_object();
+		json_object_object_add(a, "name", json_object_new_string(argv[2]));
+		events_record(s->db, "image", "tag", img->id, a);
+	}
+	return 0;
 }
 
 static const struct hk_command cmd_tag = {

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events/events.h"
+#include "util/json.h"
 #include "cli/command.h"
 #include "cli/network_cli.h"
 #include "util/util.h"
@@ -106,6 +108,12 @@ static int network_create_run(int argc, char **argv, struct hk_error **err)
 	o.aux_addresses = aux;
 	if (network_cli_open(&c, err) < 0 || net_create(c.net, argv[optind], &o, &id, err) < 0)
 		return hk_error_wrap(err, "network create");
+	{
+		_cleanup_json_ json_object *a = json_object_new_object();
+		json_object_object_add(a, "name", json_object_new_string(argv[optind]));
+		json_object_object_add(a, "type", json_object_new_string("bridge"));
+		events_record_root(hk_globals.root, "network", "create", id, a);
+	}
 	printf("%s\n", id);
 	return 0;
 }

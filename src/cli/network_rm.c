@@ -2,6 +2,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "events/events.h"
+#include "util/json.h"
 #include "cli/command.h"
 #include "cli/network_cli.h"
 #include "util/util.h"
@@ -29,6 +31,12 @@ static int network_rm_run(int argc, char **argv, struct hk_error **err)
 			hk_error_print(e, "hako");
 			status = 1;
 			continue;
+		}
+		{
+			_cleanup_json_ json_object *a = json_object_new_object();
+			json_object_object_add(a, "name", json_object_new_string(argv[i]));
+			json_object_object_add(a, "type", json_object_new_string("bridge"));
+			events_record_root(hk_globals.root, "network", "destroy", argv[i], a);
 		}
 		printf("%s\n", argv[i]);
 	}

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events/events.h"
+#include "util/json.h"
 #include "cli/command.h"
 #include "cli/registry_cli.h"
 #include "image/image.h"
@@ -11,6 +13,16 @@
 
 /* pull --all-tags: every tag of the repository, one after the other (each
  * pull is whole or nothing); the first failure ends it, as with docker. */
+/* Docker's pull event: the reference as actor, its name as attribute. */
+static void image_event(struct image_store *store, const char *action, const char *ref,
+			const char *id)
+{
+	_cleanup_json_ json_object *a = json_object_new_object();
+	json_object_object_add(a, "name", json_object_new_string(ref));
+	json_object_object_add(a, "id", json_object_new_string(id));
+	events_record(store->db, "image", action, ref, a);
+}
+
 static int pull_all_tags(struct image_store *store, const char *repo, struct regcli_xfer *x,
 			 struct hk_error **err)
 {
@@ -29,6 +41,7 @@ static int pull_all_tags(struct image_store *store, const char *repo, struct reg
 		regcli_xfer_done(x);
 		if (rc < 0)
 			return -1;
+		image_event(store, "pull", ref, id);
 		printf("%s\n", id + 7);
 		fflush(stdout);
 	}
@@ -97,6 +110,7 @@ static int pull_run(int argc, char **argv, struct hk_error **err)
 	regcli_xfer_done(&x);
 	if (rc < 0)
 		return -1;
+	image_event(store, "pull", argv[optind], id);
 	printf("%s\n", id + 7);
 	return 0;
 }

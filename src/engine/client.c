@@ -446,6 +446,20 @@ static void close_fds(int *fds, size_t n)
 			close(fds[i]);
 }
 
+/* Docker's exec events: "exec_start: CMD ARGS" as the action (the docker
+ * CLI matches the prefix), execID and, for exec_die, exitCode. */
+static void exec_event(struct engine *e, const struct engine_container *c,
+		       const struct engine_exec_opts *o, const char *what, const char *code)
+{
+	_cleanup_free_ char *action = xstrdup(what);
+	for (char **a = o->cmd; a && *a && strcmp(what, "exec_die"); a++) {
+		char *next = xasprintf("%s%s%s", action, a == o->cmd ? ": " : " ", *a);
+		free(action);
+		action = next;
+	}
+	engine_event(e, c, action, code ? "exitCode" : NULL, code);
+}
+
 int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts *o, int *exit_code,
 		struct hk_error **err)
 {
@@ -540,9 +554,17 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 			ro.relay_fds[i] = pipes[3 + i];
 		}
 	}
+	exec_event(e, c, o, "exec_create", NULL);
+	exec_event(e, c, o, "exec_start", NULL);
 	store_close(e);
 	r = runtime_exec(rt, c->id, process, &ro, o->detach, &pid, err);
 	json_object_put(process);
+	if (!o->detach) {
+		char code[16];
+		snprintf(code, sizeof(code), "%d", r < 0 ? 126 : r);
+		exec_event(e, c, o, "exec_die", code);
+		store_close(e);
+	}
 	if (o->detach && ro.stdio_fds[0] >= 0)
 		close(ro.stdio_fds[0]);
 	/* ours: the process's ends (runtime_exec closed the relay's) */

@@ -400,6 +400,18 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, const c
 		if (store_volume_create(e, name, anon, NULL, NULL, err) < 0 ||
 		    store_volume_link(e, c->id, name, err) < 0)
 			return -1;
+		{
+			_cleanup_json_ json_object *a = json_object_new_object();
+			json_object_object_add(a, "container", json_object_new_string(c->id));
+			json_object_object_add(
+				a, "destination",
+				json_object_new_string(
+					json_object_object_get_ex(m, "Destination", &v)
+						? json_object_get_string(v)
+						: ""));
+			json_object_object_add(a, "driver", json_object_new_string("local"));
+			engine_event_record(e, "volume", "mount", name, a);
+		}
 		json_object_object_del(m, "Anonymous");
 		/* Docker: an empty volume gets the image's files at its mount
 		 * point, unless "nocopy" */
@@ -537,6 +549,7 @@ int engine_create(struct engine *e, const struct engine_create_opts *o, char **i
 		store_delete(e, c->id, NULL);
 		goto out;
 	}
+	engine_event(e, c, "create", NULL, NULL);
 	*id_out = xstrdup(c->id);
 	r = 0;
 out:

@@ -402,6 +402,13 @@ int engine_volume_create(struct engine *e, const char *name, char **labels, char
 /* Refused while a container uses it unless force. */
 int engine_volume_remove(struct engine *e, const char *name, bool force, struct hk_error **err);
 
+/* ---- events (src/engine/events.c; the log: src/events/events.h) ---- */
+
+/* Record an event of type (image, network, volume...) for actor in the
+ * engine's database; attrs borrowed, may be NULL.  Never fails visibly. */
+void engine_event_record(struct engine *e, const char *type, const char *action, const char *actor,
+			 json_object *attrs);
+
 /* ---- helpers shared with the command line (parsing) ---- */
 
 /* "512m", "1g", "1024" -> bytes; < 0 on a bad value. */

@@ -105,6 +105,12 @@ int spec_check_command(json_object *spec, const char *rootfs, struct hk_error **
 int spec_resolve_user(int rootfd, const char *user, uid_t *uid, gid_t *gid, gid_t **groups,
 		      size_t *ngroups, struct hk_error **err);
 
+/* ---- events.c ---- */
+/* Record a container event (attributes: image, name, labels, and key=value
+ * when key is not NULL); never fails visibly. */
+void engine_event(struct engine *e, const struct engine_container *c, const char *action,
+		  const char *key, const char *value);
+
 /* ---- container.c ---- */
 int engine_monitor_alive(struct engine *e, const char *id);
 int engine_remove_files(struct engine *e, const struct engine_container *c, bool volumes,

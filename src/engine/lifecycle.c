@@ -74,18 +74,26 @@ int engine_stop(struct engine *e, const char *ref, int timeout, bool *killed, st
 		sig = SIGTERM;
 	if (store_update(e, c->id, "stop_requested = 1", "", err) < 0)
 		return -1;
+	{
+		char sb[16];
+		snprintf(sb, sizeof(sb), "%d", sig);
+		engine_event(e, c, "kill", "signal", sb);
+	}
 	store_close(e);
 	runtime_kill(rt, c->id, sig, false, NULL);
 	/* a frozen process gets its signal only when thawed */
 	if (c->state == ENGINE_PAUSED)
 		runtime_resume(rt, c->id, NULL);
-	if (wait_monitor_gone(e, c->id, (long)timeout * 1000))
-		return 0;
-	*killed = true;
-	runtime_kill(rt, c->id, SIGKILL, true, NULL);
-	if (!wait_monitor_gone(e, c->id, 30000))
-		return hk_error_set(err, 0, "container %s did not stop even after SIGKILL",
-				    c->name);
+	if (!wait_monitor_gone(e, c->id, (long)timeout * 1000)) {
+		*killed = true;
+		engine_event(e, c, "kill", "signal", "9");
+		store_close(e);
+		runtime_kill(rt, c->id, SIGKILL, true, NULL);
+		if (!wait_monitor_gone(e, c->id, 30000))
+			return hk_error_set(err, 0, "container %s did not stop even after SIGKILL",
+					    c->name);
+	}
+	engine_event(e, c, "stop", NULL, NULL);
 	return 0;
 }
 
@@ -104,6 +112,11 @@ int engine_kill(struct engine *e, const char *ref, int sig, struct hk_error **er
 			return -1;
 	if (runtime_kill(rt, c->id, sig, false, err) < 0)
 		return hk_error_wrap(err, "kill %s", c->name);
+	{
+		char sb[16];
+		snprintf(sb, sizeof(sb), "%d", sig);
+		engine_event(e, c, "kill", "signal", sb);
+	}
 	if (sig == SIGKILL) {
 		/* return when the exit is recorded, so `ps` right after shows it */
 		store_close(e);
@@ -131,9 +144,12 @@ int engine_pause(struct engine *e, const char *ref, bool pause, struct hk_error 
 	if (store_db(e, &db, err) < 0)
 		return -1;
 	/* only while it still runs: the monitor may have recorded an exit */
-	return store_update(e, c->id,
-			    "state = CASE WHEN state IN ('running','paused') THEN ? ELSE state END",
-			    "s", err, pause ? "paused" : "running");
+	if (store_update(e, c->id,
+			 "state = CASE WHEN state IN ('running','paused') THEN ? ELSE state END",
+			 "s", err, pause ? "paused" : "running") < 0)
+		return -1;
+	engine_event(e, c, pause ? "pause" : "unpause", NULL, NULL);
+	return 0;
 }
 
 int engine_remove(struct engine *e, const char *ref, bool force, bool volumes,
@@ -179,7 +195,10 @@ int engine_remove(struct engine *e, const char *ref, bool force, bool volumes,
 	}
 	if (engine_remove_files(e, c, volumes, err) < 0)
 		return -1;
-	return store_delete(e, c->id, err);
+	if (store_delete(e, c->id, err) < 0)
+		return -1;
+	engine_event(e, c, "destroy", NULL, NULL);
+	return 0;
 }
 
 int engine_wait(struct engine *e, const char *ref, int *code, struct hk_error **err)
@@ -221,7 +240,14 @@ int engine_rename(struct engine *e, const char *ref, const char *name, struct hk
 	if (store_load(e, name, &other, NULL) == 0 && !strcmp(other->name, name))
 		return hk_error_set(err, EEXIST, "the name \"%s\" is already in use by %.12s", name,
 				    other->id);
-	return store_update(e, c->id, "name = ?", "s", err, name);
+	if (store_update(e, c->id, "name = ?", "s", err, name) < 0)
+		return -1;
+	{
+		_cleanup_free_ char *old = c->name;
+		c->name = xstrdup(name);
+		engine_event(e, c, "rename", "oldName", old);
+	}
+	return 0;
 }
 
 int engine_pids(struct engine *e, const char *ref, pid_t **pids, size_t *n, struct hk_error **err)

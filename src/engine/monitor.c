@@ -202,6 +202,11 @@ static int record_exit(struct mon *m, int code, bool oom_killed, bool *restart,
 		db_rollback(db);
 		return -1;
 	}
+	{
+		char buf[16];
+		snprintf(buf, sizeof(buf), "%d", code);
+		engine_event(m->e, fresh, "die", "exitCode", buf);
+	}
 	if (db_commit(m->e->db, err) < 0) {
 		engine_container_free(fresh);
 		return -1;
@@ -219,6 +224,8 @@ static int record_running(struct mon *m, struct hk_error **err)
 			     "state = 'running', pid = ?, monitor_pid = ?, started_at = ?,"
 			     " error = NULL, oom_killed = 0",
 			     "iii", err, (int64_t)m->io.pid, (int64_t)getpid(), engine_now());
+	if (r == 0)
+		engine_event(m->e, m->c, "start", NULL, NULL);
 	store_close(m->e);
 	return r;
 }
@@ -501,8 +508,9 @@ static void mon_run(struct mon *m, int code)
 		store_close(m->e);
 	hk_trace("exit recorded");
 	if (m->auto_remove) {
-		if (engine_remove_files(m->e, m->c, true, &err) == 0)
-			store_delete(m->e, m->c->id, NULL);
+		if (engine_remove_files(m->e, m->c, true, &err) == 0 &&
+		    store_delete(m->e, m->c->id, NULL) == 0)
+			engine_event(m->e, m->c, "destroy", NULL, NULL);
 		store_close(m->e);
 	}
 	hk_trace("removed");

@@ -600,6 +600,17 @@ static char *network_name(struct net_ctx *ctx, const char *ref, struct hk_error 
 	return xstrdup(jget(json_object_array_get_idx(found, 0), "Name"));
 }
 
+/* Docker's network events: the network as actor, the container and the
+ * network's name and type as attributes. */
+static void net_event(struct engine *e, const char *action, const char *network, const char *ctr)
+{
+	_cleanup_json_ json_object *a = json_object_new_object();
+	json_object_object_add(a, "container", json_object_new_string(ctr));
+	json_object_object_add(a, "name", json_object_new_string(network));
+	json_object_object_add(a, "type", json_object_new_string("bridge"));
+	engine_event_record(e, "network", action, network, a);
+}
+
 int engine_network_connect(struct engine *e, const char *ref, const char *network, const char *ip,
 			   const char *ip6, char **aliases, struct hk_error **err)
 {
@@ -652,6 +663,7 @@ int engine_network_connect(struct engine *e, const char *ref, const char *networ
 			net_disconnect(ctx, c->id, name, &e2);
 		return -1;
 	}
+	net_event(e, "connect", name, c->id);
 	return 0;
 }
 
@@ -680,7 +692,10 @@ int engine_network_disconnect(struct engine *e, const char *ref, const char *net
 				    name);
 	}
 	/* it does not join it again at its next start */
-	return recorded ? endpoints_record(e, c->id, name, NULL, err) : 0;
+	if (recorded && endpoints_record(e, c->id, name, NULL, err) < 0)
+		return -1;
+	net_event(e, "disconnect", name, c->id);
+	return 0;
 }
 
 int engine_network_prune(struct engine *e, char ***removed, struct hk_error **err)

@@ -6,6 +6,7 @@
 
 #include "db/db.h"
 #include "engine/internal.h"
+#include "events/events.h"
 #include "util/json.h"
 #include "util/util.h"
 
@@ -307,6 +308,11 @@ int store_volume_create(struct engine *e, const char *name, bool anonymous, json
 	db_bind_int64(st, 4, engine_now());
 	if (db_step(st, "create volume", err) < 0)
 		return -1;
+	if (sqlite3_changes(db) > 0) {
+		_cleanup_json_ json_object *a = json_object_new_object();
+		json_object_object_add(a, "driver", json_object_new_string("local"));
+		events_record(db, "volume", "create", name, a);
+	}
 	if (created)
 		*created = sqlite3_changes(db) > 0;
 	return 0;

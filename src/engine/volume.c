@@ -8,6 +8,8 @@
 
 #include "db/db.h"
 #include "engine/internal.h"
+#include "events/events.h"
+#include "util/json.h"
 #include "util/path.h"
 #include "util/util.h"
 
@@ -143,7 +145,16 @@ int engine_volume_remove(struct engine *e, const char *name, bool force, struct 
 		return -1;
 	}
 	db_bind_text(st, 1, name);
-	if (db_step(st, "delete volume", err) < 0 || db_commit(db, err) < 0) {
+	if (db_step(st, "delete volume", err) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	{
+		_cleanup_json_ json_object *a = json_object_new_object();
+		json_object_object_add(a, "driver", json_object_new_string("local"));
+		events_record(db, "volume", "destroy", name, a);
+	}
+	if (db_commit(db, err) < 0) {
 		db_rollback(db);
 		return -1;
 	}
