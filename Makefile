@@ -4,10 +4,11 @@
 VERSION    := 0.1.0
 CC         ?= gcc
 PREFIX     ?= /usr/local
-PKGS       := libseccomp libcap json-c libarchive libcurl sqlite3 libcrypto libnftables
+PKGS       := libseccomp libcap json-c libarchive libcurl sqlite3 libcrypto libnftables \
+              libmicrohttpd
 # Loaded on first use (src/lazy/): hako does not link them, so a command that
 # needs none of them starts without mapping some forty shared libraries.
-LAZY_PKGS  := libarchive libcurl libcrypto libnftables
+LAZY_PKGS  := libarchive libcurl libcrypto libnftables libmicrohttpd
 SANITIZE   ?=
 
 ifeq ($(SANITIZE),1)

@@ -7,7 +7,7 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS="gcc make pkg-config clang-format shellcheck libc6-dev
   libseccomp-dev libcap-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev
-  libsqlite3-dev libssl-dev libnftables-dev
+  libsqlite3-dev libssl-dev libnftables-dev libmicrohttpd-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file
   docker-registry apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
   containerd strace

@@ -25,7 +25,7 @@ static json_object *template_row(const struct events_event *ev)
 {
 	json_object *o = events_to_json(ev), *v;
 	static const char *const alias[][2] = {
-		{"status", "Status"}, {"id", "ID"},	    {"from", "From"},
+		{"status", "Status"}, {"id", "ID"},	{"from", "From"},
 		{"scope", "Scope"},   {"time", "Time"}, {"timeNano", "TimeNano"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(alias); i++)
@@ -65,8 +65,10 @@ static int64_t wall_ns(void)
 static int events_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
-		{"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
-		{"filter", required_argument, NULL, 'f'}, {"format", required_argument, NULL, 'F'},
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"filter", required_argument, NULL, 'f'},
+		{"format", required_argument, NULL, 'F'},
 		{0},
 	};
 	_cleanup_strv_ char **filters = NULL;

@@ -37,8 +37,8 @@ void engine_event(struct engine *e, const struct engine_container *c, const char
 	events_record(db, "container", action, c->id, a);
 }
 
-void engine_event_record(struct engine *e, const char *type, const char *action,
-			 const char *actor, json_object *attrs)
+void engine_event_record(struct engine *e, const char *type, const char *action, const char *actor,
+			 json_object *attrs)
 {
 	sqlite3 *db = NULL;
 

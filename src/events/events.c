@@ -123,8 +123,8 @@ void events_record_root(const char *root, const char *type, const char *action, 
 
 /* ------------------------------------------------------------------ filters */
 
-static const char *const filter_keys[] = {"type",  "event",   "container", "image", "label",
-					  "network", "volume", "scope", NULL};
+static const char *const filter_keys[] = {"type",    "event",  "container", "image", "label",
+					  "network", "volume", "scope",	    NULL};
 
 int events_filters_check(json_object *filters, struct hk_error **err)
 {
@@ -251,8 +251,8 @@ bool events_match(const struct events_event *ev, json_object *filters)
 		const char *key;
 		bool (*f)(const struct events_event *, const char *);
 	} tests[] = {
-		{"type", m_type},   {"event", m_event},	    {"container", m_container},
-		{"image", m_image}, {"label", m_label},	    {"network", m_network},
+		{"type", m_type},     {"event", m_event}, {"container", m_container},
+		{"image", m_image},   {"label", m_label}, {"network", m_network},
 		{"volume", m_volume}, {"scope", m_scope},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
@@ -360,7 +360,8 @@ char *events_to_line(const struct events_event *ev)
 	/* attributes sorted by key, as the docker CLI prints them */
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		char *next = xasprintf("%s%s%s=%s", line, i ? ", " : " (", keys[i], attr(ev, keys[i]));
+		char *next =
+			xasprintf("%s%s%s=%s", line, i ? ", " : " (", keys[i], attr(ev, keys[i]));
 		free(line);
 		line = next;
 	}
