@@ -67,6 +67,6 @@ LAZY_FN(mhd, const char *, MHD_lookup_connection_value,
 	(struct MHD_Connection * connection, enum MHD_ValueKind kind, const char *key),
 	(connection, kind, key))
 LAZY_FN(mhd, int, MHD_get_connection_values,
-	(struct MHD_Connection * connection, enum MHD_ValueKind kind,
-	 MHD_KeyValueIterator iterator, void *iterator_cls),
+	(struct MHD_Connection * connection, enum MHD_ValueKind kind, MHD_KeyValueIterator iterator,
+	 void *iterator_cls),
 	(connection, kind, iterator, iterator_cls))
