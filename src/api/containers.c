@@ -116,7 +116,8 @@ static json_object *ports_list(json_object *inspect)
 			const char *ip = json_object_object_get_ex(b, "HostIp", &v)
 						 ? json_object_get_string(v)
 						 : "";
-			json_object_object_add(p, "IP", json_object_new_string(*ip ? ip : "0.0.0.0"));
+			json_object_object_add(p, "IP",
+					       json_object_new_string(*ip ? ip : "0.0.0.0"));
 			json_object_object_add(p, "PrivatePort", json_object_new_int(priv));
 			json_object_object_add(
 				p, "PublicPort",
@@ -148,9 +149,10 @@ static json_object *summary(struct engine *e, struct engine_container *c, int64_
 	json_object_object_add(o, "Created", json_object_new_int64(c->created / 1000000000LL));
 	json_object_object_add(o, "Ports", ports_list(in));
 	v = jget(in, "Config.Labels");
-	json_object_object_add(o, "Labels", v && json_object_is_type(v, json_type_object)
-						    ? json_object_get(v)
-						    : json_object_new_object());
+	json_object_object_add(o, "Labels",
+			       v && json_object_is_type(v, json_type_object)
+				       ? json_object_get(v)
+				       : json_object_new_object());
 	json_object_object_add(o, "State", json_object_new_string(engine_state_name(c->state)));
 	json_object_object_add(o, "Status", json_object_new_string(status ? status : ""));
 	v = jget(in, "HostConfig.NetworkMode");
@@ -185,9 +187,9 @@ enum MHD_Result api_ctr_list(struct api_req *r)
 	if (bad)
 		return api_error(r, 400, "invalid filters: not JSON");
 	if (filters) {
-		static const char *const known[] = {"status", "name",  "id",	"label",
+		static const char *const known[] = {"status",	"name",	   "id",     "label",
 						    "ancestor", "network", "volume", "exited",
-						    "before", "since", "health", "publish",
+						    "before",	"since",   "health", "publish",
 						    "expose",	"is-task", NULL};
 		json_object_object_foreach(filters, k, fv)
 		{
@@ -248,32 +250,92 @@ static bool is_set(json_object *v)
 }
 
 static const char *const config_ok[] = {
-	"Hostname", "Domainname", "User",  "AttachStdin", "AttachStdout", "AttachStderr",
-	"ExposedPorts", "Tty",	 "OpenStdin", "StdinOnce", "Env",	   "Cmd",
-	"Image",	"Volumes", "WorkingDir", "Entrypoint", "Labels",	   "StopSignal",
-	"StopTimeout",	"ArgsEscaped", "NetworkDisabled", "MacAddress", "OnBuild", "HostConfig",
-	"NetworkingConfig", NULL,
+	"Hostname",
+	"Domainname",
+	"User",
+	"AttachStdin",
+	"AttachStdout",
+	"AttachStderr",
+	"ExposedPorts",
+	"Tty",
+	"OpenStdin",
+	"StdinOnce",
+	"Env",
+	"Cmd",
+	"Image",
+	"Volumes",
+	"WorkingDir",
+	"Entrypoint",
+	"Labels",
+	"StopSignal",
+	"StopTimeout",
+	"ArgsEscaped",
+	"NetworkDisabled",
+	"MacAddress",
+	"OnBuild",
+	"HostConfig",
+	"NetworkingConfig",
+	NULL,
 };
 
 static const char *const host_ok[] = {
-	"Binds",	 "PortBindings", "NetworkMode",	   "RestartPolicy",  "AutoRemove",
-	"Memory",	 "MemorySwap",	 "NanoCpus",	   "CpuShares",	     "PidsLimit",
-	"Privileged",	 "CapAdd",	 "CapDrop",	   "SecurityOpt",    "ReadonlyRootfs",
-	"Init",		 "Dns",		 "ExtraHosts",	   "Tmpfs",	     "LogConfig",
-	"PublishAllPorts", "ConsoleSize", "Isolation",	   "CgroupnsMode",   "MemorySwappiness",
-	"OomKillDisable", "Runtime",	 "ShmSize",	   "MaskedPaths",    "ReadonlyPaths",
-	"Mounts",	 "VolumeDriver", "VolumesFrom",	   "DnsOptions",     "DnsSearch",
-	"GroupAdd",	 "IpcMode",	 "Cgroup",	   "Links",	     "OomScoreAdj",
-	"PidMode",	 "UTSMode",	 "UsernsMode",	   "CgroupParent",   "BlkioWeight",
-	"ContainerIDFile", NULL,
+	"Binds",
+	"PortBindings",
+	"NetworkMode",
+	"RestartPolicy",
+	"AutoRemove",
+	"Memory",
+	"MemorySwap",
+	"NanoCpus",
+	"CpuShares",
+	"PidsLimit",
+	"Privileged",
+	"CapAdd",
+	"CapDrop",
+	"SecurityOpt",
+	"ReadonlyRootfs",
+	"Init",
+	"Dns",
+	"ExtraHosts",
+	"Tmpfs",
+	"LogConfig",
+	"PublishAllPorts",
+	"ConsoleSize",
+	"Isolation",
+	"CgroupnsMode",
+	"MemorySwappiness",
+	"OomKillDisable",
+	"Runtime",
+	"ShmSize",
+	"MaskedPaths",
+	"ReadonlyPaths",
+	"Mounts",
+	"VolumeDriver",
+	"VolumesFrom",
+	"DnsOptions",
+	"DnsSearch",
+	"GroupAdd",
+	"IpcMode",
+	"Cgroup",
+	"Links",
+	"OomScoreAdj",
+	"PidMode",
+	"UTSMode",
+	"UsernsMode",
+	"CgroupParent",
+	"BlkioWeight",
+	"ContainerIDFile",
+	NULL,
 };
 
 /* HostConfig fields accepted only when unset (or at their default). */
 static const char *const host_unset_only[] = {
-	"Isolation", "CgroupnsMode", "MemorySwappiness", "OomKillDisable", "ShmSize", "Mounts",
-	"VolumeDriver", "VolumesFrom", "DnsOptions", "DnsSearch", "GroupAdd", "IpcMode", "Cgroup",
-	"Links", "OomScoreAdj", "PidMode", "UTSMode", "UsernsMode", "CgroupParent",
-	"BlkioWeight", "MaskedPaths", "ReadonlyPaths", "ContainerIDFile", NULL,
+	"Isolation",   "CgroupnsMode",	"MemorySwappiness", "OomKillDisable",
+	"ShmSize",     "Mounts",	"VolumeDriver",	    "VolumesFrom",
+	"DnsOptions",  "DnsSearch",	"GroupAdd",	    "IpcMode",
+	"Cgroup",      "Links",		"OomScoreAdj",	    "PidMode",
+	"UTSMode",     "UsernsMode",	"CgroupParent",	    "BlkioWeight",
+	"MaskedPaths", "ReadonlyPaths", "ContainerIDFile",  NULL,
 };
 
 static char **strv_of(json_object *o, const char *key)
@@ -383,7 +445,8 @@ static int to_opts(json_object *body, struct engine_create_opts *o, struct creat
 		return -1;
 	}
 	o->cmd = keep_v(k, strv_of(body, "Cmd"));
-	if (json_object_object_get_ex(body, "Entrypoint", &v) && !json_object_is_type(v, json_type_null)) {
+	if (json_object_object_get_ex(body, "Entrypoint", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
 		o->entrypoint = keep_v(k, strv_of(body, "Entrypoint"));
 		if (json_object_is_type(v, json_type_string)) {
 			char **one = NULL;
@@ -400,7 +463,8 @@ static int to_opts(json_object *body, struct engine_create_opts *o, struct creat
 		char **l = NULL;
 		json_object_object_foreach(v, lk, lv)
 		{
-			_cleanup_free_ char *kv = xasprintf("%s=%s", lk, json_object_get_string(lv));
+			_cleanup_free_ char *kv =
+				xasprintf("%s=%s", lk, json_object_get_string(lv));
 			strv_push(&l, kv);
 		}
 		o->labels = keep_v(k, l);
@@ -469,9 +533,10 @@ static int to_opts(json_object *body, struct engine_create_opts *o, struct creat
 		const char *name = str_of(v, "Name");
 		int64_t max = int_of(v, "MaximumRetryCount");
 		if (name && *name)
-			o->restart = !strcmp(name, "on-failure") && max > 0
-					     ? keep_s(k, xasprintf("on-failure:%lld", (long long)max))
-					     : name;
+			o->restart =
+				!strcmp(name, "on-failure") && max > 0
+					? keep_s(k, xasprintf("on-failure:%lld", (long long)max))
+					: name;
 	}
 	o->auto_remove = bool_of(hc, "AutoRemove");
 	o->memory = int_of(hc, "Memory");
@@ -491,7 +556,8 @@ static int to_opts(json_object *body, struct engine_create_opts *o, struct creat
 		/* docker's HOST:IP is hako's NAME:IP */
 		o->add_hosts = keep_v(k, hosts);
 	}
-	if (json_object_object_get_ex(hc, "Tmpfs", &v) && json_object_is_type(v, json_type_object)) {
+	if (json_object_object_get_ex(hc, "Tmpfs", &v) &&
+	    json_object_is_type(v, json_type_object)) {
 		char **t = NULL;
 		json_object_object_foreach(v, dst, opts)
 		{
@@ -672,13 +738,14 @@ enum MHD_Result api_ctr_start(struct api_req *r)
 			if (engine_lookup(&e2, c->id, &now, NULL) < 0) {
 				moved = true; /* --rm: already gone */
 			} else {
-				moved = now->started_at != started || now->finished_at != finished ||
-					now->error;
+				moved = now->started_at != started ||
+					now->finished_at != finished || now->error;
 				if (now->error && now->state != ENGINE_RUNNING) {
 					_cleanup_free_ char *m = xstrdup(now->error);
 					engine_container_free(now);
 					engine_close(&e2);
-					return api_error(r, api_status_of(m, 500) == 404 ? 404 : 500,
+					return api_error(r,
+							 api_status_of(m, 500) == 404 ? 404 : 500,
 							 "%s", m);
 				}
 				engine_container_free(now);
@@ -1063,12 +1130,14 @@ enum MHD_Result api_ctr_resize(struct api_req *r)
 
 enum MHD_Result api_ctr_archive_get(struct api_req *r)
 {
-	return api_error(r, 501, "GET /containers/{id}/archive is not implemented by hako yet "
-				 "(use hako cp)");
+	return api_error(r, 501,
+			 "GET /containers/{id}/archive is not implemented by hako yet "
+			 "(use hako cp)");
 }
 
 enum MHD_Result api_ctr_archive_put(struct api_req *r)
 {
-	return api_error(r, 501, "PUT /containers/{id}/archive is not implemented by hako yet "
-				 "(use hako cp)");
+	return api_error(r, 501,
+			 "PUT /containers/{id}/archive is not implemented by hako yet "
+			 "(use hako cp)");
 }

@@ -1,7 +1,9 @@
 /* hako API service: /exec.  An exec instance lives in the service's memory
  * (as dockerd's): created by POST /containers/{id}/exec, run by
  * /exec/{id}/start as a `hako exec` child on the upgraded connection. */
+#include <errno.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <string.h>
 
 #include "api/internal.h"
@@ -76,8 +78,8 @@ enum MHD_Result api_exec_create(struct api_req *r)
 	}
 	if (c->state == ENGINE_PAUSED) {
 		json_object_put(body);
-		return api_error(r, 409, "Container %s is paused, unpause the container before exec",
-				 c->id);
+		return api_error(
+			r, 409, "Container %s is paused, unpause the container before exec", c->id);
 	}
 	if (c->state != ENGINE_RUNNING) {
 		json_object_put(body);
@@ -132,6 +134,54 @@ static void exec_done(void *data, int status, pid_t pid, int phase)
 		free(id);
 }
 
+/* `hako exec` with the instance's options; tty/stdin only when attached. */
+static char **exec_args(json_object *cfg, const char *container, bool tty, bool in)
+{
+	char **args = NULL;
+	json_object *cmd = NULL, *env;
+
+	strv_push(&args, "exec");
+	if (tty)
+		strv_push(&args, "-t");
+	if (in)
+		strv_push(&args, "-i");
+	if (jbool(cfg, "Privileged"))
+		strv_push(&args, "--privileged");
+	if (jstr(cfg, "User") && *jstr(cfg, "User"))
+		strv_push(&args, "-u"), strv_push(&args, jstr(cfg, "User"));
+	if (jstr(cfg, "WorkingDir") && *jstr(cfg, "WorkingDir"))
+		strv_push(&args, "-w"), strv_push(&args, jstr(cfg, "WorkingDir"));
+	if (json_object_object_get_ex(cfg, "Env", &env) &&
+	    json_object_is_type(env, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(env); i++)
+			strv_push(&args, "-e"),
+				strv_push(&args, json_object_get_string(
+							 json_object_array_get_idx(env, i)));
+	strv_push(&args, container);
+	json_object_object_get_ex(cfg, "Cmd", &cmd);
+	for (size_t i = 0; cmd && i < json_object_array_length(cmd); i++)
+		strv_push(&args, json_object_get_string(json_object_array_get_idx(cmd, i)));
+	return args;
+}
+
+struct detached {
+	pid_t pid;
+	char *id;
+};
+
+/* A detached exec's child, waited for so inspect knows its exit code. */
+static void *detached_wait(void *arg)
+{
+	struct detached *d = arg;
+	int status = 0;
+
+	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	exec_done(d->id, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), 0, 1);
+	free(d);
+	return NULL;
+}
+
 enum MHD_Result api_exec_start(struct api_req *r)
 {
 	enum MHD_Result sent = MHD_NO;
@@ -139,8 +189,7 @@ enum MHD_Result api_exec_start(struct api_req *r)
 	_cleanup_json_ json_object *cfg = NULL;
 	_cleanup_free_ char *container = NULL, *id = NULL;
 	struct api_hijack *h;
-	json_object *cmd, *env;
-	bool detach, tty;
+	bool detach, tty, in;
 
 	if (!body)
 		return sent;
@@ -162,40 +211,34 @@ enum MHD_Result api_exec_start(struct api_req *r)
 
 	detach = jbool(body, "Detach");
 	tty = jbool(body, "Tty") || jbool(cfg, "Tty");
-	h = xzalloc(sizeof(*h));
-	h->srv = r->srv;
-	strv_push(&h->args, "exec");
-	if (detach)
-		strv_push(&h->args, "-d");
-	if (tty && !detach)
-		strv_push(&h->args, "-t");
-	if (jbool(cfg, "AttachStdin") && !detach)
-		strv_push(&h->args, "-i");
-	if (jbool(cfg, "Privileged"))
-		strv_push(&h->args, "--privileged");
-	if (jstr(cfg, "User") && *jstr(cfg, "User"))
-		strv_push(&h->args, "-u"), strv_push(&h->args, jstr(cfg, "User"));
-	if (jstr(cfg, "WorkingDir") && *jstr(cfg, "WorkingDir"))
-		strv_push(&h->args, "-w"), strv_push(&h->args, jstr(cfg, "WorkingDir"));
-	if (json_object_object_get_ex(cfg, "Env", &env) && json_object_is_type(env, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(env); i++)
-			strv_push(&h->args, "-e"),
-				strv_push(&h->args,
-					  json_object_get_string(json_object_array_get_idx(env, i)));
-	strv_push(&h->args, container);
-	json_object_object_get_ex(cfg, "Cmd", &cmd);
-	for (size_t i = 0; i < json_object_array_length(cmd); i++)
-		strv_push(&h->args, json_object_get_string(json_object_array_get_idx(cmd, i)));
+	in = jbool(cfg, "AttachStdin");
 	if (detach) {
-		int st = api_run(r->srv, h->args, NULL, NULL);
-		strv_free(h->args);
-		free(h);
-		exec_done(xstrdup(id), 0, 0, 0);
-		exec_done(xstrdup(id), st, 0, 1);
+		/* attached to nothing, in the background: its exit code is known
+		 * to inspect later (as dockerd's) */
+		_cleanup_strv_ char **args = exec_args(cfg, container, false, false);
+		struct detached *d = xzalloc(sizeof(*d));
+		pthread_t t;
+		if (api_spawn(r->srv, args, -1, -1, -1, &d->pid) < 0) {
+			free(d);
+			exec_done(xstrdup(id), 126, 0, 1);
+			return api_error(r, 500, "exec: cannot run hako: %s", strerror(errno));
+		}
+		exec_done(id, 0, d->pid, 0);
+		d->id = steal_ptr(&id);
+		if (pthread_create(&t, NULL, detached_wait, d) != 0) {
+			waitpid(d->pid, NULL, 0);
+			exec_done(d->id, 126, 0, 1);
+			free(d);
+			return api_error(r, 500, "exec: cannot start a thread");
+		}
+		pthread_detach(t);
 		return api_empty(r, MHD_HTTP_OK);
 	}
+	h = xzalloc(sizeof(*h));
+	h->srv = r->srv;
+	h->args = exec_args(cfg, container, tty, in);
 	h->tty = h->pty = tty;
-	h->stdin_on = jbool(cfg, "AttachStdin");
+	h->stdin_on = in;
 	h->done = exec_done;
 	h->data = steal_ptr(&id);
 	return api_hijack(r, h);
@@ -220,7 +263,8 @@ enum MHD_Result api_exec_inspect(struct api_req *r)
 	else
 		json_object_object_add(o, "ExitCode", NULL);
 	json_object_object_add(o, "Pid", json_object_new_int(x->pid));
-	json_object_object_add(o, "OpenStdin", json_object_new_boolean(jbool(x->config, "AttachStdin")));
+	json_object_object_add(o, "OpenStdin",
+			       json_object_new_boolean(jbool(x->config, "AttachStdin")));
 	json_object_object_add(o, "OpenStdout", json_object_new_boolean(true));
 	json_object_object_add(o, "OpenStderr", json_object_new_boolean(true));
 	json_object_object_add(o, "CanRemove", json_object_new_boolean(false));
@@ -232,19 +276,21 @@ enum MHD_Result api_exec_inspect(struct api_req *r)
 		json_object_object_get_ex(x->config, "Cmd", &cmd);
 		size_t n = cmd ? json_object_array_length(cmd) : 0;
 		json_object *args = json_object_new_array();
-		json_object_object_add(pc, "entrypoint",
-				       json_object_new_string(n ? json_object_get_string(
-									  json_object_array_get_idx(cmd, 0))
-								: ""));
+		json_object_object_add(
+			pc, "entrypoint",
+			json_object_new_string(
+				n ? json_object_get_string(json_object_array_get_idx(cmd, 0))
+				  : ""));
 		for (size_t i = 1; i < n; i++)
 			json_object_array_add(args,
 					      json_object_get(json_object_array_get_idx(cmd, i)));
 		json_object_object_add(pc, "arguments", args);
 		json_object_object_add(pc, "privileged",
 				       json_object_new_boolean(jbool(x->config, "Privileged")));
-		json_object_object_add(pc, "user", json_object_new_string(jstr(x->config, "User")
-										  ? jstr(x->config, "User")
-										  : ""));
+		json_object_object_add(pc, "user",
+				       json_object_new_string(jstr(x->config, "User")
+								      ? jstr(x->config, "User")
+								      : ""));
 	}
 	json_object_object_add(o, "ProcessConfig", pc);
 	pthread_mutex_unlock(&lock);

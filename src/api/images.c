@@ -81,10 +81,10 @@ enum MHD_Result api_img_list(struct api_req *r)
 		json_object_object_add(o, "Size", json_object_new_int64(img->size));
 		json_object_object_add(o, "VirtualSize", json_object_new_int64(img->size));
 		json_object_object_add(o, "SharedSize", json_object_new_int64(-1));
-		json_object_object_add(o, "Labels", labels && json_object_is_type(labels,
-										  json_type_object)
-							    ? json_object_get(labels)
-							    : json_object_new_object());
+		json_object_object_add(o, "Labels",
+				       labels && json_object_is_type(labels, json_type_object)
+					       ? json_object_get(labels)
+					       : json_object_new_object());
 		json_object_object_add(o, "Containers", json_object_new_int64(-1));
 		json_object_array_add(out, o);
 	}
@@ -129,18 +129,22 @@ enum MHD_Result api_img_inspect(struct api_req *r)
 	json_object_object_add(o, "Comment", json_object_new_string(""));
 	created = engine_format_time(img->created * 1000000000LL);
 	json_object_object_add(o, "Created", json_object_new_string(created));
-	json_object_object_add(o, "Config", json_object_object_get_ex(cfg, "config", &v)
-						    ? json_object_get(v)
-						    : json_object_new_object());
-	json_object_object_add(o, "Architecture", json_object_object_get_ex(cfg, "architecture", &v)
-							  ? json_object_get(v)
-							  : json_object_new_string("amd64"));
-	json_object_object_add(o, "Os", json_object_object_get_ex(cfg, "os", &v)
-						? json_object_get(v)
-						: json_object_new_string("linux"));
-	json_object_object_add(o, "Author", json_object_object_get_ex(cfg, "author", &v)
-						    ? json_object_get(v)
-						    : json_object_new_string(""));
+	json_object_object_add(o, "Config",
+			       json_object_object_get_ex(cfg, "config", &v)
+				       ? json_object_get(v)
+				       : json_object_new_object());
+	json_object_object_add(o, "Architecture",
+			       json_object_object_get_ex(cfg, "architecture", &v)
+				       ? json_object_get(v)
+				       : json_object_new_string("amd64"));
+	json_object_object_add(o, "Os",
+			       json_object_object_get_ex(cfg, "os", &v)
+				       ? json_object_get(v)
+				       : json_object_new_string("linux"));
+	json_object_object_add(o, "Author",
+			       json_object_object_get_ex(cfg, "author", &v)
+				       ? json_object_get(v)
+				       : json_object_new_string(""));
 	json_object_object_add(o, "Size", json_object_new_int64(img->size));
 	json_object_object_add(o, "VirtualSize", json_object_new_int64(img->size));
 	rootfs = json_object_new_object();
@@ -184,28 +188,32 @@ enum MHD_Result api_img_history(struct api_req *r)
 					   ? json_object_get_string(v)
 					   : NULL;
 		o = json_object_new_object();
-		json_object_object_add(o, "Id", json_object_new_string(k == json_object_array_length(hist)
-										? img->id
-										: "<missing>"));
+		json_object_object_add(o, "Id",
+				       json_object_new_string(k == json_object_array_length(hist)
+								      ? img->id
+								      : "<missing>"));
 		int64_t t = 0;
 		if (when && events_parse_time(when, 0, &t) < 0)
 			t = 0;
 		json_object_object_add(o, "Created", json_object_new_int64(t / 1000000000LL));
-		json_object_object_add(o, "CreatedBy",
-				       json_object_new_string(json_object_object_get_ex(h, "created_by", &v)
-								      ? json_object_get_string(v)
-								      : ""));
-		json_object_object_add(o, "Tags", k == json_object_array_length(hist)
-							  ? familiar_list(img->tags)
-							  : json_object_new_array());
+		json_object_object_add(
+			o, "CreatedBy",
+			json_object_new_string(json_object_object_get_ex(h, "created_by", &v)
+						       ? json_object_get_string(v)
+						       : ""));
+		json_object_object_add(o, "Tags",
+				       k == json_object_array_length(hist)
+					       ? familiar_list(img->tags)
+					       : json_object_new_array());
 		int64_t size = 0;
 		if (!empty && layer > 0)
 			size = img->layers[--layer].size;
 		json_object_object_add(o, "Size", json_object_new_int64(size));
-		json_object_object_add(o, "Comment",
-				       json_object_new_string(json_object_object_get_ex(h, "comment", &v)
-								      ? json_object_get_string(v)
-								      : ""));
+		json_object_object_add(
+			o, "Comment",
+			json_object_new_string(json_object_object_get_ex(h, "comment", &v)
+						       ? json_object_get_string(v)
+						       : ""));
 		json_object_array_add(out, o);
 	}
 	return api_json(r, MHD_HTTP_OK, out);
@@ -224,8 +232,8 @@ enum MHD_Result api_img_tag(struct api_req *r)
 	args[0] = "tag", args[1] = name, args[2] = target, args[3] = NULL;
 	if (api_run(r->srv, args, NULL, &errs) != 0) {
 		const char *m = child_msg(errs);
-		return api_error(r, api_status_of(m, 500) == 404 ? 404 : api_status_of(m, 400), "%s",
-				 m);
+		return api_error(r, api_status_of(m, 500) == 404 ? 404 : api_status_of(m, 400),
+				 "%s", m);
 	}
 	return api_empty(r, MHD_HTTP_CREATED);
 }
@@ -251,7 +259,8 @@ enum MHD_Result api_img_remove(struct api_req *r)
 	}
 	/* "Untagged: x" / "Deleted: sha256:..." lines -> dockerd's list */
 	list = json_object_new_array();
-	for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *save = NULL, *l = strtok_r(out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		const char *colon = strstr(l, ": ");
 		if (!colon)
 			continue;
@@ -286,15 +295,17 @@ enum MHD_Result api_img_create(struct api_req *r)
 	{
 		_cleanup_free_ char *s = xasprintf("Pulling from %s", from);
 		json_object_object_add(st1, "status", json_object_new_string(s));
-		json_object_object_add(st1, "id", json_object_new_string(tag && *tag ? tag : "latest"));
+		json_object_object_add(st1, "id",
+				       json_object_new_string(tag && *tag ? tag : "latest"));
 	}
 	l1 = json_to_string(st1, false);
 	if (api_run(r->srv, args, &out, &errs) != 0) {
 		const char *m = child_msg(errs);
 		/* dockerd answers 404 before the stream when the image is unknown */
 		if (api_status_of(m, 500) == 404 && !strstr(m, "connect"))
-			return api_error(r, 404, "pull access denied for %s, repository does not "
-						 "exist or may require 'docker login': %s",
+			return api_error(r, 404,
+					 "pull access denied for %s, repository does not "
+					 "exist or may require 'docker login': %s",
 					 from, m);
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "message", json_object_new_string(m));
@@ -323,9 +334,9 @@ static json_object *docker_network(json_object *n)
 {
 	json_object *v;
 	json_object *o = json_object_get(n);
-	if (json_object_object_get_ex(o, "Created", &v) &&
-	    json_object_is_type(v, json_type_int)) {
-		_cleanup_free_ char *t = engine_format_time(json_object_get_int64(v) * 1000000000LL);
+	if (json_object_object_get_ex(o, "Created", &v) && json_object_is_type(v, json_type_int)) {
+		_cleanup_free_ char *t =
+			engine_format_time(json_object_get_int64(v) * 1000000000LL);
 		json_object_object_add(o, "Created", json_object_new_string(t));
 	}
 	json_object_object_add(o, "Scope", json_object_new_string("local"));
@@ -436,8 +447,8 @@ enum MHD_Result api_net_create(struct api_req *r)
 	strv_push(&args, json_object_get_string(v));
 	if (api_run(r->srv, args, &out, &errs) != 0) {
 		const char *m = child_msg(errs);
-		return api_error(r, api_status_of(m, 500) == 500 ? 400 : api_status_of(m, 500), "%s",
-				 m);
+		return api_error(r, api_status_of(m, 500) == 500 ? 400 : api_status_of(m, 500),
+				 "%s", m);
 	}
 	out[strcspn(out, "\n")] = 0;
 	o = json_object_new_object();
@@ -497,9 +508,10 @@ static json_object *volume_json(const struct engine_volume *v)
 	if (v->labels)
 		labels = json_tokener_parse(v->labels);
 	json_object_object_add(o, "Name", json_object_new_string(v->name));
-	json_object_object_add(o, "Driver", json_object_new_string(v->driver ? v->driver : "local"));
-	json_object_object_add(o, "Mountpoint", json_object_new_string(v->mountpoint ? v->mountpoint
-										      : ""));
+	json_object_object_add(o, "Driver",
+			       json_object_new_string(v->driver ? v->driver : "local"));
+	json_object_object_add(o, "Mountpoint",
+			       json_object_new_string(v->mountpoint ? v->mountpoint : ""));
 	json_object_object_add(o, "CreatedAt", json_object_new_string(t));
 	json_object_object_add(o, "Labels", labels ? labels : json_object_new_object());
 	json_object_object_add(o, "Scope", json_object_new_string("local"));
@@ -599,9 +611,10 @@ enum MHD_Result api_vol_create(struct api_req *r)
 		}
 	}
 	if (engine_volume_create(e, want, labels, &name, &err) < 0) {
-		enum MHD_Result ret = api_error(r, api_status_of(hk_error_msg(err), 500) == 500
-							   ? 400
-							   : api_status_of(hk_error_msg(err), 500),
+		enum MHD_Result ret = api_error(r,
+						api_status_of(hk_error_msg(err), 500) == 500
+							? 400
+							: api_status_of(hk_error_msg(err), 500),
 						"%s", hk_error_msg(err));
 		hk_error_free(&err);
 		return ret;
@@ -618,9 +631,10 @@ enum MHD_Result api_vol_remove(struct api_req *r)
 		return api_error(r, 500, "cannot open the engine");
 	if (engine_volume_remove(e, r->parts[1], api_query_bool(r, "force", false), &err) < 0) {
 		const char *m = hk_error_msg(err);
-		enum MHD_Result ret = strstr(m, "no such")
-					      ? api_error(r, 404, "get %s: no such volume", r->parts[1])
-					      : api_error(r, api_status_of(m, 500), "%s", m);
+		enum MHD_Result ret =
+			strstr(m, "no such")
+				? api_error(r, 404, "get %s: no such volume", r->parts[1])
+				: api_error(r, api_status_of(m, 500), "%s", m);
 		hk_error_free(&err);
 		return ret;
 	}

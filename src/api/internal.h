@@ -39,8 +39,7 @@ struct engine *api_engine(struct api_req *r);
 /* Send o (owned) with status. */
 enum MHD_Result api_json(struct api_req *r, unsigned status, json_object *o);
 /* {"message": ...} with status. */
-enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, ...)
-	HK_PRINTF(3, 4);
+enum MHD_Result api_error(struct api_req *r, unsigned status, const char *fmt, ...) HK_PRINTF(3, 4);
 /* An engine error: 404 for "no such", 409 for conflicts, else 500 (or
  * fallback when not 0). */
 enum MHD_Result api_fail(struct api_req *r, struct hk_error *err, unsigned fallback);
@@ -91,7 +90,7 @@ struct api_hijack {
 	char *defer_for; /* a container id: run only once api_attach_claim()
 			  * gives the command (attach before start) */
 	void (*done)(void *data, int status, pid_t pid, int phase);
-	void *data;	 /* for done: phase 0 = started (pid), 1 = exited (status) */
+	void *data; /* for done: phase 0 = started (pid), 1 = exited (status) */
 };
 /* Answer 101 and run h's command on the upgraded socket (takes h). */
 enum MHD_Result api_hijack(struct api_req *r, struct api_hijack *h);

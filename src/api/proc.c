@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -121,8 +122,13 @@ struct child_stream {
 static void frame(char **buf, size_t *len, int stream, const char *data, size_t n, bool mux)
 {
 	if (mux) {
-		unsigned char h[8] = {(unsigned char)stream, 0, 0, 0, (unsigned char)(n >> 24),
-				      (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+		unsigned char h[8] = {(unsigned char)stream,
+				      0,
+				      0,
+				      0,
+				      (unsigned char)(n >> 24),
+				      (unsigned char)(n >> 16),
+				      (unsigned char)(n >> 8),
 				      (unsigned char)n};
 		append(buf, len, (const char *)h, 8);
 	}
@@ -334,8 +340,15 @@ static void *hijack_thread(void *arg)
 	if (hr->h.defer_for && !wait_claimed(hr))
 		goto done;
 	if (hr->h.pty) {
+		struct termios raw;
 		if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
 			goto done;
+		/* the child (hako exec -t, start -a, attach) relays the
+		 * container's own terminal: ours must not translate again */
+		if (tcgetattr(slave, &raw) == 0) {
+			cfmakeraw(&raw);
+			tcsetattr(slave, TCSANOW, &raw);
+		}
 		fcntl(master, F_SETFD, FD_CLOEXEC);
 		fcntl(slave, F_SETFD, FD_CLOEXEC);
 		child_in = child_out = child_err = slave;
@@ -411,9 +424,14 @@ static void *hijack_thread(void *arg)
 				write_full(hr->sock, buf, (size_t)k);
 			} else {
 				int stream = pf[i].fd == out[0] ? 1 : 2;
-				unsigned char hd[8] = {(unsigned char)stream, 0, 0, 0,
-						       (unsigned char)(k >> 24), (unsigned char)(k >> 16),
-						       (unsigned char)(k >> 8), (unsigned char)k};
+				unsigned char hd[8] = {(unsigned char)stream,
+						       0,
+						       0,
+						       0,
+						       (unsigned char)(k >> 24),
+						       (unsigned char)(k >> 16),
+						       (unsigned char)(k >> 8),
+						       (unsigned char)k};
 				write_full(hr->sock, hd, 8);
 				write_full(hr->sock, buf, (size_t)k);
 			}
@@ -423,8 +441,8 @@ static void *hijack_thread(void *arg)
 		;
 	pid = -1;
 	if (hr->h.done)
-		hr->h.done(hr->h.data, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-			   0, 1);
+		hr->h.done(hr->h.data,
+			   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), 0, 1);
 done:
 	if (pid > 0) {
 		kill(pid, SIGKILL);

@@ -182,7 +182,7 @@ unsigned api_status_of(const char *msg, unsigned fallback)
 {
 	static const char *const not_found[] = {"no such", "not found", "unable to find", NULL};
 	static const char *const conflict[] = {
-		"already",     "in use",	 "is running", "is not running", "is paused",
+		"already",	 "in use",   "is running",    "is not running", "is paused",
 		"is not paused", "conflict", "being removed", "must be forced", NULL,
 	};
 	static const char *const bad[] = {"invalid", "bad ", "expected", "unknown", NULL};
@@ -335,8 +335,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 	/* /v1.41/containers/json: the client's version, checked as dockerd */
 	if (p[0] == 'v' && p[1] >= '0' && p[1] <= '9') {
 		const char *slash = strchr(p, '/');
-		_cleanup_free_ char *ver = slash ? strndup(p + 1, (size_t)(slash - p - 1))
-						 : xstrdup(p + 1);
+		_cleanup_free_ char *ver =
+			slash ? strndup(p + 1, (size_t)(slash - p - 1)) : xstrdup(p + 1);
 		int v = version_num(ver);
 		if (!v)
 			return api_error(r, MHD_HTTP_BAD_REQUEST, "invalid API version %s", ver);
@@ -356,8 +356,8 @@ static enum MHD_Result dispatch(struct api_req *r, const char *url)
 	r->path = xstrdup(p);
 	r->parts = split(p, &r->n_parts);
 	if (r->too_big)
-		return api_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
-				 "request body larger than %u bytes", API_MAX_BODY);
+		return api_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %u bytes",
+				 API_MAX_BODY);
 	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
 		size_t np;
 		_cleanup_strv_ char **pat = split(routes[i].pattern, &np);
@@ -575,8 +575,8 @@ int api_serve(const struct api_opts *o, struct hk_error **err)
 	} else if (!strncmp(listen, "tcp://", 6)) {
 		fd = listen_tcp(o, listen + 6, err);
 	} else {
-		return hk_error_set(err, EINVAL, "--listen %s: expected unix://PATH or tcp://HOST:PORT",
-				    listen);
+		return hk_error_set(err, EINVAL,
+				    "--listen %s: expected unix://PATH or tcp://HOST:PORT", listen);
 	}
 	if (fd < 0)
 		return -1;
@@ -601,7 +601,8 @@ int api_serve(const struct api_opts *o, struct hk_error **err)
 			      * (slowloris) */
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+			     MHD_OPTION_END);
 	if (!d) {
 		close(fd);
 		if (sock_path)

@@ -42,17 +42,17 @@ enum MHD_Result api_version(struct api_req *r)
 	json_object_object_add(o, "GitCommit", json_object_new_string(""));
 	json_object_object_add(o, "GoVersion", json_object_new_string("none (C)"));
 	json_object_object_add(o, "Os", json_object_new_string("linux"));
-	json_object_object_add(o, "Arch", json_object_new_string(
-						  !strcmp(u.machine, "x86_64")	  ? "amd64"
-						  : !strcmp(u.machine, "aarch64") ? "arm64"
-										  : u.machine));
+	json_object_object_add(o, "Arch",
+			       json_object_new_string(!strcmp(u.machine, "x86_64")    ? "amd64"
+						      : !strcmp(u.machine, "aarch64") ? "arm64"
+										      : u.machine));
 	json_object_object_add(o, "KernelVersion", json_object_new_string(u.release));
 	json_object_object_add(o, "BuildTime", json_object_new_string(""));
 	{
 		/* the docker CLI prints the Engine component's details */
 		json_object *d = json_object_new_object();
-		static const char *const keys[] = {"ApiVersion", "Arch",	  "BuildTime",
-						   "GitCommit",	 "GoVersion",	  "KernelVersion",
+		static const char *const keys[] = {"ApiVersion",    "Arch",	 "BuildTime",
+						   "GitCommit",	    "GoVersion", "KernelVersion",
 						   "MinAPIVersion", "Os"};
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 			json_object_object_add(d, keys[i],
@@ -187,8 +187,8 @@ enum MHD_Result api_events(struct api_req *r)
 	s->conn = r->conn;
 	s->filters = api_filters(r, &bad);
 	if (bad || events_filters_check(s->filters, &err) < 0) {
-		enum MHD_Result ret = api_error(r, 400, "%s", err ? hk_error_msg(err)
-								  : "invalid filters: not JSON");
+		enum MHD_Result ret = api_error(
+			r, 400, "%s", err ? hk_error_msg(err) : "invalid filters: not JSON");
 		hk_error_free(&err);
 		ev_free(s);
 		return ret;

@@ -9,9 +9,12 @@
 static int service_run(int argc, char **argv, struct hk_error **err)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},   {"timeout", required_argument, NULL, 't'},
-		{"tlscert", required_argument, NULL, 'c'},  {"tlskey", required_argument, NULL, 'k'},
-		{"tlscacert", required_argument, NULL, 'a'}, {0},
+		{"listen", required_argument, NULL, 'l'},
+		{"timeout", required_argument, NULL, 't'},
+		{"tlscert", required_argument, NULL, 'c'},
+		{"tlskey", required_argument, NULL, 'k'},
+		{"tlscacert", required_argument, NULL, 'a'},
+		{0},
 	};
 	struct api_opts o = {.root = hk_globals.root, .runroot = hk_globals.runroot};
 	char *end;
