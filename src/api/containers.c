@@ -1,5 +1,10 @@
 /* hako API service: /containers. */
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +16,8 @@
 #include "events/events.h"
 #include "util/json.h"
 #include "util/util.h"
+
+extern char **environ;
 
 #define ENGINE_OR_500(r, e)                                                                        \
 	struct engine *e = api_engine(r);                                                          \
@@ -1128,11 +1135,152 @@ enum MHD_Result api_ctr_resize(struct api_req *r)
 
 /* ------------------------------------------------------------------ archive */
 
+static char *base64(const unsigned char *in, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xzalloc(4 * ((n + 2) / 3) + 1), *o = out;
+
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		*o++ = tab[(v >> 18) & 63];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	}
+	return out;
+}
+
+/* dockerd's X-Docker-Container-Path-Stat: base64 of {name, size, mode (Go's
+ * os.FileMode: permission bits, 1<<31 directory, 1<<27 symlink), mtime,
+ * linkTarget}. */
+static char *path_stat_header(const char *path, const char *name)
+{
+	struct stat st;
+	char link[4096] = "";
+	_cleanup_json_ json_object *o = json_object_new_object();
+	_cleanup_free_ char *json = NULL, *when = NULL;
+	uint64_t mode;
+
+	if (lstat(path, &st) < 0)
+		return NULL;
+	mode = st.st_mode & 07777;
+	if (S_ISDIR(st.st_mode))
+		mode |= 1ULL << 31;
+	if (S_ISLNK(st.st_mode)) {
+		mode |= 1ULL << 27;
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = 0;
+	}
+	when = engine_format_time((int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "size", json_object_new_int64(st.st_size));
+	json_object_object_add(o, "mode", json_object_new_int64((int64_t)mode));
+	json_object_object_add(o, "mtime", json_object_new_string(when));
+	json_object_object_add(o, "linkTarget", json_object_new_string(link));
+	json = json_to_string(o, false);
+	return base64((const unsigned char *)json, strlen(json));
+}
+
+/* GET/HEAD /containers/{id}/archive?path=P: `hako cp` (which resolves P
+ * inside the rootfs only) into a private directory of the service, then that
+ * copy as a tar (symlinks stored as symlinks, never followed). */
 enum MHD_Result api_ctr_archive_get(struct api_req *r)
 {
-	return api_error(r, 501,
-			 "GET /containers/{id}/archive is not implemented by hako yet "
-			 "(use hako cp)");
+	const char *path = api_query(r, "path");
+	char tmpl[] = "/tmp/hako-api-cp-XXXXXX";
+	_cleanup_free_ char *src = NULL, *errs = NULL, *base = NULL, *copy = NULL, *hdr = NULL;
+	_cleanup_free_ char *tar = NULL;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *slash;
+
+	if (!path || !*path)
+		return api_error(r, 400, "path is required");
+	if (!mkdtemp(tmpl))
+		return api_error(r, 500, "mkdtemp: %s", strerror(errno));
+	{
+		/* the name of the last component ("/" and "/etc/" included) */
+		_cleanup_free_ char *p = xstrdup(path);
+		size_t n = strlen(p);
+		while (n > 1 && p[n - 1] == '/')
+			p[--n] = 0;
+		slash = strrchr(p, '/');
+		base = xstrdup(slash && slash[1] ? slash + 1 : (strcmp(p, "/") ? p : "root"));
+		if (!strcmp(base, ".") || !strcmp(base, ".."))
+			base = (free(base), xstrdup("root"));
+	}
+	src = xasprintf("%s:%s", r->parts[1], path);
+	copy = xasprintf("%s/%s", tmpl, base);
+	{
+		char *args[] = {"cp", src, copy, NULL};
+		if (api_run(r->srv, args, NULL, &errs) != 0) {
+			char *m = errs ? errs : "";
+			m[strcspn(m, "\n")] = 0;
+			if (!strncmp(m, "hako: ", 6))
+				m += 6;
+			rm_rf(tmpl, NULL);
+			if (api_status_of(m, 500) == 404 || strstr(m, "No such file"))
+				return api_error(r, 404,
+						 "Could not find the file %s in container %s", path,
+						 r->parts[1]);
+			return api_error(r, api_status_of(m, 500), "%s", m);
+		}
+	}
+	hdr = path_stat_header(copy, base);
+	if (!strcmp(r->method, "HEAD")) {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		char *args[] = {"tar", "-C", tmpl, "-cf", "-", base, NULL};
+		int st;
+		pid_t pid;
+		int p[2];
+		/* GNU tar: no symlink is followed in -c without -h */
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			rm_rf(tmpl, NULL);
+			return api_error(r, 500, "pipe: %s", strerror(errno));
+		}
+		posix_spawn_file_actions_t fa;
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+		st = posix_spawnp(&pid, "tar", &fa, NULL, args, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		close(p[1]);
+		if (st) {
+			close(p[0]);
+			rm_rf(tmpl, NULL);
+			return api_error(r, 500, "run tar: %s", strerror(st));
+		}
+		size_t len = 0;
+		char chunk[65536];
+		ssize_t k;
+		while ((k = read(p[0], chunk, sizeof(chunk))) > 0) {
+			tar = xrealloc(tar, len + (size_t)k);
+			memcpy(tar + len, chunk, (size_t)k);
+			len += (size_t)k;
+		}
+		close(p[0]);
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			rm_rf(tmpl, NULL);
+			return api_error(r, 500, "tar of %s failed", path);
+		}
+		resp = MHD_create_response_from_buffer(len, tar, MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			tar = NULL;
+	}
+	rm_rf(tmpl, NULL);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "application/x-tar");
+	if (hdr)
+		MHD_add_response_header(resp, "X-Docker-Container-Path-Stat", hdr);
+	ret = api_queue(r, MHD_HTTP_OK, resp);
+	return ret;
 }
 
 enum MHD_Result api_ctr_archive_put(struct api_req *r)

@@ -77,6 +77,13 @@ test_api_container_lifecycle_curl() {
 	assert_eq "$(echo $output)" 1
 	api GET "/v1.41/containers/c1/top"
 	assert_contains "$body" "sleep 100"
+	# docker cp's archive: the path's stat in a header, the file as a tar
+	run curl -s -o /dev/null -D - --head --unix-socket "$SOCK" "http://d/v1.41/containers/c1/archive?path=/etc/hostname"
+	assert_contains "$output" "X-Docker-Container-Path-Stat"
+	run sh -c "curl -s --unix-socket '$SOCK' 'http://d/v1.41/containers/c1/archive?path=/etc/hostname' | tar -tf -"
+	assert_eq "$output" hostname
+	api GET "/v1.41/containers/c1/archive?path=/no/such"
+	assert_eq "$code" 404
 	api POST "/v1.41/containers/c1/pause"
 	assert_eq "$code" 204
 	api POST "/v1.41/containers/c1/unpause"
@@ -248,6 +255,10 @@ test_api_docker_cli() {
 	assert_contains "$output" bar
 	run sh -c 'echo piped | docker exec -i d1 cat'
 	assert_eq "$output" piped
+	docker exec d1 sh -c 'mkdir -p /d/s && echo data >/d/f && ln -s /etc/passwd /d/l'
+	docker cp d1:/d "$TEST_TMP/copied"
+	assert_eq "$(cat "$TEST_TMP/copied/f")" data
+	assert_eq "$(readlink "$TEST_TMP/copied/l")" /etc/passwd
 	run docker run --rm --network none busybox sh -c 'echo attached; exit 7'
 	assert_status 7
 	assert_contains "$output" attached
