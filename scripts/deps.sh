@@ -9,7 +9,7 @@ PKGS="gcc make pkg-config clang-format shellcheck libc6-dev
   libseccomp-dev libcap-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev
   libsqlite3-dev libssl-dev libnftables-dev libmicrohttpd-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file
-  docker-registry apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
+  docker-registry docker-compose apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
   containerd strace
   qemu-system-x86 qemu-utils e2fsprogs cpio time"
 if [ "${1:-}" = --if-missing ]; then

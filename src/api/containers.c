@@ -97,6 +97,30 @@ static bool f_label(const char *v, void *d)
 	return !eq || !strcmp(json_object_get_string(lv), eq + 1);
 }
 
+/* Every label filter must hold (dockerd ANDs labels, ORs the rest). */
+static bool labels_all(json_object *filters, struct ctr_match *m)
+{
+	json_object *v;
+
+	if (!filters || !json_object_object_get_ex(filters, "label", &v))
+		return true;
+	if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (!f_label(json_object_get_string(json_object_array_get_idx(v, i)), m))
+				return false;
+		return true;
+	}
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, b)
+		{
+			(void)b;
+			if (!f_label(k, m))
+				return false;
+		}
+	}
+	return true;
+}
+
 static json_object *ports_list(json_object *inspect)
 {
 	json_object *out = json_object_new_array();
@@ -220,7 +244,7 @@ enum MHD_Result api_ctr_list(struct api_req *r)
 		    !api_filter_match(filters, "name", f_name, &m) ||
 		    !api_filter_match(filters, "id", f_id, &m) ||
 		    !api_filter_match(filters, "ancestor", f_ancestor, &m) ||
-		    !api_filter_match(filters, "label", f_label, &m))
+		    !labels_all(filters, &m))
 			continue;
 		if (limit > 0 && (long)json_object_array_length(out) >= limit)
 			break;

@@ -477,14 +477,39 @@ static enum MHD_Result connect_common(struct api_req *r, bool connect)
 {
 	enum MHD_Result sent = MHD_NO;
 	_cleanup_json_ json_object *body = api_body_json(r, &sent);
-	json_object *v;
+	_cleanup_strv_ char **args = NULL;
+	json_object *v, *ec, *ipam;
 
 	if (!body)
 		return sent;
 	if (!json_object_object_get_ex(body, "Container", &v) || !json_object_get_string_len(v))
 		return api_error(r, 400, "Container is required");
-	char *args[] = {"network", connect ? "connect" : "disconnect", r->parts[1],
-			(char *)json_object_get_string(v), NULL};
+	strv_push(&args, "network");
+	strv_push(&args, connect ? "connect" : "disconnect");
+	/* EndpointConfig: the aliases and fixed addresses (compose names each
+	 * service this way) */
+	if (connect && json_object_object_get_ex(body, "EndpointConfig", &ec)) {
+		json_object *al;
+		if (json_object_object_get_ex(ec, "Aliases", &al) &&
+		    json_object_is_type(al, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(al); i++)
+				strv_push(&args, "--alias"),
+					strv_push(&args, json_object_get_string(
+								 json_object_array_get_idx(al, i)));
+		if (json_object_object_get_ex(ec, "IPAMConfig", &ipam)) {
+			json_object *ip;
+			if (json_object_object_get_ex(ipam, "IPv4Address", &ip) &&
+			    json_object_get_string_len(ip))
+				strv_push(&args, "--ip"),
+					strv_push(&args, json_object_get_string(ip));
+			if (json_object_object_get_ex(ipam, "IPv6Address", &ip) &&
+			    json_object_get_string_len(ip))
+				strv_push(&args, "--ip6"),
+					strv_push(&args, json_object_get_string(ip));
+		}
+	}
+	strv_push(&args, r->parts[1]);
+	strv_push(&args, json_object_get_string(v));
 	return net_child(r, args, MHD_HTTP_OK);
 }
 

@@ -404,7 +404,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	__atomic_store_n(&last_seen, mono_s(), __ATOMIC_RELAXED);
-	log_msg(HK_LOG_DEBUG, "api: %s %s", method, url);
+	log_msg(HK_LOG_DEBUG, "api: %s %s %.*s", method, url, (int)(r->len > 2048 ? 2048 : r->len),
+		r->body ? r->body : "");
 	return dispatch(r, url);
 }
 

@@ -313,3 +313,56 @@ test_api_tcp_refuses_non_loopback() {
 	assert_ne "$status" 0
 	assert_contains "$output" "without TLS"
 }
+
+test_api_docker_compose() {
+	command -v docker-compose >/dev/null 2>&1 || skip "docker-compose is not installed"
+	api_start
+	export DOCKER_HOST=unix://$SOCK
+	local port dir=$TEST_TMP/proj
+	port=$(_free_port)
+	mkdir -p "$dir"
+	cat >"$dir/docker-compose.yml" <<-YML
+		version: "3"
+		services:
+		  web:
+		    image: busybox
+		    command: sh -c 'echo "\$\$GREETING" >/data/index.html; httpd -f -p 8080 -h /data'
+		    env_file: app.env
+		    volumes:
+		      - data:/data
+		    ports:
+		      - "127.0.0.1:$port:8080"
+		    stop_grace_period: 1s
+		  client:
+		    image: busybox
+		    command: sleep 300
+		    stop_grace_period: 1s
+		volumes:
+		  data:
+	YML
+	echo "GREETING=hello-compose" >"$dir/app.env"
+	cd "$dir"
+	defer "cd '$dir' && timeout 60 docker-compose down -v >/dev/null 2>&1"
+	run timeout 60 docker-compose -p hkt up -d
+	assert_status 0
+	run timeout 30 docker-compose -p hkt ps
+	assert_contains "$output" hkt_web_1
+	assert_eq "$(grep -c hkt_web_1 <<<"$output")" 1 "each container once"
+	# one service reaches the other by name on the project's network
+	wait_for 10 sh -c "timeout 10 docker-compose -p hkt exec -T client wget -qO- http://web:8080/ | grep -q hello-compose"
+	# and the published port on the host's loopback
+	wait_for 10 sh -c "curl -s http://127.0.0.1:$port/ | grep -q hello-compose"
+	run timeout 30 docker-compose -p hkt logs
+	assert_status 0
+	run timeout 60 docker-compose -p hkt restart
+	assert_status 0
+	wait_for 10 sh -c "curl -s http://127.0.0.1:$port/ | grep -q hello-compose"
+	run timeout 60 docker-compose -p hkt down -v
+	assert_status 0
+	assert_eq "$(hako ps -aq)" "" "containers left"
+	run hako network ls
+	assert_not_contains "$output" hkt_default
+	run hako volume ls -q
+	assert_not_contains "$output" hkt_data
+	alive
+}
