@@ -33,6 +33,10 @@ static int events_migrate(sqlite3 *db, struct hk_error **err)
 {
 	if (db == migrated)
 		return 0;
+	/* inside a caller's transaction (the monitor's exit record) a schema
+	 * step cannot run: the table exists by then (a create came first) */
+	if (!sqlite3_get_autocommit(db))
+		return 0;
 	if (db_migrate(db, "events", events_migrations, ARRAY_SIZE(events_migrations), err) < 0)
 		return -1;
 	migrated = db;
