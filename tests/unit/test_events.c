@@ -32,9 +32,12 @@ TEST(events_match_and_format)
 	_cleanup_json_ json_object *f = events_filters_from_args(filters_kv);
 	_cleanup_json_ json_object *g = events_filters_from_args(other_kv);
 	_cleanup_free_ char *line = NULL;
-	struct events_event ev = {.seq = 1, .time_ns = 1714557600LL * 1000000000LL + 5,
-				  .type = "container", .action = "exec_start: sh -c true",
-				  .actor = "abcdef", .attrs = attrs};
+	struct events_event ev = {.seq = 1,
+				  .time_ns = 1714557600LL * 1000000000LL + 5,
+				  .type = "container",
+				  .action = "exec_start: sh -c true",
+				  .actor = "abcdef",
+				  .attrs = attrs};
 
 	json_object_object_add(attrs, "name", json_object_new_string("web1"));
 	json_object_object_add(attrs, "app", json_object_new_string("web"));
