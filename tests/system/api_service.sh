@@ -341,7 +341,7 @@ test_api_docker_compose() {
 		  data:
 	YML
 	echo "GREETING=hello-compose" >"$dir/app.env"
-	cd "$dir"
+	cd "$dir" || return 1
 	defer "cd '$dir' && timeout 60 docker-compose down -v >/dev/null 2>&1"
 	run timeout 60 docker-compose -p hkt up -d
 	assert_status 0
