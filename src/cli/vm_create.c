@@ -29,6 +29,7 @@ static int vm_create_main(int argc, char **argv, struct hk_error **err)
 	};
 	struct vm_create_opts o = {.vcpus = 1, .memory = 512ull << 20};
 	struct vm_def *d = NULL;
+	_cleanup_free_ char *nets = NULL;
 	bool quiet = false;
 	long long v;
 	int c;
@@ -73,7 +74,14 @@ static int vm_create_main(int argc, char **argv, struct hk_error **err)
 			o.import = optarg;
 			break;
 		case 'n':
-			o.network = optarg;
+			/* given again: one more NIC */
+			if (o.network) {
+				free(nets);
+				nets = xasprintf("%s,%s", o.network, optarg);
+				o.network = nets;
+			} else {
+				o.network = optarg;
+			}
 			break;
 		case 'C':
 			o.cloud_init = optarg;
@@ -115,9 +123,10 @@ static const struct hk_command cmd_vm_create = {
 		"      --kernel FILE      boot a kernel directly (with --initrd, --append)\n"
 		"      --init-script SH   with hako's initramfs (hako vm kernel): run SH at boot,\n"
 		"                         then power off\n"
-		"  -n, --network MODE     user (default), none or bridge:NAME (a tap on the "
-		"bridge\n"
-		"                         through qemu-bridge-helper)\n"
+		"  -n, --network MODE     user (default), none, NET (a hako network: a tap on\n"
+		"                         its bridge, an address by DHCP, the VM's name in its\n"
+		"                         DNS) or bridge:BR (qemu-bridge-helper); again: one\n"
+		"                         more NIC\n"
 		"      --cloud-init FILE  user-data for cloud-init (a NoCloud \"cidata\" disk)\n"
 		"      --autostart        mark the VM to start with the host\n",
 	.run = vm_create_main,

@@ -36,7 +36,8 @@ static int vm_list_main(int argc, char **argv, struct hk_error **err)
 	if (vm_list(hk_globals.root, &l, &n, err) < 0)
 		return -1;
 	if (!quiet)
-		printf("%-20s %-10s %-6s %-8s %s\n", "NAME", "STATE", "VCPUS", "MEMORY", "DISK");
+		printf("%-20s %-10s %-6s %-8s %-40s %s\n", "NAME", "STATE", "VCPUS", "MEMORY",
+		       "INTERFACES", "DISK");
 	for (size_t i = 0; i < n; i++) {
 		enum vm_state s = VM_SHUTOFF;
 		struct hk_error *e = NULL;
@@ -50,8 +51,22 @@ static int vm_list_main(int argc, char **argv, struct hk_error **err)
 		}
 		char mem[32];
 		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(l[i]->memory >> 20));
-		printf("%-20s %-10s %-6d %-8s %s\n", l[i]->name, vm_state_name(s), l[i]->vcpus, mem,
-		       l[i]->disk ? l[i]->disk : "-");
+		/* NETWORK/MAC[/ADDRESS], comma-separated (virsh domifaddr's facts) */
+		struct vm_nic *nics = NULL;
+		size_t nn = 0;
+		_cleanup_free_ char *ifs = NULL;
+		if (vm_nics_info(hk_globals.root, hk_globals.runroot, l[i], &nics, &nn, &e) < 0)
+			hk_error_free(&e);
+		for (size_t k = 0; k < nn; k++) {
+			char *t = xasprintf("%s%s%s=%s%s%s", ifs ? ifs : "", ifs ? "," : "",
+					    nics[k].network, nics[k].mac, nics[k].ip ? "/" : "",
+					    nics[k].ip ? nics[k].ip : "");
+			free(ifs);
+			ifs = t;
+		}
+		vm_nics_info_free(nics, nn);
+		printf("%-20s %-10s %-6d %-8s %-40s %s\n", l[i]->name, vm_state_name(s),
+		       l[i]->vcpus, mem, ifs ? ifs : "-", l[i]->disk ? l[i]->disk : "-");
 	}
 	vm_list_free(l, n);
 	return 0;

@@ -89,6 +89,25 @@ static json_object *inspect_one(const struct vm_def *d, struct hk_error **err)
 	add_str(o, "initrd", d->initrd);
 	add_str(o, "append", d->append);
 	add_str(o, "network", d->network);
+	{
+		struct vm_nic *nics = NULL;
+		size_t n = 0;
+		json_object *a = json_object_new_array();
+		if (vm_nics_info(hk_globals.root, hk_globals.runroot, d, &nics, &n, &e) < 0)
+			hk_error_free(&e);
+		for (size_t i = 0; i < n; i++) {
+			json_object *nic = json_object_new_object();
+			add_str(nic, "network", nics[i].network);
+			add_str(nic, "mac", nics[i].mac);
+			add_str(nic, "ip", nics[i].ip);
+			json_object_object_add(nic, "prefix",
+					       nics[i].ip ? json_object_new_int(nics[i].prefix)
+							  : NULL);
+			json_object_array_add(a, nic);
+		}
+		vm_nics_info_free(nics, n);
+		json_object_object_add(o, "interfaces", a);
+	}
 	add_str(o, "cloud_init", d->cloud_init);
 	json_object_object_add(o, "autostart", json_object_new_boolean(d->autostart));
 	json_object_object_add(o, "created", json_object_new_int64(d->created));

@@ -115,6 +115,7 @@ int dns_response_build(const struct dns_question *q, int rcode, bool aa, const s
  *   ep NETWORK IP CONTAINER-ID NAME|- [ALIAS...]
  *   net6 NAME SUBNET6/PREFIX GATEWAY6       (a network with IPv6, after its net)
  *   ep6 NETWORK IP6 CONTAINER-ID            (the IPv6 address of an ep)
+ *   lease BRIDGE MAC IP/PREFIX ROUTER|- DNS|-  (a VM's NIC: answered by DHCP)
  *
  * Unknown line kinds are skipped (a newer hako may add some). */
 #define DNS_RECORDS_MAGIC "hako-dns 1"
@@ -139,11 +140,21 @@ struct dns_ep {
 	uint8_t ip6[16];
 };
 
+/* A VM's NIC on a bridge: the address DHCP hands to its MAC. */
+struct dns_lease {
+	char bridge[16];
+	uint8_t mac[6];
+	uint32_t ip, router, dns; /* host order; 0: none */
+	int prefix;
+};
+
 struct dns_records {
 	struct dns_net *nets;
 	size_t n_nets;
 	struct dns_ep *eps;
 	size_t n_eps;
+	struct dns_lease *leases;
+	size_t n_leases;
 };
 
 /* Parse a records file.  Returns 0, or -1 with a message naming the line in
@@ -188,6 +199,22 @@ bool dns_map6(const struct dns_records *r, const uint8_t src6[16], const uint8_t
 /* The SERVFAIL (or other rcode) response to a query, for when forwarding
  * fails.  Returns the length or -1 (unparsable query: drop). */
 int dns_error_response(const uint8_t *msg, size_t len, int rcode, uint8_t *out, size_t cap);
+
+/* ---- DHCP (VMs on hako networks) ---- */
+
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+#define DHCP_LEASE_S	 3600
+#define DHCP_MSG_MAX	 576
+
+/* Answer the DHCP message msg that arrived on bridge: DISCOVER gets an
+ * OFFER and REQUEST an ACK of the address recorded for the client's MAC
+ * (a REQUEST for another address gets a NAK); a MAC without a lease on that
+ * bridge, and every other message, gets nothing (returns 0).  server is the
+ * address we answer as (the network's gateway).  Returns the reply's length
+ * in out (cap >= DHCP_MSG_MAX), 0 for no reply. */
+size_t dhcp_answer(const struct dns_records *r, const char *bridge, const uint8_t *msg, size_t len,
+		   uint8_t *out, size_t cap);
 
 /* ---- upstream resolvers ---- */
 

@@ -49,6 +49,14 @@
 #define TCP_IDLE_MS	 10000
 #define RECHECK_MS	 2000 /* stat the records file, retry failed binds */
 #define MSG_MAX		 65535
+#define MAX_DHCP	 64 /* bridges with VMs */
+
+/* DHCP on a bridge with VM NICs: one socket on *:67 bound to the device. */
+struct dhcp_sock {
+	char bridge[16];
+	int fd;
+	bool wanted;
+};
 
 struct listener {
 	uint32_t addr; /* host order; the IPv4 gateway of the network for an IPv6 one */
@@ -78,6 +86,8 @@ static struct {
 	struct listener ls[MAX_LISTENERS];
 	size_t n_ls;
 	struct pending pend[MAX_PENDING];
+	struct dhcp_sock dhcp[MAX_DHCP];
+	size_t n_dhcp;
 	struct dns_upstream ups[DNS_MAX_UPSTREAMS];
 	size_t n_ups;
 	struct timespec resolv_mtime;
@@ -263,6 +273,88 @@ static void write_status(void)
 	close(fd);
 }
 
+static int dhcp_open(const char *bridge)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(DHCP_SERVER_PORT)};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	/* one socket per bridge on the same port: the device binding keeps
+	 * them apart (and off the host's other interfaces) */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, bridge, (socklen_t)strlen(bridge) + 1) <
+		    0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* A DHCP socket on exactly the bridges that have leases; a bridge not
+ * there yet is retried with the failed binds. */
+static void sync_dhcp(void)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < S.n_dhcp; i++)
+		S.dhcp[i].wanted = false;
+	for (size_t n = 0; n < S.rec.n_leases; n++) {
+		const char *br = S.rec.leases[n].bridge;
+		size_t i;
+		for (i = 0; i < S.n_dhcp; i++)
+			if (!strcmp(S.dhcp[i].bridge, br))
+				break;
+		if (i == S.n_dhcp) {
+			if (S.n_dhcp == MAX_DHCP)
+				continue;
+			S.dhcp[S.n_dhcp] = (struct dhcp_sock){.fd = -1};
+			snprintf(S.dhcp[S.n_dhcp++].bridge, sizeof(S.dhcp[0].bridge), "%s", br);
+		}
+		S.dhcp[i].wanted = true;
+	}
+	for (size_t i = 0; i < S.n_dhcp; i++) {
+		if (!S.dhcp[i].wanted) {
+			if (S.dhcp[i].fd >= 0)
+				close(S.dhcp[i].fd);
+			continue;
+		}
+		if (S.dhcp[i].fd < 0) {
+			S.dhcp[i].fd = dhcp_open(S.dhcp[i].bridge);
+			if (S.dhcp[i].fd < 0) {
+				if (!S.bind_failed)
+					logmsg("dhcp on %s: %s (retrying)", S.dhcp[i].bridge,
+					       strerror(errno));
+				S.bind_failed = true;
+			}
+		}
+		S.dhcp[k++] = S.dhcp[i];
+	}
+	S.n_dhcp = k;
+}
+
+static void on_dhcp(struct dhcp_sock *d)
+{
+	uint8_t in[1500], out[DHCP_MSG_MAX];
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(DHCP_CLIENT_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
+	ssize_t n;
+
+	while ((n = recv(d->fd, in, sizeof(in), 0)) > 0) {
+		size_t len = dhcp_answer(&S.rec, d->bridge, in, (size_t)n, out, sizeof(out));
+		/* broadcast: the client has no address yet (and its ARP
+		 * would not answer for one it was only offered) */
+		if (len && sendto(d->fd, out, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			logmsg("dhcp on %s: send: %s", d->bridge, strerror(errno));
+	}
+}
+
 /* Listen on exactly the gateways of the records.  why gets the first
  * failure (empty when none). */
 static void sync_listeners(char *why, size_t whysz)
@@ -310,6 +402,7 @@ static void sync_listeners(char *why, size_t whysz)
 		S.ls[k++] = S.ls[i];
 	}
 	S.n_ls = k;
+	sync_dhcp();
 	write_status();
 }
 
@@ -805,7 +898,7 @@ static void ready(int *fd, const char *msg)
 
 int main(int argc, char **argv)
 {
-	struct pollfd pfd[2 + 2 * MAX_LISTENERS + MAX_PENDING];
+	struct pollfd pfd[2 + 2 * MAX_LISTENERS + MAX_PENDING + MAX_DHCP];
 	struct pending *pmap[MAX_PENDING];
 	sigset_t mask;
 	char why[256];
@@ -895,6 +988,9 @@ int main(int argc, char **argv)
 			pmap[np++] = &S.pend[i];
 			pfd[n++] = (struct pollfd){.fd = S.pend[i].fd, .events = POLLIN};
 		}
+		size_t dh = n;
+		for (size_t i = 0; i < S.n_dhcp; i++)
+			pfd[n++] = (struct pollfd){.fd = S.dhcp[i].fd, .events = POLLIN};
 		r = poll(pfd, n, wait < 0 ? 0 : (int)wait);
 		if (r < 0 && errno != EINTR) {
 			logmsg("poll: %s", strerror(errno));
@@ -944,6 +1040,10 @@ int main(int argc, char **argv)
 			if (pfd[3 + 2 * i].revents & POLLIN)
 				on_tcp(&S.ls[i]);
 		}
+		for (size_t i = 0; i < S.n_dhcp; i++)
+			if (pfd[dh + i].fd == S.dhcp[i].fd && S.dhcp[i].fd >= 0 &&
+			    (pfd[dh + i].revents & POLLIN))
+				on_dhcp(&S.dhcp[i]);
 		t = now_ms();
 		for (size_t i = 0; i < np; i++) {
 			struct pending *p = pmap[i];

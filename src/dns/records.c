@@ -44,6 +44,7 @@ void dns_records_free(struct dns_records *r)
 	}
 	free(r->nets);
 	free(r->eps);
+	free(r->leases);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -179,6 +180,33 @@ static int parse_ep(struct dns_records *r, char **f, int n)
 	return 0;
 }
 
+/* lease BRIDGE MAC IP/PREFIX ROUTER|- DNS|- */
+static int parse_lease(struct dns_records *r, char **f, int n)
+{
+	struct dns_lease l = {0};
+	unsigned m[6];
+	char *slash;
+	char end;
+
+	if (n < 6 || strlen(f[1]) >= sizeof(l.bridge) || !(slash = strchr(f[3], '/')))
+		return -1;
+	if (sscanf(f[2], "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
+		   &end) != 6)
+		return -1;
+	*slash = '\0';
+	l.prefix = atoi(slash + 1);
+	if (ip4(f[3], &l.ip) < 0 || l.prefix < 1 || l.prefix > 30 ||
+	    (strcmp(f[4], "-") && ip4(f[4], &l.router) < 0) ||
+	    (strcmp(f[5], "-") && ip4(f[5], &l.dns) < 0))
+		return -1;
+	strcpy(l.bridge, f[1]);
+	for (int i = 0; i < 6; i++)
+		l.mac[i] = (uint8_t)m[i];
+	r->leases = grow(r->leases, r->n_leases + 1, sizeof(*r->leases));
+	r->leases[r->n_leases++] = l;
+	return 0;
+}
+
 int dns_records_parse(const char *text, size_t len, struct dns_records *out, char *errbuf,
 		      size_t errsz)
 {
@@ -214,6 +242,8 @@ int dns_records_parse(const char *text, size_t len, struct dns_records *out, cha
 			rc = parse_net6(&r, f, n);
 		else if (!strcmp(f[0], "ep6"))
 			rc = parse_ep6(&r, f, n);
+		else if (!strcmp(f[0], "lease"))
+			rc = parse_lease(&r, f, n);
 		if (rc < 0) {
 			snprintf(errbuf, errsz, "line %d: malformed '%s' record", lineno, f[0]);
 			goto fail;

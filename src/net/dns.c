@@ -42,7 +42,7 @@ static bool token_ok(const char *s)
 /* The records file text; *any is set when some network is listed. */
 static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_error **err)
 {
-	_cleanup_stmt_ sqlite3_stmt *n = NULL, *e = NULL;
+	_cleanup_stmt_ sqlite3_stmt *n = NULL, *e = NULL, *l = NULL;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -73,6 +73,28 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 				sqlite3_column_text(n, 4), sqlite3_column_text(n, 5));
 		*any = true;
 	}
+	/* VMs' NICs (taps, hkt...) on any network, the default one too: DHCP
+	 * hands them their address */
+	if (net_prepare(ctx,
+			"SELECT n.bridge, e.mac, e.ip, n.subnet, n.gateway, n.internal, n.name"
+			" FROM endpoints e JOIN networks n ON n.name = e.network"
+			" WHERE e.veth LIKE 'hkt%' ORDER BY e.rowid",
+			&l, err) < 0)
+		goto fail;
+	while (sqlite3_step(l) == SQLITE_ROW) {
+		const char *sub = (const char *)sqlite3_column_text(l, 3);
+		const char *gw = (const char *)sqlite3_column_text(l, 4);
+		const char *slash = sub ? strchr(sub, '/') : NULL;
+		bool internal = sqlite3_column_int(l, 5) != 0;
+		bool dflt = str_eq((const char *)sqlite3_column_text(l, 6), NET_DEFAULT_NAME);
+		if (!slash)
+			continue;
+		/* the default network has no DNS responder: its VMs get none */
+		fprintf(f, "lease %s %s %s%s %s %s\n", sqlite3_column_text(l, 0),
+			sqlite3_column_text(l, 1), sqlite3_column_text(l, 2), slash,
+			internal ? "-" : gw, dflt ? "-" : gw);
+		*any = true;
+	}
 	while (sqlite3_step(e) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(e, 3);
 		const char *aliases = (const char *)sqlite3_column_text(e, 4);
@@ -95,6 +117,9 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 		return hk_error_errno(err, "records text");
 	*out = steal_ptr(&buf);
 	return 0;
+fail:
+	fclose(f);
+	return -1;
 }
 
 /* The pid holding <dir>/lock: > 0, 0 when free, -1 held by a pid we cannot

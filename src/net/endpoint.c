@@ -2,9 +2,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -588,9 +590,33 @@ static int fill_endpoint(struct net_endpoint **out, const struct net_rec *r, con
 	return 0;
 }
 
+/* A tap device named name on bridge br (up), for a VM: not persistent, so
+ * it lives exactly as long as an fd to it (QEMU's, once handed over) and
+ * repair finds its endpoint gone with it, as a container's veth. */
+static int tap_make(struct nl *nl, const char *name, int br, int *out, struct hk_error **err)
+{
+	struct ifreq ifr = {0};
+	_cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int idx;
+
+	if (fd < 0)
+		return hk_error_errno(err, "open /dev/net/tun");
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return hk_error_errno(err, "tap %s", name);
+	if ((idx = nl_link_index(nl, name, err)) <= 0)
+		return idx == 0 ? hk_error_set(err, ENODEV, "tap %s vanished", name) : -1;
+	if (nl_link_set(nl, idx, &(struct nl_link_change){.master = br, .netns_fd = -1, .up = true},
+			err) < 0)
+		return -1;
+	*out = steal_fd(&fd);
+	return 0;
+}
+
 static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, const char *network,
-			  int nsfd, const struct net_connect_opts *o, struct net_endpoint **out,
-			  struct hk_error **err)
+			  int nsfd, const struct net_connect_opts *o, int *tapfd,
+			  struct net_endpoint **out, struct hk_error **err)
 {
 	struct net_rec r = {0};
 	_cleanup_free_ struct net_port *ports = NULL;
@@ -647,6 +673,8 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	macstr = xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 			   mac[5]);
 	ifname = pick_ifname(ctx, cid);
+	if (tapfd)
+		veth[2] = 't'; /* hkt...: a VM's tap (DHCP answers its MAC) */
 	net_random_hex(veth + 3, 12);
 	aliases = strv_json(o->aliases);
 	struct ep_row e = {cid, r.name, ipstr, macstr, aliases, veth, ifname, o->name, ip6str};
@@ -661,13 +689,19 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 	 * whole table, this container's ports included (the rows are in). */
 	if ((br = net_network_up(ctx, nl, &r, &brought_up, err)) < 0)
 		goto undo;
-	/* The peer is created directly in the container's namespace with its
-	 * final name and MAC: no window where it sits on the host. */
-	if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, r.mtu, err) < 0)
-		goto undo;
-	hk_trace("connect veth made");
-	if (configure_inside(nsfd, ifname, ip, ip6str, &r, err) < 0)
-		goto undo;
+	if (tapfd) {
+		if (tap_make(nl, veth, br, tapfd, err) < 0)
+			goto undo;
+	} else {
+		/* The peer is created directly in the container's namespace
+		 * with its final name and MAC: no window where it sits on the
+		 * host. */
+		if (nl_veth_add(nl, veth, ifname, nsfd, mac, br, r.mtu, err) < 0)
+			goto undo;
+		hk_trace("connect veth made");
+		if (configure_inside(nsfd, ifname, ip, ip6str, &r, err) < 0)
+			goto undo;
+	}
 	hk_trace("connect inside configured");
 	if (!brought_up && ports) {
 		fw = net_fw_ports_cmd(ctx, cid, r.name, true);
@@ -678,9 +712,11 @@ static int connect_locked(struct net_ctx *ctx, struct nl *nl, const char *cid, c
 		goto undo;
 	hk_trace("connect hosts refreshed");
 	/* the default network is not in the DNS responder's records: a
-	 * container on it costs the responder nothing */
+	 * container on it costs the responder nothing (a VM's lease is) */
 	if (!str_eq(r.name, NET_DEFAULT_NAME) && net_dns_require(ctx, &r, err) < 0)
 		goto undo;
+	if (tapfd && str_eq(r.name, NET_DEFAULT_NAME))
+		net_dns_update(ctx);
 	if (out)
 		fill_endpoint(out, &r, ifname, veth, ipstr, ip6str, macstr, ports,
 			      ports ? o->n_ports : 0);
@@ -692,6 +728,10 @@ rollback:
 	goto out;
 undo : {
 	_cleanup_error_ struct hk_error *e2 = NULL;
+	if (tapfd && *tapfd >= 0) {
+		close(*tapfd); /* the tap goes with it */
+		*tapfd = -1;
+	}
 	if (net_endpoint_remove_locked(ctx, nl, cid, r.name, veth, &e2) < 0)
 		log_warn("net: undo endpoint of %.12s: %s", cid, hk_error_msg(e2));
 	hk_error_free(&e2);
@@ -703,7 +743,7 @@ undo : {
 		net_fw_sync(ctx, &e2);
 	hk_error_free(&e2);
 	net_hosts_refresh(ctx, r.name, cid, &e2);
-	if (!str_eq(r.name, NET_DEFAULT_NAME))
+	if (!str_eq(r.name, NET_DEFAULT_NAME) || tapfd)
 		net_dns_update(ctx); /* the records without this endpoint */
 }
 out:
@@ -740,11 +780,38 @@ int net_connect(struct net_ctx *ctx, const char *container_id, const char *netwo
 	hk_trace("net_connect repaired");
 	if (changed && net_fw_sync(ctx, err) < 0)
 		goto out;
-	rc = connect_locked(ctx, &nl, container_id, network, nsfd, opts, out, err);
+	rc = connect_locked(ctx, &nl, container_id, network, nsfd, opts, NULL, out, err);
 out:
 	nl_close(&nl);
 	net_unlock(ctx);
 	hk_trace("net_connect end");
+	return rc < 0 ? hk_error_wrap(err, "connect to network %s", network) : 0;
+}
+
+int net_connect_tap(struct net_ctx *ctx, const char *vm_id, const char *network,
+		    const struct net_connect_opts *opts, int *tapfd, struct net_endpoint **out,
+		    struct hk_error **err)
+{
+	static const struct net_connect_opts none = {0};
+	struct nl nl = {.fd = -1};
+	bool changed = false;
+	int rc = -1;
+
+	*tapfd = -1;
+	if (!opts)
+		opts = &none;
+	if (!vm_id || !*vm_id)
+		return hk_error_set(err, 0, "connect: no VM id");
+	if (net_lock(ctx, err) < 0)
+		return -1;
+	if (nl_open(&nl, -1, err) < 0 || net_repair_locked(ctx, &nl, &changed, err) < 0)
+		goto out;
+	if (changed && net_fw_sync(ctx, err) < 0)
+		goto out;
+	rc = connect_locked(ctx, &nl, vm_id, network, -1, opts, tapfd, out, err);
+out:
+	nl_close(&nl);
+	net_unlock(ctx);
 	return rc < 0 ? hk_error_wrap(err, "connect to network %s", network) : 0;
 }
 
@@ -872,9 +939,10 @@ int net_teardown_container(struct net_ctx *ctx, const char *container_id,
 		db_error(ctx->db, err, "database: %s", "delete hosts record");
 		goto out;
 	}
-	/* the default network is not in the DNS responder's records */
+	/* the default network is not in the DNS responder's records, but
+	 * for a VM's lease */
 	for (size_t i = 0; rows && rows[i]; i += 2)
-		if (!str_eq(rows[i], NET_DEFAULT_NAME)) {
+		if (!str_eq(rows[i], NET_DEFAULT_NAME) || str_has_prefix(rows[i + 1], "hkt")) {
 			net_dns_update(ctx);
 			break;
 		}

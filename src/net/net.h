@@ -171,6 +171,16 @@ int net_connect(struct net_ctx *ctx, const char *container_id, const char *netwo
 		const char *netns_path, const struct net_connect_opts *opts,
 		struct net_endpoint **out, struct hk_error **err);
 
+/* Connect a VM's NIC: the same address, rows, names and ports as a
+ * container's, but the host side is a tap device on the bridge (named
+ * hkt<hex>, up), whose fd goes to *tapfd for QEMU (-netdev tap,fd=N).  The
+ * tap is not persistent: it goes with the last fd to it, and the endpoint
+ * with it at the next repair.  opts->mac is the NIC's MAC, which hako-dns's
+ * DHCP answers with the address (see the "lease" records). */
+int net_connect_tap(struct net_ctx *ctx, const char *vm_id, const char *network,
+		    const struct net_connect_opts *opts, int *tapfd, struct net_endpoint **out,
+		    struct hk_error **err);
+
 /* Disconnect a container from one network (veth, address, ports, rules). */
 int net_disconnect(struct net_ctx *ctx, const char *container_id, const char *network,
 		   struct hk_error **err);

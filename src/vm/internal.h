@@ -22,6 +22,12 @@ int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, p
 int vm_spawn_fd3(char *const argv[], int in, int out, int errfd, int fd3, pid_t *pid,
 		 struct hk_error **err);
 
+/* The same, with keep[i] (nkeep of them, at most VM_SPAWN_KEEP_MAX) as
+ * fd 3 + i in the child (QEMU's -netdev tap,fd=N). */
+#define VM_SPAWN_KEEP_MAX 16
+int vm_spawn_keep(char *const argv[], int in, int out, int errfd, const int *keep, size_t nkeep,
+		  bool new_session, pid_t *pid, struct hk_error **err);
+
 /* Last non-empty line of a file (QEMU's error), or NULL. */
 char *vm_last_line(const char *path);
 
@@ -50,5 +56,26 @@ int vm_qmp_open(const char *runroot, const char *name, int timeout_ms, struct qm
 
 /* Build the guest-config part of a kernel command line for a script. */
 int vm_script_append(const char *base, const char *script, char **out, struct hk_error **err);
+
+/* ---- NICs (net.c) ---- */
+
+/* The NICs of a network spec ("user", "none", "bridge:BR", a hako network
+ * NAME, comma-separated): a string vector; "none" gives none. */
+char **vm_nics(const char *network);
+/* The MAC of NIC i: 52:54:00 (QEMU's prefix) and three bytes of the VM's
+ * random id, different for each NIC; stable for the VM's life. */
+void vm_nic_mac(const struct vm_def *d, size_t i, char out[18]);
+/* Is nic a hako network (not user, none or bridge:)? */
+bool vm_nic_is_net(const char *nic);
+/* Has d a NIC on a hako network? */
+bool vm_has_net_nic(const struct vm_def *d);
+/* Check a network spec (hako networks must exist). */
+int vm_net_check(const char *root, const char *network, struct hk_error **err);
+/* A tap on its network's bridge for every hako network NIC of d, with an
+ * address from the network (fds[i] -1 for other NICs); undone on failure. */
+int vm_net_attach(const char *root, const char *runroot, const struct vm_def *d, int **fds,
+		  size_t *n, struct hk_error **err);
+/* Release d's addresses and taps (none is fine); a warning on failure. */
+void vm_net_release(const char *root, const char *runroot, const char *id);
 
 #endif

@@ -90,14 +90,20 @@ static int check_file(const char *what, const char *path, struct hk_error **err)
 	return 0;
 }
 
-static int check_network(const char *net, struct hk_error **err)
+/* A comma-separated list of NICs: user, none, bridge:NAME or a hako
+ * network (which must exist). */
+static int check_network(const char *root, const char *net, struct hk_error **err)
 {
-	if (!strcmp(net, "user") || !strcmp(net, "none"))
-		return 0;
-	if (str_has_prefix(net, "bridge:") && net[7] && strlen(net) < 7 + 16 &&
-	    !strpbrk(net + 7, ",/ ="))
-		return 0;
-	return hk_error_set(err, 0, "--network %s: expected user, none or bridge:NAME", net);
+	_cleanup_strv_ char **nics = vm_nics(net);
+
+	for (char **n = nics; *n; n++)
+		if (str_has_prefix(*n, "bridge:") &&
+		    (!(*n)[7] || strlen(*n) >= 7 + 16 || strpbrk(*n + 7, "/ =")))
+			return hk_error_set(err, 0,
+					    "--network %s: expected user, none, bridge:NAME or a"
+					    " hako network",
+					    *n);
+	return vm_net_check(root, net, err);
 }
 
 int vm_script_append(const char *base, const char *script, char **out, struct hk_error **err)
@@ -174,7 +180,7 @@ int vm_create(const char *root, const struct vm_create_opts *o, struct vm_def **
 	int r = -1;
 
 	if (check_name(o->name, err) < 0 ||
-	    check_network(o->network ? o->network : "user", err) < 0)
+	    check_network(root, o->network ? o->network : "user", err) < 0)
 		return -1;
 	if (o->vcpus < 1 || o->vcpus > 64)
 		return hk_error_set(err, 0, "--vcpus %d: expected 1 to 64", o->vcpus);
@@ -506,6 +512,8 @@ int vm_remove(const char *root, const char *runroot, const char *name, bool disk
 	}
 	if (db_commit(db, err) < 0)
 		return -1;
+	if (vm_has_net_nic(d))
+		vm_net_release(root, runroot, d->id); /* left by a monitor killed too */
 	if (disks && d->disk_owned && d->disk)
 		unlink(d->disk);
 	/* The directory keeps the console log; an owned disk stays unless

@@ -59,8 +59,12 @@ static int cloud_init_seed(const struct vm_def *d, const char *dir, struct hk_er
 	return 0;
 }
 
+/* A NIC on a hako network is a tap whose fd QEMU gets as 4 + k for the
+ * k-th such NIC (vm_spawn_keep's order; fd 3 is the QMP socket). */
 static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, struct hk_error **err)
 {
+	_cleanup_strv_ char **nics = vm_nics(d->network);
+	int kept = 0;
 	const struct vm_accel *ac = vm_accel_pick(true);
 	char **v = NULL;
 	_cleanup_free_ char *fmt = NULL;
@@ -120,14 +124,18 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 		argv_push(&v, "-append");
 		argv_push(&v, "%s", d->append && *d->append ? d->append : "console=ttyS0");
 	}
-	if (!strcmp(d->network, "user") || str_has_prefix(d->network, "bridge:")) {
+	for (size_t i = 0; nics[i]; i++) {
+		char mac[18];
+		vm_nic_mac(d, i, mac);
 		argv_push(&v, "-netdev");
-		if (!strcmp(d->network, "user"))
-			argv_push(&v, "user,id=net0");
+		if (!strcmp(nics[i], "user"))
+			argv_push(&v, "user,id=net%zu", i);
+		else if (str_has_prefix(nics[i], "bridge:"))
+			argv_push(&v, "bridge,id=net%zu,br=%s", i, nics[i] + 7);
 		else
-			argv_push(&v, "bridge,id=net0,br=%s", d->network + 7);
+			argv_push(&v, "tap,id=net%zu,fd=%d", i, 4 + kept++);
 		argv_push(&v, "-device");
-		argv_push(&v, "virtio-net-pci,netdev=net0");
+		argv_push(&v, "virtio-net-pci,netdev=net%zu,mac=%s", i, mac);
 	}
 	if (d->cloud_init) {
 		/* A NoCloud seed: a FAT disk labelled "cidata" with user-data and
@@ -150,7 +158,8 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 }
 
 struct mon {
-	const char *root, *name;
+	const char *root, *runroot, *name, *id;
+	bool nets; /* NICs on hako networks: released when QEMU ends */
 	char *rundir;
 	pid_t qemu;
 	int con;    /* our end of QEMU's stdio */
@@ -320,6 +329,8 @@ static void finish(struct mon *m, int ws)
 		}
 		record(m, "crashed", 0, 0, reason);
 	}
+	if (m->nets)
+		vm_net_release(m->root, m->runroot, m->id);
 	if (rm_rf(m->rundir, &e) < 0)
 		hk_error_free(&e);
 }
@@ -327,9 +338,19 @@ static void finish(struct mon *m, int ws)
 /* The monitor itself (in its own session); ready_fd gets "" on success or
  * the error message. Never returns. */
 static void __attribute__((noreturn))
-monitor_main(const char *root, const struct vm_def *d, const char *rundir, int ready_fd)
+monitor_main(const char *root, const char *runroot, const struct vm_def *d, const char *rundir,
+	     const int *fds, size_t nfds, int ready_fd)
 {
-	struct mon m = {.root = root, .name = d->name, .qemu = -1, .logfd = -1, .listen = -1};
+	struct mon m = {.root = root,
+			.runroot = runroot,
+			.name = d->name,
+			.id = d->id,
+			.nets = vm_has_net_nic(d),
+			.qemu = -1,
+			.logfd = -1,
+			.listen = -1};
+	int keep[VM_SPAWN_KEEP_MAX];
+	size_t nkeep = 0;
 	_cleanup_free_ char *dir = vm_dir(root, d->name),
 			    *logp = vm_console_log_path(root, d->name);
 	_cleanup_free_ char *errlog = xasprintf("%s/qemu.err", rundir);
@@ -375,10 +396,17 @@ monitor_main(const char *root, const struct vm_def *d, const char *rundir, int r
 	chmod(qsock, 0600);
 	if (qemu_argv(d, rundir, &argv, &err) < 0)
 		goto fail;
-	if (vm_spawn_fd3(argv, sp[1], sp[1], errfd, qmpfd, &m.qemu, &err) < 0)
+	/* fd 3 is the QMP socket, 4 + k the k-th tap */
+	keep[nkeep++] = qmpfd;
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i] >= 0 && nkeep < VM_SPAWN_KEEP_MAX)
+			keep[nkeep++] = fds[i];
+	if (vm_spawn_keep(argv, sp[1], sp[1], errfd, keep, nkeep, false, &m.qemu, &err) < 0)
 		goto fail;
 	close(sp[1]);
-	close(qmpfd);
+	/* QEMU holds the taps now: they go when it ends */
+	for (size_t i = 0; i < nkeep; i++)
+		close(keep[i]);
 	qmpfd = -1;
 	m.con = sp[0];
 	record(&m, "running", getpid(), m.qemu, NULL);
@@ -407,6 +435,13 @@ fail:
 	_exit(1);
 }
 
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 int vm_start(const char *root, const char *runroot, const char *name, struct hk_error **err)
 {
 	_cleanup_(vm_def_freep) struct vm_def *d = NULL;
@@ -415,8 +450,9 @@ int vm_start(const char *root, const char *runroot, const char *name, struct hk_
 	enum vm_state s;
 	int pfd[2];
 	pid_t child;
-	size_t len = 0;
+	size_t len = 0, nfds = 0;
 	int ws;
+	_cleanup_free_ int *fds = NULL;
 
 	if (vm_state(root, runroot, name, &s, err) < 0)
 		return -1;
@@ -443,13 +479,22 @@ int vm_start(const char *root, const char *runroot, const char *name, struct hk_
 	if (mkdir_p(rd, 0700, err) < 0)
 		return -1;
 	vm_accel_pick(false); /* the TCG note, once, from the command */
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	/* taps and addresses here, where the command's errors are seen; the
+	 * monitor inherits the fds and hands them to QEMU */
+	if (vm_net_attach(root, runroot, d, &fds, &nfds, err) < 0)
+		return hk_error_wrap(err, "vm start %s", name);
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		close_fds(fds, nfds);
+		vm_net_release(root, runroot, d->id);
 		return hk_error_errno(err, "pipe");
+	}
 	fflush(NULL);
 	child = fork();
 	if (child < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
+		close_fds(fds, nfds);
+		vm_net_release(root, runroot, d->id);
 		return hk_error_errno(err, "fork");
 	}
 	if (child == 0) {
@@ -463,9 +508,10 @@ int vm_start(const char *root, const char *runroot, const char *name, struct hk_
 		dup2(null, 2);
 		if (chdir("/") < 0)
 			_exit(1);
-		monitor_main(root, d, rd, pfd[1]);
+		monitor_main(root, runroot, d, rd, fds, nfds, pfd[1]);
 	}
 	close(pfd[1]);
+	close_fds(fds, nfds);
 	while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
 		;
 	for (;;) {
@@ -481,10 +527,13 @@ int vm_start(const char *root, const char *runroot, const char *name, struct hk_
 		msg[len] = 0;
 	}
 	close(pfd[0]);
-	if (!msg)
-		return hk_error_set(err, 0, "vm start %s: the monitor ended before QEMU started",
-				    name);
-	if (*msg)
+	if (!msg || *msg) {
+		if (vm_has_net_nic(d))
+			vm_net_release(root, runroot, d->id);
+		if (!msg)
+			return hk_error_set(
+				err, 0, "vm start %s: the monitor ended before QEMU started", name);
 		return hk_error_set(err, 0, "vm start %s: %s", name, msg);
+	}
 	return 0;
 }

@@ -20,24 +20,28 @@ const char *vm_qemu_binary(void)
 	return e && *e ? e : "qemu-system-x86_64";
 }
 
-static void child_fds(int in, int out, int errfd, int fd3)
+/* stdio from in/out/errfd, then keep[i] as fd 3 + i; everything else closed. */
+static void child_fds(int in, int out, int errfd, const int *keep, size_t nkeep)
 {
 	int null = open("/dev/null", O_RDWR);
-	int fds[4] = {in, out, errfd, fd3};
-	int n = fd3 >= 0 ? 4 : 3;
+	int fds[3 + VM_SPAWN_KEEP_MAX] = {in, out, errfd};
+	size_t n = 3 + (nkeep < VM_SPAWN_KEEP_MAX ? nkeep : VM_SPAWN_KEEP_MAX);
 
-	/* Move the fds above 3 first so that dup2 never clobbers one another. */
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 3; i < n; i++)
+		fds[i] = keep[i - 3];
+	/* Move the fds above every target first so that dup2 never clobbers
+	 * one another. */
+	for (size_t i = 0; i < n; i++) {
 		int f = fds[i] < 0 ? null : fds[i];
-		fds[i] = fcntl(f, F_DUPFD_CLOEXEC, 4);
+		fds[i] = fcntl(f, F_DUPFD_CLOEXEC, (int)n);
 	}
-	for (int i = 0; i < n; i++)
-		dup2(fds[i], i);
-	syscall(SYS_close_range, n, ~0U, 0);
+	for (size_t i = 0; i < n; i++)
+		dup2(fds[i], (int)i); /* dup2 clears FD_CLOEXEC on the copy */
+	syscall(SYS_close_range, (unsigned)n, ~0U, 0);
 }
 
-static int spawn(char *const argv[], int in, int out, int errfd, int fd3, bool new_session,
-		 pid_t *pid, struct hk_error **err)
+int vm_spawn_keep(char *const argv[], int in, int out, int errfd, const int *keep, size_t nkeep,
+		  bool new_session, pid_t *pid, struct hk_error **err)
 {
 	pid_t parent = getpid();
 	pid_t p = fork();
@@ -57,7 +61,7 @@ static int spawn(char *const argv[], int in, int out, int errfd, int fd3, bool n
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
-		child_fds(in, out, errfd, fd3);
+		child_fds(in, out, errfd, keep, nkeep);
 		execvp(argv[0], argv);
 		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -69,13 +73,13 @@ static int spawn(char *const argv[], int in, int out, int errfd, int fd3, bool n
 int vm_spawn(char *const argv[], int in, int out, int errfd, bool new_session, pid_t *pid,
 	     struct hk_error **err)
 {
-	return spawn(argv, in, out, errfd, -1, new_session, pid, err);
+	return vm_spawn_keep(argv, in, out, errfd, NULL, 0, new_session, pid, err);
 }
 
 int vm_spawn_fd3(char *const argv[], int in, int out, int errfd, int fd3, pid_t *pid,
 		 struct hk_error **err)
 {
-	return spawn(argv, in, out, errfd, fd3, false, pid, err);
+	return vm_spawn_keep(argv, in, out, errfd, &fd3, fd3 >= 0 ? 1 : 0, false, pid, err);
 }
 
 int vm_run_capture(char *const argv[], char **out, struct hk_error **err)

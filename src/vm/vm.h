@@ -218,6 +218,19 @@ int vm_set(const char *root, const char *runroot, const char *name, int vcpus, u
 int vm_remove(const char *root, const char *runroot, const char *name, bool disks,
 	      struct hk_error **err);
 
+/* A VM's NIC: its network ("user", "bridge:BR", a hako network), its MAC
+ * and, on a hako network while the VM runs, the address it was given. */
+struct vm_nic {
+	char *network;
+	char mac[18];
+	char *ip; /* NULL when none */
+	int prefix;
+};
+/* The NICs of d, in QEMU's order (the guest's eth0, eth1...). */
+int vm_nics_info(const char *root, const char *runroot, const struct vm_def *d, struct vm_nic **out,
+		 size_t *n, struct hk_error **err);
+void vm_nics_info_free(struct vm_nic *v, size_t n);
+
 /* The live state, read from QMP when the VM's monitor runs. */
 int vm_state(const char *root, const char *runroot, const char *name, enum vm_state *out,
 	     struct hk_error **err);
