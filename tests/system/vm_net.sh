@@ -28,7 +28,7 @@ ep_rows() { net_sql "SELECT count(*) FROM endpoints WHERE container_id = '$1'"; 
 
 # The guest: udhcpc (busybox) configures eth0 from the lease and writes
 # resolv.conf, then resolves the container c1 by name.
-GUEST_SCRIPT='ip link set eth0 up
+GUEST_SCRIPT='mkdir -p /etc; ip link set eth0 up
 printf "%s\n" "#!/bin/sh" "[ \"\$1\" = bound ] || exit 0" "ip addr add \$ip/\$mask dev \$interface" "ip route add default via \$router" "echo nameserver \$dns >/etc/resolv.conf" "echo hako-lease \$ip/\$mask via \$router dns \$dns" >/dh.sh
 chmod +x /dh.sh
 udhcpc -i eth0 -f -q -n -t 20 -T 3 -s /dh.sh || echo hako-no-lease
@@ -110,6 +110,8 @@ test_vm_net_dhcp_names_and_cleanup() {
 	id1=$(vmf vm1 id)
 	kill -9 "$(vmf vm1 monitor_pid)"
 	wait_for 10 test "$(taps)" = 0
+	wait_for 30 test "$(vmf vm1 state)" = crashed || fail "vm1 is $(vmf vm1 state)"
+	assert_eq "$(ep_rows "$id1")" 1
 	hn run --rm --network vnet busybox true
 	assert_eq "$(ep_rows "$id1")" 0
 
