@@ -121,8 +121,20 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 			argv_push(&v, "-initrd");
 			argv_push(&v, "%s", d->initrd);
 		}
+		/* hako's initramfs (its hako-vminit, an --init-script) speaks
+		 * on the serial console: without a console= of the user's the
+		 * kernel would give it none (and an init script's output would
+		 * be lost) */
+		const char *ap = d->append ? d->append : "";
+		bool ours = strstr(ap, "hako.cfg=") ||
+			    (d->initrd && strstr(d->initrd, "/vm/initramfs/"));
 		argv_push(&v, "-append");
-		argv_push(&v, "%s", d->append && *d->append ? d->append : "console=ttyS0");
+		if (!*ap)
+			argv_push(&v, "console=ttyS0");
+		else if (ours && !strstr(ap, "console="))
+			argv_push(&v, "console=ttyS0 %s", ap);
+		else
+			argv_push(&v, "%s", ap);
 	}
 	for (size_t i = 0; nics[i]; i++) {
 		char mac[18];

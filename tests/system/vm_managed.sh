@@ -131,6 +131,19 @@ test_vm_disk_persists_across_boots() {
 	assert_contains "$output" "file format: qcow2"
 }
 
+# --init-script without --append: hako's initramfs gets console=ttyS0, so
+# the script's output is on the console (it printed nothing before).
+test_vm_init_script_without_append() {
+	require_vm
+	hako vm create na --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+		--init-script 'echo script-ran-$((6*7))' >/dev/null
+	defer vm_cleanup na
+	hako vm start na
+	wait_for 180 vm_state_is na "shut off"
+	console_has na script-ran-42 || fail "no output: $(cat "$TEST_TMP/root/vm/vms/na/console.log")"
+	hako vm rm na
+}
+
 test_vm_bad_input_leaves_nothing() {
 	require_vm
 	run hako vm create bad --kernel "$TEST_TMP/no-kernel" --disk 8M
