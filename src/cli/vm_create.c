@@ -21,6 +21,7 @@ static int vm_create_main(int argc, char **argv, struct hk_error **err)
 		{"append", required_argument, NULL, 'a'},
 		{"import", required_argument, NULL, 'i'},
 		{"network", required_argument, NULL, 'n'},
+		{"publish", required_argument, NULL, 'p'},
 		{"cloud-init", required_argument, NULL, 'C'},
 		{"autostart", no_argument, NULL, 'A'},
 		{"init-script", required_argument, NULL, 's'},
@@ -30,6 +31,7 @@ static int vm_create_main(int argc, char **argv, struct hk_error **err)
 	struct vm_create_opts o = {.vcpus = 1, .memory = 512ull << 20};
 	struct vm_def *d = NULL;
 	_cleanup_free_ char *nets = NULL;
+	_cleanup_strv_ char **ports = NULL;
 	bool quiet = false;
 	long long v;
 	int c;
@@ -44,7 +46,7 @@ static int vm_create_main(int argc, char **argv, struct hk_error **err)
 		argv++;
 		argc--;
 	}
-	while ((c = getopt_long(argc, argv, "+c:m:d:n:q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:m:d:n:p:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (parse_ll(optarg, 1, 64, &v) < 0)
@@ -72,6 +74,10 @@ static int vm_create_main(int argc, char **argv, struct hk_error **err)
 			break;
 		case 'i':
 			o.import = optarg;
+			break;
+		case 'p':
+			strv_push(&ports, optarg);
+			o.ports = ports;
 			break;
 		case 'n':
 			/* given again: one more NIC */
@@ -127,6 +133,8 @@ static const struct hk_command cmd_vm_create = {
 		"                         its bridge, an address by DHCP, the VM's name in its\n"
 		"                         DNS) or bridge:BR (qemu-bridge-helper); again: one\n"
 		"                         more NIC\n"
+		"  -p, --publish [IP:]HOST:GUEST[/udp]  forward a host port to the guest through\n"
+		"                         the user network (IP: 127.0.0.1 unless given)\n"
 		"      --cloud-init FILE  user-data for cloud-init (a NoCloud \"cidata\" disk)\n"
 		"      --autostart        mark the VM to start with the host\n",
 	.run = vm_create_main,

@@ -89,6 +89,7 @@ static json_object *inspect_one(const struct vm_def *d, struct hk_error **err)
 	add_str(o, "initrd", d->initrd);
 	add_str(o, "append", d->append);
 	add_str(o, "network", d->network);
+	add_str(o, "ports", d->ports);
 	{
 		struct vm_nic *nics = NULL;
 		size_t n = 0;

@@ -64,6 +64,7 @@ static int cloud_init_seed(const struct vm_def *d, const char *dir, struct hk_er
 static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, struct hk_error **err)
 {
 	_cleanup_strv_ char **nics = vm_nics(d->network);
+	bool user_done = false;
 	int kept = 0;
 	const struct vm_accel *ac = vm_accel_pick(true);
 	char **v = NULL;
@@ -140,9 +141,19 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 		char mac[18];
 		vm_nic_mac(d, i, mac);
 		argv_push(&v, "-netdev");
-		if (!strcmp(nics[i], "user"))
-			argv_push(&v, "user,id=net%zu", i);
-		else if (str_has_prefix(nics[i], "bridge:"))
+		if (!strcmp(nics[i], "user")) {
+			/* -p: forwarded ports (on the first user NIC) */
+			_cleanup_free_ char *fwd = NULL;
+			for (char *p = d->ports && !user_done ? d->ports : NULL; p && *p;) {
+				size_t l = strcspn(p, " ");
+				char *t = xasprintf("%s,hostfwd=%.*s", fwd ? fwd : "", (int)l, p);
+				free(fwd);
+				fwd = t;
+				p += l + (p[l] == ' ');
+			}
+			user_done = true;
+			argv_push(&v, "user,id=net%zu%s", i, fwd ? fwd : "");
+		} else if (str_has_prefix(nics[i], "bridge:"))
 			argv_push(&v, "bridge,id=net%zu,br=%s", i, nics[i] + 7);
 		else
 			argv_push(&v, "tap,id=net%zu,fd=%d", i, 4 + kept++);

@@ -27,6 +27,8 @@ static const struct db_migration vm_migrations[] = {
 	 " monitor_pid INTEGER NOT NULL DEFAULT 0,"
 	 " qemu_pid INTEGER NOT NULL DEFAULT 0,"
 	 " reason TEXT);"},
+	/* -p: QEMU hostfwd rules of the user network, space-separated */
+	{"ALTER TABLE vms ADD COLUMN ports TEXT;"},
 };
 
 int vm_db_open(const char *root, sqlite3 **out, struct hk_error **err)
@@ -58,6 +60,7 @@ void vm_def_free(struct vm_def *d)
 	free(d->cloud_init);
 	free(d->state);
 	free(d->reason);
+	free(d->ports);
 	free(d);
 }
 
@@ -69,7 +72,7 @@ void vm_def_freep(struct vm_def **d)
 
 #define COLS                                                                                       \
 	"name, id, vcpus, memory, disk, disk_owned, iso, kernel, initrd, append, network, "        \
-	"cloud_init, autostart, created, state, monitor_pid, qemu_pid, reason"
+	"cloud_init, autostart, created, state, monitor_pid, qemu_pid, reason, ports"
 
 static struct vm_def *row(sqlite3_stmt *s)
 {
@@ -93,6 +96,7 @@ static struct vm_def *row(sqlite3_stmt *s)
 	d->monitor_pid = (pid_t)sqlite3_column_int(s, 15);
 	d->qemu_pid = (pid_t)sqlite3_column_int(s, 16);
 	d->reason = db_column_strdup(s, 17);
+	d->ports = db_column_strdup(s, 18);
 	return d;
 }
 
@@ -162,8 +166,8 @@ int vm_db_insert(sqlite3 *db, const struct vm_def *d, struct hk_error **err)
 
 	if (db_prepare(db,
 		       "INSERT INTO vms (name, id, vcpus, memory, disk, disk_owned, iso, kernel, "
-		       "initrd, append, network, cloud_init, autostart, created) VALUES "
-		       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		       "initrd, append, network, cloud_init, autostart, created, ports) VALUES "
+		       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		       &s, err) < 0)
 		return -1;
 	db_bind_text(s, 1, d->name);
@@ -180,6 +184,7 @@ int vm_db_insert(sqlite3 *db, const struct vm_def *d, struct hk_error **err)
 	db_bind_text(s, 12, d->cloud_init);
 	db_bind_int64(s, 13, d->autostart);
 	db_bind_int64(s, 14, d->created);
+	db_bind_text(s, 15, d->ports);
 	if (db_step(s, "record vm", err) < 0)
 		return -1;
 	return 0;

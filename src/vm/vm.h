@@ -186,6 +186,7 @@ struct vm_def {
 	char *state;
 	pid_t monitor_pid, qemu_pid;
 	char *reason; /* why it crashed, or NULL */
+	char *ports;  /* -p: "tcp:127.0.0.1:8080-:80 ..." (QEMU hostfwd), or NULL */
 };
 void vm_def_free(struct vm_def *d);
 void vm_def_freep(struct vm_def **d);
@@ -201,6 +202,7 @@ struct vm_create_opts {
 	const char *network;
 	const char *cloud_init;
 	const char *init_script; /* hako-vminit runs it (hako's initramfs only) */
+	char **ports;		 /* -p [IP:]HOST:GUEST[/udp], NULL-terminated, may be NULL */
 	bool autostart;
 };
 

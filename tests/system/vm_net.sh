@@ -109,7 +109,7 @@ test_vm_net_dhcp_names_and_cleanup() {
 	local id1
 	id1=$(vmf vm1 id)
 	kill -9 "$(vmf vm1 monitor_pid)"
-	wait_for 10 test "$(taps)" = 0
+	wait_for 60 test "$(taps)" = 0 || fail "tap left: $(in_ns ip -o link show | grep hkt; ps -o pid,ppid,stat,args -e | grep -e qemu -e hako | grep -v grep)"
 	wait_for 30 test "$(vmf vm1 state)" = crashed || fail "vm1 is $(vmf vm1 state)"
 	assert_eq "$(ep_rows "$id1")" 1
 	hn run --rm --network vnet busybox true
@@ -130,6 +130,32 @@ test_vm_net_bad_network() {
 	assert_contains "$output" "nosuchnet"
 	run hn vm create bad --kernel "$KERNEL" --network none --network user
 	assert_status 125
+	run hn vm list --all
+	assert_not_contains "$output" "bad"
+}
+
+fwd_gets() { in_ns "$TEST_ROOTFS/bin/busybox" timeout 5 nc 127.0.0.1 "$1" </dev/null 2>/dev/null | grep -q hello-fwd; }
+
+# -p on the user network: QEMU's hostfwd, on the loopback by default.
+test_vm_net_user_publish() {
+	require_vm
+	net_setup
+	local port=$((20000 + RANDOM % 20000))
+	hn vm create pub --memory 256M --kernel "$KERNEL" --initrd "$INITRD" -p "$port:8000" \
+		--init-script 'ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; while true; do echo hello-fwd | nc -l -p 8000; done' >/dev/null
+	defer "hn vm rm pub"
+	defer vm_kill pub
+	assert_eq "$(vmf pub ports)" "tcp:127.0.0.1:$port-:8000"
+	hn vm start pub
+	wait_for 300 fwd_gets "$port" || fail "nothing from the guest on 127.0.0.1:$port"
+	hn vm destroy pub
+	# bad values leave no VM
+	run hn vm create bad --kernel "$KERNEL" -p 8000
+	assert_status 125
+	assert_contains "$output" "host port"
+	run hn vm create bad --kernel "$KERNEL" --network none -p 1:2
+	assert_status 125
+	assert_contains "$output" "--network user"
 	run hn vm list --all
 	assert_not_contains "$output" "bad"
 }
