@@ -535,3 +535,113 @@ TEST(dns_records_and_answers_ipv6)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(dns_records_parse(bad[i], strlen(bad[i]), &r, e, sizeof(e)) < 0);
 }
+
+/* A DHCP client message: op, htype, hlen, xid, chaddr, magic, options. */
+static size_t dhcp_msg(uint8_t *m, const uint8_t mac[6], uint8_t type, const uint8_t *req_ip,
+		       const uint8_t *server)
+{
+	size_t at = 240;
+
+	memset(m, 0, 548);
+	m[0] = 1, m[1] = 1, m[2] = 6;
+	m[4] = 0xde, m[5] = 0xad, m[6] = 0xbe, m[7] = 0xef;
+	memcpy(m + 28, mac, 6);
+	m[236] = 99, m[237] = 130, m[238] = 83, m[239] = 99;
+	m[at++] = 53, m[at++] = 1, m[at++] = type;
+	if (req_ip) {
+		m[at++] = 50, m[at++] = 4;
+		memcpy(m + at, req_ip, 4);
+		at += 4;
+	}
+	if (server) {
+		m[at++] = 54, m[at++] = 4;
+		memcpy(m + at, server, 4);
+		at += 4;
+	}
+	m[at++] = 255;
+	return at;
+}
+
+/* The value of option code in a reply, or NULL. */
+static const uint8_t *dhcp_opt(const uint8_t *m, size_t len, uint8_t code)
+{
+	for (size_t i = 240; i + 1 < len && m[i] != 255; i += 2u + m[i + 1])
+		if (m[i] == code)
+			return m + i + 2;
+	return NULL;
+}
+
+TEST(dhcp_answer_leases)
+{
+	static const char text[] = "hako-dns 1\n"
+				   "lease hkbr-a 52:54:00:aa:bb:cc 10.5.0.7/24 10.5.0.1 10.5.0.1\n"
+				   "lease hkbr-b 52:54:00:aa:bb:dd 10.6.0.9/16 - -\n";
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+	static const uint8_t other[6] = {0x52, 0x54, 0x00, 0x11, 0x22, 0x33};
+	static const uint8_t ip[4] = {10, 5, 0, 7}, wrong[4] = {10, 5, 0, 8};
+	static const uint8_t gw[4] = {10, 5, 0, 1}, gw2[4] = {10, 9, 9, 9};
+	static const char *const bad[] = {
+		"hako-dns 1\nlease br 52:54:00:aa:bb 10.5.0.7/24 - -\n",
+		"hako-dns 1\nlease br 52:54:00:aa:bb:cc 10.5.0.7 - -\n",
+		"hako-dns 1\nlease br 52:54:00:aa:bb:cc 10.5.0.7/24 x -\n",
+		"hako-dns 1\nlease a-bridge-name-too-long 52:54:00:aa:bb:cc 10.5.0.7/24 - -\n",
+	};
+	struct dns_records r;
+	uint8_t q[548], out[DHCP_MSG_MAX];
+	char e[128];
+	size_t n, len;
+	const uint8_t *o;
+
+	REQUIRE(dns_records_parse(text, strlen(text), &r, e, sizeof(e)) == 0);
+	REQUIRE(r.n_leases == 2);
+	CHECK(r.leases[1].router == 0 && r.leases[1].prefix == 16);
+	/* DISCOVER -> OFFER of the recorded address, mask, router, DNS */
+	n = dhcp_msg(q, mac, 1, NULL, NULL);
+	len = dhcp_answer(&r, "hkbr-a", q, n, out, sizeof(out));
+	REQUIRE(len >= 300);
+	CHECK(out[0] == 2 && !memcmp(out + 4, q + 4, 4) && !memcmp(out + 28, mac, 6));
+	CHECK(!memcmp(out + 16, ip, 4));
+	o = dhcp_opt(out, len, 53);
+	CHECK(o && o[0] == 2);
+	o = dhcp_opt(out, len, 1);
+	CHECK(o && o[0] == 255 && o[1] == 255 && o[2] == 255 && o[3] == 0);
+	o = dhcp_opt(out, len, 3);
+	CHECK(o && !memcmp(o, gw, 4));
+	o = dhcp_opt(out, len, 6);
+	CHECK(o && !memcmp(o, gw, 4));
+	o = dhcp_opt(out, len, 54);
+	CHECK(o && !memcmp(o, gw, 4));
+	/* REQUEST of it -> ACK; of another address -> NAK; to another server: nothing */
+	n = dhcp_msg(q, mac, 3, ip, gw);
+	len = dhcp_answer(&r, "hkbr-a", q, n, out, sizeof(out));
+	o = len ? dhcp_opt(out, len, 53) : NULL;
+	CHECK(o && o[0] == 5);
+	n = dhcp_msg(q, mac, 3, wrong, NULL);
+	len = dhcp_answer(&r, "hkbr-a", q, n, out, sizeof(out));
+	o = len ? dhcp_opt(out, len, 53) : NULL;
+	CHECK(o && o[0] == 6);
+	CHECK(!memcmp(out + 16, "\0\0\0\0", 4));
+	n = dhcp_msg(q, mac, 3, ip, gw2);
+	CHECK(dhcp_answer(&r, "hkbr-a", q, n, out, sizeof(out)) == 0);
+	/* an unknown MAC, a known MAC on another bridge: nothing */
+	n = dhcp_msg(q, other, 1, NULL, NULL);
+	CHECK(dhcp_answer(&r, "hkbr-a", q, n, out, sizeof(out)) == 0);
+	n = dhcp_msg(q, mac, 1, NULL, NULL);
+	CHECK(dhcp_answer(&r, "hkbr-b", q, n, out, sizeof(out)) == 0);
+	/* no router, no DNS: neither option */
+	static const uint8_t mac2[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xdd};
+	n = dhcp_msg(q, mac2, 1, NULL, NULL);
+	len = dhcp_answer(&r, "hkbr-b", q, n, out, sizeof(out));
+	REQUIRE(len > 0);
+	CHECK(!dhcp_opt(out, len, 3) && !dhcp_opt(out, len, 6));
+	/* truncated and hostile messages: nothing, and no read out of bounds */
+	n = dhcp_msg(q, mac, 1, NULL, NULL);
+	for (size_t cut = 0; cut < n; cut++)
+		(void)dhcp_answer(&r, "hkbr-a", q, cut, out, sizeof(out));
+	q[241] = 200; /* an option length past the end */
+	CHECK(dhcp_answer(&r, "hkbr-a", q, n, out, sizeof(out)) == 0);
+	dns_records_free(&r);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(dns_records_parse(bad[i], strlen(bad[i]), &r, e, sizeof(e)) < 0);
+}
