@@ -20,6 +20,10 @@
  * TCP connection gets a short-lived child (rare: truncated answers, zone
  * tooling), so a slow client never stalls the loop.
  *
+ * It also answers DHCP for VMs on hako networks ("lease" records, dhcp.c):
+ * a socket on *:67 bound to each bridge that has VM NICs, replies
+ * broadcast on that bridge.
+ *
  * Standalone on purpose: libc only, static, a few hundred KB of memory. */
 #include <arpa/inet.h>
 #include <errno.h>
