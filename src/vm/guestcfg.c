@@ -66,6 +66,8 @@ int vm_guest_cfg_encode(const struct vm_guest_cfg *cfg, char **out, struct hk_er
 		rec(&buf, &len, 't', NULL);
 	if (cfg->keep)
 		rec(&buf, &len, 'k', NULL);
+	if (cfg->ports)
+		rec(&buf, &len, 'p', NULL);
 	for (size_t i = 0; cfg->argv && cfg->argv[i]; i++)
 		rec(&buf, &len, 'a', cfg->argv[i]);
 	for (size_t i = 0; cfg->env && cfg->env[i]; i++)

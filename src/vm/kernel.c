@@ -21,7 +21,7 @@
 #define MAX_KO	       (64u << 20)
 #define MAX_INIT       (16u << 20)
 
-const char *const vm_modules_micro[] = {"virtio_mmio", "virtio_blk", NULL};
+const char *const vm_modules_micro[] = {"virtio_mmio", "virtio_blk", "virtio_console", NULL};
 const char *const vm_modules_full[] = {
 	"virtio_pci", "virtio_blk",	"virtio_net", "virtio_scsi",
 	"sd_mod",     "virtio_console", "virtio_rng", "vmw_vsock_virtio_transport",

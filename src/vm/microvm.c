@@ -14,8 +14,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -139,6 +141,8 @@ struct run_ctx {
 	pid_t qemu;
 	int out;   /* QEMU's serial output */
 	int in;	   /* QEMU's serial input, or -1 */
+	int pin;   /* ports mode: our end of hako.in, or -1 */
+	int pout;  /* ports mode: our end of hako.out */
 	int sigfd; /* SIGINT/SIGTERM/SIGHUP/SIGCHLD */
 	bool raw;
 	struct termios saved;
@@ -208,6 +212,103 @@ static int pump(struct run_ctx *c, const char *nonce, int *killed_by)
 	return m.status;
 }
 
+/* The frames of hako.out in buf (len bytes, *used of them consumed): data
+ * to stdout and stderr, the exit status into *status. */
+static int frames_feed(const unsigned char *buf, size_t len, size_t *used, int *status)
+{
+	size_t at = 0;
+
+	while (len - at >= VM_FRAME_HDR) {
+		const unsigned char *h = buf + at;
+		size_t n = (size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4];
+		if (n > (1u << 20))
+			return -1; /* no frame of ours is that big */
+		if (len - at - VM_FRAME_HDR < n)
+			break;
+		const unsigned char *d = h + VM_FRAME_HDR;
+		if (h[0] == VM_FRAME_STDOUT || h[0] == VM_FRAME_STDERR) {
+			if (write_all(h[0] == VM_FRAME_STDOUT ? 1 : 2, d, n) < 0 && errno != EPIPE)
+				return -1;
+		} else if (h[0] == VM_FRAME_EXIT) {
+			char num[16] = "";
+			memcpy(num, d, n < sizeof(num) - 1 ? n : sizeof(num) - 1);
+			*status = atoi(num);
+		}
+		at += VM_FRAME_HDR + n;
+	}
+	*used = at;
+	return 0;
+}
+
+/* Ports mode: stdout and stderr from hako.out's frames until the exit
+ * frame, stdin to hako.in (EOF: our write side shut), the serial console
+ * (kernel and hako-vminit messages) to stderr. */
+static int pump_ports(struct run_ctx *c, bool interactive, int *killed_by)
+{
+	static unsigned char buf[(1u << 20) + 2 * 65536];
+	size_t have = 0;
+	char in[65536];
+	bool stdin_open = interactive, console_open = true;
+	int status = -1;
+
+	*killed_by = 0;
+	if (!interactive)
+		shutdown(c->pin, SHUT_WR);
+	while (status < 0) {
+		struct pollfd p[4] = {
+			{.fd = c->pout, .events = POLLIN},
+			{.fd = c->sigfd, .events = POLLIN},
+			{.fd = stdin_open ? 0 : -1, .events = POLLIN},
+			{.fd = console_open ? c->out : -1, .events = POLLIN},
+		};
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(c->sigfd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGCHLD) {
+				*killed_by = (int)si.ssi_signo;
+				kill(c->qemu, SIGTERM);
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(0, in, sizeof(in));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0 || write_all(c->pin, in, (size_t)n) < 0) {
+				stdin_open = false;
+				shutdown(c->pin, SHUT_WR);
+			}
+		}
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(c->out, in, sizeof(in));
+			if (n <= 0)
+				console_open = false;
+			else if (write_all(2, in, (size_t)n) < 0)
+				console_open = false;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			size_t used = 0;
+			ssize_t n = read(c->pout, buf + have, sizeof(buf) - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break; /* QEMU ended */
+			have += (size_t)n;
+			if (frames_feed(buf, have, &used, &status) < 0)
+				break;
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+	}
+	if (status >= 0)
+		kill(c->qemu, SIGTERM); /* the guest is done (its disk is a snapshot) */
+	return status;
+}
+
 static int build_cmdline(const struct vm_run_opts *o, const struct vm_accel *ac, const char *nonce,
 			 char **out, struct hk_error **err)
 {
@@ -220,6 +321,7 @@ static int build_cmdline(const struct vm_run_opts *o, const struct vm_accel *ac,
 		.cwd = o->cwd,
 		.nonce = nonce,
 		.tty = o->tty,
+		.ports = !o->tty,
 	};
 
 	if (vm_guest_cfg_encode(&g, &cfg, err) < 0)
@@ -238,7 +340,8 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 	_cleanup_free_ char *accel = NULL;
 	_cleanup_close_ int errfd = -1;
 	struct vm_kernel k = {0};
-	struct run_ctx c = {.qemu = -1, .out = -1, .in = -1, .sigfd = -1};
+	struct run_ctx c = {.qemu = -1, .out = -1, .in = -1, .sigfd = -1, .pin = -1, .pout = -1};
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1};
 	const struct vm_accel *ac;
 	char nonce[17];
 	int outp[2] = {-1, -1}, inp[2] = {-1, -1};
@@ -306,11 +409,25 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 		"-device",
 		"virtio-blk-device,drive=root",
 		"-no-reboot",
+		/* stdio of the command (not -t): ports hako.in and hako.out on
+		 * sockets whose other ends we hold (QEMU's fds 3 and 4) */
+		o->tty ? NULL : "-device",
+		"virtio-serial-device,max_ports=3",
+		"-chardev",
+		"socket,id=hin,fd=3",
+		"-device",
+		"virtserialport,chardev=hin,name=hako.in,nr=1",
+		"-chardev",
+		"socket,id=hout,fd=4",
+		"-device",
+		"virtserialport,chardev=hout,name=hako.out,nr=2",
 		NULL,
 	};
 
 	errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (errfd < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0) {
+	if (errfd < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0 ||
+	    (!o->tty && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pin) < 0 ||
+			 socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pout) < 0))) {
 		hk_error_errno(err, "run --vm: set up QEMU's console");
 		goto out;
 	}
@@ -321,21 +438,30 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, &old);
 	c.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (vm_spawn(argv, o->interactive ? inp[0] : -1, outp[1], errfd, false, &c.qemu, err) < 0) {
+	int keep[2] = {pin[1], pout[1]};
+	if (vm_spawn_keep(argv, o->interactive && o->tty ? inp[0] : -1, outp[1], errfd, keep,
+			  o->tty ? 0 : 2, false, &c.qemu, err) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		goto out;
+	}
+	if (!o->tty) {
+		close(pin[1]);
+		close(pout[1]);
+		pin[1] = pout[1] = -1;
+		c.pin = steal_fd(&pin[0]);
+		c.pout = steal_fd(&pout[0]);
 	}
 	close(outp[1]);
 	close(inp[0]);
 	outp[1] = inp[0] = -1;
 	c.out = outp[0];
-	c.in = o->interactive ? steal_fd(&inp[1]) : -1;
+	c.in = o->interactive && o->tty ? steal_fd(&inp[1]) : -1;
 	if (o->tty && isatty(0) && tcgetattr(0, &c.saved) == 0) {
 		struct termios raw = c.saved;
 		cfmakeraw(&raw);
 		c.raw = tcsetattr(0, TCSANOW, &raw) == 0;
 	}
-	status = pump(&c, nonce, &killed_by);
+	status = o->tty ? pump(&c, nonce, &killed_by) : pump_ports(&c, o->interactive, &killed_by);
 	if (c.raw)
 		tcsetattr(0, TCSANOW, &c.saved);
 	while (waitpid(c.qemu, &ws, 0) < 0 && errno == EINTR)
@@ -358,6 +484,16 @@ int vm_run(const char *root, const char *runroot, const struct vm_run_opts *o,
 out:
 	if (c.in >= 0)
 		close(c.in);
+	if (c.pin >= 0)
+		close(c.pin);
+	if (c.pout >= 0)
+		close(c.pout);
+	for (int i = 0; i < 2; i++) {
+		if (pin[i] >= 0)
+			close(pin[i]);
+		if (pout[i] >= 0)
+			close(pout[i]);
+	}
 	if (c.out >= 0)
 		close(c.out);
 	if (c.sigfd >= 0)

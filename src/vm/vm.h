@@ -89,7 +89,17 @@ struct vm_guest_cfg {
 	const char *script; /* /bin/sh -c script */
 	const char *nonce;  /* exit marker nonce, or NULL */
 	bool tty, keep;
+	/* stdio over the virtio ports hako.in / hako.out (framed: VM_FRAME_*)
+	 * instead of the serial console */
+	bool ports;
 };
+
+/* Frames on the port hako.out: a type byte, a 32-bit big-endian length,
+ * the data; the exit frame's data is the status in decimal. */
+#define VM_FRAME_STDOUT 1
+#define VM_FRAME_STDERR 2
+#define VM_FRAME_EXIT	3
+#define VM_FRAME_HDR	5
 
 /* Encode cfg as "hako.cfg=<base64url>"; an error when it would not fit the
  * kernel's command line (x86: 2048 bytes in all). */

@@ -83,3 +83,24 @@ test_vm_run_image_busybox() {
 	assert_status 125
 	assert_contains "$output" "not found"
 }
+
+# stdout and stderr apart and byte for byte (virtio ports, not the serial
+# console: no \r\n, no lost bytes), piped stdin exact from its first byte,
+# no stdin without -i.
+test_vm_run_stdio_exact() {
+	require_vm
+	head -c 200000 /dev/urandom >"$TEST_TMP/in.bin"
+	printf 'tail\r\n\000end' >"$TEST_TMP/tail.bin"
+	hako vm run --rootfs "$TEST_ROOTFS" -i sh -c 'cat; echo to-stderr >&2; printf "tail\r\n\000end"; exit 5' \
+		<"$TEST_TMP/in.bin" >"$TEST_TMP/out" 2>"$TEST_TMP/err" && fail "status 0, want 5"
+	cat "$TEST_TMP/in.bin" "$TEST_TMP/tail.bin" >"$TEST_TMP/want"
+	cmp "$TEST_TMP/out" "$TEST_TMP/want" || fail "stdout differs: $(wc -c <"$TEST_TMP/out") bytes, want $(wc -c <"$TEST_TMP/want")"
+	assert_eq "$(grep -v 'TCG emulation' "$TEST_TMP/err")" "to-stderr"
+	# the first bytes of a short input (they were lost on the console)
+	run hako vm run --rootfs "$TEST_ROOTFS" -i sh -c 'head -c 5 | od -An -c' <<<"12345678"
+	assert_contains "$output" "1   2   3   4   5"
+	# without -i the command's stdin is empty
+	run hako vm run --rootfs "$TEST_ROOTFS" sh -c 'wc -c' </dev/zero
+	assert_status 0
+	assert_eq "$(echo "$output" | grep -v 'TCG emulation' | tr -d ' ')" "0"
+}

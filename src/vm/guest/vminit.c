@@ -17,6 +17,12 @@
  *   n<nonce>  print "<<hako-exit:NONCE:STATUS>>" when the command ends, so the
  *             host reads the exit status from the serial console
  *   k         keep running after the command (do not power off)
+ *   p         stdio over virtio ports (not -t): the command's stdin is the
+ *             port "hako.in" (EOF when the host shuts its end), its stdout
+ *             and stderr are pipes relayed as frames on the port "hako.out"
+ *             (see vm.h, VM_FRAME_*), ending with the exit status frame:
+ *             one ordered stream, so the status never overtakes output, and
+ *             nothing of stdin is lost (QEMU holds it until the port opens)
  *
  * Without a command or a script it runs an interactive shell on the console,
  * respawned when it exits, and powers off when ACPI's power button is
@@ -54,7 +60,8 @@ struct cfg {
 	const char *cwd;
 	const char *script;
 	const char *nonce;
-	bool tty, keep;
+	bool tty, keep, ports;
+	int port_in, port_out; /* the virtio ports (p), -1 before */
 	char *argv[MAX_ARGS + 1];
 	char *envp[MAX_ARGS + 1];
 	int argc, envc;
@@ -159,6 +166,9 @@ static void parse_cfg(char *payload, size_t len, struct cfg *c)
 			break;
 		case 'k':
 			c->keep = true;
+			break;
+		case 'p':
+			c->ports = true;
 			break;
 		case 'a':
 			if (c->argc < MAX_ARGS)
@@ -337,6 +347,91 @@ static void setup_console(bool tty)
 	}
 }
 
+/* Frames on hako.out: type (1 stdout, 2 stderr, 3 exit status), length
+ * (32-bit big endian), data; the exit frame's data is the status as text. */
+#define FRAME_STDOUT 1
+#define FRAME_STDERR 2
+#define FRAME_EXIT   3
+
+/* The /dev node of the virtio port named name, opened with flags; it shows
+ * up shortly after virtio_console is loaded (the host names it). */
+static int open_port(const char *name, int flags)
+{
+	for (int tries = 0; tries < 500; tries++) {
+		DIR *d = opendir("/sys/class/virtio-ports");
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			char p[300], buf[64];
+			ssize_t n;
+			int fd;
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", e->d_name);
+			fd = open(p, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = 0;
+			buf[strcspn(buf, "\n")] = 0;
+			if (strcmp(buf, name))
+				continue;
+			snprintf(p, sizeof(p), "/dev/%s", e->d_name);
+			fd = open(p, flags | O_CLOEXEC);
+			if (fd >= 0) {
+				closedir(d);
+				return fd;
+			}
+		}
+		if (d)
+			closedir(d);
+		usleep(10000);
+	}
+	msg("virtio port %s did not appear", name);
+	return -1;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void frame(int fd, int type, const void *data, size_t n)
+{
+	unsigned char h[5] = {(unsigned char)type, (unsigned char)(n >> 24),
+			      (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+
+	if (fd < 0 || write_full(fd, h, 5) < 0 || write_full(fd, data, n) < 0)
+		return;
+}
+
+/* Relay what a pipe has now; false at EOF. */
+static bool relay(int from, int to, int type)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	frame(to, type, buf, (size_t)n);
+	return true;
+}
+
 static int status_of(int ws)
 {
 	if (WIFEXITED(ws))
@@ -424,24 +519,71 @@ static bool power_pressed(struct pollfd *pfd, int n)
  * the power button is pressed.  Returns its status, or -1 on power off. */
 static int supervise(struct cfg *c, char **argv, bool shell)
 {
-	struct pollfd pfd[8];
+	struct pollfd pfd[10];
 	int nbtn = open_power_buttons(pfd, 8);
-	pid_t child = fork();
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+	bool relaying = c->ports && c->port_out >= 0;
+	pid_t child;
 
+	if (relaying &&
+	    (pipe2(outp, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0)) {
+		msg("pipe: %s", strerror(errno));
+		return 126;
+	}
+	child = fork();
 	if (child < 0) {
 		msg("fork: %s", strerror(errno));
 		return 126;
 	}
-	if (child == 0)
+	if (child == 0) {
+		if (relaying) {
+			/* blocking for the command: the relay's ends stay
+			 * non-blocking (a file status flag of the read end) */
+			dup2(c->port_in >= 0 ? c->port_in : open("/dev/null", O_RDONLY), 0);
+			dup2(outp[1], 1);
+			dup2(errp[1], 2);
+			fcntl(1, F_SETFL, 0);
+			fcntl(2, F_SETFL, 0);
+		}
 		exec_child(c, argv, shell);
+	}
+	if (relaying) {
+		close(outp[1]);
+		close(errp[1]);
+		pfd[nbtn] = (struct pollfd){.fd = outp[0], .events = POLLIN};
+		pfd[nbtn + 1] = (struct pollfd){.fd = errp[0], .events = POLLIN};
+	}
 	for (;;) {
 		int ws;
 		pid_t p;
 		while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
-			if (p == child)
-				return status_of(ws);
+			if (p != child)
+				continue;
+			if (relaying) {
+				/* everything the command wrote is in the pipes;
+				 * what background processes write later is not
+				 * waited for */
+				while (relay(outp[0], c->port_out, FRAME_STDOUT))
+					if (poll(&pfd[nbtn], 1, 0) <= 0)
+						break;
+				while (relay(errp[0], c->port_out, FRAME_STDERR))
+					if (poll(&pfd[nbtn + 1], 1, 0) <= 0)
+						break;
+				close(outp[0]);
+				close(errp[0]);
+			}
+			return status_of(ws);
 		}
-		if (poll(pfd, (nfds_t)nbtn, 50) > 0 && power_pressed(pfd, nbtn)) {
+		int r = poll(pfd, (nfds_t)(nbtn + (relaying ? 2 : 0)), 50);
+		if (r > 0 && relaying) {
+			if ((pfd[nbtn].revents & (POLLIN | POLLHUP)) &&
+			    !relay(outp[0], c->port_out, FRAME_STDOUT))
+				pfd[nbtn].fd = -1;
+			if ((pfd[nbtn + 1].revents & (POLLIN | POLLHUP)) &&
+			    !relay(errp[0], c->port_out, FRAME_STDERR))
+				pfd[nbtn + 1].fd = -1;
+		}
+		if (r > 0 && power_pressed(pfd, nbtn)) {
 			kill(-child, SIGTERM);
 			kill(child, SIGTERM);
 			return -1;
@@ -454,6 +596,11 @@ static void report(const struct cfg *c, int status)
 	char buf[160];
 	int n;
 
+	if (c->ports && c->port_out >= 0) {
+		n = snprintf(buf, sizeof(buf), "%d", status);
+		frame(c->port_out, FRAME_EXIT, buf, (size_t)n);
+		return;
+	}
 	if (!c->nonce)
 		return;
 	n = snprintf(buf, sizeof(buf), "<<hako-exit:%s:%d>>\n", c->nonce, status);
@@ -480,6 +627,12 @@ int main(void)
 	read_cfg(&c);
 	setup_console(c.tty || (!c.argc && !c.script));
 	load_modules(c.modules ? c.modules : "full");
+	c.port_in = c.port_out = -1;
+	if (c.ports && !c.tty) {
+		/* before the root switch: the fds survive it */
+		c.port_out = open_port("hako.out", O_WRONLY);
+		c.port_in = open_port("hako.in", O_RDONLY);
+	}
 	loopback_up();
 	if (c.rootdev && enter_root(c.rootdev) < 0) {
 		report(&c, 125);
