@@ -133,8 +133,9 @@ static const struct hk_command cmd_vm_create = {
 		"                         its bridge, an address by DHCP, the VM's name in its\n"
 		"                         DNS) or bridge:BR (qemu-bridge-helper); again: one\n"
 		"                         more NIC\n"
-		"  -p, --publish [IP:]HOST:GUEST[/udp]  forward a host port to the guest through\n"
-		"                         the user network (IP: 127.0.0.1 unless given)\n"
+		"  -p, --publish [IP:][HOST:]GUEST[/udp]  publish a guest port through the first\n"
+		"                         user NIC (QEMU hostfwd; IP 127.0.0.1 unless given) or\n"
+		"                         hako network NIC (as a container's -p)\n"
 		"      --cloud-init FILE  user-data for cloud-init (a NoCloud \"cidata\" disk)\n"
 		"      --autostart        mark the VM to start with the host\n",
 	.run = vm_create_main,

@@ -58,6 +58,7 @@ int vm_qmp_open(const char *runroot, const char *name, int timeout_ms, struct qm
 int vm_script_append(const char *base, const char *script, char **out, struct hk_error **err);
 
 /* ---- NICs (net.c) ---- */
+struct net_port;
 
 /* The NICs of a network spec ("user", "none", "bridge:BR", a hako network
  * NAME, comma-separated): a string vector; "none" gives none. */
@@ -67,6 +68,10 @@ char **vm_nics(const char *network);
 void vm_nic_mac(const struct vm_def *d, size_t i, char out[18]);
 /* Is nic a hako network (not user, none or bridge:)? */
 bool vm_nic_is_net(const char *nic);
+/* The NIC that carries -p (the first user or hako network NIC), or -1. */
+int vm_ports_nic(const char *network);
+/* d's -p values as ports (a user NIC's as given; host_ip "" stays). */
+int vm_ports_parse(const char *specs, struct net_port **out, size_t *n, struct hk_error **err);
 /* Has d a NIC on a hako network? */
 bool vm_has_net_nic(const struct vm_def *d);
 /* Check a network spec (hako networks must exist). */

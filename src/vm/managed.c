@@ -170,34 +170,40 @@ static int make_disk(const struct vm_create_opts *o, const char *dir, struct vm_
 	return vm_disk_create(d->disk, size, import, err);
 }
 
-/* -p [IP:]HOST:GUEST[/udp] as QEMU's hostfwd rules of the user network
- * (space-separated): loopback unless an address is given. */
-static int ports_rules(const char *network, char **ports, char **out, struct hk_error **err)
+/* -p values, checked for the NIC that carries them (the first user or
+ * hako network NIC), kept as given (space-separated). */
+static int ports_check(const char *network, char **ports, char **out, struct hk_error **err)
 {
 	_cleanup_strv_ char **nics = vm_nics(network);
-	_cleanup_free_ char *rules = NULL;
+	_cleanup_free_ char *specs = NULL;
+	int carrier = vm_ports_nic(network);
 
 	*out = NULL;
 	if (!ports || !*ports)
 		return 0;
-	if (!strv_has(nics, "user"))
-		return hk_error_set(err, 0, "-p needs a user network NIC (--network user)");
+	if (carrier < 0)
+		return hk_error_set(err, 0,
+				    "-p needs a NIC on the user network (--network user) or on a"
+				    " hako network");
 	for (char **p = ports; *p; p++) {
 		struct net_port np;
-		if (net_port_parse(*p, &np, err) < 0)
+		if (strchr(*p, ' ') || net_port_parse(*p, &np, err) < 0)
 			return hk_error_wrap(err, "-p %s", *p);
-		if (!np.host_port)
-			return hk_error_set(err, 0, "-p %s: a host port is needed (HOST:GUEST)",
-					    *p);
-		if (strchr(np.host_ip, ':'))
-			return hk_error_set(err, 0, "-p %s: IPv4 host addresses only", *p);
-		char *t = xasprintf("%s%s%s:%s:%u-:%u", rules ? rules : "", rules ? " " : "",
-				    np.proto, *np.host_ip ? np.host_ip : "127.0.0.1", np.host_port,
-				    np.container_port);
-		free(rules);
-		rules = t;
+		if (!strcmp(nics[carrier], "user")) {
+			if (!np.host_port)
+				return hk_error_set(
+					err, 0,
+					"-p %s: a host port is needed (HOST:GUEST) on the"
+					" user network",
+					*p);
+			if (strchr(np.host_ip, ':'))
+				return hk_error_set(err, 0, "-p %s: IPv4 host addresses only", *p);
+		}
+		char *t = xasprintf("%s%s%s", specs ? specs : "", specs ? " " : "", *p);
+		free(specs);
+		specs = t;
 	}
-	*out = steal_ptr(&rules);
+	*out = steal_ptr(&specs);
 	return 0;
 }
 
@@ -255,7 +261,7 @@ int vm_create(const char *root, const struct vm_create_opts *o, struct vm_def **
 		d->append = xstrdup(o->append);
 	}
 	d->network = xstrdup(o->network ? o->network : "user");
-	if (ports_rules(d->network, o->ports, &d->ports, err) < 0)
+	if (ports_check(d->network, o->ports, &d->ports, err) < 0)
 		goto out;
 	d->autostart = o->autostart;
 	d->created = time(NULL);

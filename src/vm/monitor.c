@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "net/net.h"
 #include "util/util.h"
 #include "util/sock.h"
 #include "vm/internal.h"
@@ -64,7 +65,6 @@ static int cloud_init_seed(const struct vm_def *d, const char *dir, struct hk_er
 static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, struct hk_error **err)
 {
 	_cleanup_strv_ char **nics = vm_nics(d->network);
-	bool user_done = false;
 	int kept = 0;
 	const struct vm_accel *ac = vm_accel_pick(true);
 	char **v = NULL;
@@ -142,16 +142,24 @@ static int qemu_argv(const struct vm_def *d, const char *rundir, char ***out, st
 		vm_nic_mac(d, i, mac);
 		argv_push(&v, "-netdev");
 		if (!strcmp(nics[i], "user")) {
-			/* -p: forwarded ports (on the first user NIC) */
+			/* -p: QEMU's hostfwd rules when this NIC carries them
+			 * (loopback unless an address is given) */
 			_cleanup_free_ char *fwd = NULL;
-			for (char *p = d->ports && !user_done ? d->ports : NULL; p && *p;) {
-				size_t l = strcspn(p, " ");
-				char *t = xasprintf("%s,hostfwd=%.*s", fwd ? fwd : "", (int)l, p);
+			_cleanup_free_ struct net_port *ports = NULL;
+			size_t np = 0;
+			if ((int)i == vm_ports_nic(d->network) &&
+			    vm_ports_parse(d->ports, &ports, &np, err) < 0) {
+				strv_free(v);
+				return -1;
+			}
+			for (size_t k = 0; k < np; k++) {
+				char *t = xasprintf(
+					"%s,hostfwd=%s:%s:%u-:%u", fwd ? fwd : "", ports[k].proto,
+					*ports[k].host_ip ? ports[k].host_ip : "127.0.0.1",
+					ports[k].host_port, ports[k].container_port);
 				free(fwd);
 				fwd = t;
-				p += l + (p[l] == ' ');
 			}
-			user_done = true;
 			argv_push(&v, "user,id=net%zu%s", i, fwd ? fwd : "");
 		} else if (str_has_prefix(nics[i], "bridge:"))
 			argv_push(&v, "bridge,id=net%zu,br=%s", i, nics[i] + 7);

@@ -32,6 +32,36 @@ bool vm_nic_is_net(const char *nic)
 	return strcmp(nic, "user") && strcmp(nic, "none") && !str_has_prefix(nic, "bridge:");
 }
 
+int vm_ports_nic(const char *network)
+{
+	_cleanup_strv_ char **nics = vm_nics(network);
+
+	for (size_t i = 0; nics[i]; i++)
+		if (!str_has_prefix(nics[i], "bridge:"))
+			return (int)i;
+	return -1;
+}
+
+int vm_ports_parse(const char *specs, struct net_port **out, size_t *n, struct hk_error **err)
+{
+	_cleanup_free_ char *copy = xstrdup(specs ? specs : "");
+	char *save = NULL;
+
+	*out = NULL;
+	*n = 0;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		if (net_port_parse(t, &(*out)[*n], err) < 0) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return hk_error_wrap(err, "-p %s", t);
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
 bool vm_has_net_nic(const struct vm_def *d)
 {
 	_cleanup_strv_ char **nics = vm_nics(d->network);
@@ -135,11 +165,20 @@ int vm_net_attach(const char *root, const char *runroot, const struct vm_def *d,
 	_cleanup_strv_ char **nics = vm_nics(d->network);
 	_cleanup_db_ sqlite3 *db = NULL;
 	_cleanup_net_ struct net_ctx *ctx = NULL;
-	size_t count = strv_len(nics);
+	size_t count = strv_len(nics), nports = 0;
 	int *v = xmalloc((count ? count : 1) * sizeof(int));
+	int carrier = vm_ports_nic(d->network);
+	_cleanup_free_ struct net_port *ports = NULL;
 
 	for (size_t i = 0; i < count; i++)
 		v[i] = -1;
+	if (carrier >= 0 && vm_nic_is_net(nics[carrier]) &&
+	    vm_ports_parse(d->ports, &ports, &nports, err) < 0) {
+		free(v);
+		*fds = NULL;
+		*n = 0;
+		return -1;
+	}
 	*fds = v;
 	*n = count;
 	for (size_t i = 0; i < count; i++) {
@@ -150,6 +189,11 @@ int vm_net_attach(const char *root, const char *runroot, const struct vm_def *d,
 			goto fail;
 		vm_nic_mac(d, i, mac);
 		struct net_connect_opts o = {.name = d->name, .mac = mac};
+		if ((int)i == carrier) {
+			/* published as a container's: nft map elements */
+			o.ports = ports;
+			o.n_ports = nports;
+		}
 		if (net_connect_tap(ctx, d->id, nics[i], &o, &v[i], NULL, err) < 0)
 			goto fail;
 	}

@@ -37,7 +37,7 @@ until nslookup c1 >/ns 2>&1; do i=$((i+1)); [ $i -gt 120 ] && break; sleep 1; do
 sed "s/^/ns: /" /ns
 echo "hako-resolved c1 $(grep -A9 "^Name:" /ns | grep "^Address" | head -1 | sed "s/.* //")"
 ping -c 1 -W 5 c1 >/dev/null && echo hako-pinged-c1
-sleep 3600'
+while true; do echo hello-fwd | nc -l -p 8000; done'
 
 test_vm_net_dhcp_names_and_cleanup() {
 	require_vm
@@ -45,7 +45,8 @@ test_vm_net_dhcp_names_and_cleanup() {
 	net_engine_setup
 	hn network create --subnet 10.171.0.0/24 vnet >/dev/null
 	hn run -d --name c1 --network vnet busybox sleep 3600 >/dev/null
-	hn vm create vm1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
+	local port=$((20000 + RANDOM % 20000))
+	hn vm create vm1 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" -p "$port:8000" \
 		--append "console=ttyS0 quiet" --network vnet --init-script "$GUEST_SCRIPT" >/dev/null
 	hn vm create vm2 --memory 256M --kernel "$KERNEL" --initrd "$INITRD" \
 		--append "console=ttyS0 quiet" --network vnet --network user \
@@ -103,6 +104,9 @@ test_vm_net_dhcp_names_and_cleanup() {
 	assert_contains "$output" "$ip1"
 	run hn exec c1 ping -c 1 -W 10 vm1
 	assert_status 0
+	# -p on a hako network: the containers' nftables maps
+	wait_for 120 fwd_gets 10.171.0.1 "$port" || fail "nothing from vm1 on 10.171.0.1:$port"
+	assert_eq "$(net_sql "SELECT count(*) FROM net_ports WHERE container_id = '$(vmf vm1 id)'")" 1
 
 	# a VM killed behind hako's back: its address and tap go at the next
 	# repair (here: a container joining the network)
@@ -134,7 +138,7 @@ test_vm_net_bad_network() {
 	assert_not_contains "$output" "bad"
 }
 
-fwd_gets() { in_ns "$TEST_ROOTFS/bin/busybox" timeout 5 nc 127.0.0.1 "$1" </dev/null 2>/dev/null | grep -q hello-fwd; }
+fwd_gets() { in_ns "$TEST_ROOTFS/bin/busybox" timeout 5 nc "$1" "$2" </dev/null 2>/dev/null | grep -q hello-fwd; }
 
 # -p on the user network: QEMU's hostfwd, on the loopback by default.
 test_vm_net_user_publish() {
@@ -145,9 +149,9 @@ test_vm_net_user_publish() {
 		--init-script 'ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; while true; do echo hello-fwd | nc -l -p 8000; done' >/dev/null
 	defer "hn vm rm pub"
 	defer vm_kill pub
-	assert_eq "$(vmf pub ports)" "tcp:127.0.0.1:$port-:8000"
+	assert_eq "$(vmf pub ports)" "$port:8000"
 	hn vm start pub
-	wait_for 300 fwd_gets "$port" || fail "nothing from the guest on 127.0.0.1:$port"
+	wait_for 300 fwd_gets 127.0.0.1 "$port" || fail "nothing from the guest on 127.0.0.1:$port"
 	hn vm destroy pub
 	# bad values leave no VM
 	run hn vm create bad --kernel "$KERNEL" -p 8000
@@ -155,7 +159,7 @@ test_vm_net_user_publish() {
 	assert_contains "$output" "host port"
 	run hn vm create bad --kernel "$KERNEL" --network none -p 1:2
 	assert_status 125
-	assert_contains "$output" "--network user"
+	assert_contains "$output" "-p needs a NIC"
 	run hn vm list --all
 	assert_not_contains "$output" "bad"
 }
