@@ -9,7 +9,8 @@
 #include "util/util.h"
 #include "vm/vm.h"
 
-static const struct hk_command cmd_vm_rm, cmd_vm_inspect, cmd_vm_set, cmd_vm_kernel;
+static const struct hk_command cmd_vm_rm, cmd_vm_inspect, cmd_vm_set, cmd_vm_kernel,
+	cmd_vm_attach_interface, cmd_vm_detach_interface;
 
 static int vm_rm_main(int argc, char **argv, struct hk_error **err)
 {
@@ -88,7 +89,10 @@ static json_object *inspect_one(const struct vm_def *d, struct hk_error **err)
 	add_str(o, "kernel", d->kernel);
 	add_str(o, "initrd", d->initrd);
 	add_str(o, "append", d->append);
-	add_str(o, "network", d->network);
+	{
+		_cleanup_free_ char *specs = vm_network_specs(d->network);
+		add_str(o, "network", specs);
+	}
 	add_str(o, "ports", d->ports);
 	{
 		struct vm_nic *nics = NULL;
@@ -208,6 +212,75 @@ static const struct hk_command cmd_vm_set = {
 	.run = vm_set_main,
 };
 HK_COMMAND(hako, cmd_vm_set);
+
+/* vm attach-interface / detach-interface NAME --network NET --mac MAC */
+static int vm_iface_main(int argc, char **argv, bool attach, struct hk_error **err)
+{
+	static const struct option opts[] = {
+		{"network", required_argument, NULL, 'n'},
+		{"source", required_argument, NULL, 'n'}, /* virsh's word */
+		{"mac", required_argument, NULL, 'M'},
+		{0},
+	};
+	const struct hk_command *cmd = attach ? &cmd_vm_attach_interface : &cmd_vm_detach_interface;
+	const char *name = NULL, *net = NULL, *mac = NULL;
+	int c;
+
+	if (command_wants_help(argc, argv)) {
+		command_print_help(cmd, "hako");
+		return 0;
+	}
+	if (argc > 1 && argv[1][0] != '-') {
+		name = argv[1];
+		argv++;
+		argc--;
+	}
+	while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+		if (c == 'n')
+			net = optarg;
+		else if (c == 'M')
+			mac = optarg;
+		else
+			return hk_error_set(err, 0, "%s: bad option (see --help)", cmd->name);
+	}
+	if (!name && optind < argc)
+		name = argv[optind++];
+	if (!name || optind != argc)
+		return hk_error_set(err, 0, "%s: exactly one NAME is required", cmd->name);
+	if (attach) {
+		if (!net)
+			return hk_error_set(err, 0, "%s: --network is required", cmd->name);
+		return vm_attach_interface(hk_globals.root, hk_globals.runroot, name, net, mac,
+					   err);
+	}
+	return vm_detach_interface(hk_globals.root, hk_globals.runroot, name, mac, net, err);
+}
+
+static int vm_attach_main(int argc, char **argv, struct hk_error **err)
+{
+	return vm_iface_main(argc, argv, true, err);
+}
+
+static int vm_detach_main(int argc, char **argv, struct hk_error **err)
+{
+	return vm_iface_main(argc, argv, false, err);
+}
+
+static const struct hk_command cmd_vm_attach_interface = {
+	.name = "vm attach-interface",
+	.usage = "vm attach-interface NAME --network user|NET|bridge:BR [--mac MAC]",
+	.summary = "Add a NIC to a shut-off virtual machine (a random MAC unless given)",
+	.run = vm_attach_main,
+};
+HK_COMMAND(hako, cmd_vm_attach_interface);
+
+static const struct hk_command cmd_vm_detach_interface = {
+	.name = "vm detach-interface",
+	.usage = "vm detach-interface NAME --mac MAC | --network NET",
+	.summary = "Remove a NIC (by MAC, or the first on a network) from a shut-off VM",
+	.run = vm_detach_main,
+};
+HK_COMMAND(hako, cmd_vm_detach_interface);
 
 static int vm_kernel_main(int argc, char **argv, struct hk_error **err)
 {

@@ -45,6 +45,7 @@ int vm_db_set_state(sqlite3 *db, const char *name, const char *state, pid_t moni
 		    const char *reason, struct hk_error **err);
 int vm_db_set_resources(sqlite3 *db, const char *name, int vcpus, uint64_t memory,
 			const char *append, struct hk_error **err);
+int vm_db_set_network(sqlite3 *db, const char *name, const char *network, struct hk_error **err);
 int vm_db_delete(sqlite3 *db, const char *name, struct hk_error **err);
 
 struct qmp;
@@ -63,8 +64,12 @@ struct net_port;
 /* The NICs of a network spec ("user", "none", "bridge:BR", a hako network
  * NAME, comma-separated): a string vector; "none" gives none. */
 char **vm_nics(const char *network);
-/* The MAC of NIC i: 52:54:00 (QEMU's prefix) and three bytes of the VM's
- * random id, different for each NIC; stable for the VM's life. */
+bool vm_mac_valid(const char *mac);
+/* Record each NIC's MAC in a network spec: "SPEC=MAC,..." (new string). */
+char *vm_network_with_macs(const struct vm_def *d);
+/* The MAC of NIC i: the one recorded with it ("SPEC=MAC"), else 52:54:00
+ * (QEMU's prefix) and three bytes of the VM's random id, different for each
+ * NIC.  vm create records them, so they stay when NICs are detached. */
 void vm_nic_mac(const struct vm_def *d, size_t i, char out[18]);
 /* Is nic a hako network (not user, none or bridge:)? */
 bool vm_nic_is_net(const char *nic);

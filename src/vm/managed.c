@@ -261,6 +261,13 @@ int vm_create(const char *root, const struct vm_create_opts *o, struct vm_def **
 		d->append = xstrdup(o->append);
 	}
 	d->network = xstrdup(o->network ? o->network : "user");
+	{
+		/* each NIC's MAC recorded with it: detaching one never
+		 * changes another's */
+		char *with = vm_network_with_macs(d);
+		free(d->network);
+		d->network = with;
+	}
 	if (ports_check(d->network, o->ports, &d->ports, err) < 0)
 		goto out;
 	d->autostart = o->autostart;
@@ -539,6 +546,121 @@ int vm_set(const char *root, const char *runroot, const char *name, int vcpus, u
 		return -1;
 	}
 	return db_commit(db, err);
+}
+
+/* Change the NICs of a shut-off VM (attach/detach-interface). */
+static int set_network(const char *root, const char *runroot, const char *name, const char *verb,
+		       char *(*change)(const struct vm_def *, const char *, const char *,
+				       struct hk_error **),
+		       const char *a, const char *b, struct hk_error **err)
+{
+	_cleanup_db_ sqlite3 *db = NULL;
+	_cleanup_(vm_def_freep) struct vm_def *d = NULL;
+	_cleanup_free_ char *net = NULL, *specs = NULL;
+	enum vm_state s;
+
+	if (vm_state(root, runroot, name, &s, err) < 0)
+		return -1;
+	if (s != VM_SHUTOFF && s != VM_CRASHED)
+		return hk_error_set(err, 0,
+				    "vm %s %s: the VM is %s; shut it off first (no hot-plug yet)",
+				    verb, name, vm_state_name(s));
+	if (vm_db_open(root, &db, err) < 0 || vm_db_get(db, name, &d, err) < 0)
+		return -1;
+	if (!(net = change(d, a, b, err)))
+		return hk_error_wrap(err, "vm %s %s", verb, name);
+	if (check_network(root, net, err) < 0)
+		return hk_error_wrap(err, "vm %s %s", verb, name);
+	if (d->ports && vm_ports_nic(net) < 0)
+		return hk_error_set(err, 0,
+				    "vm %s %s: its -p ports need a user or hako network NIC", verb,
+				    name);
+	if (db_begin_immediate(db, err) < 0)
+		return -1;
+	if (vm_db_set_network(db, name, net, err) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db, err);
+}
+
+static char *attach_change(const struct vm_def *d, const char *spec, const char *mac,
+			   struct hk_error **err)
+{
+	_cleanup_free_ char *with = vm_network_with_macs(d);
+	_cleanup_strv_ char **nics = vm_nics(d->network);
+	char fresh[18];
+
+	if (!spec || !*spec || strchr(spec, ',') || strchr(spec, '=') || !strcmp(spec, "none")) {
+		hk_error_set(err, 0, "--network %s: one NIC: user, NET or bridge:BR",
+			     spec ? spec : "");
+		return NULL;
+	}
+	if (!mac) {
+		/* a random one, unlike the VM's others */
+		for (int tries = 0; tries < 100; tries++) {
+			char hex[7];
+			bool taken = false;
+			vm_random_hex(hex, 3);
+			snprintf(fresh, sizeof(fresh), "52:54:00:%.2s:%.2s:%.2s", hex, hex + 2,
+				 hex + 4);
+			for (size_t i = 0; nics[i]; i++) {
+				char m[18];
+				vm_nic_mac(d, i, m);
+				taken |= !strcmp(m, fresh);
+			}
+			if (!taken)
+				break;
+		}
+		mac = fresh;
+	}
+	if (!strcmp(with, "none"))
+		return xasprintf("%s=%s", spec, mac);
+	return xasprintf("%s,%s=%s", with, spec, mac);
+}
+
+static char *detach_change(const struct vm_def *d, const char *mac, const char *spec,
+			   struct hk_error **err)
+{
+	_cleanup_strv_ char **nics = vm_nics(d->network);
+	char *out = NULL;
+	bool gone = false;
+
+	for (size_t i = 0; nics[i]; i++) {
+		char m[18];
+		vm_nic_mac(d, i, m);
+		if (!gone && ((mac && !strcasecmp(m, mac)) || (!mac && !strcmp(nics[i], spec)))) {
+			gone = true;
+			continue;
+		}
+		char *t = xasprintf("%s%s%s=%s", out ? out : "", out ? "," : "", nics[i], m);
+		free(out);
+		out = t;
+	}
+	if (!gone) {
+		free(out);
+		hk_error_set(err, 0, "no NIC %s %s", mac ? "with MAC" : "on", mac ? mac : spec);
+		return NULL;
+	}
+	return out ? out : xstrdup("none");
+}
+
+int vm_attach_interface(const char *root, const char *runroot, const char *name,
+			const char *network, const char *mac, struct hk_error **err)
+{
+	if (mac && !vm_mac_valid(mac))
+		return hk_error_set(err, 0, "--mac %s: no unicast MAC address", mac);
+	return set_network(root, runroot, name, "attach-interface", attach_change, network, mac,
+			   err);
+}
+
+int vm_detach_interface(const char *root, const char *runroot, const char *name, const char *mac,
+			const char *network, struct hk_error **err)
+{
+	if (!mac && !network)
+		return hk_error_set(err, 0, "vm detach-interface: --mac or --network is needed");
+	return set_network(root, runroot, name, "detach-interface", detach_change, mac, network,
+			   err);
 }
 
 int vm_remove(const char *root, const char *runroot, const char *name, bool disks,

@@ -14,7 +14,8 @@
 #include "vm/internal.h"
 #include "vm/vm.h"
 
-char **vm_nics(const char *network)
+/* The items of a network column: "SPEC[=MAC]", comma-separated. */
+static char **nic_items(const char *network)
 {
 	_cleanup_free_ char *copy = xstrdup(network ? network : "user");
 	char **v = NULL, *save = NULL;
@@ -25,6 +26,39 @@ char **vm_nics(const char *network)
 	if (!v)
 		v = xzalloc(sizeof(*v));
 	return v;
+}
+
+char **vm_nics(const char *network)
+{
+	char **v = nic_items(network);
+
+	for (char **p = v; *p; p++)
+		(*p)[strcspn(*p, "=")] = '\0';
+	return v;
+}
+
+char *vm_network_specs(const char *network)
+{
+	_cleanup_strv_ char **nics = vm_nics(network);
+	char *out = NULL;
+
+	for (char **p = nics; *p; p++) {
+		char *t = xasprintf("%s%s%s", out ? out : "", out ? "," : "", *p);
+		free(out);
+		out = t;
+	}
+	return out ? out : xstrdup("none");
+}
+
+bool vm_mac_valid(const char *mac)
+{
+	unsigned b[6];
+	char end;
+
+	return strlen(mac) == 17 &&
+	       sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		      &end) == 6 &&
+	       !(b[0] & 1); /* unicast */
 }
 
 bool vm_nic_is_net(const char *nic)
@@ -87,13 +121,35 @@ static unsigned hexbyte(const char *s)
 
 void vm_nic_mac(const struct vm_def *d, size_t i, char out[18])
 {
+	_cleanup_strv_ char **items = nic_items(d->network);
 	/* 64 hex digits: ten NICs of three bytes each; beyond that the last
 	 * byte counts up */
 	size_t off = (i % 10) * 6;
 	unsigned b5 = (hexbyte(d->id + off + 4) + (unsigned)(i / 10)) & 0xff;
+	const char *eq = i < strv_len(items) ? strchr(items[i], '=') : NULL;
 
+	/* recorded with the NIC (vm create, attach-interface) */
+	if (eq && vm_mac_valid(eq + 1)) {
+		snprintf(out, 18, "%s", eq + 1);
+		return;
+	}
 	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", hexbyte(d->id + off), hexbyte(d->id + off + 2),
 		 b5);
+}
+
+char *vm_network_with_macs(const struct vm_def *d)
+{
+	_cleanup_strv_ char **nics = vm_nics(d->network);
+	char *out = NULL;
+
+	for (size_t i = 0; nics[i]; i++) {
+		char mac[18];
+		vm_nic_mac(d, i, mac);
+		char *t = xasprintf("%s%s%s=%s", out ? out : "", out ? "," : "", nics[i], mac);
+		free(out);
+		out = t;
+	}
+	return out ? out : xstrdup("none");
 }
 
 static int net_ctx_open(const char *root, const char *runroot, sqlite3 **db, struct net_ctx **ctx,
@@ -111,7 +167,7 @@ static int net_ctx_open(const char *root, const char *runroot, sqlite3 **db, str
 
 int vm_net_check(const char *root, const char *network, struct hk_error **err)
 {
-	_cleanup_strv_ char **nics = vm_nics(network);
+	_cleanup_strv_ char **nics = vm_nics(network), **items = nic_items(network);
 	_cleanup_db_ sqlite3 *db = NULL;
 	_cleanup_net_ struct net_ctx *ctx = NULL;
 	bool none = false, more = false;
@@ -128,6 +184,12 @@ int vm_net_check(const char *root, const char *network, struct hk_error **err)
 	}
 	if (none && more)
 		return hk_error_set(err, 0, "--network none cannot be combined with another");
+	for (char **i = items; *i; i++) {
+		const char *eq = strchr(*i, '=');
+		if (eq && !vm_mac_valid(eq + 1))
+			return hk_error_set(err, 0, "--network %s: %s is no unicast MAC address",
+					    *i, eq + 1);
+	}
 	if (strv_len(nics) > VM_SPAWN_KEEP_MAX)
 		return hk_error_set(err, 0, "--network: at most %d NICs", VM_SPAWN_KEEP_MAX);
 	for (char **n = nics; *n; n++) {

@@ -226,6 +226,17 @@ int vm_db_set_resources(sqlite3 *db, const char *name, int vcpus, uint64_t memor
 	return db_step(s, "update vm", err) < 0 ? -1 : 0;
 }
 
+int vm_db_set_network(sqlite3 *db, const char *name, const char *network, struct hk_error **err)
+{
+	_cleanup_sqlite_stmt_ sqlite3_stmt *s = NULL;
+
+	if (db_prepare(db, "UPDATE vms SET network = ? WHERE name = ?", &s, err) < 0)
+		return -1;
+	db_bind_text(s, 1, network);
+	db_bind_text(s, 2, name);
+	return db_step(s, "update vm", err) < 0 ? -1 : 0;
+}
+
 int vm_db_delete(sqlite3 *db, const char *name, struct hk_error **err)
 {
 	_cleanup_sqlite_stmt_ sqlite3_stmt *s = NULL;

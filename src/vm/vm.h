@@ -226,9 +226,19 @@ void vm_list_free(struct vm_def **l, size_t n);
  * that is shut off. */
 int vm_set(const char *root, const char *runroot, const char *name, int vcpus, uint64_t memory,
 	   const char *init_script, struct hk_error **err);
+/* Add a NIC (network: user, NET or bridge:BR; mac NULL: a random one) to a
+ * shut-off VM, or remove the one with that MAC (or the first on network). */
+int vm_attach_interface(const char *root, const char *runroot, const char *name,
+			const char *network, const char *mac, struct hk_error **err);
+int vm_detach_interface(const char *root, const char *runroot, const char *name, const char *mac,
+			const char *network, struct hk_error **err);
 /* Remove a VM that is not running; with disks, its hako-owned disk too. */
 int vm_remove(const char *root, const char *runroot, const char *name, bool disks,
 	      struct hk_error **err);
+
+/* The NICs of a vm_def's network without their recorded MACs,
+ * comma-separated ("none" for none). */
+char *vm_network_specs(const char *network);
 
 /* A VM's NIC: its network ("user", "bridge:BR", a hako network), its MAC
  * and, on a hako network while the VM runs, the address it was given. */

@@ -24,6 +24,8 @@ vm_kill() {
 	return 0
 }
 taps() { in_ns ip -o link show | grep -c ' hkt' || true; }
+taps_are() { [ "$(taps)" = "$1" ]; }
+vm_state_is() { [ "$(vmf "$1" state)" = "$2" ]; }
 ep_rows() { net_sql "SELECT count(*) FROM endpoints WHERE container_id = '$1'"; }
 
 # The guest: udhcpc (busybox) configures eth0 from the lease and writes
@@ -79,12 +81,15 @@ test_vm_net_dhcp_names_and_cleanup() {
 	run hn vm list
 	assert_contains "$output" "vnet=$mac1/$ip1"
 	assert_eq "$(taps)" 2
+	run hn vm attach-interface vm1 --network user
+	assert_status 125
+	assert_contains "$output" "shut it off first"
 	# hako's tap on the network's bridge, no qemu-bridge-helper
 	in_ns ip -o link show master "$(net_sql "SELECT bridge FROM networks WHERE name='vnet'")" |
 		grep -q ' hkt' || fail "no tap on vnet's bridge"
 	hn vm destroy vm2
 	assert_eq "$(ep_rows "$(vmf vm2 id)")" 0
-	wait_for 10 test "$(taps)" = 1
+	wait_for 10 taps_are 1
 
 	# the lease: the reserved address, the gateway as router and DNS
 	wait_for 400 console_has vm1 hako-lease || {
@@ -113,8 +118,8 @@ test_vm_net_dhcp_names_and_cleanup() {
 	local id1
 	id1=$(vmf vm1 id)
 	kill -9 "$(vmf vm1 monitor_pid)"
-	wait_for 60 test "$(taps)" = 0 || fail "tap left: $(in_ns ip -o link show | grep hkt; ps -o pid,ppid,stat,args -e | grep -e qemu -e hako | grep -v grep)"
-	wait_for 30 test "$(vmf vm1 state)" = crashed || fail "vm1 is $(vmf vm1 state)"
+	wait_for 60 taps_are 0
+	wait_for 30 vm_state_is vm1 crashed
 	assert_eq "$(ep_rows "$id1")" 1
 	hn run --rm --network vnet busybox true
 	assert_eq "$(ep_rows "$id1")" 0
@@ -162,4 +167,37 @@ test_vm_net_user_publish() {
 	assert_contains "$output" "-p needs a NIC"
 	run hn vm list --all
 	assert_not_contains "$output" "bad"
+}
+
+# NICs added and removed while shut off; each keeps its recorded MAC.
+test_vm_net_attach_detach_interface() {
+	require_vm
+	net_setup
+	hn network create --subnet 10.172.0.0/24 anet >/dev/null
+	hn vm create ad --kernel "$KERNEL" >/dev/null
+	defer "hn vm rm ad"
+	local m0 m1 m2
+	m0=$(vmf ad 'interfaces[0].mac')
+	hn vm attach-interface ad --network anet
+	hn vm attach-interface ad --network user --mac 52:54:00:01:02:03
+	assert_eq "$(vmf ad network)" "user,anet,user"
+	assert_eq "$(vmf ad 'interfaces[0].mac')" "$m0"
+	m1=$(vmf ad 'interfaces[1].mac')
+	m2=$(vmf ad 'interfaces[2].mac')
+	assert_eq "$m2" "52:54:00:01:02:03"
+	assert_ne "$m1" "$m0"
+	hn vm detach-interface ad --mac "$m0"
+	assert_eq "$(vmf ad network)" "anet,user"
+	assert_eq "$(vmf ad 'interfaces[0].mac')" "$m1"
+	assert_eq "$(vmf ad 'interfaces[1].mac')" "$m2"
+	hn vm detach-interface ad --network anet
+	assert_eq "$(vmf ad network)" "user"
+	run hn vm detach-interface ad --network anet
+	assert_status 125
+	assert_contains "$output" "no NIC on anet"
+	run hn vm attach-interface ad --network nosuch
+	assert_status 125
+	run hn vm attach-interface ad --network user --mac 01:00:00:00:00:01
+	assert_status 125
+	assert_eq "$(vmf ad network)" "user"
 }
