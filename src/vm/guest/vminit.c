@@ -628,15 +628,19 @@ int main(void)
 	setup_console(c.tty || (!c.argc && !c.script));
 	load_modules(c.modules ? c.modules : "full");
 	c.port_in = c.port_out = -1;
-	if (c.ports && !c.tty) {
-		/* before the root switch: the fds survive it */
-		c.port_out = open_port("hako.out", O_WRONLY);
-		c.port_in = open_port("hako.in", O_RDONLY);
-	}
 	loopback_up();
+	/* the ports show up while the root is mounted (the driver's control
+	 * messages are answered asynchronously); the root's /dev is the same
+	 * devtmpfs */
 	if (c.rootdev && enter_root(c.rootdev) < 0) {
+		if (c.ports && !c.tty)
+			c.port_out = open_port("hako.out", O_WRONLY);
 		report(&c, 125);
 		power_off();
+	}
+	if (c.ports && !c.tty) {
+		c.port_out = open_port("hako.out", O_WRONLY);
+		c.port_in = open_port("hako.in", O_RDONLY);
 	}
 	if (!c.rootdev)
 		install_busybox();
