@@ -75,11 +75,11 @@ static int records_text(struct net_ctx *ctx, char **out, bool *any, struct hk_er
 	}
 	/* VMs' NICs (taps, hkt...) on any network, the default one too: DHCP
 	 * hands them their address */
-	if (net_prepare(ctx,
-			"SELECT n.bridge, e.mac, e.ip, n.subnet, n.gateway, n.internal, n.name"
-			" FROM endpoints e JOIN networks n ON n.name = e.network"
-			" WHERE e.veth LIKE 'hkt%' ORDER BY e.rowid",
-			&l, err) < 0)
+	if (db_prepare(ctx->db,
+		       "SELECT n.bridge, e.mac, e.ip, n.subnet, n.gateway, n.internal, n.name"
+		       " FROM endpoints e JOIN networks n ON n.name = e.network"
+		       " WHERE e.veth LIKE 'hkt%' ORDER BY e.rowid",
+		       &l, err) < 0)
 		goto fail;
 	while (sqlite3_step(l) == SQLITE_ROW) {
 		const char *sub = (const char *)sqlite3_column_text(l, 3);
