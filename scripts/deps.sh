@@ -10,7 +10,7 @@ PKGS="gcc make pkg-config clang-format shellcheck libc6-dev
   libsqlite3-dev libssl-dev libnftables-dev libmicrohttpd-dev
   busybox-static iproute2 nftables util-linux procps tmux jq bc file
   docker-registry docker-compose apache2-utils curl skopeo umoci crun runc hyperfine sqlite3 tar gzip zstd
-  containerd strace
+  containerd strace buildah
   qemu-system-x86 qemu-utils e2fsprogs cpio time"
 if [ "${1:-}" = --if-missing ]; then
 	missing=
