@@ -22,25 +22,35 @@ extern const struct hk_command *const __stop_hk_cmd_hako[];
 int runtime_cli_main(int argc, char **argv);
 
 /* An alias list is comma-separated: names of two words ("vm undefine") are
- * one alias, never two ("undefine" alone once removed a VM). */
+ * one alias, never two ("undefine" alone once removed a VM).  Each alias of
+ * c in turn, trimmed: *name and *len; a is where the walk is (NULL first). */
+static bool next_alias(const struct hk_command *c, const char **a, const char **name, size_t *len)
+{
+	const char *p = *a ? *a : c->aliases, *end;
+
+	if (!p || !*p)
+		return false;
+	while (*p == ' ')
+		p++;
+	end = strchr(p, ',');
+	*name = p;
+	*len = end ? (size_t)(end - p) : strlen(p);
+	while (*len && p[*len - 1] == ' ')
+		(*len)--;
+	*a = end ? end + 1 : p + strlen(p);
+	return true;
+}
+
 static bool name_matches(const struct hk_command *c, const char *name)
 {
-	const char *a = c->aliases;
-	size_t n = strlen(name);
+	const char *a = NULL, *alias;
+	size_t n = strlen(name), len;
 
 	if (!strcmp(c->name, name))
 		return true;
-	while (a && *a) {
-		while (*a == ' ')
-			a++;
-		const char *end = strchr(a, ',');
-		size_t len = end ? (size_t)(end - a) : strlen(a);
-		while (len && a[len - 1] == ' ')
-			len--;
-		if (len == n && !strncmp(a, name, n))
+	while (next_alias(c, &a, &alias, &len))
+		if (len == n && !strncmp(alias, name, n))
 			return true;
-		a = end ? end + 1 : NULL;
-	}
 	return false;
 }
 
@@ -72,23 +82,18 @@ static const struct hk_command *find_command(int argc, char **argv, int *used)
  * into buf; false when c is not in the group. */
 static bool name_in_group(const struct hk_command *c, const char *group, char *buf, size_t size)
 {
-	size_t g = strlen(group);
-	const char *a = c->aliases;
+	size_t g = strlen(group), len;
+	const char *a = NULL, *alias;
 
 	if (!strncmp(c->name, group, g) && c->name[g] == ' ') {
 		snprintf(buf, size, "%s", c->name);
 		return true;
 	}
-	while (a && *a) {
-		while (*a == ' ')
-			a++;
-		const char *end = strchr(a, ',');
-		size_t len = end ? (size_t)(end - a) : strlen(a);
-		if (len > g && !strncmp(a, group, g) && a[g] == ' ') {
-			snprintf(buf, size, "%.*s", (int)len, a);
+	while (next_alias(c, &a, &alias, &len)) {
+		if (len > g && !strncmp(alias, group, g) && alias[g] == ' ') {
+			snprintf(buf, size, "%.*s", (int)len, alias);
 			return true;
 		}
-		a = end ? end + 1 : NULL;
 	}
 	return false;
 }

@@ -283,8 +283,6 @@ int path_read_in_root(int rootfd, const char *path, size_t max, char **out, size
 		      struct hk_error **err)
 {
 	_cleanup_close_ int pfd = -1, fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0, cap;
 	struct stat st;
 
 	pfd = path_open_in_root(rootfd, path, O_PATH, 0, err);
@@ -297,32 +295,7 @@ int path_read_in_root(int rootfd, const char *path, size_t max, char **out, size
 		return hk_error_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
 	/* st_size is a hint (a file may grow, procfs says 0): read until EOF,
 	 * but never past max */
-	cap = (size_t)st.st_size + 1;
-	buf = xmalloc(cap + 1);
-	for (;;) {
-		ssize_t n;
-		if (size == cap) {
-			if (cap > max)
-				return hk_error_set(err, EFBIG, "read %s: larger than %zu bytes",
-						    path, max);
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		n = read(fd, buf + size, cap - size);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return hk_error_errno(err, "read %s", path);
-		}
-		if (n == 0)
-			break;
-		size += (size_t)n;
-	}
-	buf[size] = '\0';
-	if (len)
-		*len = size;
-	*out = steal_ptr(&buf);
-	return 0;
+	return read_fd_bounded(fd, path, (size_t)st.st_size + 1, max, out, len, err);
 }
 
 const char *path_fd(int fd, char *buf, size_t size)

@@ -153,23 +153,22 @@ bool str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
-		 struct hk_error **err)
+int read_fd_bounded(int fd, const char *path, size_t hint, size_t max, char **out, size_t *len,
+		    struct hk_error **err)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
-	size_t size = 0, cap = 4096;
+	size_t size = 0, cap = hint ? hint : 4096;
 
-	if (fd < 0)
-		return hk_error_errno(err, "open %s", path);
+	if (cap > max + 1)
+		cap = max + 1;
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t n;
 		if (size == cap) {
-			if (cap >= max)
-				return hk_error_set(err, EFBIG, "%s is larger than %zu bytes", path,
-						    max);
-			cap = cap * 2 > max ? max : cap * 2;
+			if (cap > max)
+				return hk_error_set(err, EFBIG, "read %s: larger than %zu bytes",
+						    path, max);
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			buf = xrealloc(buf, cap + 1);
 		}
 		n = read(fd, buf + size, cap - size);
@@ -187,6 +186,16 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 		*len = size;
 	*out = steal_ptr(&buf);
 	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+		 struct hk_error **err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hk_error_errno(err, "open %s", path);
+	return read_fd_bounded(fd, path, 0, max, out, len, err);
 }
 
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,

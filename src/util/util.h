@@ -75,6 +75,11 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 /* Read until len bytes or EOF; returns bytes read, -1 with errno. */
 ssize_t read_all(int fd, void *buf, size_t len);
 
+/* Read fd to EOF into a NUL-terminated *out (caller frees), at most max
+ * bytes: more is an EFBIG error naming path; hint is the first buffer size
+ * (st_size + 1, or 0 for 4 KiB). */
+int read_fd_bounded(int fd, const char *path, size_t hint, size_t max, char **out, size_t *len,
+		    struct hk_error **err);
 /* Read a whole file relative to dirfd (AT_FDCWD allowed) into a NUL-terminated
  * buffer.  Files over max bytes are refused. */
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
