@@ -35,14 +35,6 @@ struct stats_opts {
 	int n_names;
 };
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static struct sample *find_sample(struct sample *v, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++)

@@ -569,6 +569,27 @@ static int read_spec(struct engine *e, const char *id, json_object **spec, struc
 	return json_parse_file(path, 64 << 20, spec, err);
 }
 
+/* Take a container's monitor lock.  A monitor that recorded the exit still
+ * holds it for a moment while it hands the code to its clients and goes:
+ * `start -a` returns on that code, so a `start` right after must wait for
+ * it (up to 10 s), not call the container running. */
+static int flock_finishing_monitor(int fd, const struct engine_container *c)
+{
+	unsigned long long deadline = now_ns() + 10000000000ULL;
+	long step = 1;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK ||
+		    (c->state != ENGINE_EXITED && c->state != ENGINE_CREATED) ||
+		    now_ns() >= deadline)
+			return -1;
+		sleep_ms(step);
+		if (step < 20)
+			step *= 2;
+	}
+	return 0;
+}
+
 int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_status,
 		 struct hk_error **err)
 {
@@ -593,7 +614,7 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock_fd < 0)
 		return hk_error_errno(err, "open %s", lock);
-	if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	if (flock_finishing_monitor(lock_fd, c) < 0) {
 		if (errno == EWOULDBLOCK)
 			return hk_error_set(err, 0, "container %s is already running", c->name);
 		return hk_error_errno(err, "lock %s", lock);

@@ -13,12 +13,6 @@
 #include "util/path.h"
 #include "util/util.h"
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* Wait up to timeout_ms (< 0: forever) for the monitor to be gone. */
 static bool wait_monitor_gone(struct engine *e, const char *id, long timeout_ms)
 {

@@ -550,12 +550,6 @@ int cg_enter_dir(struct cg_dir *d, pid_t pid, struct hk_error **err)
 	return cg_writef(d, "cgroup.procs", err, "%d", (int)pid) < 0 ? -1 : 0;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 int cg_v2_is_frozen_dir(struct cg_dir *d, bool *frozen, struct hk_error **err)
 {
 	uint64_t v = 0;

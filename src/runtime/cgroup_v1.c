@@ -476,12 +476,6 @@ static int v1_enter(struct cgroup *cg, pid_t pid, struct hk_error **err)
 	return 0;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static int freezer_state(struct cg_dir *d, char *buf, size_t size, struct hk_error **err)
 {
 	_cleanup_free_ char *t = NULL;

@@ -473,6 +473,14 @@ int parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 unsigned long long now_ns(void)
 {
 	struct timespec ts;

@@ -112,6 +112,8 @@ int parse_ll(const char *s, long long min, long long max, long long *out);
 
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
+/* Sleep ms milliseconds; a signal does not cut it short. */
+void sleep_ms(long ms);
 
 /* End a forked child as _exit(2) does.  Under AddressSanitizer, run
  * LeakSanitizer's check first: its at-exit pass never runs after _exit(), so
