@@ -2,21 +2,33 @@
 # curl (always) and the docker CLI (when installed), plus hako events/info.
 
 source "$TOP/tests/system/registry_lib.sh"
+source "$TOP/tests/system/net_lib.sh"
 
-# Start the service on a socket in $TEST_TMP; sets SOCK and SVC_PID.
+# Start the service on a socket in $TEST_TMP; sets SOCK and SVC_PID.  With
+# API_NETNS=1 the service (and so every container it starts on a bridge
+# network) lives in a network namespace of the test's own ($NS, net_lib.sh):
+# bridges, NAT and published ports never touch the host's.
 api_start() {
+	local pre=()
+	if [ "${API_NETNS:-}" = 1 ]; then
+		net_setup
+		pre=(nsenter --net="/run/netns/$NS")
+	fi
 	hako image build-default >/dev/null
 	defer api_cleanup
 	SOCK=$TEST_TMP/docker.sock
-	hako system service --listen "unix://$SOCK" >"$TEST_TMP/service.log" 2>&1 &
+	HAKO_DEFAULT_NETWORK=${HAKO_DEFAULT_NETWORK:-none} "${pre[@]}" "$HAKO_BIN" --root "$TEST_TMP/root" \
+		--runroot "$TEST_TMP/run" system service --listen "unix://$SOCK" \
+		>"$TEST_TMP/service.log" 2>&1 &
 	SVC_PID=$!
 	defer "kill $SVC_PID 2>/dev/null; wait $SVC_PID 2>/dev/null"
 	wait_for 10 test -S "$SOCK" || fail "the service did not start: $(cat "$TEST_TMP/service.log")"
 }
 
 api_cleanup() {
-	local id
-	for id in $(hako ps -aq --no-trunc 2>/dev/null); do hako rm -f "$id" >/dev/null 2>&1; done
+	local id h=(hako)
+	[ "${API_NETNS:-}" = 1 ] && h=(hn)
+	for id in $("${h[@]}" ps -aq --no-trunc 2>/dev/null); do "${h[@]}" rm -f "$id" >/dev/null 2>&1; done
 }
 
 # api METHOD PATH [BODY]: sets $code and $body.
@@ -316,6 +328,7 @@ test_api_tcp_refuses_non_loopback() {
 
 test_api_docker_compose() {
 	command -v docker-compose >/dev/null 2>&1 || skip "docker-compose is not installed"
+	API_NETNS=1
 	api_start
 	export DOCKER_HOST=unix://$SOCK
 	local port dir=$TEST_TMP/proj
@@ -351,17 +364,19 @@ test_api_docker_compose() {
 	# one service reaches the other by name on the project's network
 	wait_for 10 sh -c "timeout 10 docker-compose -p hkt exec -T client wget -qO- http://web:8080/ | grep -q hello-compose"
 	# and the published port on the host's loopback
-	wait_for 10 sh -c "curl -s http://127.0.0.1:$port/ | grep -q hello-compose"
+	wait_for 10 in_ns sh -c "curl -s http://127.0.0.1:$port/ | grep -q hello-compose"
 	run timeout 30 docker-compose -p hkt logs
 	assert_status 0
 	run timeout 60 docker-compose -p hkt restart
 	assert_status 0
-	wait_for 10 sh -c "curl -s http://127.0.0.1:$port/ | grep -q hello-compose"
+	wait_for 10 in_ns sh -c "curl -s http://127.0.0.1:$port/ | grep -q hello-compose"
 	run timeout 60 docker-compose -p hkt down -v
 	assert_status 0
 	assert_eq "$(hako ps -aq)" "" "containers left"
 	run hako network ls
 	assert_not_contains "$output" hkt_default
+	in_ns ip -br link >"$TEST_TMP/links"
+	assert_not_contains "$(cat "$TEST_TMP/links")" hkbr- "a bridge left behind"
 	run hako volume ls -q
 	assert_not_contains "$output" hkt_data
 	alive
