@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "engine/internal.h"
 #include "runtime/runtime.h"
 #include "util/json.h"
@@ -470,6 +471,7 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 	_cleanup_close_ int rootfd = -1;
 	json_object *proc = NULL, *process, *env, *args, *user;
 	struct runtime_opts ro;
+	sqlite3 *db = NULL;
 	pid_t pid = 0;
 	int r, pipes[6] = {-1, -1, -1, -1, -1, -1};
 
@@ -554,17 +556,23 @@ int engine_exec(struct engine *e, const char *ref, const struct engine_exec_opts
 			ro.relay_fds[i] = pipes[3 + i];
 		}
 	}
-	exec_event(e, c, o, "exec_create", NULL);
-	exec_event(e, c, o, "exec_start", NULL);
-	store_close(e);
+	/* the two events of the start in one write transaction, and the
+	 * database kept open for exec_die: an idle WAL connection holds no
+	 * lock, and a reopen (open, schema checks) cost more than the exec */
+	if (store_db(e, &db, NULL) == 0 && db_begin_immediate(db, NULL) == 0) {
+		exec_event(e, c, o, "exec_create", NULL);
+		exec_event(e, c, o, "exec_start", NULL);
+		if (db_commit(db, NULL) < 0)
+			db_rollback(db);
+	}
 	r = runtime_exec(rt, c->id, process, &ro, o->detach, &pid, err);
 	json_object_put(process);
 	if (!o->detach) {
 		char code[16];
 		snprintf(code, sizeof(code), "%d", r < 0 ? 126 : r);
 		exec_event(e, c, o, "exec_die", code);
-		store_close(e);
 	}
+	store_close(e);
 	if (o->detach && ro.stdio_fds[0] >= 0)
 		close(ro.stdio_fds[0]);
 	/* ours: the process's ends (runtime_exec closed the relay's) */
