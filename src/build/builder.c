@@ -1039,6 +1039,7 @@ static int step_run(struct step *st, struct hk_error **err)
 	co.volumes = volumes;
 	co.tmpfs = tmpfs;
 	co.attach_stdout = true;
+	co.keep_mounted = true; /* started right away */
 	co.log_driver = "none";
 	if (net && !strcmp(net, "default"))
 		net = NULL;

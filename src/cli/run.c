@@ -61,6 +61,8 @@ static int run_run(int argc, char **argv, struct hk_error **err)
 		ctr_create_cli_free(&cc);
 		return -1;
 	}
+	/* the start follows at once: no unmount and mount again between */
+	cc.o.keep_mounted = true;
 	if (ctr_create(&e, &cc, &id, err) < 0) {
 		r = -1;
 		goto out;

@@ -288,6 +288,64 @@ int engine_remove_files(struct engine *e, const struct engine_container *c, bool
 	return 0;
 }
 
+/* ------------------------------------------------------------ rootfs mounts */
+
+int engine_rootfs_mount(struct engine *e, const char *id, char **mp, struct hk_error **err)
+{
+	_cleanup_storage_ struct storage *s = NULL;
+
+	if (storage_open(e->root, NULL, &s, err) < 0)
+		return -1;
+	return storage_mount(s, id, mp, err);
+}
+
+void engine_rootfs_unmount(struct engine *e, const char *id)
+{
+	_cleanup_storage_ struct storage *s = NULL;
+	_cleanup_error_ struct hk_error *err = NULL;
+
+	if (storage_open(e->root, NULL, &s, &err) < 0 || storage_unmount(s, id, &err) < 0)
+		log_warn("container %s: unmount its rootfs: %s", id, hk_error_msg(err));
+}
+
+int engine_rootfs_hold(struct engine *e, const struct engine_container *c, bool *mounted,
+		       struct hk_error **err)
+{
+	_cleanup_storage_ struct storage *s = NULL;
+	_cleanup_free_ char *mp = NULL;
+
+	*mounted = false;
+	if (!c->rootfs)
+		return hk_error_set(err, 0, "container %s has no root filesystem", c->name);
+	if (storage_open(e->root, NULL, &s, err) < 0)
+		return -1;
+	if (storage_mounted(s, c->id))
+		return 0;
+	if (storage_mount(s, c->id, &mp, err) < 0)
+		return hk_error_wrap(err, "mount the rootfs of %s", c->name);
+	*mounted = true;
+	return 0;
+}
+
+void engine_rootfs_release(struct engine *e, const struct engine_container *c, bool mounted)
+{
+	_cleanup_free_ char *rdir = NULL, *lock = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (!mounted)
+		return;
+	/* Unmount only when no monitor holds the container (nor a start is
+	 * under way): one started meanwhile took our mount for its own. */
+	rdir = engine_run_dir(e, c->id);
+	lock = path_join(rdir, "monitor.lock");
+	if (mkdir_p(rdir, 0700, NULL) < 0)
+		return;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	engine_rootfs_unmount(e, c->id);
+}
+
 /* ------------------------------------------------------------ repair */
 
 static int repair_one(struct engine *e, const char *id, struct hk_error **err)
@@ -334,6 +392,7 @@ static int repair_one(struct engine *e, const char *id, struct hk_error **err)
 		db_rollback(db);
 		return -1;
 	}
+	engine_rootfs_unmount(e, id);
 	json_object_object_get_ex(c->config, "HostConfig", &hc);
 	if (json_object_object_get_ex(hc, "AutoRemove", &v) && json_object_get_boolean(v)) {
 		if (engine_remove_files(e, c, true, err) < 0)
@@ -459,7 +518,7 @@ static int write_spec(struct engine *e, struct engine_container *c, const char *
 }
 
 static int do_create(struct engine *e, struct engine_container *c, struct image *img,
-		     struct image_store *store, struct hk_error **err)
+		     struct image_store *store, bool keep_mounted, struct hk_error **err)
 {
 	_cleanup_free_ char *dir = engine_ctr_dir(e, c->id);
 	_cleanup_free_ char *mp = NULL;
@@ -483,9 +542,13 @@ static int do_create(struct engine *e, struct engine_container *c, struct image 
 		return -1;
 	if (image_user_add(store, img->id, c->id, err) < 0)
 		return -1;
-	if (prepare_volumes(e, c, mp, err) < 0)
+	if (prepare_volumes(e, c, mp, err) < 0 || write_spec(e, c, mp, err) < 0)
 		return -1;
-	return write_spec(e, c, mp, err);
+	/* a created container holds no mount: start mounts it (run keeps
+	 * this one for the start that follows) */
+	if (!keep_mounted)
+		engine_rootfs_unmount(e, c->id);
+	return 0;
 }
 
 #define NO_IMAGE_MSG "unable to find image "
@@ -542,7 +605,7 @@ int engine_create(struct engine *e, const struct engine_create_opts *o, char **i
 			goto out;
 		hk_error_free(err);
 	}
-	if (do_create(e, c, img, store, err) < 0) {
+	if (do_create(e, c, img, store, o->keep_mounted, err) < 0) {
 		struct hk_error *e2 = NULL;
 		engine_remove_files(e, c, true, &e2);
 		hk_error_free(&e2);
@@ -597,7 +660,6 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 	_cleanup_json_ json_object *spec = NULL;
 	_cleanup_free_ char *rdir = NULL, *lock = NULL, *mp = NULL;
 	_cleanup_close_ int lock_fd = -1;
-	struct storage *s = NULL;
 	int sync[2];
 	pid_t pid;
 	int32_t status = 0;
@@ -623,19 +685,19 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 	 * fails here, or sees this lock and refuses (runroot_claim) */
 	if (runroot_claim(e, err) < 0)
 		return -1;
-	/* after a reboot the rootfs is not mounted any more */
-	if (storage_open(e->root, NULL, &s, err) < 0)
-		return -1;
-	if (storage_mount(s, c->id, &mp, err) < 0) {
-		storage_close(s);
+	/* mounted from here until the container stops (the monitor unmounts
+	 * it then); a leftover mount is reused, never stacked */
+	if (engine_rootfs_mount(e, c->id, &mp, err) < 0)
 		return hk_error_wrap(err, "mount the rootfs of %s", c->name);
+	if (spec_opts_prepare_start(e, c, err) < 0) {
+		hk_error_wrap(err, "start %s", c->name);
+		goto fail;
 	}
-	storage_close(s);
-	if (spec_opts_prepare_start(e, c, err) < 0)
-		return hk_error_wrap(err, "start %s", c->name);
 	if (read_spec(e, c->id, &spec, NULL) < 0 &&
-	    (write_spec(e, c, mp, err) < 0 || read_spec(e, c->id, &spec, err) < 0))
-		return hk_error_wrap(err, "the OCI configuration of %s", c->name);
+	    (write_spec(e, c, mp, err) < 0 || read_spec(e, c->id, &spec, err) < 0)) {
+		hk_error_wrap(err, "the OCI configuration of %s", c->name);
+		goto fail;
+	}
 	{
 		struct hk_error *cerr = NULL;
 		int k = spec_check_command(spec, mp, &cerr);
@@ -643,22 +705,25 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 			*exec_status = k;
 			store_update(e, c->id, "error = ?", "s", NULL, hk_error_msg(cerr));
 			*err = cerr;
-			return -1;
+			goto fail;
 		}
 	}
 	if (store_update(e, c->id, "stop_requested = 0, restart_count = 0", "", err) < 0)
-		return -1;
+		goto fail;
 	/* no SQLite handle may cross a fork */
 	store_close(e);
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		return hk_error_errno(err, "pipe");
+	if (pipe2(sync, O_CLOEXEC) < 0) {
+		hk_error_errno(err, "pipe");
+		goto fail;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		close(sync[0]);
 		close(sync[1]);
-		return hk_error_errno(err, "fork the monitor");
+		hk_error_errno(err, "fork the monitor");
+		goto fail;
 	}
 	if (pid == 0) {
 		struct monitor_args a = {
@@ -677,7 +742,8 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 	if (n != sizeof(status)) {
 		close(sync[0]);
 		waitpid(pid, NULL, 0);
-		return hk_error_set(err, 0, "the monitor of %s died while starting it", c->name);
+		hk_error_set(err, 0, "the monitor of %s died while starting it", c->name);
+		goto fail;
 	}
 	if (status) {
 		hk_error_recv(sync[0], err); /* < 0 when an error came: that is expected */
@@ -690,9 +756,13 @@ int engine_start(struct engine *e, const char *ref, int attach_fd, int *exec_sta
 		 * took it for "started again meanwhile" and left it Created.
 		 * It is our child and exits at once: wait for it. */
 		waitpid(pid, NULL, 0);
-		return -1;
+		goto fail;
 	}
 	close(sync[0]);
 	*exec_status = 0;
 	return 0;
+fail:
+	/* still under our monitor.lock: no start can race this */
+	engine_rootfs_unmount(e, c->id);
+	return -1;
 }

@@ -609,14 +609,25 @@ int engine_cp(struct engine *e, const char *ref, const char *src, const char *ds
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_close_ int rootfd = -1;
+	bool mounted = false;
+	int r;
 
 	if (engine_lookup(e, ref, &c, err) < 0)
 		return -1;
 	if (!c->rootfs)
 		return hk_error_set(err, 0, "cp: container %s has no root filesystem", c->name);
+	/* a stopped container's rootfs is mounted for the copy only */
+	if (engine_rootfs_hold(e, c, &mounted, err) < 0)
+		return hk_error_wrap(err, "cp");
+	store_close(e);
 	rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return hk_error_errno(err, "cp: open the rootfs of %s", c->name);
-	return to_container ? cp_to_container(c, rootfd, src, dst, err)
-			    : cp_from_container(c, rootfd, src, dst, err);
+		r = hk_error_errno(err, "cp: open the rootfs of %s", c->name);
+	else
+		r = to_container ? cp_to_container(c, rootfd, src, dst, err)
+				 : cp_from_container(c, rootfd, src, dst, err);
+	if (rootfd >= 0)
+		close(steal_fd(&rootfd)); /* no reference left at the unmount */
+	engine_rootfs_release(e, c, mounted);
+	return r;
 }

@@ -112,6 +112,8 @@ struct engine_create_opts {
 	bool tty, interactive;
 	bool attach_stdout; /* run without -d */
 	bool auto_remove;   /* --rm */
+	bool keep_mounted;  /* leave the rootfs mounted for an engine_start() right
+			     * after (run); else a created container holds no mount */
 	int64_t memory;	    /* bytes, 0: unlimited */
 	int64_t memory_swap;
 	int64_t nano_cpus;

@@ -30,14 +30,20 @@ int engine_export(struct engine *e, const char *ref, int fd, struct hk_error **e
 {
 	_cleanup_container_ struct engine_container *c = NULL;
 	_cleanup_storage_ struct storage *s = NULL;
+	bool mounted = false;
+	int r;
 
 	if (engine_lookup(e, ref, &c, err) < 0 || usable(c, "export", err) < 0)
 		return -1;
 	if (storage_open(e->root, NULL, &s, err) < 0)
 		return -1;
-	if (storage_export(s, c->id, fd_writer, &fd, err) < 0)
+	/* a stopped container's rootfs is mounted for the export only */
+	if (engine_rootfs_hold(e, c, &mounted, err) < 0)
 		return hk_error_wrap(err, "export %s", c->name);
-	return 0;
+	store_close(e);
+	r = storage_export(s, c->id, fd_writer, &fd, err);
+	engine_rootfs_release(e, c, mounted);
+	return r < 0 ? hk_error_wrap(err, "export %s", c->name) : 0;
 }
 
 /* ---- commit ---- */

@@ -46,6 +46,19 @@ int store_volume_link(struct engine *e, const char *ctr, const char *vol, struct
 int engine_volume_copy_up(const char *rootfs, const char *dest, const char *data,
 			  struct hk_error **err);
 
+/* ---- container.c: the rootfs mount, held while the container runs ---- */
+/* Mount the rootfs of container id (idempotent: a mount already there,
+ * a leftover of a crash, is reused, never stacked); *mp may be NULL. */
+int engine_rootfs_mount(struct engine *e, const char *id, char **mp, struct hk_error **err);
+/* Unmount it (idempotent, lazy when busy); failures are logged. */
+void engine_rootfs_unmount(struct engine *e, const char *id);
+/* For a command that uses c->rootfs whatever the state (cp, export): mount
+ * it when it is not; *mounted says engine_rootfs_release() must undo it,
+ * which it does unless a monitor holds the container by then. */
+int engine_rootfs_hold(struct engine *e, const struct engine_container *c, bool *mounted,
+		       struct hk_error **err);
+void engine_rootfs_release(struct engine *e, const struct engine_container *c, bool mounted);
+
 /* ---- monitor.c ---- */
 struct monitor_args {
 	struct engine *e;

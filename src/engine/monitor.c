@@ -454,6 +454,10 @@ static void mon_run(struct mon *m, int code)
 			if (m->bridge_net)
 				engine_net_teardown(m->e, m->c->id, true);
 			hk_trace("net down");
+			/* a stopped container holds no mount: gone before the
+			 * exit is recorded, so whoever sees "exited" sees none;
+			 * a restart mounts it again */
+			engine_rootfs_unmount(m->e, m->c->id);
 			if (record_exit(m, code, ooms > 0, &restart, &err) < 0) {
 				hk_error_free(&err);
 				restart = false;
@@ -476,7 +480,9 @@ static void mon_run(struct mon *m, int code)
 			store_close(m->e);
 		}
 		if ((!log && logfile_open(m->ctr_dir, log_config(m), &log, &err) < 0) ||
+		    (code >= 0 && engine_rootfs_mount(m->e, m->c->id, NULL, &err) < 0) ||
 		    start_container(m, &err) < 0) {
+			engine_rootfs_unmount(m->e, m->c->id);
 			hk_error_wrap(&err, "start container %s", m->c->name);
 			store_update(
 				m->e, m->c->id,

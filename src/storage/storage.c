@@ -1,10 +1,12 @@
 /* hako: layers on disk and container root filesystems (see storage.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "image/image.h"
@@ -322,6 +324,24 @@ int storage_mount(struct storage *s, const char *id, char **mountpoint, struct h
 	if (mountpoint)
 		*mountpoint = storage_rootfs_path(s, id);
 	return 0;
+}
+
+bool storage_mounted(struct storage *s, const char *id)
+{
+	_cleanup_strv_ char **lowers = NULL;
+	_cleanup_free_ char *merged = NULL;
+	const struct storage_ops *ops;
+	struct hk_error *err = NULL;
+	struct statfs sf;
+
+	if (!valid_id(id) || read_rootfs(s, id, &lowers, &ops, &err) < 0) {
+		hk_error_free(&err);
+		return false;
+	}
+	if (ops != &storage_overlay_ops)
+		return true;
+	merged = storage_rootfs_path(s, id);
+	return statfs(merged, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
 int storage_unmount(struct storage *s, const char *id, struct hk_error **err)

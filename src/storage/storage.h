@@ -82,8 +82,13 @@ int storage_repair(struct storage *s, struct hk_error **err);
  * [A-Za-z0-9_.-] name (a container id).  Fails with EEXIST when id exists. */
 int storage_create_rootfs(struct storage *s, const char *const *chain_ids, size_t n, const char *id,
 			  char **mountpoint, struct hk_error **err);
-/* Mount an existing rootfs again (after a reboot or an unmount); idempotent. */
+/* Mount an existing rootfs again (after a reboot or an unmount); idempotent:
+ * an overlay already mounted there (a leftover of a crash) is kept, never
+ * stacked. */
 int storage_mount(struct storage *s, const char *id, char **mountpoint, struct hk_error **err);
+/* Whether rootfs id is available at its path now: an overlay mounted
+ * there (by anyone), always for vfs (a plain directory). */
+bool storage_mounted(struct storage *s, const char *id);
 /* Unmount (lazy when busy); idempotent. */
 int storage_unmount(struct storage *s, const char *id, struct hk_error **err);
 /* Unmount and delete rootfs/<id>; no error when missing. */
