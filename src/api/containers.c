@@ -1166,6 +1166,7 @@ enum MHD_Result api_ctr_attach(struct api_req *r)
 		strv_push(&h->args, c->id);
 	} else {
 		h->defer_for = xstrdup(c->id);
+		api_attach_announce(c->id);
 	}
 	engine_close(e);
 	r->e_open = false;

@@ -97,6 +97,9 @@ enum MHD_Result api_hijack(struct api_req *r, struct api_hijack *h);
 /* A deferred hijack waiting for container id: give it args (taken) to run
  * now; false when nobody waits. */
 bool api_attach_claim(const char *id, char **args);
+/* An attach to container id will wait for its start: announced before the
+ * upgrade answer, so that a start right after it waits for the attach. */
+void api_attach_announce(const char *id);
 
 /* ---- handlers ---- */
 typedef enum MHD_Result (*api_handler)(struct api_req *r);

@@ -258,21 +258,79 @@ static pthread_mutex_t pend_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pend_cond = PTHREAD_COND_INITIALIZER;
 static struct hijack_run *pending;
 
+/* An attach registers in `pending` from its own thread, after the upgrade
+ * answer went out, and docker starts the container as soon as it reads
+ * that answer: the start can come first.  So the attach handler announces
+ * itself before it answers, and a start that finds an announced but not yet
+ * pending attach waits for it (an announcement lapses after 5 s, in case
+ * the upgrade never happens). */
+#define ANNOUNCE_MAX 64
+static struct {
+	char id[72];
+	unsigned long long until;
+} announced[ANNOUNCE_MAX];
+
+static unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+/* under pend_lock: the live announcement of id, or -1 */
+static int announcement(const char *id)
+{
+	unsigned long long now = mono_ns();
+
+	for (int i = 0; i < ANNOUNCE_MAX; i++)
+		if (announced[i].until > now && !strcmp(announced[i].id, id))
+			return i;
+	return -1;
+}
+
+void api_attach_announce(const char *id)
+{
+	unsigned long long now = mono_ns();
+
+	pthread_mutex_lock(&pend_lock);
+	for (int i = 0; i < ANNOUNCE_MAX; i++) {
+		if (announced[i].until > now)
+			continue;
+		snprintf(announced[i].id, sizeof(announced[i].id), "%s", id);
+		announced[i].until = now + 5000000000ULL;
+		break;
+	}
+	pthread_mutex_unlock(&pend_lock);
+}
+
 bool api_attach_claim(const char *id, char **args)
 {
 	bool found = false;
 
 	pthread_mutex_lock(&pend_lock);
-	for (struct hijack_run **pp = &pending; *pp; pp = &(*pp)->next_pending) {
-		struct hijack_run *hr = *pp;
-		if (strcmp(hr->h.defer_for, id))
-			continue;
-		*pp = hr->next_pending;
-		strv_free(hr->h.args);
-		hr->h.args = args;
-		hr->ready = true;
-		found = true;
-		break;
+	for (;;) {
+		for (struct hijack_run **pp = &pending; *pp; pp = &(*pp)->next_pending) {
+			struct hijack_run *hr = *pp;
+			if (strcmp(hr->h.defer_for, id))
+				continue;
+			*pp = hr->next_pending;
+			strv_free(hr->h.args);
+			hr->h.args = args;
+			hr->ready = true;
+			found = true;
+			break;
+		}
+		if (found || announcement(id) < 0)
+			break;
+		/* announced, not pending yet: wait for its thread */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&pend_cond, &pend_lock, &ts);
 	}
 	pthread_cond_broadcast(&pend_cond);
 	pthread_mutex_unlock(&pend_lock);
@@ -295,6 +353,11 @@ static bool wait_claimed(struct hijack_run *hr)
 	pthread_mutex_lock(&pend_lock);
 	hr->next_pending = pending;
 	pending = hr;
+	/* pending now: the announcement has done its job */
+	int a = announcement(hr->h.defer_for);
+	if (a >= 0)
+		announced[a].until = 0;
+	pthread_cond_broadcast(&pend_cond);
 	while (!hr->ready) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
