@@ -36,6 +36,12 @@ const char ctr_create_help[] =
 	"  -h, --hostname NAME         the container's hostname\n"
 	"  -v, --volume SRC:DST[:ro]   bind mount a host path or a named volume\n"
 	"      --tmpfs DST[:OPTS]      mount a tmpfs\n"
+	"      --mount type=bind|volume|tmpfs,source=S,target=T[,readonly][,...]\n"
+	"                              Docker's long form: bind-propagation,\n"
+	"                              volume-nocopy, tmpfs-size, tmpfs-mode\n"
+	"      --volumes-from CTR[:ro|rw]  the volumes and binds of container CTR\n"
+	"      --device HOST[:CTR][:rwm]   a host device node in the container\n"
+	"      --device-cgroup-rule 'c 1:3 rwm'  allow device numbers in its cgroup\n"
 	"      --read-only             read-only root filesystem\n"
 	"      --init                  run hako-init as PID 1 (reaps zombies)\n"
 	"  -m, --memory SIZE           memory limit (e.g. 256m)\n"
@@ -118,7 +124,7 @@ const char ctr_create_help[] =
 	"      --userns host           no user namespace (the only mode for now)\n"
 	"      --cgroup-parent PATH    its cgroup under PATH instead of hako/\n"
 	"      --group-add GROUP       a supplementary group (name or id)\n"
-	"Docker's --device, --mount, --gpus, --health-*, --link, --volumes-from,\n"
+	"Docker's --gpus, --health-*, --link,\n"
 	"--runtime, --storage-opt and the Windows-only flags are refused with the reason.\n";
 
 enum {
@@ -189,6 +195,10 @@ enum {
 	OPT_DNS_OPTION,
 	OPT_SIG_PROXY,
 	OPT_CONTENT_TRUST,
+	OPT_MOUNT,
+	OPT_DEVICE,
+	OPT_DEVICE_CGROUP_RULE,
+	OPT_VOLUMES_FROM,
 	OPT_UNSUPPORTED, /* + index in unsupported[] */
 };
 
@@ -199,8 +209,6 @@ static const struct {
 	int has_arg;
 	const char *why;
 } unsupported[] = {
-	{"device", required_argument, "host devices are not passed into containers yet"},
-	{"device-cgroup-rule", required_argument, "device cgroup rules are not supported yet"},
 	{"gpus", required_argument,
 	 "GPUs need a device plugin (nvidia-container-toolkit), which hako does not use"},
 	{"health-cmd", required_argument, "health checks are not supported yet"},
@@ -214,8 +222,6 @@ static const struct {
 	 "legacy links are not supported: use a user network (network create), where "
 	 "containers find each other by name"},
 	{"link-local-ip", required_argument, "link-local addresses are not supported"},
-	{"mount", required_argument, "not supported yet: use -v or --tmpfs"},
-	{"volumes-from", required_argument, "not supported yet: name the volumes with -v"},
 	{"volume-driver", required_argument, "only the local volume driver exists"},
 	{"storage-opt", required_argument,
 	 "per-container storage options (size) need a storage driver with quotas; overlayfs "
@@ -321,6 +327,10 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 		{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
 		{"hostname", required_argument, NULL, OPT_HOSTNAME},
 		{"volume", required_argument, NULL, 'v'},
+		{"mount", required_argument, NULL, OPT_MOUNT},
+		{"device", required_argument, NULL, OPT_DEVICE},
+		{"device-cgroup-rule", required_argument, NULL, OPT_DEVICE_CGROUP_RULE},
+		{"volumes-from", required_argument, NULL, OPT_VOLUMES_FROM},
 		{"tmpfs", required_argument, NULL, OPT_TMPFS},
 		{"read-only", no_argument, NULL, OPT_READ_ONLY},
 		{"init", no_argument, NULL, OPT_INIT},
@@ -458,6 +468,18 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 			break;
 		case 'v':
 			strv_push(&cc->volumes, optarg);
+			break;
+		case OPT_MOUNT:
+			strv_push(&cc->mounts, optarg);
+			break;
+		case OPT_DEVICE:
+			strv_push(&cc->devices, optarg);
+			break;
+		case OPT_DEVICE_CGROUP_RULE:
+			strv_push(&cc->device_cgroup_rules, optarg);
+			break;
+		case OPT_VOLUMES_FROM:
+			strv_push(&cc->volumes_from, optarg);
 			break;
 		case OPT_TMPFS:
 			strv_push(&cc->tmpfs, optarg);
@@ -771,6 +793,10 @@ int ctr_parse_create(int argc, char **argv, bool is_run, struct ctr_create_cli *
 	o->labels = cc->labels;
 	o->volumes = cc->volumes;
 	o->tmpfs = cc->tmpfs;
+	o->mounts = cc->mounts;
+	o->devices = cc->devices;
+	o->device_cgroup_rules = cc->device_cgroup_rules;
+	o->volumes_from = cc->volumes_from;
 	o->cap_add = cc->cap_add;
 	o->cap_drop = cc->cap_drop;
 	o->security_opt = cc->security_opt;
@@ -802,6 +828,10 @@ void ctr_create_cli_free(struct ctr_create_cli *cc)
 	strv_free(cc->labels);
 	strv_free(cc->volumes);
 	strv_free(cc->tmpfs);
+	strv_free(cc->mounts);
+	strv_free(cc->devices);
+	strv_free(cc->device_cgroup_rules);
+	strv_free(cc->volumes_from);
 	strv_free(cc->cap_add);
 	strv_free(cc->cap_drop);
 	strv_free(cc->security_opt);

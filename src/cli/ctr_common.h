@@ -52,6 +52,7 @@ struct ctr_create_cli {
 	char **ulimits, **sysctls, **blkio_weight_device, **device_read_bps, **device_write_bps,
 		**device_read_iops, **device_write_iops, **group_add, **annotations, **expose,
 		**dns_search, **dns_options;
+	char **mounts, **devices, **device_cgroup_rules, **volumes_from;
 	char **owned; /* strings from --env-file to free */
 };
 /* Parse create/run options and the IMAGE [CMD...] after them. */

@@ -443,6 +443,8 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, const c
 			json_object_object_get_ex(m, "Type", &v) ? json_object_get_string(v) : "";
 		const char *src =
 			json_object_object_get_ex(m, "Source", &v) ? json_object_get_string(v) : "";
+		if (!strcmp(type, "tmpfs"))
+			continue; /* --mount type=tmpfs: mounted at start */
 		if (!strcmp(type, "bind")) {
 			struct stat st;
 			/* Docker's -v creates a missing host directory */
@@ -472,6 +474,9 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, const c
 			engine_event_record(e, "volume", "mount", name, a);
 		}
 		json_object_object_del(m, "Anonymous");
+		bool nocopy =
+			json_object_object_get_ex(m, "NoCopy", &v) && json_object_get_boolean(v);
+		json_object_object_del(m, "NoCopy");
 		/* Docker: an empty volume gets the image's files at its mount
 		 * point, unless "nocopy" */
 		const char *mode =
@@ -479,7 +484,7 @@ static int prepare_volumes(struct engine *e, struct engine_container *c, const c
 		const char *dst = json_object_object_get_ex(m, "Destination", &v)
 					  ? json_object_get_string(v)
 					  : NULL;
-		if (dst && !strstr(mode, "nocopy") &&
+		if (dst && !nocopy && !strstr(mode, "nocopy") &&
 		    engine_volume_copy_up(rootfs, dst, src, err) < 0)
 			return hk_error_wrap(err, "volume %s", name);
 	}

@@ -105,8 +105,12 @@ struct engine_create_opts {
 	const char *workdir;
 	const char *user;
 	const char *hostname;
-	char **volumes; /* SRC:DST[:ro|rw] or NAME:DST */
-	char **tmpfs;	/* DST[:opts] */
+	char **volumes;		    /* SRC:DST[:ro|rw] or NAME:DST */
+	char **tmpfs;		    /* DST[:opts] */
+	char **mounts;		    /* --mount type=bind|volume|tmpfs,KEY=VALUE,... */
+	char **devices;		    /* --device HOST[:CONTAINER][:PERMS] */
+	char **device_cgroup_rules; /* 'c 1:3 rwm' */
+	char **volumes_from;	    /* CTR[:ro|rw] */
 	bool read_only;
 	bool init;
 	bool tty, interactive;

@@ -383,6 +383,8 @@ int spec_build_config(struct engine *e, const struct engine_create_opts *o,
 			return -1;
 		json_object_array_add(binds, json_object_new_string(*v));
 	}
+	if (spec_mounts_config(e, o, mounts, hc, err) < 0)
+		return -1;
 	tmpfs = json_object_new_object();
 	json_object_object_add(hc, "Tmpfs", tmpfs);
 	for (char **v = o->tmpfs; v && *v; v++) {
@@ -629,6 +631,46 @@ static int add_resources(json_object *hc, json_object *lnx, bool privileged)
 	return 0;
 }
 
+static size_t path_depth(const char *p)
+{
+	size_t n = 0;
+
+	for (const char *s = p ? p : ""; *s; s++)
+		if (*s == '/' && s[1] && s[1] != '/')
+			n++;
+	return n;
+}
+
+static int mount_depth_cmp(const void *a, const void *b)
+{
+	json_object *const *x = a, *const *y = b;
+	size_t dx = path_depth(json_str(*x, "destination"));
+	size_t dy = path_depth(json_str(*y, "destination"));
+
+	return dx < dy ? -1 : dx > dy ? 1 : 0;
+}
+
+/* As Docker: parents before children (a volume at /etc under hako's
+ * /etc/hosts), the order given among equals (a -v at /etc/hosts after
+ * hako's, so it wins).  A stable insertion sort: the list is short. */
+static void mounts_sort(json_object *mounts)
+{
+	size_t n = json_object_array_length(mounts);
+	_cleanup_free_ json_object **v = xzalloc((n + 1) * sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_object_get(json_object_array_get_idx(mounts, i));
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && mount_depth_cmp(&v[j - 1], &v[j]) > 0; j--) {
+			json_object *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	json_object_array_del_idx(mounts, 0, n);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(mounts, v[i]);
+}
+
 int spec_generate(struct engine *e, const struct engine_container *c, const char *rootfs,
 		  json_object **out, struct hk_error **err)
 {
@@ -750,8 +792,33 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 	}
 	for (size_t i = 0; vmounts && i < json_object_array_length(vmounts); i++) {
 		json_object *m = json_object_array_get_idx(vmounts, i);
-		_cleanup_free_ char *opts =
-			xasprintf("rbind,rprivate%s", cfg_bool(m, "RW") ? "" : ",ro");
+		const char *prop = cfg_str(m, "Propagation");
+		_cleanup_free_ char *opts = NULL;
+		if (str_eq(cfg_str(m, "Type"), "tmpfs")) {
+			/* --mount type=tmpfs: its size and mode, as --tmpfs */
+			int64_t size = cfg_int(m, "TmpfsSize");
+			json_object *mode = NULL;
+			_cleanup_free_ char *ss =
+				size > 0 ? xasprintf(",size=%lld", (long long)size) : xstrdup("");
+			_cleanup_free_ char *ms =
+				json_object_object_get_ex(m, "TmpfsMode", &mode) &&
+						json_object_get_int64(mode) >= 0
+					? xasprintf(",mode=%llo",
+						    (unsigned long long)json_object_get_int64(mode))
+					: xstrdup("");
+			opts = xasprintf("nosuid,nodev,noexec%s%s%s", ss, ms,
+					 cfg_bool(m, "RW") ? "" : ",ro");
+			json_object_array_add(mounts, mount_obj(cfg_str(m, "Destination"), "tmpfs",
+								"tmpfs", opts));
+			continue;
+		}
+		opts = xasprintf("rbind,%s%s", prop && *prop ? prop : "rprivate",
+				 cfg_bool(m, "RW") ? "" : ",ro");
+		if (prop && (strstr(prop, "shared") || strstr(prop, "slave")))
+			/* as Docker: a shared or slave mount needs a root that
+			 * propagates, else the runtime's private root cuts it off */
+			json_object_object_add(lnx, "rootfsPropagation",
+					       jstr(strstr(prop, "shared") ? "rshared" : "rslave"));
 		json_object_array_add(mounts, mount_obj(cfg_str(m, "Destination"), "bind",
 							cfg_str(m, "Source"), opts));
 	}
@@ -762,6 +829,7 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 			xasprintf("nosuid,nodev,noexec%s%s", to && *to ? "," : "", to ? to : "");
 		json_object_array_add(mounts, mount_obj(tdst, "tmpfs", "tmpfs", opts));
 	}
+	mounts_sort(mounts);
 	json_object_object_add(spec, "mounts", mounts);
 
 	/* linux */
@@ -804,7 +872,7 @@ int spec_generate(struct engine *e, const struct engine_container *c, const char
 		json_object_object_add(lnx, "cgroupsPath", jstr(cg));
 	}
 	json_object_object_add(spec, "linux", lnx);
-	if (spec_opts_oci(e, c, rootfd, spec, err) < 0)
+	if (spec_opts_oci(e, c, rootfd, spec, err) < 0 || spec_mounts_oci(c, spec, err) < 0)
 		return -1;
 	*out = steal_ptr(&spec);
 	return 0;

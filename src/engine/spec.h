@@ -40,6 +40,12 @@ void spec_opts_cleanup(struct engine *e, const char *id);
  * DnsOptions) in place of the search and options lines; NULL when neither
  * is set.  Caller frees. */
 char *spec_resolv_apply(const char *text, json_object *hc);
+/* spec_mounts.c: --mount (into Mounts, as -v, and HostConfig.Mounts),
+ * --volumes-from, --device, --device-cgroup-rule (HostConfig), checked here. */
+int spec_mounts_config(struct engine *e, const struct engine_create_opts *o, json_object *mounts,
+		       json_object *hc, struct hk_error **err);
+/* The devices into the OCI spec: linux.devices, linux.resources.devices. */
+int spec_mounts_oci(const struct engine_container *c, json_object *spec, struct hk_error **err);
 /* Is /sys/fs/cgroup a cgroup2 mount (unified, not v1 or hybrid)? */
 bool spec_host_cgroup_v2(void);
 
