@@ -64,8 +64,7 @@ static int mount_parse_fields(const char *spec, char *copy, struct mount_req *r,
 			r->type = val ? val : "";
 		} else if (!strcmp(f, "source") || !strcmp(f, "src")) {
 			r->src = val ? val : "";
-		} else if (!strcmp(f, "target") || !strcmp(f, "destination") ||
-			   !strcmp(f, "dst")) {
+		} else if (!strcmp(f, "target") || !strcmp(f, "destination") || !strcmp(f, "dst")) {
 			r->dst = val ? val : "";
 		} else if (!strcmp(f, "readonly") || !strcmp(f, "ro")) {
 			if (!mount_bool(val, &r->ro))
@@ -75,11 +74,12 @@ static int mount_parse_fields(const char *spec, char *copy, struct mount_req *r,
 						    spec, f, val);
 		} else if (!strcmp(f, "bind-propagation")) {
 			if (!val || !valid_propagation(val))
-				return hk_error_set(err, 0,
-						    "invalid argument \"%s\" for \"--mount\" flag: "
-						    "invalid bind-propagation '%s' (private, rprivate, "
-						    "shared, rshared, slave or rslave)",
-						    spec, val ? val : "");
+				return hk_error_set(
+					err, 0,
+					"invalid argument \"%s\" for \"--mount\" flag: "
+					"invalid bind-propagation '%s' (private, rprivate, "
+					"shared, rshared, slave or rslave)",
+					spec, val ? val : "");
 			r->propagation = val;
 		} else if (!strcmp(f, "volume-nocopy")) {
 			if (!mount_bool(val, &r->nocopy))
@@ -96,9 +96,9 @@ static int mount_parse_fields(const char *spec, char *copy, struct mount_req *r,
 					    spec);
 		} else if (!strcmp(f, "volume-driver")) {
 			if (!val || strcmp(val, "local"))
-				return hk_error_set(err, 0,
-						    "--mount %s: only the local volume driver exists",
-						    spec);
+				return hk_error_set(
+					err, 0, "--mount %s: only the local volume driver exists",
+					spec);
 		} else if (!strcmp(f, "tmpfs-size")) {
 			if (!val || engine_parse_size(val, &r->tmpfs_size) < 0 ||
 			    r->tmpfs_size <= 0)
@@ -147,7 +147,7 @@ static int parse_mount(struct engine *e, const char *spec, json_object *mounts,
 				    "invalid argument \"%s\" for \"--mount\" flag: mount type "
 				    "'%s' is not supported (bind, volume or tmpfs)",
 				    spec, r.type);
-#define BAD(fmt, ...) \
+#define BAD(fmt, ...)                                                                              \
 	hk_error_set(err, 0, "invalid mount config for type \"%s\": " fmt, r.type, ##__VA_ARGS__)
 	if (!r.dst || !*r.dst)
 		return BAD("field Target must not be empty");
@@ -190,9 +190,8 @@ static int parse_mount(struct engine *e, const char *spec, json_object *mounts,
 	} else if (volume) {
 		_cleanup_free_ char *name = r.src && *r.src ? xstrdup(r.src) : engine_new_id();
 		if (!engine_valid_name(name))
-			return hk_error_set(err, 0,
-					    "--mount %s: '%s' is not a valid volume name", spec,
-					    name);
+			return hk_error_set(err, 0, "--mount %s: '%s' is not a valid volume name",
+					    spec, name);
 		_cleanup_free_ char *vdir = engine_volume_dir(e, name);
 		_cleanup_free_ char *data = path_join(vdir, "_data");
 		json_object_object_add(m, "Name", json_object_new_string(name));
@@ -332,8 +331,9 @@ static int parse_device(const char *spec, json_object *devs, struct hk_error **e
 	if (!*perms || strspn(perms, "rwm") != strlen(perms))
 		return hk_error_set(err, 0, "invalid device mode: %s", perms);
 	if (host[0] != '/' || ctr[0] != '/')
-		return hk_error_set(err, 0, "invalid device specification: %s (paths must be "
-					    "absolute)",
+		return hk_error_set(err, 0,
+				    "invalid device specification: %s (paths must be "
+				    "absolute)",
 				    spec);
 	if (stat(host, &st) < 0)
 		return hk_error_errno(err,
@@ -359,8 +359,7 @@ static int parse_device(const char *spec, json_object *devs, struct hk_error **e
 }
 
 /* "TYPE MAJOR:MINOR ACCESS" (TYPE a, b or c; numbers or '*'; ACCESS of rwm). */
-static int parse_cgroup_rule(const char *rule, char *type, long *major, long *minor,
-			     char access[4])
+static int parse_cgroup_rule(const char *rule, char *type, long *major, long *minor, char access[4])
 {
 	char t, mj[16], mn[16], acc[8];
 	char *end;
@@ -485,8 +484,7 @@ int spec_mounts_oci(const struct engine_container *c, json_object *spec, struct 
 		n = json_object_new_object();
 		json_object_object_add(n, "path",
 				       json_object_new_string(json_str(d, "PathInContainer")));
-		json_object_object_add(n, "type",
-				       json_object_new_string(type == 'c' ? "c" : "b"));
+		json_object_object_add(n, "type", json_object_new_string(type == 'c' ? "c" : "b"));
 		json_object_object_add(n, "major", json_object_new_int64(major(st.st_rdev)));
 		json_object_object_add(n, "minor", json_object_new_int64(minor(st.st_rdev)));
 		json_object_object_add(n, "fileMode", json_object_new_int64(st.st_mode & 07777));

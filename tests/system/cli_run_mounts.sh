@@ -189,12 +189,12 @@ test_mount_bad_input() {
 }
 
 test_volumes_from() {
-	local d
+	local d anon
 	mnt_setup
 	d=$(mktemp -d)
 	defer rm -rf "$d"
 	echo bound >"$d/f"
-	run hako create --name vsrc -v vf1:/vol -v "$d:/bind:ro" \
+	run hako create --name vsrc -v vf1:/vol -v "$d:/bind:ro" -v /anon \
 		--mount type=tmpfs,dst=/t busybox true
 	assert_status 0
 	hako run --rm -v vf1:/vol busybox sh -c 'echo shared >/vol/f'
@@ -218,11 +218,13 @@ wrote"
 	run hako create --name vdst --volumes-from vsrc -v vf2:/vol busybox true
 	assert_status 0
 	assert_eq "$(hako inspect -f '{{json .HostConfig.VolumesFrom}}' vdst)" '["vsrc"]'
+	anon=$(hako inspect vsrc | jq -r '.[0].Mounts[] | select(.Destination == "/anon") | .Name')
 	assert_eq "$(hako inspect vdst | jq -c '[.[0].Mounts[] | [.Destination, .Name // .Source]]')" \
-		"[[\"/vol\",\"vf2\"],[\"/bind\",\"$d\"]]"
-	# removing the borrower keeps the lender's named volume
+		"[[\"/vol\",\"vf2\"],[\"/bind\",\"$d\"],[\"/anon\",\"$anon\"]]"
+	# removing the borrower keeps the lender's volumes, anonymous ones too
 	hako rm -v vdst >/dev/null
 	hako volume inspect vf1 >/dev/null || fail "vf1 removed with a borrower"
+	hako volume inspect "$anon" >/dev/null || fail "the lender's anonymous volume was removed"
 	mnt_refused --volumes-from nosuchctr
 	assert_contains "$output" "nosuchctr"
 	mnt_refused --volumes-from vsrc:rx
