@@ -366,7 +366,7 @@ static int parse_cgroup_rule(const char *rule, char *type, long *major, long *mi
 
 	if (sscanf(rule, " %c %15[0-9*]:%15[0-9*] %7s", &t, mj, mn, acc) != 4)
 		return -1;
-	if (!strchr("abc", t) || strspn(acc, "rwm") != strlen(acc) || !*acc)
+	if (!strchr("abc", t) || strspn(acc, "rwm") != strlen(acc) || !*acc || strlen(acc) > 3)
 		return -1;
 	if (!strcmp(mj, "*")) {
 		*major = -1;
@@ -383,7 +383,7 @@ static int parse_cgroup_rule(const char *rule, char *type, long *major, long *mi
 			return -1;
 	}
 	*type = t;
-	snprintf(access, 4, "%s", acc);
+	memcpy(access, acc, strlen(acc) + 1);
 	return 0;
 }
 

@@ -143,9 +143,8 @@ test_run_sig_proxy() {
 test_run_refuses_what_it_lacks() {
 	local f
 	misc_setup
-	for f in "--device /dev/null" "--device-cgroup-rule c_1:3_r" "--gpus all" \
-		"--health-cmd true" "--no-healthcheck" "--link other:alias" \
-		"--mount type=tmpfs,dst=/x" "--volumes-from other" "--volume-driver x" \
+	for f in "--gpus all" \
+		"--health-cmd true" "--no-healthcheck" "--link other:alias" "--volume-driver x" \
 		"--storage-opt size=1G" "--runtime runc" "--isolation default" \
 		"--cpu-count 2" "--io-maxiops 5"; do
 		# shellcheck disable=SC2086
