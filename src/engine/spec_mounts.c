@@ -392,12 +392,16 @@ int spec_mounts_config(struct engine *e, const struct engine_create_opts *o, jso
 {
 	json_object *hmounts = json_object_new_array(), *vf, *devs, *rules;
 
+	size_t first = json_object_array_length(mounts);
+
 	json_object_object_add(hc, "Mounts", hmounts);
 	for (char **v = o->mounts; v && *v; v++) {
 		if (parse_mount(e, *v, mounts, hmounts, err) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+	/* a --mount at the place of another mount; not among -v's, which the
+	 * API's clients (docker-compose) send twice for one volume */
+	for (size_t i = first; i < json_object_array_length(mounts); i++) {
 		const char *d = json_str(json_object_array_get_idx(mounts, i), "Destination");
 		_cleanup_free_ char *ci = path_clean(d);
 		for (size_t j = 0; j < i; j++) {

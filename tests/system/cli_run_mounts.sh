@@ -185,6 +185,8 @@ test_mount_bad_input() {
 	assert_contains "$output" "invalid tmpfs-mode '99'"
 	mnt_refused --mount "type=tmpfs,dst=/x" --mount "type=tmpfs,dst=/x/"
 	assert_contains "$output" "Duplicate mount point: /x"
+	mnt_refused -v "$d:/x" --mount "type=tmpfs,dst=/x"
+	assert_contains "$output" "Duplicate mount point: /x"
 	assert_eq "$(hako volume ls -q)" ""
 }
 
