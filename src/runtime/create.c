@@ -196,9 +196,19 @@ void child_reset_signals(void)
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 
+	/* the kernel's struct sigaction for rt_sigaction: glibc refuses its own
+	 * signals (32, 33: EINVAL), but a caller may have left them ignored,
+	 * and an ignored signal survives execve */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} kdfl = {.handler = SIG_DFL};
+
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL); /* EINVAL for glibc's own (32, 33) */
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0)
+			syscall(SYS_rt_sigaction, sig, &kdfl, NULL, sizeof(kdfl.mask));
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
