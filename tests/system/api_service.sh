@@ -241,7 +241,10 @@ test_api_events_and_info() {
 
 test_events_follow_cli() {
 	hako image build-default >/dev/null
-	hako events --filter type=volume --format '{{.Action}} {{.Actor.ID}}' >"$TEST_TMP/ev" &
+	# the binary itself in the background, not the hako function: $! must
+	# be the follower's pid, or the kill below misses it and it runs on
+	"$HAKO_BIN" --root "$TEST_TMP/root" --runroot "$TEST_TMP/run" events --filter type=volume \
+		--format '{{.Action}} {{.Actor.ID}}' >"$TEST_TMP/ev" &
 	local pid=$!
 	defer "kill $pid 2>/dev/null"
 	sleep 0.3
